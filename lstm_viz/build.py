@@ -1,0 +1,93 @@
+"""Build the ``nn.LSTM``, its input and initial state from a config, bit-identically for the same config."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from lstm_viz.config import LSTMConfig
+
+TEXT = "the quick brown fox jumps over the lazy dog. long short-term memory remembers. "
+"""The text whose characters the ``text`` input kind one-hot encodes, cycled to the sequence length."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a config builds: the module (eval mode), its input and ``hx`` (None when omitted).
+
+    Shapes: ``input`` [T, B, I] or [B, T, I] with batch_first; ``hx`` ([D*L, B, H_out], [D*L, B, H]).
+    """
+
+    lstm: nn.LSTM
+    input: Tensor
+    hx: tuple[Tensor, Tensor] | None
+
+
+def make_input(config: LSTMConfig, generator: torch.Generator) -> Tensor:
+    """The input sequence of ``config.input_kind``, batch-major.
+
+    Shapes: -> [B, T, I], float64.
+    """
+    batch, steps, feats = config.batch, config.seq_len, config.input_size
+    t = torch.arange(steps, dtype=torch.float64).view(1, steps, 1)  # [1, T, 1]
+    f = torch.arange(feats, dtype=torch.float64).view(1, 1, feats)  # [1, 1, I]
+    if config.input_kind == "random":
+        return torch.randn(batch, steps, feats, generator=generator, dtype=torch.float64)
+    if config.input_kind == "sine":
+        # Periods spread geometrically from 4 to 64 steps so each feature has its own frequency.
+        period = 4.0 * 16.0 ** (f / max(feats - 1, 1))
+        phase = 2 * math.pi * torch.rand(batch, 1, 1, generator=generator, dtype=torch.float64)
+        return torch.sin(2 * math.pi * t / period + phase)
+    if config.input_kind == "step":
+        # Even features step from 0 to 1, odd features fire a single impulse, at onsets spread over time.
+        onset = (f * 0.37 + 0.2) % 1.0 * steps
+        shift = torch.randint(0, max(steps // 4, 1), (batch, 1, 1), generator=generator)
+        start = (onset + shift).floor()
+        step = (t >= start).to(torch.float64)
+        impulse = (t == start).to(torch.float64)
+        return torch.where(f % 2 == 0, step, impulse)
+    alphabet = sorted(set(TEXT))
+    codes = torch.tensor([alphabet.index(ch) for ch in TEXT])
+    offsets = torch.arange(batch).view(batch, 1) * 7  # each batch item starts elsewhere in the text
+    idx = codes[(offsets + torch.arange(steps).view(1, steps)) % len(TEXT)] % feats  # [B, T]
+    return nn.functional.one_hot(idx, feats).to(torch.float64)
+
+
+def build(config: LSTMConfig) -> Built:
+    """The ``nn.LSTM`` with PyTorch's default initialisation drawn under ``config.seed``, its input and hx.
+
+    A private generator (not the global RNG) makes the result bit-identical for the same config even
+    when many sessions build at once.
+    """
+    dtype = getattr(torch, config.dtype)
+    gen = torch.Generator().manual_seed(config.seed)
+    lstm = nn.LSTM(
+        config.input_size,
+        config.hidden_size,
+        num_layers=config.num_layers,
+        bias=config.bias,
+        batch_first=config.batch_first,
+        dropout=config.dropout,
+        bidirectional=config.bidirectional,
+        proj_size=config.proj_size,
+        dtype=torch.float64,
+    )
+    # nn.LSTM.reset_parameters: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)).
+    bound = 1.0 / math.sqrt(config.hidden_size)
+    with torch.no_grad():
+        for p in lstm.parameters():
+            p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) * 2 * bound - bound)
+    lstm = lstm.to(dtype).eval()
+    x = make_input(config, gen)  # [B, T, I]
+    if not config.batch_first:
+        x = x.transpose(0, 1).contiguous()  # [T, B, I]
+    hx = None
+    if config.initial_state == "random":
+        n = config.num_layers * config.directions
+        h0 = torch.randn(n, config.batch, config.out_size, generator=gen, dtype=torch.float64)
+        c0 = torch.randn(n, config.batch, config.hidden_size, generator=gen, dtype=torch.float64)
+        hx = (h0.to(dtype), c0.to(dtype))
+    return Built(lstm=lstm, input=x.to(dtype), hx=hx)
