@@ -15,7 +15,7 @@ def suffix(reverse: bool) -> str:
 
 
 def param_name(kind: str, layer: int, reverse: bool = False) -> str:
-    """PyTorch's name for one parameter, e.g. ``param_name("weight_hh", 1, True)`` -> ``weight_hh_l1_reverse``."""
+    """PyTorch's name for a parameter: ``param_name("weight_hh", 1, True)`` is ``weight_hh_l1_reverse``."""
     return f"{kind}_l{layer}{suffix(reverse)}"
 
 
