@@ -1,0 +1,90 @@
+"""Compare with nn.LSTM: the official output beside the hand-written one, their difference and a verdict."""
+
+import streamlit as st
+
+from lstm_viz import ui
+from lstm_viz.figures import (
+    ERROR_SCALE,
+    SIGNED_SCALE,
+    final_state_figure,
+    output_heatmap_figure,
+    step_error_figure,
+    symmetric_limit,
+    unit_pages,
+)
+from lstm_viz.params import suffix
+
+st.title("Compare with nn.LSTM")
+r = ui.current_run()
+cfg, tr, cmp = r.config, r.trace, r.comparison
+ui.verdict_banner(r)
+st.markdown(
+    f"The hand-written forward and `nn.LSTM` run on the same weights, input and initial state. "
+    f"Max |difference|: output **{cmp.output_max_diff:.2e}**, h_n **{cmp.h_n_max_diff:.2e}**, "
+    f"c_n **{cmp.c_n_max_diff:.2e}**. In float32 both round to ~1e-7 relative precision, and PyTorch's "
+    "fused kernel adds the terms in another order, so tiny differences are rounding: switch the dtype to "
+    "float64 below and they shrink to ~1e-16."
+)
+
+other = "float64" if cfg.dtype == "float32" else "float32"
+other_run = ui.cached_run(cfg.replace(dtype=other))
+st.table(
+    {
+        "dtype": [cfg.dtype, other],
+        "max |diff|": [f"{c.max_diff:.2e}" for c in (cmp, other_run.comparison)],
+        "verdict": [c.verdict for c in (cmp, other_run.comparison)],
+    }
+)
+st.button(
+    f"Switch this run to {other}",
+    key="switch_dtype",
+    on_click=lambda: st.session_state.update(dtype=other),
+)
+
+# Output laid out [T, B, features] whatever batch_first says, one batch item at a time.
+batched_out = tr.output if tr.batched else tr.output.unsqueeze(1)
+official = cmp.output if tr.batched else cmp.output.unsqueeze(1)
+if cfg.batch_first and tr.batched:
+    batched_out, official = batched_out.transpose(0, 1), official.transpose(0, 1)
+cols = st.columns(2)
+b = cols[0].selectbox("batch item", range(cfg.batch), key="cmp_batch", disabled=cfg.batch == 1)
+features = batched_out.shape[-1]
+pages = unit_pages(features)
+window = cols[1].selectbox(
+    "output features shown",
+    pages,
+    format_func=lambda p: f"{p[0]}–{p[1] - 1} of {features}",
+    key=f"cmp_units_{features}",
+    disabled=len(pages) == 1,
+)
+limit = max(symmetric_limit(official[:, b]), symmetric_limit(batched_out[:, b]))
+cols = st.columns(2)
+with cols[0]:
+    title = f"nn.LSTM output, batch item {b}"
+    ui.show_chart(
+        output_heatmap_figure(official[:, b], title, window, (-limit, limit), SIGNED_SCALE), "official"
+    )
+with cols[1]:
+    title = f"Hand-written output, batch item {b}"
+    ui.show_chart(
+        output_heatmap_figure(batched_out[:, b], title, window, (-limit, limit), SIGNED_SCALE), "mine"
+    )
+diff = (batched_out[:, b] - official[:, b]).abs()
+cols = st.columns(2)
+with cols[0]:
+    title = f"|hand-written − nn.LSTM|, batch item {b}"
+    zmax = max(float(diff.max()), 1e-30)
+    ui.show_chart(output_heatmap_figure(diff, title, window, (0.0, zmax), ERROR_SCALE), "diff")
+with cols[1]:
+    ui.show_chart(step_error_figure(cmp), "step_error")
+
+st.subheader("Final states h_n and c_n")
+labels = [f"layer {k}{suffix(bool(d))}" for k in range(cfg.num_layers) for d in range(cfg.directions)]
+h_n, c_n, off_h, off_c = tr.h_n, tr.c_n, cmp.h_n, cmp.c_n
+if tr.batched:
+    h_n, c_n, off_h, off_c = h_n[:, b], c_n[:, b], off_h[:, b], off_c[:, b]
+cols = st.columns(2)
+for col, name, mine, theirs in ((cols[0], "h_n", h_n, off_h), (cols[1], "c_n", c_n, off_c)):
+    with col:
+        ui.show_chart(final_state_figure(theirs, f"nn.LSTM {name}, batch item {b}", labels), f"off_{name}")
+        ui.show_chart(final_state_figure(mine, f"Hand-written {name}, batch item {b}", labels), f"my_{name}")

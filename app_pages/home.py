@@ -1,0 +1,47 @@
+"""Landing page: what an LSTM computes, what each page shows, and where to start."""
+
+import streamlit as st
+
+from lstm_viz import ui
+
+st.title("LSTM Explorer")
+st.markdown(
+    "Watch, gate by gate and step by step, what `torch.nn.LSTM` computes. Every number on these pages "
+    "comes from a hand-written forward pass, and every run is checked against PyTorch's own."
+)
+r = ui.current_run()
+ui.verdict_banner(r)
+st.page_link(
+    "app_pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:"
+)
+
+st.subheader("What an LSTM computes at each step t")
+st.latex(r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})")
+st.latex(r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf})")
+st.latex(r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})")
+st.latex(r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})")
+st.latex(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad m_t = o_t \odot \tanh(c_t)")
+st.latex(r"h_t = m_t \;\; (\texttt{proj\_size}=0) \qquad h_t = W_{hr}\, m_t \;\; (\texttt{proj\_size}>0)")
+st.markdown(
+    "σ is the logistic sigmoid (values 0..1), ⊙ the element-wise product. PyTorch stores the four "
+    "gates' weights stacked in the order **i, f, g, o** (`weight_ih_l0` is `[4·hidden_size, input_size]`). "
+    "With several layers, layer k's input is layer k−1's h; bidirectional layers also run the sequence "
+    "backwards (`*_reverse` parameters) and concatenate both directions' h."
+)
+
+st.subheader("The pages")
+st.page_link(
+    "app_pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor"
+)
+st.page_link(
+    "app_pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one"
+)
+st.page_link("app_pages/step.py", label="One step in numbers: every equation with its real values")
+st.page_link("app_pages/parameters.py", label="Parameters and shapes: the weights, by PyTorch's names")
+cfg = r.config
+st.caption(
+    f"This run: batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "
+    f"projection {cfg.proj_size or 'none'}, {cfg.num_layers} layer(s)"
+    f"{', bidirectional' if cfg.bidirectional else ''}, {cfg.dtype}, seed {cfg.seed}. "
+    f"Hand-written forward {r.trace_ms:.1f} ms, nn.LSTM and comparison {r.reference_ms:.1f} ms."
+)

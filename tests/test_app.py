@@ -1,0 +1,193 @@
+"""Every page run by Streamlit's AppTest: renders, shows the trace's numbers, follows controls and URLs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lstm_viz.config import LSTMConfig
+from lstm_viz.run import run
+from lstm_viz.ui import DEFAULTS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["home", "gates", "compare", "step", "parameters"]
+
+
+def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page != "home":
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """Every plotly chart on the page, by its key, as the figure JSON Streamlit sends."""
+    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return {spec["layout"]["title"]["text"]: spec for spec in specs}
+
+
+def decode(arr) -> np.ndarray:
+    """A Plotly typed array (base64 ``bdata`` with dtype and shape) or a plain list, as numpy."""
+    if isinstance(arr, dict):
+        data = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
+        if "shape" in arr:
+            data = data.reshape([int(s) for s in str(arr["shape"]).split(",")])
+        return data
+    return np.asarray(arr)
+
+
+def heatmap(at: AppTest, title_start: str) -> np.ndarray:
+    matches = [s for t, s in charts(at).items() if t.startswith(title_start)]
+    assert matches, f"no chart titled {title_start!r} in {list(charts(at))}"
+    return decode(matches[0]["data"][0]["z"])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(page):
+    at = open_page(page)
+    assert not at.error
+    if page == "home":
+        assert "matches nn.LSTM" in at.success[0].value
+        assert len(at.latex) >= 6
+    else:
+        assert len(at.get("plotly_chart")) >= 1
+        for title, spec in charts(at).items():
+            assert title, "every figure has a title"
+            xaxis = spec["layout"].get("xaxis", {})
+            assert xaxis.get("title", {}).get("text") or xaxis.get("visible") is False, title
+
+
+def test_gate_heatmaps_carry_the_trace_values():
+    at = open_page("gates")
+    rec = run(LSTMConfig(**DEFAULTS)).trace.layer(0)
+    for name, title in (
+        ("i", "input gate"),
+        ("f", "forget gate"),
+        ("g", "cell candidate"),
+        ("c", "cell state"),
+    ):
+        z = heatmap(at, title)
+        expected = getattr(rec, name)[0].T.float().numpy()  # [H, T]
+        assert z.shape == expected.shape
+        np.testing.assert_array_equal(z, expected)
+
+
+def test_changing_hidden_size_changes_every_heatmap():
+    at = open_page("gates")
+    assert heatmap(at, "input gate").shape[0] == DEFAULTS["hidden_size"]
+    at.number_input(key="hidden_size").set_value(7).run()
+    assert not at.exception
+    rec = run(LSTMConfig(**{**DEFAULTS, "hidden_size": 7})).trace.layer(0)
+    z = heatmap(at, "forget gate")
+    assert z.shape == (7, DEFAULTS["seq_len"])
+    np.testing.assert_array_equal(z, rec.f[0].T.float().numpy())
+
+
+def test_query_params_seed_the_controls_and_the_run():
+    query = {"hidden_size": "6", "seed": "5", "seq_len": "9", "input_kind": "step", "dtype": "float64"}
+    at = open_page("gates", query)
+    assert at.number_input(key="hidden_size").value == 6
+    assert at.number_input(key="seed").value == 5
+    assert at.selectbox(key="input_kind").value == "step"
+    cfg = LSTMConfig(
+        **{**DEFAULTS, "hidden_size": 6, "seed": 5, "seq_len": 9, "input_kind": "step", "dtype": "float64"}
+    )
+    rec = run(cfg).trace.layer(0)
+    np.testing.assert_array_equal(heatmap(at, "output gate"), rec.o[0].T.float().numpy())
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ({"proj_size": "16"}, ["proj_size = 16", "smaller than hidden_size = 16"]),
+        ({"hidden_size": "100000"}, ["hidden_size = 100000", "512"]),
+        ({"batch": "0"}, ["batch = 0", "between 1 and 32"]),
+        ({"num_layers": "9"}, ["num_layers = 9", "between 1 and 4"]),
+        ({"seq_len": "512", "batch": "32", "hidden_size": "512"}, ["would record", "4,000,000"]),
+    ],
+)
+def test_invalid_url_settings_show_a_message_and_keep_a_valid_run(query, words):
+    for page in ("gates", "compare"):
+        at = open_page(page, query)
+        message = at.sidebar.error[0].value
+        for w in words:
+            assert w in message
+        assert at.get("plotly_chart"), "the page keeps showing a run"
+
+
+def test_invalid_control_change_keeps_the_last_valid_run():
+    at = open_page("gates")
+    at.number_input(key="hidden_size").set_value(9).run()
+    at.number_input(key="proj_size").set_value(9).run()
+    assert not at.exception
+    assert "smaller than hidden_size = 9" in at.sidebar.error[0].value
+    assert heatmap(at, "input gate").shape[0] == 9  # the last valid run: hidden 9, no projection
+
+
+def test_compare_page_shows_a_computed_verdict_and_both_outputs():
+    at = open_page("compare")
+    r = run(LSTMConfig(**DEFAULTS))
+    assert at.success[0].value.strip("*") == r.comparison.verdict
+    official = heatmap(at, "nn.LSTM output")
+    mine = heatmap(at, "Hand-written output")
+    np.testing.assert_array_equal(official, r.comparison.output[:, 0].T.float().numpy())
+    np.testing.assert_array_equal(mine, r.trace.output[:, 0].T.float().numpy())
+    assert len(at.table[0].value) == 2  # float32 and float64 side by side
+
+
+def test_compare_page_dtype_switch_button_changes_the_run():
+    at = open_page("compare")
+    at.button(key="switch_dtype").click().run()
+    assert at.selectbox(key="dtype").value == "float64"
+    assert "float64" in at.success[0].value
+
+
+def test_step_page_equations_use_the_trace_values():
+    at = open_page("step", {"seq_len": "6", "hidden_size": "5", "proj_size": "2"})
+    at.number_input(key="step_t").set_value(3).run()
+    at.number_input(key="unit_j").set_value(4).run()
+    rec = run(LSTMConfig(**{**DEFAULTS, "seq_len": 6, "hidden_size": 5, "proj_size": 2})).trace.layer(0)
+    latex = " ".join(x.value for x in at.latex)
+    for name in ("i", "f", "g", "o", "c", "m"):
+        assert f"{float(getattr(rec, name)[0, 3, 4]):.4f}" in latex
+    assert "W_{hr}" in latex
+    terms = rec.step_terms(3)
+    a, b = terms.split("f")
+    assert f"{float(a[0, 4]):.4f}" in latex and f"{float(b[0, 4]):.4f}" in latex
+
+
+def test_parameters_page_lists_pytorch_names_and_shapes():
+    at = open_page("parameters", {"hidden_size": "5", "proj_size": "3"})
+    code = at.code[0].value
+    assert "weight_ih_l0 (20, 4)" in code
+    assert "weight_hh_l0 (20, 3)" in code
+    assert "weight_hr_l0 (3, 5)" in code
+
+
+def test_tutorial_preset_sets_every_control():
+    at = open_page("gates")
+    at.selectbox(key="_preset").select("the tutorial (2, 3, 4, 5, proj 3)").run()
+    assert not at.exception
+    assert at.number_input(key="hidden_size").value == 5
+    assert at.number_input(key="proj_size").value == 3
+    assert at.number_input(key="seq_len").value == 3
+    assert heatmap(at, "input gate").shape == (5, 3)
+
+
+def test_step_buttons_move_the_time_cursor():
+    at = open_page("gates")
+    assert at.slider(key="cursor_t").value == 0
+    at.button[1].click().run()
+    assert at.slider(key="cursor_t").value == 1
+    bars = [s for t, s in charts(at).items() if t.startswith("Every gate and state at step t = 1")]
+    assert bars

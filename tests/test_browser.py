@@ -1,0 +1,235 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against a live server, for what AppTest cannot see."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+PAGES = {"home": "", "gates": "gates", "compare": "compare", "step": "step", "parameters": "parameters"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A Streamlit server for the app, with its log readable by the tests."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.log_path = ROOT / "artifacts" / f"server-{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        env = {**os.environ, "LSTM_EXPLORER_LOG": "1", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("streamlit did not start: " + self.log_path.read_text())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def count(self, text: str) -> int:
+        self.log.flush()
+        return self.log_path.read_text().count(text)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def wait_idle(pg, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has rendered the page and no script is running."""
+    pg.wait_for_selector('[data-testid="stMain"]', timeout=timeout)
+    pg.wait_for_selector('[data-test-script-state="notRunning"]', timeout=timeout)
+    pg.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length"
+        " === document.querySelectorAll('.js-plotly-plot').length",
+        timeout=timeout,
+    )
+    pg.wait_for_timeout(700)
+
+
+def goto(pg, server, path: str) -> None:
+    pg.goto(f"{server.url}/{path}")
+    # The home page has no chart; every other page shows at least one once its script has run.
+    pg.wait_for_selector(".js-plotly-plot" if path else '[data-testid="stAlert"]', timeout=60_000)
+    wait_idle(pg)
+
+
+def number_input(pg, label: str):
+    return pg.get_by_label(label, exact=True)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_screenshot_of_every_page(server, page, name):
+    goto(page, server, PAGES[name])
+    assert page.locator('[data-testid="stException"]').count() == 0
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1500, "height": min(height + 40, 10_000)})
+    page.wait_for_timeout(1200)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 20_000
+
+
+def test_url_updates_when_a_control_moves(server, page):
+    goto(page, server, "gates")
+    box = number_input(page, "hidden size H")
+    box.fill("7")
+    box.press("Enter")
+    page.wait_for_function("() => location.search.includes('hidden_size=7')", timeout=30_000)
+    wait_idle(page)
+    # The copied link reproduces the run in a fresh tab.
+    link = page.url
+    other = page.context.new_page()
+    other.goto(link)
+    wait_idle(other)
+    assert number_input(other, "hidden size H").input_value() == "7"
+    assert other.get_by_text("input gate i = σ(·), layer 0 forward").count() >= 1
+
+
+def test_invalid_url_shows_message_not_traceback(server, page):
+    goto(page, server, "gates?proj_size=40&hidden_size=8")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("must be smaller than hidden_size = 8").count() >= 1
+    assert page.locator(".js-plotly-plot").count() >= 7
+
+
+def test_time_cursor_reruns_only_its_fragment(server, page):
+    goto(page, server, "gates")
+    full_before = server.count("full page run")
+    frag_before = server.count("cursor fragment run")
+    page.get_by_role("button", name="step ▶").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('step t = 1'))",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(800)
+    assert server.count("cursor fragment run") > frag_before
+    assert server.count("full page run") == full_before, "the cursor must not rerun the whole page"
+
+
+def test_play_button_advances_the_cursor(server, page):
+    goto(page, server, "gates")
+    page.get_by_role("button", name="▶ play").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(e => /step t = [3-9]/.test(e.textContent))",
+        timeout=30_000,
+    )
+    page.get_by_role("button", name="⏸ pause").click()
+
+
+def test_clicking_a_heatmap_cell_selects_step_and_unit(server, page):
+    goto(page, server, "step?seq_len=10&hidden_size=6")
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    area = plot.locator(".nsewdrag").first.bounding_box()
+    t, j, steps, units = 7, 4, 10, 6
+    x = area["x"] + (t + 0.5) / steps * area["width"]
+    y = area["y"] + (j + 0.5) / units * area["height"]
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "() => document.querySelector('input[aria-label=\"time step t\"]')?.value === '7'", timeout=30_000
+    )
+    assert number_input(page, "unit j").input_value() == "4"
+    wait_idle(page)
+    assert page.get_by_text("Step t = 7, unit j = 4").count() >= 1
+
+
+def test_settings_survive_page_switches(server, page):
+    goto(page, server, "gates?seed=3&hidden_size=9")
+    page.get_by_role("link", name="Compare with nn.LSTM").click()
+    page.wait_for_url("**/compare*")
+    wait_idle(page)
+    assert "seed=3" in page.url and "hidden_size=9" in page.url
+    assert number_input(page, "hidden size H").input_value() == "9"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_shots():
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
