@@ -11,9 +11,7 @@ st.markdown(
 )
 r = ui.current_run()
 ui.verdict_banner(r)
-st.page_link(
-    "app_pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:"
-)
+st.page_link("app_pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 
 st.subheader("What an LSTM computes at each step t")
 st.latex(r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})")
@@ -30,12 +28,8 @@ st.markdown(
 )
 
 st.subheader("The pages")
-st.page_link(
-    "app_pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor"
-)
-st.page_link(
-    "app_pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one"
-)
+st.page_link("app_pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
+st.page_link("app_pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one")
 st.page_link("app_pages/step.py", label="One step in numbers: every equation with its real values")
 st.page_link("app_pages/parameters.py", label="Parameters and shapes: the weights, by PyTorch's names")
 cfg = r.config

@@ -58,8 +58,7 @@ else:
         f"- The output has **{d * with_p.proj_size} features instead of {d * cfg.hidden_size}** per step; "
         f"`h_n` shrinks the same way while `c_n` keeps {cfg.hidden_size} units.\n"
         + (
-            f"- Layers above the first read the projected output: their `weight_ih` has "
-            f"{d * with_p.proj_size} columns."
+            f"- Layers above the first read the projected output: their `weight_ih` has {d * with_p.proj_size} columns."
             if cfg.num_layers > 1
             else ""
         )

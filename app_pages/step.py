@@ -40,9 +40,7 @@ x_shape = f"{rec.x.shape[-1]}"
 h_shape = f"{rec.h0.shape[-1]}"
 prev = rec.prev_index(t)
 prev_words = "h_0 (the initial state)" if prev is None else f"h at step {prev}"
-st.subheader(
-    f"Step t = {t}, unit j = {j}, {'reverse' if rec.reverse else 'forward'} direction, layer {rec.layer}"
-)
+st.subheader(f"Step t = {t}, unit j = {j}, {'reverse' if rec.reverse else 'forward'} direction, layer {rec.layer}")
 st.caption(
     f"x_t has {x_shape} features, h_(t-1) = {prev_words} has {h_shape}; each W_i* row is 1×{x_shape}, "
     f"each W_h* row 1×{h_shape}. The numbers are row j of each gate block times those vectors."

@@ -60,7 +60,8 @@ def build(config: LSTMConfig) -> Built:
     """The ``nn.LSTM`` with PyTorch's default initialisation drawn under ``config.seed``, its input and hx.
 
     A private generator (not the global RNG) makes the result bit-identical for the same config even
-    when many sessions build at once.
+    when many sessions build at once; the module is made on the meta device first so that its own
+    default initialisation does not draw from (and advance) torch's global RNG either.
     """
     dtype = getattr(torch, config.dtype)
     gen = torch.Generator().manual_seed(config.seed)
@@ -74,7 +75,8 @@ def build(config: LSTMConfig) -> Built:
         bidirectional=config.bidirectional,
         proj_size=config.proj_size,
         dtype=torch.float64,
-    )
+        device="meta",
+    ).to_empty(device="cpu")
     # nn.LSTM.reset_parameters: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)).
     bound = 1.0 / math.sqrt(config.hidden_size)
     with torch.no_grad():
@@ -91,3 +93,17 @@ def build(config: LSTMConfig) -> Built:
         c0 = torch.randn(n, config.batch, config.hidden_size, generator=gen, dtype=torch.float64)
         hx = (h0.to(dtype), c0.to(dtype))
     return Built(lstm=lstm, input=x.to(dtype), hx=hx)
+
+
+def meta_lstm(config: LSTMConfig) -> nn.LSTM:
+    """An ``nn.LSTM`` with ``config``'s arguments on the meta device: its parameter names and shapes, no memory."""
+    return nn.LSTM(
+        config.input_size,
+        config.hidden_size,
+        num_layers=config.num_layers,
+        bias=config.bias,
+        batch_first=config.batch_first,
+        bidirectional=config.bidirectional,
+        proj_size=config.proj_size,
+        device="meta",
+    )

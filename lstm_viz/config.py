@@ -97,9 +97,7 @@ def validate(config: LSTMConfig) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
         if not low <= value <= high:
-            raise ValueError(
-                f"{name} = {value} is out of range: the {words} must be between {low} and {high}"
-            )
+            raise ValueError(f"{name} = {value} is out of range: the {words} must be between {low} and {high}")
     for name in ("bias", "batch_first", "bidirectional"):
         if not isinstance(getattr(config, name), bool):
             raise ValueError(f"{name} must be True or False, got {getattr(config, name)!r}")

@@ -10,9 +10,6 @@ from torch import Tensor
 GATES = ("i", "f", "g", "o")
 """Gate names in ``torch.chunk(4)`` order, as PyTorch lays out the rows of ``weight_ih``."""
 
-# The engine works on rows reordered to (i, f, o, g) so one sigmoid covers the three sigmoid gates.
-_SIGMOID_FIRST = (0, 1, 3, 2)
-
 
 @dataclass(frozen=True)
 class DirectionWeights:
@@ -43,7 +40,7 @@ class DirectionWeights:
 class DirectionRun:
     """What one layer-direction pass recorded, time-major, in the input's time order.
 
-    Shapes: ``gates`` [T, B, 4H] activated, columns in (i, f, o, g) order; ``c`` and ``m`` [T, B, H];
+    Shapes: ``gates`` [T, B, 4H] activated, columns in PyTorch's (i, f, g, o) order; ``c`` and ``m`` [T, B, H];
     ``h`` [T, B, H_out] (the same tensor as ``m`` without a projection).
     """
 
@@ -55,24 +52,38 @@ class DirectionRun:
     def gate(self, name: str) -> Tensor:
         """One gate's activations, [T, B, H], as a view into ``gates``."""
         hidden = self.c.shape[-1]
-        k = _SIGMOID_FIRST.index(GATES.index(name))
+        k = GATES.index(name)
         return self.gates[..., k * hidden : (k + 1) * hidden]
 
 
-def _reorder_gate_rows(t: Tensor) -> Tensor:
-    """Reorder the 4H leading rows of a weight or bias from (i, f, g, o) to (i, f, o, g)."""
-    # [4H, ...] -> [4, H, ...] -> pick in (i, f, o, g) order -> [4H, ...]
-    blocks = t.reshape(4, t.shape[0] // 4, *t.shape[1:])
-    return blocks[list(_SIGMOID_FIRST)].reshape(t.shape)
+_ALIGN_BYTES = 64
 
 
-def run_direction(
-    x: Tensor, h0: Tensor, c0: Tensor, w: DirectionWeights, reverse: bool = False
-) -> DirectionRun:
+def _step_aligned(steps: int, batch: int, width: int, like: Tensor) -> Tensor:
+    """An empty [T, B, width] buffer whose every step starts on a 64-byte boundary.
+
+    The BLAS behind ``mm`` may round differently for differently aligned operands; ATen's loop feeds it
+    freshly allocated (aligned) states, so ours must be aligned too to stay bit-identical.
+    """
+    align = _ALIGN_BYTES // like.element_size()
+    stride = -(-batch * width // align) * align  # elements per step, rounded up to the alignment
+    storage = torch.empty(steps * stride + align, dtype=like.dtype, device=like.device)
+    offset = (-storage.data_ptr() // like.element_size()) % align
+    return storage.as_strided((steps, batch, width), (stride, width, 1), offset)
+
+
+def run_direction(x: Tensor, h0: Tensor, c0: Tensor, w: DirectionWeights, reverse: bool = False) -> DirectionRun:
     """Run one LSTM layer in one direction over a whole sequence.
 
     The input-to-hidden products of all steps are one matmul; each step then adds its recurrent
-    product in place into a preallocated buffer, so the loop allocates nothing.
+    product in place into a preallocated buffer, so the loop allocates nothing. Every per-step view
+    is made before the loop by ``unbind`` (one call per buffer), so a step is its kernels and no indexing.
+
+    The arithmetic follows ATen's generic CPU loop kernel for kernel, on tensors of the same shapes:
+    ``W_ih x + b_ih`` for all steps, then per step ``(W_hh h + b_hh) + that``, one activation per gate
+    chunk, and ``f * c`` and ``i * g`` rounded separately before their sum. So the result is bit-identical
+    to ``nn.LSTM`` wherever PyTorch runs that loop (float64, ``proj_size > 0``, or oneDNN disabled), in
+    float32 too. Fusing gates into one sigmoid, or reordering their rows, changes the last bit.
 
     Args:
         x: The layer's input, time-major.
@@ -84,49 +95,61 @@ def run_direction(
     Shapes:
         x [T, B, I_k], h0 [B, H_out], c0 [B, H] -> DirectionRun (see its docstring).
     """
-    steps, batch, _ = x.shape
+    steps, batch, feats = x.shape
     hidden = w.hidden_size
-    w_ih = _reorder_gate_rows(w.weight_ih)
-    w_hh_t = _reorder_gate_rows(w.weight_hh).t()  # [H_out, 4H]
+    w_hh_t = w.weight_hh.t()  # [H_out, 4H]
     gates = torch.empty(steps, batch, 4 * hidden, dtype=x.dtype, device=x.device)
     flat = gates.view(steps * batch, 4 * hidden)  # [T*B, 4H]
-    x_flat = x.reshape(steps * batch, x.shape[-1])  # [T*B, I_k]
-    if w.bias_ih is not None:
-        bias = _reorder_gate_rows(w.bias_ih + w.bias_hh)
-        torch.addmm(bias, x_flat, w_ih.t(), out=flat)
+    x_flat = x.reshape(steps * batch, feats)  # [T*B, I_k]
+    if w.bias_ih is not None and x.is_contiguous():
+        torch.addmm(w.bias_ih, x_flat, w.weight_ih.t(), out=flat)
     else:
-        torch.mm(x_flat, w_ih.t(), out=flat)
-
+        torch.mm(x_flat, w.weight_ih.t(), out=flat)
+        if w.bias_ih is not None:
+            # ATen's linear adds the bias after the product for strided (batch_first) input.
+            flat.add_(w.bias_ih)
+    recurrent = torch.empty(batch, 4 * hidden, dtype=x.dtype, device=x.device)  # W_hh h + b_hh, reused
     c = torch.empty(steps, batch, hidden, dtype=x.dtype, device=x.device)
-    m = torch.empty_like(c)
-    if w.weight_hr is not None:
-        h = torch.empty(steps, batch, w.out_size, dtype=x.dtype, device=x.device)
-        w_hr_t = w.weight_hr.t()  # [H, P]
-    else:
-        h = m
-    # Views made once, outside the loop: slicing inside it costs more than the step's arithmetic.
-    sig = [gates[t, :, : 3 * hidden] for t in range(steps)]
-    i_g = [gates[t, :, :hidden] for t in range(steps)]
-    f_g = [gates[t, :, hidden : 2 * hidden] for t in range(steps)]
-    o_g = [gates[t, :, 2 * hidden : 3 * hidden] for t in range(steps)]
-    g_g = [gates[t, :, 3 * hidden :] for t in range(steps)]
+    m = _step_aligned(steps, batch, hidden, x)
+    i_times_g = torch.empty(batch, hidden, dtype=x.dtype, device=x.device)  # reused
+    projected = w.weight_hr is not None
+    h = _step_aligned(steps, batch, w.out_size, x) if projected else m
+    i_all, f_all, g_all, o_all = gates.view(steps, batch, 4, hidden).unbind(2)  # [T, B, H] each
+    m_steps = m.unbind(0)
+    per_step = zip(
+        gates.unbind(0),
+        i_all.unbind(0),
+        f_all.unbind(0),
+        g_all.unbind(0),
+        o_all.unbind(0),
+        c.unbind(0),
+        m_steps,
+        h.unbind(0) if projected else m_steps,
+        strict=True,
+    )
+    if reverse:
+        per_step = reversed(list(per_step))
 
     h_prev, c_prev = h0, c0
-    order = range(steps - 1, -1, -1) if reverse else range(steps)
-    for t in order:
-        pre = gates[t]
-        pre.addmm_(h_prev, w_hh_t)
-        sig[t].sigmoid_()
-        g_g[t].tanh_()
-        c_t = c[t]
-        torch.mul(f_g[t], c_prev, out=c_t)
-        c_t.addcmul_(i_g[t], g_g[t])
-        m_t = m[t]
+    w_hr_t = w.weight_hr.t() if projected else None  # [H, P]
+    for pre, i_t, f_t, g_t, o_t, c_t, m_t, h_t in per_step:
+        if w.bias_hh is not None:
+            torch.addmm(w.bias_hh, h_prev, w_hh_t, out=recurrent)  # W_hh h_(t-1) + b_hh
+        else:
+            torch.mm(h_prev, w_hh_t, out=recurrent)
+        pre.add_(recurrent)  # + W_ih x_t + b_ih, already there
+        i_t.sigmoid_()
+        f_t.sigmoid_()
+        g_t.tanh_()
+        o_t.sigmoid_()
+        torch.mul(f_t, c_prev, out=c_t)
+        torch.mul(i_t, g_t, out=i_times_g)
+        c_t.add_(i_times_g)  # c_t = f * c_(t-1) + i * g
         torch.tanh(c_t, out=m_t)
-        m_t.mul_(o_g[t])
-        if w.weight_hr is not None:
-            torch.mm(m_t, w_hr_t, out=h[t])
-        h_prev, c_prev = h[t], c_t
+        m_t.mul_(o_t)  # m_t = o * tanh(c_t)
+        if projected:
+            torch.mm(m_t, w_hr_t, out=h_t)  # h_t = W_hr m_t
+        h_prev, c_prev = h_t, c_t
     return DirectionRun(gates=gates, c=c, m=m, h=h)
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 from torch import Tensor
 
 from lstm_viz.engine import GATES
@@ -76,14 +75,27 @@ def quantity_range(rec: LayerTrace, name: str) -> tuple[float, float]:
     return (-limit, limit)
 
 
-def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(
+def _layout(title: str, height: int, **extra: object) -> dict:
+    """Layout shared by every figure; built as one dict because per-call ``update_*`` costs milliseconds."""
+    return dict(
         title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
         font=FONT,
         height=height,
         margin=dict(l=60, r=20, t=50, b=45),
-        template="plotly_white",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        **extra,
     )
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    # One validated construction from plain dicts: a tenth of the time of trace objects plus updates,
+    # which keeps a cursor move well inside its budget. No template: Streamlit applies its own theme.
+    return go.Figure(dict(data=data, layout=layout))
+
+
+def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(_layout(title, height))
     return fig
 
 
@@ -123,70 +135,103 @@ def state_heatmap_figure(
     start, stop = units or (0, min(values.shape[1], MAX_UNITS_SHOWN))
     z = np.ascontiguousarray(_np(values[:, start:stop]).T)  # [units, T]
     zmin, zmax = quantity_range(rec, name)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x0=0,
-            dx=1,
-            y0=start,
-            dy=1,
-            zmin=zmin,
-            zmax=zmax,
-            colorscale=q.scale,
-            colorbar=dict(title=dict(text="value", side="right"), thickness=12, len=0.9),
-            hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{z:.4f}}<extra></extra>",
-        )
+    heat = dict(
+        type="heatmap",
+        z=z,
+        x0=0,
+        dx=1,
+        y0=start,
+        dy=1,
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=q.scale,
+        colorbar=dict(title=dict(text="value", side="right"), thickness=12, len=0.9),
+        hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{z:.4f}}<extra></extra>",
     )
-    if cursor is not None:
-        add_cursor(fig, cursor)
-    fig.update_xaxes(title_text="time step t", showgrid=False)
-    fig.update_yaxes(title_text="unit", showgrid=False, autorange="reversed")
-    return _style(fig, f"{q.title}, {record_label(rec, batch_item)}", height)
+    layout = _layout(
+        f"{q.title}, {record_label(rec, batch_item)}",
+        height,
+        xaxis=dict(title=dict(text="time step t"), showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False, autorange="reversed"),
+        shapes=[] if cursor is None else [cursor_shape(cursor)],
+    )
+    return _figure([heat], layout)
 
 
-def add_cursor(fig: go.Figure, t: int) -> go.Figure:
-    """Outline column ``t`` of a heatmap figure (all rows)."""
-    fig.add_vrect(x0=t - 0.5, x1=t + 0.5, line=dict(color=CURSOR_COLOUR, width=2), fillcolor="rgba(0,0,0,0)")
-    return fig
+def cursor_shape(t: int) -> dict:
+    """A layout shape outlining column ``t`` of a heatmap, all rows."""
+    return dict(
+        type="rect",
+        xref="x",
+        yref="paper",
+        x0=t - 0.5,
+        x1=t + 0.5,
+        y0=0,
+        y1=1,
+        line=dict(color=CURSOR_COLOUR, width=2),
+        fillcolor="rgba(0,0,0,0)",
+    )
 
 
-def step_bars_figure(
-    rec: LayerTrace, t: int, batch_item: int = 0, units: tuple[int, int] | None = None
-) -> go.Figure:
+def step_bars_figure(rec: LayerTrace, t: int, batch_item: int = 0, units: tuple[int, int] | None = None) -> go.Figure:
     """Bars of every gate and state at step ``t``, one panel per quantity, each on its fixed range.
 
     Shapes:
         each quantity at ``[batch_item, t]`` is a [units] vector.
     """
-    fig = make_subplots(
-        rows=1,
-        cols=len(STATE_ORDER),
-        subplot_titles=[SHORT_TITLES[n] for n in STATE_ORDER],
-        horizontal_spacing=0.035,
-    )
-    for col, name in enumerate(STATE_ORDER, start=1):
+    n = len(STATE_ORDER)
+    gap = 0.035
+    width = (1 - gap * (n - 1)) / n
+    data, axes, titles = [], {}, []
+    for k, name in enumerate(STATE_ORDER):
         values = getattr(rec, name)[batch_item, t]
         start, stop = units or (0, min(values.shape[0], MAX_UNITS_SHOWN))
         v = _np(values[start:stop])
-        y = np.arange(start, start + len(v))
         lo, hi = quantity_range(rec, name)
-        fig.add_trace(
-            go.Bar(
+        suffix = "" if k == 0 else str(k + 1)
+        data.append(
+            dict(
+                type="bar",
                 x=v,
-                y=y,
+                y=np.arange(start, start + len(v), dtype=np.int16),
                 orientation="h",
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
                 marker=dict(color=v, colorscale=QUANTITIES[name].scale, cmin=lo, cmax=hi),
                 hovertemplate=f"{name}<br>unit %{{y}}<br>value %{{x:.4f}}<extra></extra>",
                 showlegend=False,
-            ),
-            row=1,
-            col=col,
+            )
         )
-        fig.update_xaxes(range=[lo, hi], title_text="value", row=1, col=col)
-        fig.update_yaxes(autorange="reversed", showticklabels=col == 1, row=1, col=col)
-    fig.update_yaxes(title_text="unit", row=1, col=1)
-    fig.update_annotations(font_size=12)
-    return _style(fig, f"Every gate and state at step t = {t}, {record_label(rec, batch_item)}", 340)
+        left = k * (width + gap)
+        axes[f"xaxis{suffix}"] = dict(
+            domain=[left, left + width], range=[lo, hi], title=dict(text="value"), anchor=f"y{suffix}"
+        )
+        axes[f"yaxis{suffix}"] = dict(
+            anchor=f"x{suffix}",
+            autorange="reversed",
+            showticklabels=k == 0,
+            title=dict(text="unit" if k == 0 else ""),
+        )
+        titles.append(
+            dict(
+                text=SHORT_TITLES[name],
+                x=left + width / 2,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=12),
+            )
+        )
+    layout = _layout(
+        f"Every gate and state at step t = {t}, {record_label(rec, batch_item)}",
+        340,
+        annotations=titles,
+        **axes,
+    )
+    return _figure(data, layout)
 
 
 def output_heatmap_figure(
@@ -198,23 +243,26 @@ def output_heatmap_figure(
         values [T, features] -> drawn [features in ``units``, T].
     """
     z = np.ascontiguousarray(_np(values[:, units[0] : units[1]]).T)  # [features, T]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x0=0,
-            dx=1,
-            y0=units[0],
-            dy=1,
-            zmin=zrange[0],
-            zmax=zrange[1],
-            colorscale=scale,
-            colorbar=dict(title=dict(text="value" if scale != ERROR_SCALE else "|diff|"), thickness=12),
-            hovertemplate="feature %{y}<br>step %{x}<br>value %{z:.3g}<extra></extra>",
-        )
+    heat = dict(
+        type="heatmap",
+        z=z,
+        x0=0,
+        dx=1,
+        y0=units[0],
+        dy=1,
+        zmin=zrange[0],
+        zmax=zrange[1],
+        colorscale=scale,
+        colorbar=dict(title=dict(text="|diff|" if scale == ERROR_SCALE else "value"), thickness=12),
+        hovertemplate="feature %{y}<br>step %{x}<br>value %{z:.3g}<extra></extra>",
     )
-    fig.update_xaxes(title_text="time step t", showgrid=False)
-    fig.update_yaxes(title_text="output feature", showgrid=False, autorange="reversed")
-    return _style(fig, title, 300)
+    layout = _layout(
+        title,
+        300,
+        xaxis=dict(title=dict(text="time step t"), showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text="output feature"), showgrid=False, zeroline=False, autorange="reversed"),
+    )
+    return _figure([heat], layout)
 
 
 def step_error_figure(comparison: Comparison) -> go.Figure:
@@ -251,36 +299,49 @@ def final_state_figure(values: Tensor, title: str, row_labels: list[str]) -> go.
     Shapes:
         values [D*L, features].
     """
-    z = _np(values)
     limit = symmetric_limit(values)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            y=row_labels,
-            zmin=-limit,
-            zmax=limit,
-            colorscale=SIGNED_SCALE,
-            colorbar=dict(title=dict(text="value"), thickness=12, len=1.0, lenmode="fraction"),
-            hovertemplate="%{y}<br>unit %{x}<br>value %{z:.6f}<extra></extra>",
-        )
+    heat = dict(
+        type="heatmap",
+        z=_np(values),
+        y=row_labels,
+        zmin=-limit,
+        zmax=limit,
+        colorscale=SIGNED_SCALE,
+        colorbar=dict(title=dict(text="value"), thickness=12, len=1.0),
+        hovertemplate="%{y}<br>unit %{x}<br>value %{z:.6f}<extra></extra>",
     )
-    fig.update_xaxes(title_text="unit", showgrid=False)
-    fig.update_yaxes(title_text="layer, direction", showgrid=False, autorange="reversed")
-    return _style(fig, title, 190 + 36 * len(row_labels))
+    layout = _layout(
+        title,
+        190 + 36 * len(row_labels),
+        xaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text="layer, direction"), showgrid=False, autorange="reversed"),
+    )
+    return _figure([heat], layout)
+
+
+MAX_WEIGHT_SIDE = 256
+"""Rows or columns of a weight heatmap beyond this are strided: no screen shows more, and bytes stay low."""
 
 
 def weight_figure(weight: Tensor, name: str) -> go.Figure:
     """Heatmap of one weight matrix; 4H-row matrices are split into their i, f, g, o blocks.
 
+    Matrices wider or taller than ``MAX_WEIGHT_SIDE`` show every k-th row or column (said in the title);
+    hover still names the true row and column.
+
     Shapes:
         weight [rows, cols] (``weight_ih``/``weight_hh`` [4H, ·], ``weight_hr`` [P, H]).
     """
-    z = _np(weight)
+    rows, cols = weight.shape
+    row_step = -(-rows // MAX_WEIGHT_SIDE)
+    col_step = -(-cols // MAX_WEIGHT_SIDE)
+    z = _np(weight[::row_step, ::col_step])  # [ceil(rows / row_step), ceil(cols / col_step)]
     limit = symmetric_limit(weight)
-    rows, cols = z.shape
     fig = go.Figure(
         go.Heatmap(
             z=z,
+            x=np.arange(0, cols, col_step, dtype=np.int32),
+            y=np.arange(0, rows, row_step, dtype=np.int32),
             zmin=-limit,
             zmax=limit,
             colorscale=SIGNED_SCALE,
@@ -292,7 +353,7 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
     if gated:
         hidden = rows // 4
         for k in range(1, 4):
-            fig.add_hline(y=k * hidden - 0.5, line=dict(color="black", width=2))
+            fig.add_hline(y=k * hidden - row_step / 2, line=dict(color="black", width=2))
         fig.update_yaxes(
             tickvals=[(k + 0.5) * hidden - 0.5 for k in range(4)],
             ticktext=[f"{g} rows {k * hidden}–{(k + 1) * hidden - 1}" for k, g in enumerate(GATES)],
@@ -304,7 +365,10 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
         showgrid=False,
         autorange="reversed",
     )
-    return _style(fig, f"{name}, shape {tuple(weight.shape)}", min(700, max(260, 40 + 6 * rows)))
+    title = f"{name}, shape {tuple(weight.shape)}"
+    if row_step > 1 or col_step > 1:
+        title += f" (strided: 1 in {row_step} rows, 1 in {col_step} columns shown)"
+    return _style(fig, title, min(700, max(260, 40 + 6 * z.shape[0])))
 
 
 def click_grid_figure(
@@ -319,7 +383,10 @@ def click_grid_figure(
     """
     fig = state_heatmap_figure(rec, name, batch_item, units, cursor=selected[0], height=320)
     steps = rec.steps
-    tt, uu = np.meshgrid(np.arange(steps), np.arange(units[0], units[1]))  # [units, T] each
+    # int16 indices: a quarter of the bytes of int64, and T, H <= 512.
+    tt, uu = np.meshgrid(  # [units, T] each
+        np.arange(steps, dtype=np.int16), np.arange(units[0], units[1], dtype=np.int16)
+    )
     fig.add_trace(
         go.Scatter(
             x=tt.ravel(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -11,12 +12,17 @@ from lstm_viz.trace import LSTMTrace
 
 RTOL = 1e-5
 ATOL = 1e-8
-"""``torch.allclose`` defaults: the tolerance the verdict states."""
+"""``torch.allclose`` defaults: the tolerance the verdict states, in float32 and float64 alike."""
 
 
 @dataclass(frozen=True)
 class Comparison:
     """The official ``nn.LSTM`` result beside the trace's, and their measured differences.
+
+    The verdict compares against ``nn.LSTM``'s generic CPU loop (oneDNN off), which the engine mirrors
+    operation for operation. ``default_kernel_max_diff`` is the difference to ``nn.LSTM`` as called by
+    default: on CPU in float32 without a projection PyTorch uses a oneDNN kernel that sums in another
+    order, so it differs by float32 rounding (~1e-7); elsewhere it is the same loop.
 
     Shapes: ``output``/``h_n``/``c_n`` as ``nn.LSTM`` returns them; ``step_max_diff`` [T], the max
     |difference| of the output over batch and features at each step.
@@ -33,6 +39,7 @@ class Comparison:
     rtol: float
     atol: float
     dtype: torch.dtype
+    default_kernel_max_diff: float
 
     @property
     def max_diff(self) -> float:
@@ -50,8 +57,36 @@ class Comparison:
         )
 
 
-def _max_abs(a: Tensor, b: Tensor) -> float:
-    return (a - b).abs().max().item() if a.numel() else 0.0
+def max_abs_diff(a: Tensor, b: Tensor) -> float:
+    """Max |a - b|, computed in float64 so tensors of different dtypes compare exactly; 0 when empty."""
+    return (a.double() - b.double()).abs().max().item() if a.numel() else 0.0
+
+
+# The oneDNN switch is process-wide: one lock keeps concurrent sessions from flipping it under each other.
+_ONEDNN_LOCK = threading.Lock()
+
+
+def _run_official(lstm: nn.LSTM, input: Tensor, hx, generic: bool) -> tuple[Tensor, Tensor, Tensor]:
+    """``lstm(input, hx)``, on PyTorch's generic loop (``generic=True``) or its default kernel choice."""
+    with _ONEDNN_LOCK, torch.inference_mode():
+        before = torch._C._get_mkldnn_enabled()
+        torch.backends.mkldnn.set_flags(_enabled=before and not generic, _fp32_precision=None)
+        try:
+            output, (h_n, c_n) = lstm(input, hx)
+        finally:
+            torch.backends.mkldnn.set_flags(_enabled=before, _fp32_precision=None)
+    return output, h_n, c_n
+
+
+def uses_onednn(lstm: nn.LSTM, input: Tensor) -> bool:
+    """Whether ``nn.LSTM`` called plainly takes its oneDNN kernel: float32 on CPU without a projection."""
+    return (
+        torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
+        and input.device.type == "cpu"
+        and input.dtype == torch.float32
+        and lstm.proj_size == 0
+    )
 
 
 def compare(
@@ -72,8 +107,11 @@ def compare(
         rtol: Relative tolerance of the verdict.
         atol: Absolute tolerance of the verdict.
     """
-    with torch.no_grad():
-        output, (h_n, c_n) = lstm(input, hx)
+    output, h_n, c_n = _run_official(lstm, input, hx, generic=True)
+    if uses_onednn(lstm, input):
+        default_output, default_h_n, default_c_n = _run_official(lstm, input, hx, generic=False)
+    else:
+        default_output, default_h_n, default_c_n = output, h_n, c_n
     diff = (output - tr.output).abs()
     time_dim = 1 if (lstm.batch_first and tr.batched) else 0
     other = [d for d in range(diff.dim()) if d != time_dim]
@@ -86,12 +124,17 @@ def compare(
         output=output,
         h_n=h_n,
         c_n=c_n,
-        output_max_diff=_max_abs(output, tr.output),
-        h_n_max_diff=_max_abs(h_n, tr.h_n),
-        c_n_max_diff=_max_abs(c_n, tr.c_n),
+        output_max_diff=max_abs_diff(output, tr.output),
+        h_n_max_diff=max_abs_diff(h_n, tr.h_n),
+        c_n_max_diff=max_abs_diff(c_n, tr.c_n),
         step_max_diff=step_max,
         allclose=ok,
         rtol=rtol,
         atol=atol,
         dtype=output.dtype,
+        default_kernel_max_diff=max(
+            max_abs_diff(default_output, tr.output),
+            max_abs_diff(default_h_n, tr.h_n),
+            max_abs_diff(default_c_n, tr.c_n),
+        ),
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
 from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
 from lstm_viz.figures import direction_label, unit_pages
@@ -76,6 +77,10 @@ _CHOICES = (
     ("initial_state", "initial state (h0, c0)", INITIAL_STATES, "zeros = hx omitted; random = hx given"),
     ("dtype", "dtype", DTYPES, "float64 shows the difference to nn.LSTM is rounding"),
 )
+# Many sessions share a server's few cores and these matrices are small: one thread per forward avoids
+# the oversubscription that made a 40-step run take 300 ms instead of 1 ms under load.
+torch.set_num_threads(1)
+
 log = logging.getLogger("lstm_viz.ui")
 if os.environ.get("LSTM_EXPLORER_LOG"):
     # Lets the browser tests see which reruns were full and which were fragment-only.
@@ -119,9 +124,7 @@ def lstm_controls() -> LSTMConfig:
         )
     cols = sb.columns(2)
     for n, (key, label, help_text) in enumerate(_FLAGS):
-        values[key] = cols[n % 2].checkbox(
-            label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text
-        )
+        values[key] = cols[n % 2].checkbox(label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text)
     for key, label, options, help_text in _CHOICES:
         values[key] = sb.selectbox(
             label,
@@ -180,9 +183,7 @@ def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
     """
     cfg = r.config
     cols = st.columns(4)
-    layer = cols[0].selectbox(
-        "layer", range(cfg.num_layers), key=f"{key}_layer", disabled=cfg.num_layers == 1
-    )
+    layer = cols[0].selectbox("layer", range(cfg.num_layers), key=f"{key}_layer", disabled=cfg.num_layers == 1)
     reverse = cols[1].selectbox(
         "direction",
         [False, True] if cfg.bidirectional else [False],
@@ -190,9 +191,7 @@ def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
         key=f"{key}_dir",
         disabled=not cfg.bidirectional,
     )
-    batch_item = cols[2].selectbox(
-        "batch item", range(cfg.batch), key=f"{key}_batch", disabled=cfg.batch == 1
-    )
+    batch_item = cols[2].selectbox("batch item", range(cfg.batch), key=f"{key}_batch", disabled=cfg.batch == 1)
     n_units = cfg.hidden_size if units_of == "hidden" else cfg.out_size
     pages = unit_pages(n_units)
     window = cols[3].selectbox(
