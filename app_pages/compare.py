@@ -52,9 +52,19 @@ st.button(
     on_click=lambda: st.session_state.update(dtype=other),
 )
 
+kernels = {"generic loop (exact)": "generic loop", "default kernel (oneDNN in float32)": "default kernel"}
+against = st.radio(
+    "compare against nn.LSTM's",
+    list(kernels),
+    horizontal=True,
+    key="cmp_against",
+    help="PyTorch runs its generic loop for float64 and projections, and a oneDNN kernel for plain float32.",
+)
+use_default = kernels[against] == "default kernel"
+official_out = cmp.default_output if use_default else cmp.output
 # Output laid out [T, B, features] whatever batch_first says, one batch item at a time.
 batched_out = tr.output if tr.batched else tr.output.unsqueeze(1)
-official = cmp.output if tr.batched else cmp.output.unsqueeze(1)
+official = official_out if tr.batched else official_out.unsqueeze(1)
 if cfg.batch_first and tr.batched:
     batched_out, official = batched_out.transpose(0, 1), official.transpose(0, 1)
 cols = st.columns(2)
@@ -71,7 +81,7 @@ window = cols[1].selectbox(
 limit = max(symmetric_limit(official[:, b]), symmetric_limit(batched_out[:, b]))
 cols = st.columns(2)
 with cols[0]:
-    title = f"nn.LSTM output, batch item {b}"
+    title = f"nn.LSTM output ({kernels[against]}), batch item {b}"
     ui.show_chart(output_heatmap_figure(official[:, b], title, window, (-limit, limit), SIGNED_SCALE), "official")
 with cols[1]:
     title = f"Hand-written output, batch item {b}"
@@ -79,15 +89,20 @@ with cols[1]:
 diff = (batched_out[:, b] - official[:, b]).abs()
 cols = st.columns(2)
 with cols[0]:
-    title = f"|hand-written − nn.LSTM|, batch item {b}"
-    zmax = max(float(diff.max()), 1e-30)
+    zmax = float(diff.max())
+    title = f"|hand-written − nn.LSTM {kernels[against]}|, batch item {b}"
+    if zmax == 0.0:
+        title += ": all exactly 0"
+        zmax = 1e-7
     ui.show_chart(output_heatmap_figure(diff, title, window, (0.0, zmax), ERROR_SCALE), "diff")
 with cols[1]:
-    ui.show_chart(step_error_figure(cmp), "step_error")
+    steps_diff = cmp.default_step_max_diff if use_default else cmp.step_max_diff
+    ui.show_chart(step_error_figure(steps_diff, cmp.atol, f"nn.LSTM {kernels[against]}"), "step_error")
 
 st.subheader("Final states h_n and c_n")
 labels = [f"layer {k}{suffix(bool(d))}" for k in range(cfg.num_layers) for d in range(cfg.directions)]
-h_n, c_n, off_h, off_c = tr.h_n, tr.c_n, cmp.h_n, cmp.c_n
+h_n, c_n = tr.h_n, tr.c_n
+off_h, off_c = (cmp.default_h_n, cmp.default_c_n) if use_default else (cmp.h_n, cmp.c_n)
 if tr.batched:
     h_n, c_n, off_h, off_c = h_n[:, b], c_n[:, b], off_h[:, b], off_c[:, b]
 cols = st.columns(2)

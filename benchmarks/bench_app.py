@@ -29,8 +29,8 @@ LARGEST = {
         batch=2, seq_len=512, input_size=512, hidden_size=512, proj_size=0
     ),
     "largest B (B 32, T 512, H 40, P 20)": dict(batch=32, seq_len=512, hidden_size=40, proj_size=20),
-    "deepest (4 bidirectional layers, B 4, T 256, H 96, P 48)": dict(
-        batch=4, seq_len=256, hidden_size=96, proj_size=48, num_layers=4, bidirectional=True
+    "deepest (4 bidirectional layers, B 4, T 192, H 96, P 48)": dict(
+        batch=4, seq_len=192, hidden_size=96, proj_size=48, num_layers=4, bidirectional=True
     ),
 }
 REPEATS = 7

@@ -188,8 +188,11 @@ def main() -> None:
         if s.proj == 0:
             r = results[(s, torch.float32)]["ms"]
             print(f"  nn.LSTM(oneDNN)/trace {s.label} float32: {r['nn.LSTM'] / r['trace']:.2f}")
-    bytes_ok = all(r["nbytes"] == r["formula"] for r in results.values())
-    print(f"  trace.nbytes == itemsize*L*D*T*B*(6H+P) for every run: {bytes_ok}")
+    overhead = max(r["nbytes"] / r["formula"] - 1 for r in results.values())
+    print(
+        f"  trace.nbytes vs itemsize*L*D*T*B*(6H+P): at most {overhead:.1%} over "
+        "(m and h pad each step to 64 bytes so BLAS rounds as in ATen's loop)"
+    )
     worst = {
         name: max(r["diffs"].get(name, 0.0) for r in results.values() if name in r["diffs"])
         for name in ("trace", "tutorial")

@@ -43,8 +43,9 @@ def make_input(config: LSTMConfig, generator: torch.Generator) -> Tensor:
         return torch.sin(2 * math.pi * t / period + phase)
     if config.input_kind == "step":
         # Even features step from 0 to 1, odd features fire a single impulse, at onsets spread over time.
-        onset = (f * 0.37 + 0.2) % 1.0 * steps
-        shift = torch.randint(0, max(steps // 4, 1), (batch, 1, 1), generator=generator)
+        # Onsets fall in the first 70% of the sequence and shifts add at most 20%, so every feature fires.
+        onset = (0.1 + (f * 0.37) % 0.6) * steps
+        shift = torch.randint(0, max(steps // 5, 1), (batch, 1, 1), generator=generator)
         start = (onset + shift).floor()
         step = (t >= start).to(torch.float64)
         impulse = (t == start).to(torch.float64)

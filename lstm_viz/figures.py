@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from lstm_viz.engine import GATES
-from lstm_viz.reference import Comparison
 from lstm_viz.trace import LayerTrace, StepTerms
 
 # Colour-blind-safe scales, fixed by meaning so screenshots stay comparable.
@@ -265,32 +264,59 @@ def output_heatmap_figure(
     return _figure([heat], layout)
 
 
-def step_error_figure(comparison: Comparison) -> go.Figure:
-    """Per-step max |hand-written - nn.LSTM| of the output, on a log axis, against the verdict's tolerance."""
-    err = _np(comparison.step_max_diff).astype(np.float64)
-    steps = np.arange(len(err))
-    # Exact zeros cannot sit on a log axis; draw them at the floor and say so in the hover.
+def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Figure:
+    """Per-step max |hand-written - nn.LSTM| of the output, on a log axis, against the verdict's atol.
+
+    Shapes:
+        step_max_diff [T].
+    """
+    err = _np(step_max_diff).astype(np.float64)
+    # Exact zeros cannot sit on a log axis: draw them at a floor, say so in the hover and the title.
     floor = 1e-18
-    shown = np.maximum(err, floor)
-    fig = go.Figure(
-        go.Scatter(
-            x=steps,
-            y=shown,
+    data = [
+        dict(
+            type="scatter",
+            x=np.arange(len(err), dtype=np.int32),
+            y=np.maximum(err, floor),
             mode="lines+markers",
             name="max |diff| at step",
             customdata=err,
             hovertemplate="step %{x}<br>max |diff| %{customdata:.2e}<extra></extra>",
         )
+    ]
+    title = f"Largest |hand-written − {against}| output difference at each step"
+    if not err.any():
+        title += " (all exactly 0, drawn at 1e-18)"
+    layout = _layout(
+        title,
+        300,
+        xaxis=dict(title=dict(text="time step t")),
+        yaxis=dict(title=dict(text="max |difference| (log)"), type="log", exponentformat="e", range=[-19, 0]),
+        shapes=[
+            dict(
+                type="line",
+                xref="paper",
+                x0=0,
+                x1=1,
+                y0=atol,
+                y1=atol,
+                line=dict(dash="dot", color="grey"),
+            )
+        ],
+        annotations=[
+            dict(
+                text=f"allclose atol {atol:.0e}",
+                xref="paper",
+                x=0.01,
+                y=np.log10(atol),
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(color="grey"),
+            )
+        ],
+        showlegend=False,
     )
-    fig.add_hline(
-        y=comparison.atol,
-        line=dict(dash="dot", color="grey"),
-        annotation_text=f"atol {comparison.atol:.0e}",
-        annotation_position="top left",
-    )
-    fig.update_xaxes(title_text="time step t")
-    fig.update_yaxes(title_text="max |difference| (log)", type="log", exponentformat="e")
-    return _style(fig, "Largest |hand-written − nn.LSTM| output difference at each step", 300)
+    return _figure(data, layout)
 
 
 def final_state_figure(values: Tensor, title: str, row_labels: list[str]) -> go.Figure:

@@ -39,6 +39,10 @@ class Comparison:
     rtol: float
     atol: float
     dtype: torch.dtype
+    default_output: Tensor
+    default_h_n: Tensor
+    default_c_n: Tensor
+    default_step_max_diff: Tensor
     default_kernel_max_diff: float
 
     @property
@@ -112,10 +116,13 @@ def compare(
         default_output, default_h_n, default_c_n = _run_official(lstm, input, hx, generic=False)
     else:
         default_output, default_h_n, default_c_n = output, h_n, c_n
-    diff = (output - tr.output).abs()
     time_dim = 1 if (lstm.batch_first and tr.batched) else 0
-    other = [d for d in range(diff.dim()) if d != time_dim]
-    step_max = diff.amax(dim=other) if other else diff
+
+    def step_max(official: Tensor) -> Tensor:  # [T]
+        diff = (official - tr.output).abs()
+        other = [d for d in range(diff.dim()) if d != time_dim]
+        return diff.amax(dim=other) if other else diff
+
     ok = all(
         torch.allclose(mine, theirs, rtol=rtol, atol=atol)
         for mine, theirs in ((tr.output, output), (tr.h_n, h_n), (tr.c_n, c_n))
@@ -127,11 +134,15 @@ def compare(
         output_max_diff=max_abs_diff(output, tr.output),
         h_n_max_diff=max_abs_diff(h_n, tr.h_n),
         c_n_max_diff=max_abs_diff(c_n, tr.c_n),
-        step_max_diff=step_max,
+        step_max_diff=step_max(output),
         allclose=ok,
         rtol=rtol,
         atol=atol,
         dtype=output.dtype,
+        default_output=default_output,
+        default_h_n=default_h_n,
+        default_c_n=default_c_n,
+        default_step_max_diff=step_max(default_output),
         default_kernel_max_diff=max(
             max_abs_diff(default_output, tr.output),
             max_abs_diff(default_h_n, tr.h_n),

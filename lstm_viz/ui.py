@@ -28,10 +28,11 @@ DEFAULTS: dict[str, Any] = dict(
     batch_first=False,
     dtype="float32",
     seed=0,
-    input_kind="sine",
+    input_kind="step",
     initial_state="zeros",
 )
-"""The first run a newcomer sees: one layer, 16 units, 40 steps of sine waves."""
+"""The first run a newcomer sees: one layer, 16 units, 40 steps of steps and impulses, so the cell state
+visibly takes up and holds each change."""
 
 PRESETS: dict[str, dict[str, Any]] = {
     "gate dynamics (default)": DEFAULTS,
@@ -122,9 +123,8 @@ def lstm_controls() -> LSTMConfig:
         values[key] = cols[n % 2].number_input(
             label, value=DEFAULTS[key], step=1, key=key, bind="query-params", help=help_text
         )
-    cols = sb.columns(2)
-    for n, (key, label, help_text) in enumerate(_FLAGS):
-        values[key] = cols[n % 2].checkbox(label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text)
+    for key, label, help_text in _FLAGS:
+        values[key] = sb.checkbox(label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text)
     for key, label, options, help_text in _CHOICES:
         values[key] = sb.selectbox(
             label,

@@ -94,13 +94,13 @@ def test_changing_hidden_size_changes_every_heatmap():
 
 
 def test_query_params_seed_the_controls_and_the_run():
-    query = {"hidden_size": "6", "seed": "5", "seq_len": "9", "input_kind": "step", "dtype": "float64"}
+    query = {"hidden_size": "6", "seed": "5", "seq_len": "9", "input_kind": "sine", "dtype": "float64"}
     at = open_page("gates", query)
     assert at.number_input(key="hidden_size").value == 6
     assert at.number_input(key="seed").value == 5
-    assert at.selectbox(key="input_kind").value == "step"
+    assert at.selectbox(key="input_kind").value == "sine"
     cfg = LSTMConfig(
-        **{**DEFAULTS, "hidden_size": 6, "seed": 5, "seq_len": 9, "input_kind": "step", "dtype": "float64"}
+        **{**DEFAULTS, "hidden_size": 6, "seed": 5, "seq_len": 9, "input_kind": "sine", "dtype": "float64"}
     )
     rec = run(cfg).trace.layer(0)
     np.testing.assert_array_equal(heatmap(at, "output gate"), rec.o[0].T.float().numpy())
@@ -191,3 +191,15 @@ def test_step_buttons_move_the_time_cursor():
     assert at.slider(key="cursor_t").value == 1
     bars = [s for t, s in charts(at).items() if t.startswith("Every gate and state at step t = 1")]
     assert bars
+
+
+def test_compare_page_switches_to_pytorchs_default_kernel():
+    at = open_page("compare", {"hidden_size": "32", "seq_len": "50", "batch": "4", "input_size": "16"})
+    r = run(LSTMConfig(**{**DEFAULTS, "hidden_size": 32, "seq_len": 50, "batch": 4, "input_size": 16}))
+    assert "all exactly 0" in " ".join(charts(at))
+    at.radio(key="cmp_against").set_value("default kernel (oneDNN in float32)").run()
+    assert not at.exception
+    official = heatmap(at, "nn.LSTM output (default kernel)")
+    np.testing.assert_array_equal(official, r.comparison.default_output[:, 0, :32].T.float().numpy())
+    diff = heatmap(at, "|hand-written − nn.LSTM default kernel|")
+    assert 0 < diff.max() < 1e-5
