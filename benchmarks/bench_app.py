@@ -28,7 +28,7 @@ LARGEST = {
     "largest H, T, I (B 2, T 512, I 512, H 512)": dict(
         batch=2, seq_len=512, input_size=512, hidden_size=512, proj_size=0
     ),
-    "largest B (B 32, T 512, H 40, P 20)": dict(batch=32, seq_len=512, hidden_size=40, proj_size=20),
+    "largest B (B 32, T 512, H 36, P 18)": dict(batch=32, seq_len=512, hidden_size=36, proj_size=18),
     "deepest (4 bidirectional layers, B 4, T 192, H 96, P 48)": dict(
         batch=4, seq_len=192, hidden_size=96, proj_size=48, num_layers=4, bidirectional=True
     ),
