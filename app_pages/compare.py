@@ -62,11 +62,8 @@ against = st.radio(
 )
 use_default = kernels[against] == "default kernel"
 official_out = cmp.default_output if use_default else cmp.output
-# Output laid out [T, B, features] whatever batch_first says, one batch item at a time.
-batched_out = tr.output if tr.batched else tr.output.unsqueeze(1)
-official = official_out if tr.batched else official_out.unsqueeze(1)
-if cfg.batch_first and tr.batched:
-    batched_out, official = batched_out.transpose(0, 1), official.transpose(0, 1)
+batched_out = tr.time_major(tr.output)  # [T, B, features]
+official = tr.time_major(official_out)
 cols = st.columns(2)
 b = cols[0].selectbox("batch item", range(cfg.batch), key="cmp_batch", disabled=cfg.batch == 1)
 features = batched_out.shape[-1]

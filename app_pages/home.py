@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lstm_viz import ui
+from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, state_heatmap_figure, symmetric_limit
 
 st.title("LSTM Explorer")
 st.markdown(
@@ -11,6 +12,15 @@ st.markdown(
 )
 r = ui.current_run()
 ui.verdict_banner(r)
+cols = st.columns(2)
+with cols[0]:
+    ui.show_chart(state_heatmap_figure(r.trace.layer(0), "c", 0), key="home_c")
+with cols[1]:
+    official = r.trace.time_major(r.comparison.output)  # [T, B, features]
+    window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
+    limit = symmetric_limit(official[:, 0])
+    title = "nn.LSTM output h, batch item 0 (official)"
+    ui.show_chart(output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE), key="home_out")
 st.page_link("app_pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 
 st.subheader("What an LSTM computes at each step t")

@@ -97,6 +97,12 @@ class LSTMTrace:
     batch_first: bool
     batched: bool
 
+    def time_major(self, output: Tensor) -> Tensor:
+        """An output laid out like ``self.output`` (e.g. ``nn.LSTM``'s), as [T, B, features] whatever the layout."""
+        if not self.batched:
+            output = output.unsqueeze(0 if self.batch_first else 1)
+        return output.transpose(0, 1) if self.batch_first else output  # [T, B, features]
+
     def layer(self, k: int, reverse: bool = False) -> LayerTrace:
         """The record of layer ``k`` in the forward or (``reverse=True``) reverse direction."""
         if not 0 <= k < self.num_layers:
