@@ -12,6 +12,8 @@ sel = ui.record_controls(r, "step")
 rec, b, units = sel.record, sel.batch_item, sel.units
 steps, hidden = rec.steps, cfg.hidden_size
 
+# Start mid-sequence, where c_(t-1) and h_(t-1) already carry something.
+st.session_state.setdefault("step_t", steps // 2)
 for key, top in (("step_t", steps - 1), ("unit_j", units[1] - 1)):
     current = st.session_state.get(key, 0)
     st.session_state[key] = min(max(current, 0 if key == "step_t" else units[0]), top)
@@ -42,8 +44,9 @@ prev = rec.prev_index(t)
 prev_words = "h_0 (the initial state)" if prev is None else f"h at step {prev}"
 st.subheader(f"Step t = {t}, unit j = {j}, {'reverse' if rec.reverse else 'forward'} direction, layer {rec.layer}")
 st.caption(
-    f"x_t has {x_shape} features, h_(t-1) = {prev_words} has {h_shape}; each W_i* row is 1×{x_shape}, "
-    f"each W_h* row 1×{h_shape}. The numbers are row j of each gate block times those vectors."
+    f"Shapes: each W_i* block is {hidden}×{x_shape} and x_t has {x_shape} features; each W_h* block is "
+    f"{hidden}×{h_shape} and h_(t-1) = {prev_words} has {h_shape}; each bias block has {hidden}. "
+    f"Unit j takes row j of each block: (1×{x_shape})·x_t + b and (1×{h_shape})·h_(t-1) + b, one number each."
 )
 bias_words = "" if cfg.bias else r" \;(\text{bias}=\text{False})"
 names = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
@@ -59,13 +62,20 @@ for gate in ("i", "f", "g", "o"):
         rf"\underbrace{{W_{{h{gate}}} h_{{t-1}}{b_h}}}_{{{hv:.4f}}}\big) = {act}({av + hv:.4f}) = {value:.4f}"
         rf"\quad\text{{({names[gate]})}}{bias_words}"
     )
+
+
+def _n(v: float) -> str:
+    """A value for an equation: negative operands in parentheses."""
+    return f"({v:.4f})" if v < 0 else f"{v:.4f}"
+
+
 i, f, g, o, c, m = (float(getattr(rec, n)[b, t, j]) for n in ("i", "f", "g", "o", "c", "m"))
 c_prev = float(terms.c_prev[b, j])
 st.latex(
-    rf"c_t[{j}] = f_t \odot c_{{t-1}} + i_t \odot g_t = {f:.4f} \times {c_prev:.4f} + {i:.4f} \times {g:.4f}"
+    rf"c_t[{j}] = f_t \odot c_{{t-1}} + i_t \odot g_t = {_n(f)} \times {_n(c_prev)} + {_n(i)} \times {_n(g)}"
     rf" = {c:.4f}"
 )
-st.latex(rf"m_t[{j}] = o_t \odot \tanh(c_t) = {o:.4f} \times \tanh({c:.4f}) = {m:.4f}")
+st.latex(rf"m_t[{j}] = o_t \odot \tanh(c_t) = {_n(o)} \times \tanh({c:.4f}) = {m:.4f}")
 if rec.weights.weight_hr is not None:
     proj = rec.weights.weight_hr.shape[0]
     p = min(j, proj - 1)

@@ -147,11 +147,18 @@ def state_heatmap_figure(
         colorbar=dict(title=dict(text="value", side="right"), thickness=12, len=0.9),
         hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{z:.4f}}<extra></extra>",
     )
+    projected_h = name == "h" and rec.weights.weight_hr is not None
+    title = "hidden state h = W_hr m (projected)" if projected_h else q.title
     layout = _layout(
-        f"{q.title}, {record_label(rec, batch_item)}",
+        f"{title}, {record_label(rec, batch_item)}",
         height,
         xaxis=dict(title=dict(text="time step t"), showgrid=False, zeroline=False),
-        yaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False, autorange="reversed"),
+        yaxis=dict(
+            title=dict(text="projected feature" if projected_h else "unit"),
+            showgrid=False,
+            zeroline=False,
+            autorange="reversed",
+        ),
         shapes=[] if cursor is None else [cursor_shape(cursor)],
     )
     return _figure([heat], layout)
@@ -521,15 +528,15 @@ def cell_diagram_figure(terms: StepTerms, rec: LayerTrace, batch_item: int, unit
     # The output branch: tanh(c_t) times o gives m_t.
     _node(fig, 8.6, mid, f"tanh(c<sub>t</sub>) = {np.tanh(v['c']):.3f}")
     _arrow(fig, 8.6, top - 0.05, 8.6, mid + 0.2)
-    _arrow(fig, 7.5, gate_y + 0.35, 8.9, gate_y + 0.05)
-    _arrow(fig, 8.9, mid - 0.2, 9.3, gate_y + 0.35)
-    _node(fig, 9.6, gate_y, f"<b>m<sub>t</sub> = o·tanh(c<sub>t</sub>) = {v['m']:.3f}</b>", "#eef")
+    _arrow(fig, 8.15, gate_y, 8.75, gate_y)
+    _arrow(fig, 8.6, mid - 0.2, 9.6, gate_y + 0.3)
+    _node(fig, 9.9, gate_y, f"<b>m<sub>t</sub> = o·tanh(c<sub>t</sub>)<br>= {v['m']:.3f}</b>", "#eef")
     if rec.weights.weight_hr is not None:
         h_words = f"h<sub>t</sub> = W<sub>hr</sub> m<sub>t</sub> ({rec.weights.weight_hr.shape[0]} features)"
     else:
         h_words = f"h<sub>t</sub> = m<sub>t</sub> = {v['m']:.3f}"
-    _arrow(fig, 9.6, gate_y - 0.3, 9.6, bottom + 0.3)
-    _node(fig, 9.6, bottom + 0.05, h_words)
+    _arrow(fig, 9.9, gate_y - 0.35, 9.9, bottom + 0.3)
+    _node(fig, 9.9, bottom + 0.05, h_words)
     fig.update_xaxes(visible=False, range=[-0.8, 11.2], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-0.6, 4.2], fixedrange=True)
     title = f"The cell at step t = {t}, unit j = {unit}, {record_label(rec, batch_item)}"

@@ -165,11 +165,18 @@ def test_url_updates_when_a_control_moves(server, page):
     wait_idle(page)
     # The copied link reproduces the run in a fresh tab.
     link = page.url
+    assert "hidden_size=7" in link
     other = page.context.new_page()
     other.goto(link)
     wait_idle(other)
-    assert number_input(other, "hidden size H").input_value() == "7"
-    assert other.get_by_text("input gate i = σ(·), layer 0 forward").count() >= 1
+    other.wait_for_function(
+        "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '7'", timeout=30_000
+    )
+    other.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('input gate'))"
+        " && [...document.querySelectorAll('.js-plotly-plot')].length >= 8",
+        timeout=30_000,
+    )
 
 
 def test_invalid_url_shows_message_not_traceback(server, page):
