@@ -10,7 +10,6 @@ from lstm_viz.figures import (
     output_heatmap_figure,
     step_error_figure,
     symmetric_limit,
-    unit_pages,
 )
 from lstm_viz.params import suffix
 from lstm_viz.reference import max_abs_diff, uses_onednn
@@ -66,15 +65,7 @@ batched_out = tr.time_major(tr.output)  # [T, B, features]
 official = tr.time_major(official_out)
 cols = st.columns(2)
 b = cols[0].selectbox("batch item", range(cfg.batch), key="cmp_batch", disabled=cfg.batch == 1)
-features = batched_out.shape[-1]
-pages = unit_pages(features)
-window = cols[1].selectbox(
-    "output features shown",
-    pages,
-    format_func=lambda p: f"{p[0]}–{p[1] - 1} of {features}",
-    key=f"cmp_units_{features}",
-    disabled=len(pages) == 1,
-)
+window = ui.unit_window(batched_out.shape[-1], "output features shown", "cmp_units", cols[1])
 limit = max(symmetric_limit(official[:, b]), symmetric_limit(batched_out[:, b]))
 cols = st.columns(2)
 with cols[0]:

@@ -66,18 +66,7 @@ def build(config: LSTMConfig) -> Built:
     """
     dtype = getattr(torch, config.dtype)
     gen = torch.Generator().manual_seed(config.seed)
-    lstm = nn.LSTM(
-        config.input_size,
-        config.hidden_size,
-        num_layers=config.num_layers,
-        bias=config.bias,
-        batch_first=config.batch_first,
-        dropout=config.dropout,
-        bidirectional=config.bidirectional,
-        proj_size=config.proj_size,
-        dtype=torch.float64,
-        device="meta",
-    ).to_empty(device="cpu")
+    lstm = meta_lstm(config, dtype=torch.float64).to_empty(device="cpu")
     # nn.LSTM.reset_parameters: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)).
     bound = 1.0 / math.sqrt(config.hidden_size)
     with torch.no_grad():
@@ -96,15 +85,17 @@ def build(config: LSTMConfig) -> Built:
     return Built(lstm=lstm, input=x.to(dtype), hx=hx)
 
 
-def meta_lstm(config: LSTMConfig) -> nn.LSTM:
-    """An ``nn.LSTM`` with ``config``'s arguments on the meta device: its parameter names and shapes, no memory."""
+def meta_lstm(config: LSTMConfig, dtype: torch.dtype = torch.float32) -> nn.LSTM:
+    """An ``nn.LSTM`` with ``config``'s arguments on the meta device: names and shapes, no memory, no RNG."""
     return nn.LSTM(
         config.input_size,
         config.hidden_size,
         num_layers=config.num_layers,
         bias=config.bias,
         batch_first=config.batch_first,
+        dropout=config.dropout,
         bidirectional=config.bidirectional,
         proj_size=config.proj_size,
+        dtype=dtype,
         device="meta",
     )

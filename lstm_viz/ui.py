@@ -193,15 +193,21 @@ def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
     )
     batch_item = cols[2].selectbox("batch item", range(cfg.batch), key=f"{key}_batch", disabled=cfg.batch == 1)
     n_units = cfg.hidden_size if units_of == "hidden" else cfg.out_size
+    window = unit_window(n_units, "units shown", f"{key}_units", cols[3])
+    return Selection(r.trace.layer(layer, reverse=reverse), batch_item, window)
+
+
+def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tuple[int, int]:
+    """A picker for which page of ``MAX_UNITS_SHOWN`` units the heatmaps show (disabled when one page)."""
     pages = unit_pages(n_units)
-    window = cols[3].selectbox(
-        "units shown",
+    return container.selectbox(
+        label,
         pages,
         format_func=lambda p: f"{p[0]}–{p[1] - 1} of {n_units}",
-        key=f"{key}_units_{n_units}",
+        # The size in the key: a new size starts on its first page instead of a page that no longer exists.
+        key=f"{key}_{n_units}",
         disabled=len(pages) == 1,
     )
-    return Selection(r.trace.layer(layer, reverse=reverse), batch_item, window)
 
 
 def show_chart(fig: go.Figure, key: str, **kwargs: Any) -> Any:
