@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, fields
 
 INPUT_KINDS = ("sine", "random", "step", "text")
@@ -64,12 +65,12 @@ class LSTMConfig:
         return self.num_layers * self.directions * self.seq_len * self.batch * per_step
 
     def to_dict(self) -> dict:
-        """The settings as a plain dict (for URLs and caches)."""
+        """The settings as a plain dict, field by field."""
         return asdict(self)
 
     def replace(self, **changes) -> LSTMConfig:
         """A copy with some fields changed (validated like any other)."""
-        return LSTMConfig(**{**asdict(self), **changes})
+        return dataclasses.replace(self, **changes)
 
 
 FIELD_NAMES = tuple(f.name for f in fields(LSTMConfig))
