@@ -1,0 +1,52 @@
+"""Pure Plotly builders, one module per view: trace records in, labelled ``go.Figure`` out."""
+
+from lstm_viz.figures.base import cursor_shape, direction_label, record_label
+from lstm_viz.figures.compare import final_state_figure, output_heatmap_figure, step_error_figure
+from lstm_viz.figures.gates import state_heatmap_figure, step_bars_figure
+from lstm_viz.figures.params import MAX_WEIGHT_SIDE, weight_figure
+from lstm_viz.figures.scales import (
+    CURSOR_COLOUR,
+    ERROR_SCALE,
+    GATE_SCALE,
+    MAX_UNITS_SHOWN,
+    QUANTITIES,
+    SHORT_TITLES,
+    SIGMOID_RANGE,
+    SIGNED_SCALE,
+    STATE_ORDER,
+    TANH_RANGE,
+    Quantity,
+    quantity_range,
+    symmetric_limit,
+    unit_pages,
+)
+from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
+
+__all__ = [
+    "CURSOR_COLOUR",
+    "ERROR_SCALE",
+    "GATE_SCALE",
+    "MAX_UNITS_SHOWN",
+    "MAX_WEIGHT_SIDE",
+    "QUANTITIES",
+    "SHORT_TITLES",
+    "SIGMOID_RANGE",
+    "SIGNED_SCALE",
+    "STATE_ORDER",
+    "TANH_RANGE",
+    "Quantity",
+    "cell_diagram_figure",
+    "click_grid_figure",
+    "cursor_shape",
+    "direction_label",
+    "final_state_figure",
+    "output_heatmap_figure",
+    "quantity_range",
+    "record_label",
+    "state_heatmap_figure",
+    "step_bars_figure",
+    "step_error_figure",
+    "symmetric_limit",
+    "unit_pages",
+    "weight_figure",
+]

@@ -1,0 +1,127 @@
+"""Gates over time: heatmaps of one quantity (unit x step) and bars of every quantity at one step."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_viz.figures.base import base_layout, cursor_shape, make_figure, record_label, to_numpy
+from lstm_viz.figures.scales import MAX_UNITS_SHOWN, QUANTITIES, SHORT_TITLES, STATE_ORDER, quantity_range
+from lstm_viz.trace import LayerTrace
+
+
+def state_heatmap_figure(
+    rec: LayerTrace,
+    name: str,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    cursor: int | None = None,
+    height: int = 260,
+) -> go.Figure:
+    """Heatmap of one gate or state over time, units x steps, with a fixed colour range.
+
+    Args:
+        rec: The layer-direction record.
+        name: One of ``i, f, g, o, c, m, h``.
+        batch_item: Which sequence of the batch.
+        units: ``[start, stop)`` window of units to show; default all (at most ``MAX_UNITS_SHOWN``).
+        cursor: Step to highlight, or None.
+        height: Figure height in pixels.
+
+    Shapes:
+        ``getattr(rec, name)[batch_item]`` [T, units] is drawn transposed, [units, T].
+    """
+    q = QUANTITIES[name]
+    values = getattr(rec, name)[batch_item]  # [T, units]
+    start, stop = units or (0, min(values.shape[1], MAX_UNITS_SHOWN))
+    z = np.ascontiguousarray(to_numpy(values[:, start:stop]).T)  # [units, T]
+    zmin, zmax = quantity_range(rec, name)
+    heat = dict(
+        type="heatmap",
+        z=z,
+        x0=0,
+        dx=1,
+        y0=start,
+        dy=1,
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=q.scale,
+        colorbar=dict(title=dict(text="value", side="right"), thickness=12, len=0.9),
+        hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{z:.4f}}<extra></extra>",
+    )
+    projected_h = name == "h" and rec.weights.weight_hr is not None
+    title = "hidden state h = W_hr m (projected)" if projected_h else q.title
+    layout = base_layout(
+        f"{title}, {record_label(rec, batch_item)}",
+        height,
+        xaxis=dict(title=dict(text="time step t"), showgrid=False, zeroline=False),
+        yaxis=dict(
+            title=dict(text="projected feature" if projected_h else "unit"),
+            showgrid=False,
+            zeroline=False,
+            autorange="reversed",
+        ),
+        shapes=[] if cursor is None else [cursor_shape(cursor)],
+    )
+    return make_figure([heat], layout)
+
+
+def step_bars_figure(rec: LayerTrace, t: int, batch_item: int = 0, units: tuple[int, int] | None = None) -> go.Figure:
+    """Bars of every gate and state at step ``t``, one panel per quantity, each on its fixed range.
+
+    Shapes:
+        each quantity at ``[batch_item, t]`` is a [units] vector.
+    """
+    n = len(STATE_ORDER)
+    gap = 0.035
+    width = (1 - gap * (n - 1)) / n
+    data, axes, titles = [], {}, []
+    for k, name in enumerate(STATE_ORDER):
+        values = getattr(rec, name)[batch_item, t]
+        start, stop = units or (0, min(values.shape[0], MAX_UNITS_SHOWN))
+        v = to_numpy(values[start:stop])
+        lo, hi = quantity_range(rec, name)
+        suffix = "" if k == 0 else str(k + 1)
+        data.append(
+            dict(
+                type="bar",
+                x=v,
+                y=np.arange(start, start + len(v), dtype=np.int16),
+                orientation="h",
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
+                marker=dict(color=v, colorscale=QUANTITIES[name].scale, cmin=lo, cmax=hi),
+                hovertemplate=f"{name}<br>unit %{{y}}<br>value %{{x:.4f}}<extra></extra>",
+                showlegend=False,
+            )
+        )
+        left = k * (width + gap)
+        axes[f"xaxis{suffix}"] = dict(
+            domain=[left, left + width], range=[lo, hi], title=dict(text="value"), anchor=f"y{suffix}"
+        )
+        axes[f"yaxis{suffix}"] = dict(
+            anchor=f"x{suffix}",
+            autorange="reversed",
+            showticklabels=k == 0,
+            title=dict(text="unit" if k == 0 else ""),
+        )
+        titles.append(
+            dict(
+                text=SHORT_TITLES[name],
+                x=left + width / 2,
+                y=1.0,
+                xref="paper",
+                yref="paper",
+                xanchor="center",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=12),
+            )
+        )
+    layout = base_layout(
+        f"Every gate and state at step t = {t}, {record_label(rec, batch_item)}",
+        340,
+        annotations=titles,
+        **axes,
+    )
+    return make_figure(data, layout)

@@ -1,0 +1,62 @@
+"""Parameter views: a weight matrix as a heatmap split into its gate blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from torch import Tensor
+
+from lstm_viz.engine import GATES
+from lstm_viz.figures.base import restyle, to_numpy
+from lstm_viz.figures.scales import SIGNED_SCALE, symmetric_limit
+
+MAX_WEIGHT_SIDE = 256
+"""Rows or columns of a weight heatmap beyond this are strided: no screen shows more, and bytes stay low."""
+
+
+def weight_figure(weight: Tensor, name: str) -> go.Figure:
+    """Heatmap of one weight matrix; 4H-row matrices are split into their i, f, g, o blocks.
+
+    Matrices wider or taller than ``MAX_WEIGHT_SIDE`` show every k-th row or column (said in the title);
+    hover still names the true row and column.
+
+    Shapes:
+        weight [rows, cols] (``weight_ih``/``weight_hh`` [4H, ·], ``weight_hr`` [P, H]).
+    """
+    rows, cols = weight.shape
+    row_step = -(-rows // MAX_WEIGHT_SIDE)
+    col_step = -(-cols // MAX_WEIGHT_SIDE)
+    z = to_numpy(weight[::row_step, ::col_step])  # [ceil(rows / row_step), ceil(cols / col_step)]
+    limit = symmetric_limit(weight)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=np.arange(0, cols, col_step, dtype=np.int32),
+            y=np.arange(0, rows, row_step, dtype=np.int32),
+            zmin=-limit,
+            zmax=limit,
+            colorscale=SIGNED_SCALE,
+            colorbar=dict(title=dict(text="weight"), thickness=12),
+            hovertemplate="row %{y}<br>column %{x}<br>weight %{z:.4f}<extra></extra>",
+        )
+    )
+    gated = name.startswith(("weight_ih", "weight_hh"))
+    if gated:
+        hidden = rows // 4
+        for k in range(1, 4):
+            fig.add_hline(y=k * hidden - row_step / 2, line=dict(color="black", width=2))
+        fig.update_yaxes(
+            tickvals=[(k + 0.5) * hidden - 0.5 for k in range(4)],
+            ticktext=[f"{g} rows {k * hidden}–{(k + 1) * hidden - 1}" for k, g in enumerate(GATES)],
+        )
+    col_words = {"weight_ih": "input feature", "weight_hh": "h_(t-1) feature", "weight_hr": "cell unit"}
+    fig.update_xaxes(title_text=f"column ({col_words[name.split('_l')[0]]})", showgrid=False)
+    fig.update_yaxes(
+        title_text="row (gate block)" if gated else "row (projected feature)",
+        showgrid=False,
+        autorange="reversed",
+    )
+    title = f"{name}, shape {tuple(weight.shape)}"
+    if row_step > 1 or col_step > 1:
+        title += f" (strided: 1 in {row_step} rows, 1 in {col_step} columns shown)"
+    return restyle(fig, title, min(700, max(260, 40 + 6 * z.shape[0])))

@@ -1,0 +1,150 @@
+"""One-step views: a clickable heatmap grid and the cell diagram carrying one unit's real values."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_viz.figures.base import record_label, restyle
+from lstm_viz.figures.gates import state_heatmap_figure
+from lstm_viz.figures.scales import CURSOR_COLOUR
+from lstm_viz.trace import LayerTrace, StepTerms
+
+
+def click_grid_figure(
+    rec: LayerTrace, name: str, batch_item: int, units: tuple[int, int], selected: tuple[int, int]
+) -> go.Figure:
+    """A heatmap to click on: a transparent scatter overlay, one marker per cell, carries the clicks.
+
+    Plotly heatmap clicks do not reach Streamlit's selection events; scatter points do.
+
+    Shapes:
+        ``getattr(rec, name)[batch_item]`` [T, units] -> a grid of T * units markers.
+    """
+    fig = state_heatmap_figure(rec, name, batch_item, units, cursor=selected[0], height=320)
+    steps = rec.steps
+    # int16 indices: a quarter of the bytes of int64, and T, H <= 512.
+    tt, uu = np.meshgrid(  # [units, T] each
+        np.arange(steps, dtype=np.int16), np.arange(units[0], units[1], dtype=np.int16)
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=tt.ravel(),
+            y=uu.ravel(),
+            mode="markers",
+            marker=dict(size=14, symbol="square", opacity=0),
+            # Hoverable on purpose: Plotly only clicks what it hovers, so the overlay carries the label.
+            customdata=fig.data[0].z.ravel(),
+            hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{customdata:.4f}}"
+            "<br>click to select<extra></extra>",
+            showlegend=False,
+            name="cells",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[selected[0]],
+            y=[selected[1]],
+            mode="markers",
+            marker=dict(size=16, symbol="square-open", color=CURSOR_COLOUR, line=dict(width=3)),
+            hoverinfo="skip",
+            showlegend=False,
+            name="selected",
+        )
+    )
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    fig.layout.title.text = f"Click a cell to pick step t and unit j: {fig.layout.title.text}"
+    return fig
+
+
+def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float, text: str = "") -> None:
+    fig.add_annotation(
+        x=x1,
+        y=y1,
+        ax=x0,
+        ay=y0,
+        axref="x",
+        ayref="y",
+        xref="x",
+        yref="y",
+        text=text,
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.5,
+        arrowcolor="#555",
+    )
+
+
+def _node(fig: go.Figure, x: float, y: float, text: str, fill: str = "white", size: int = 12) -> None:
+    fig.add_annotation(
+        x=x,
+        y=y,
+        text=text,
+        showarrow=False,
+        bgcolor=fill,
+        bordercolor="#444",
+        borderwidth=1,
+        borderpad=6,
+        font=dict(size=size),
+    )
+
+
+def cell_diagram_figure(terms: StepTerms, rec: LayerTrace, batch_item: int, unit: int) -> go.Figure:
+    """A schematic LSTM cell for one unit at one step, every box and arrow carrying its real value."""
+    t = terms.t
+    v = {n: float(getattr(rec, n)[batch_item, t, unit]) for n in ("i", "f", "g", "o", "c", "m")}
+    c_prev = float(terms.c_prev[batch_item, unit])
+    fig = go.Figure()
+    top, mid, gate_y, bottom = 3.6, 2.5, 1.3, 0.0
+    gate_x = {"f": 1.5, "i": 3.5, "g": 5.5, "o": 7.5}
+    words = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
+    for gate, x in gate_x.items():
+        a, b = terms.split(gate)
+        pre_x, pre_h = float(a[batch_item, unit]), float(b[batch_item, unit])
+        act = "tanh" if gate == "g" else "σ"
+        fill = "#fde0c5" if gate == "g" else "#d7ecd9"
+        _arrow(fig, x, bottom + 0.25, x, gate_y - 0.3, "")
+        fig.add_annotation(
+            x=x,
+            y=bottom + 0.55,
+            text=f"{pre_x:+.3f} + {pre_h:+.3f}",
+            showarrow=False,
+            font=dict(size=10),
+            bgcolor="rgba(255,255,255,0.85)",
+        )
+        _node(fig, x, gate_y, f"{act}: {words[gate]}<br><b>{gate} = {v[gate]:.3f}</b>", fill)
+    fig.add_annotation(
+        x=4.5,
+        y=bottom - 0.25,
+        showarrow=False,
+        font=dict(size=11),
+        text="pre-activations: W<sub>i·</sub>x<sub>t</sub> + b<sub>i·</sub>  +  "
+        "W<sub>h·</sub>h<sub>t−1</sub> + b<sub>h·</sub>   (x<sub>t</sub> and h<sub>t−1</sub> enter from below)",
+    )
+    # The cell-state line along the top: c_{t-1} -> x f -> + i*g -> c_t.
+    _arrow(fig, 0.0, top, 9.6, top)
+    _node(fig, 0.2, top + 0.35, f"c<sub>t−1</sub> = {c_prev:.3f}")
+    _node(fig, 1.5, top, "×")
+    _arrow(fig, 1.5, gate_y + 0.35, 1.5, top - 0.2)
+    _node(fig, 4.5, mid, f"i·g = {v['i'] * v['g']:.3f}")
+    _arrow(fig, 3.5, gate_y + 0.35, 4.3, mid - 0.2)
+    _arrow(fig, 5.5, gate_y + 0.35, 4.7, mid - 0.2)
+    _node(fig, 4.5, top, "+")
+    _arrow(fig, 4.5, mid + 0.2, 4.5, top - 0.2)
+    _node(fig, 9.3, top + 0.35, f"<b>c<sub>t</sub> = {v['c']:.3f}</b>")
+    # The output branch: tanh(c_t) times o gives m_t.
+    _node(fig, 8.6, mid, f"tanh(c<sub>t</sub>) = {np.tanh(v['c']):.3f}")
+    _arrow(fig, 8.6, top - 0.05, 8.6, mid + 0.2)
+    _arrow(fig, 8.15, gate_y, 8.75, gate_y)
+    _arrow(fig, 8.6, mid - 0.2, 9.6, gate_y + 0.3)
+    _node(fig, 9.9, gate_y, f"<b>m<sub>t</sub> = o·tanh(c<sub>t</sub>)<br>= {v['m']:.3f}</b>", "#eef")
+    if rec.weights.weight_hr is not None:
+        h_words = f"h<sub>t</sub> = W<sub>hr</sub> m<sub>t</sub> ({rec.weights.weight_hr.shape[0]} features)"
+    else:
+        h_words = f"h<sub>t</sub> = m<sub>t</sub> = {v['m']:.3f}"
+    _arrow(fig, 9.9, gate_y - 0.35, 9.9, bottom + 0.3)
+    _node(fig, 9.9, bottom + 0.05, h_words)
+    fig.update_xaxes(visible=False, range=[-0.8, 11.2], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-0.6, 4.2], fixedrange=True)
+    title = f"The cell at step t = {t}, unit j = {unit}, {record_label(rec, batch_item)}"
+    return restyle(fig, title, 420)
