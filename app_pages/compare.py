@@ -25,7 +25,7 @@ st.markdown(
     "forward follows operation for operation, so it is exact even in float32."
 )
 
-runs = {dtype: ui.cached_run(cfg.replace(dtype=dtype)) for dtype in ("float32", "float64")}
+runs = {dtype: ui.cached_run(r.spec.with_config(dtype=dtype)) for dtype in ("float32", "float64")}
 gap = max_abs_diff(runs["float32"].trace.output, runs["float64"].trace.output)
 st.markdown(
     "**Is a difference rounding?** Called plainly on a CPU in float32 without a projection, `nn.LSTM` "

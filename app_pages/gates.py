@@ -10,6 +10,10 @@ r = ui.current_run()
 sel = ui.record_controls(r, "gates")
 rec, b, units = sel.record, sel.batch_item, sel.units
 steps = rec.steps
+# Outlined units belong to the first layer's forward direction, where a task's memory was found.
+highlight = r.highlight if (rec.layer, rec.reverse) == (0, False) else ()
+if r.task is not None:
+    st.info(f"**{r.task.finding}**. It is outlined on every heatmap.", icon=":material/lightbulb:")
 st.caption(
     "Sigmoid gates i, f, o share the fixed range 0..1; g, m (and h without a projection) the tanh range "
     "−1..1; c (and a projected h) a range symmetric around 0 over the whole run. Hover any cell for its value."
@@ -52,11 +56,13 @@ def cursor_view() -> None:
     if cols[3].button(label, key="play", width="stretch", disabled=steps == 1):
         _toggle_play()
         st.rerun()
-    ui.show_chart(step_bars_figure(rec, t, b, units), key="bars")
+    labels = r.labels(b)
+    ui.show_chart(step_bars_figure(rec, t, b, units, symbol=labels[t] if labels else None), key="bars")
     grid = st.columns(2)
     for n, name in enumerate(STATE_ORDER):
         with grid[n % 2]:
-            ui.show_chart(state_heatmap_figure(rec, name, b, units, cursor=t), key=f"heat_{name}")
+            fig = state_heatmap_figure(rec, name, b, units, cursor=t, step_labels=labels, highlight=highlight)
+            ui.show_chart(fig, key=f"heat_{name}")
 
 
 cursor_view()

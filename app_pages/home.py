@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_viz import ui
+from lstm_viz import tasks, ui
 from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, state_heatmap_figure, symmetric_limit
 
 st.title("LSTM Explorer")
@@ -12,9 +12,24 @@ st.markdown(
 )
 r = ui.current_run()
 ui.verdict_banner(r)
+st.markdown("**See a trained LSTM at work** (random weights show only noise): one click each.")
+cols = st.columns(len(tasks.names()))
+for col, name in zip(cols, tasks.names(), strict=True):
+    col.button(
+        tasks.get(name).title,
+        key=f"home_{name}",
+        on_click=ui.apply_settings,
+        args=(ui.task_preset(name),),
+        icon=":material/school:",
+        width="stretch",
+        help=tasks.get(name).story,
+    )
+if r.task is not None:
+    st.info(f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)
 with cols[0]:
-    ui.show_chart(state_heatmap_figure(r.trace.layer(0), "c", 0), key="home_c")
+    fig = state_heatmap_figure(r.trace.layer(0), "c", 0, step_labels=r.labels(0), highlight=r.highlight)
+    ui.show_chart(fig, key="home_c")
 with cols[1]:
     official = r.trace.time_major(r.comparison.output)  # [T, B, features]
     window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
@@ -39,12 +54,13 @@ st.markdown(
 
 st.subheader("The pages")
 st.page_link("app_pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
+st.page_link("app_pages/tasks.py", label="Trained tasks: the unit that carries the memory, and what breaks it")
 st.page_link("app_pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one")
 st.page_link("app_pages/step.py", label="One step in numbers: every equation with its real values")
 st.page_link("app_pages/parameters.py", label="Parameters and shapes: the weights, by PyTorch's names")
 cfg = r.config
 st.caption(
-    f"This run: batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "
+    f"This run: {r.source}; batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "
     f"projection {cfg.proj_size or 'none'}, {cfg.num_layers} layer(s)"
     f"{', bidirectional' if cfg.bidirectional else ''}, {cfg.dtype}, seed {cfg.seed}. "
     f"Hand-written forward {r.trace_ms:.1f} ms, nn.LSTM and comparison {r.reference_ms:.1f} ms."

@@ -12,6 +12,7 @@ from lstm_viz.config import LSTMConfig
 
 TEXT = "the quick brown fox jumps over the lazy dog. long short-term memory remembers. "
 """The text whose characters the ``text`` input kind one-hot encodes, cycled to the sequence length."""
+ALPHABET = sorted(set(TEXT))
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,23 @@ def make_input(config: LSTMConfig, generator: torch.Generator) -> Tensor:
         step = (t >= start).to(torch.float64)
         impulse = (t == start).to(torch.float64)
         return torch.where(f % 2 == 0, step, impulse)
-    alphabet = sorted(set(TEXT))
-    codes = torch.tensor([alphabet.index(ch) for ch in TEXT])
-    offsets = torch.arange(batch).view(batch, 1) * 7  # each batch item starts elsewhere in the text
-    idx = codes[(offsets + torch.arange(steps).view(1, steps)) % len(TEXT)] % feats  # [B, T]
+    codes = torch.tensor([ALPHABET.index(ch) for ch in TEXT])
+    idx = codes[_text_positions(batch, steps)] % feats  # [B, T]
     return nn.functional.one_hot(idx, feats).to(torch.float64)
+
+
+def _text_positions(batch: int, steps: int) -> torch.Tensor:
+    """Where in ``TEXT`` each step of the ``text`` input reads. Shapes: -> [B, T]."""
+    offsets = torch.arange(batch).view(batch, 1) * 7  # each batch item starts elsewhere in the text
+    return (offsets + torch.arange(steps).view(1, steps)) % len(TEXT)
+
+
+def text_symbols(config: LSTMConfig) -> list[list[str]]:
+    """The character behind every step of the ``text`` input, ``[B][T]`` (space and line break made visible)."""
+    shown = {" ": "␣", "\n": "↵"}
+    return [
+        [shown.get(TEXT[k], TEXT[k]) for k in row] for row in _text_positions(config.batch, config.seq_len).tolist()
+    ]
 
 
 def build(config: LSTMConfig) -> Built:

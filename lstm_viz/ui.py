@@ -11,9 +11,14 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from lstm_viz import tasks
 from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
-from lstm_viz.figures import direction_label, unit_pages
-from lstm_viz.run import Run, run
+from lstm_viz.edits import PRESETS as EDIT_PRESETS
+from lstm_viz.edits import Edits
+from lstm_viz.engine import GATES
+from lstm_viz.figures import direction_label, loss_curve_figure, unit_pages
+from lstm_viz.run import WEIGHT_SOURCES, Run, RunSpec, TaskSource, check_spec, run
+from lstm_viz.tasks.jobs import HIDDEN_CHOICES, Job, trainer
 from lstm_viz.trace import LayerTrace
 
 DEFAULTS: dict[str, Any] = dict(
@@ -92,18 +97,143 @@ LAST_GOOD = "_last_good_config"
 ERROR = "_config_error"
 
 
+MODEL_KINDS = {"random": "weights drawn from the seed", "task": "an LSTM trained on a task"}
+MODEL_DEFAULTS: dict[str, Any] = dict(
+    model="random",
+    task=tasks.names()[0],
+    weights="shipped",
+    train_hidden="task",
+    train_seed=0,
+    init_forget="task",
+    edit_preset="none",
+    scale_i=1.0,
+    scale_f=1.0,
+    scale_g=1.0,
+    scale_o=1.0,
+)
+"""The model-source and weight-experiment controls; a run with random weights and no edits by default."""
+HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
+FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
+SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers", "bidirectional", "bias", "batch_first")
+TASK_FIXED = ("input_kind", "initial_state")
+"""Controls a task's model decides: shown with the model's values and disabled while a task is shown."""
+
+
+def task_preset(name: str) -> dict[str, Any]:
+    """The settings that show task ``name``'s shipped model on a few of its own sequences."""
+    task = tasks.get(name)
+    return {**MODEL_DEFAULTS, "model": "task", "task": name, "batch": 4, "seq_len": task.seq_len, "seed": 0}
+
+
+for _name in tasks.names():
+    PRESETS[f"trained: {tasks.get(_name).title}"] = task_preset(_name)
+
+
 def _apply_preset() -> None:
     name = st.session_state.get("_preset")
     if name in PRESETS:
-        for key, value in PRESETS[name].items():
-            st.session_state[key] = value
+        apply_settings(PRESETS[name])
     st.session_state["_preset"] = None
 
 
-def lstm_controls() -> LSTMConfig:
-    """Sidebar controls for every ``LSTMConfig`` field, each bound to the URL, returning the run to show.
+def apply_settings(values: dict[str, Any]) -> None:
+    """Set controls (before they render, e.g. from a button's ``on_click``) to ``values``."""
+    for key, value in values.items():
+        st.session_state[key] = value
 
-    An invalid combination shows its message beside the controls and returns the last valid config.
+
+def _model_controls(sb: Any) -> tuple[TaskSource | None, str | None]:
+    """The model-source controls; returns the task source (None for random weights) or an error."""
+    # No format_func on bound widgets: the URL carries an option's label, so labels are the ids.
+    kind = sb.radio(
+        "model",
+        list(MODEL_KINDS),
+        captions=list(MODEL_KINDS.values()),
+        key="model",
+        bind="query-params",
+        horizontal=True,
+        help="Random weights drawn from the seed, or an LSTM trained on a task whose memory a person can name.",
+    )
+    if kind != "task":
+        return None, None
+    name = sb.selectbox(
+        "task",
+        tasks.names(),
+        key="task",
+        bind="query-params",
+        help="; ".join(f"{n}: {tasks.get(n).title}" for n in tasks.names()),
+    )
+    weights = sb.selectbox(
+        "weights",
+        WEIGHT_SOURCES,
+        key="weights",
+        bind="query-params",
+        help="shipped: trained by scripts/make_task_weights.py, in the repo. trained here: a live training on "
+        "this server, shared by everyone who asks for the same one. untrained: the initial weights, for contrast.",
+    )
+    task = tasks.get(name)
+    if weights == "shipped":
+        return TaskSource(name), None
+    cols = sb.columns(3)
+    hidden = cols[0].selectbox(
+        "H",
+        HIDDEN_OPTIONS,
+        key="train_hidden",
+        bind="query-params",
+        help=f"Hidden size of the model to train ('task': {task.hidden_size}).",
+    )
+    seed = cols[1].number_input(
+        "training seed", value=0, step=1, key="train_seed", bind="query-params", help="Seeds weights and batches."
+    )
+    forget = cols[2].selectbox(
+        "forget bias",
+        FORGET_CHOICES,
+        key="init_forget",
+        bind="query-params",
+        help=f"Initial forget-gate bias ('task': {task.forget_bias:+g}). The memory tasks need about +2 to learn "
+        "at all (Jozefowicz et al. 2015).",
+    )
+    try:
+        hidden_size = 0 if hidden == "task" else int(hidden)
+        bias = None if forget == "task" else float(forget)
+        return TaskSource(name, weights, hidden_size, int(seed), bias), None
+    except ValueError as err:
+        return TaskSource(name), str(err)
+
+
+def _edit_controls(sb: Any) -> tuple[Edits, str | None]:
+    """The weight-experiment controls: a preset and a scale on each gate's pre-activation."""
+    sb.subheader("Weight experiments")
+    preset = sb.selectbox(
+        "preset",
+        list(EDIT_PRESETS),
+        key="edit_preset",
+        bind="query-params",
+        help="Applied to the same copy of the weights that the hand-written forward and nn.LSTM both run.",
+    )
+    sb.caption(EDIT_PRESETS[preset])
+    cols = sb.columns(4)
+    scales = tuple(
+        col.number_input(
+            f"× {gate}",
+            value=1.0,
+            step=0.25,
+            key=f"scale_{gate}",
+            bind="query-params",
+            help=f"Multiply gate {gate}'s pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by this.",
+        )
+        for col, gate in zip(cols, GATES, strict=True)
+    )
+    try:
+        return Edits(preset, tuple(float(s) for s in scales)), None
+    except ValueError as err:
+        return Edits(), str(err)
+
+
+def run_controls() -> RunSpec:
+    """Sidebar controls for the model source, ``LSTMConfig`` and weight edits, each bound to the URL.
+
+    An invalid combination shows its message beside the controls and returns the last valid spec.
     """
     sb = st.sidebar
     sb.header("LSTM settings")
@@ -115,17 +245,37 @@ def lstm_controls() -> LSTMConfig:
         key="_preset",
         on_change=_apply_preset,
     )
+    source, source_error = _model_controls(sb)
+    model = None
+    if source is not None:
+        try:
+            model = _source_sizes(source)
+        except LookupError:
+            model = None
     values: dict[str, Any] = {}
     cols = sb.columns(2)
     for n, (key, label, help_text) in enumerate(_NUMBERS):
+        fixed = model is not None and key in SIZE_KEYS
+        if fixed:
+            # The model decides this size: show its value, not the random-weights setting kept in the URL.
+            values[key] = cols[n % 2].number_input(label, value=model[key], key=f"_fixed_{key}", disabled=True)
+            continue
         # No min/max on the widget: out-of-range values, also typed into the URL, must reach
         # validation so the user gets a message rather than a silent reset.
         values[key] = cols[n % 2].number_input(
             label, value=DEFAULTS[key], step=1, key=key, bind="query-params", help=help_text
         )
     for key, label, help_text in _FLAGS:
+        if model is not None:
+            values[key] = sb.checkbox(label, value=model[key], key=f"_fixed_{key}", disabled=True)
+            continue
         values[key] = sb.checkbox(label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text)
     for key, label, options, help_text in _CHOICES:
+        if model is not None and key in TASK_FIXED:
+            shown = "the task's sequences" if key == "input_kind" else "zeros"
+            values[key] = DEFAULTS[key]
+            sb.selectbox(label, [shown], key=f"_fixed_{key}", disabled=True)
+            continue
         values[key] = sb.selectbox(
             label,
             options,
@@ -134,34 +284,112 @@ def lstm_controls() -> LSTMConfig:
             bind="query-params",
             help=help_text,
         )
-    sb.caption("Every setting lives in the page URL: copy the link to share this exact run, seed included.")
-    try:
-        config = LSTMConfig(**values)
-    except ValueError as err:
-        st.session_state[ERROR] = str(err)
-        sb.error(f"Not applied: {err}. Still showing the last valid run.", icon=":material/warning:")
-        return st.session_state.get(LAST_GOOD) or LSTMConfig(**DEFAULTS)
+    if model is not None:
+        sb.caption(f"The task's model: `{model['call']}`; batch, steps, seed (of the sequences) and dtype apply.")
+    edits, edit_error = _edit_controls(sb)
+    sb.caption(
+        "Every setting lives in the page URL: copy the link to share this exact run, seed included. "
+        "A live training is redone (or found) by whoever opens the link."
+    )
+    error = source_error or edit_error
+    spec = None
+    if error is None:
+        try:
+            if model is not None:
+                values.update({k: model[k] for k in SIZE_KEYS})
+            spec = RunSpec(LSTMConfig(**values), source, edits)
+            check_spec(spec)
+        except ValueError as err:
+            error = str(err)
+    if error is not None:
+        st.session_state[ERROR] = error
+        sb.error(f"Not applied: {error}. Still showing the last valid run.", icon=":material/warning:")
+        return st.session_state.get(LAST_GOOD) or RunSpec(LSTMConfig(**DEFAULTS))
     st.session_state[ERROR] = None
-    st.session_state[LAST_GOOD] = config
-    return config
+    st.session_state[LAST_GOOD] = spec
+    return spec
+
+
+def _source_sizes(source: TaskSource) -> dict[str, Any]:
+    """The sizes of a task source's model, as the size controls show them, and its ``nn.LSTM(...)`` call."""
+    task = tasks.get(source.task)
+    hidden = (
+        source.train_key().hidden_size
+        if source.weights != "shipped"
+        else tasks.shipped_info(source.task)["hidden_size"]
+    )
+    return dict(
+        input_size=task.input_size,
+        hidden_size=hidden,
+        proj_size=0,
+        num_layers=1,
+        bidirectional=False,
+        bias=True,
+        batch_first=True,
+        call=f"nn.LSTM({task.input_size}, {hidden}, batch_first=True)",
+    )
 
 
 @st.cache_resource(max_entries=24, show_spinner="Running the LSTM…")
-def cached_run(config: LSTMConfig) -> Run:
-    """The run for ``config``, computed once and shared read-only by every session."""
-    return run(config)
+def cached_run(spec: RunSpec | LSTMConfig) -> Run:
+    """The run for ``spec``, computed once and shared read-only by every session."""
+    return run(spec)
 
 
 def current_run() -> Run:
-    """The run of the settings in the sidebar (the last valid ones if the current ones are not)."""
-    config = st.session_state.get("config") or LSTMConfig(**DEFAULTS)
+    """The run of the settings in the sidebar (the last valid ones if the current ones are not).
+
+    A live training that has not finished shows its progress and stops the page until it has.
+    """
+    spec = st.session_state.get("spec") or RunSpec(LSTMConfig(**DEFAULTS))
     log.info("full page run")
     if st.session_state.get(ERROR):
         st.warning(
             f"Your settings were not applied ({st.session_state[ERROR]}). The page shows the last valid run.",
             icon=":material/warning:",
         )
-    return cached_run(config)
+    if spec.task is not None and spec.task.weights == "trained here":
+        try:
+            job = trainer().submit(spec.task.train_key())
+        except RuntimeError as err:
+            st.error(f"No live training now: {err}. Showing the shipped weights.", icon=":material/hourglass:")
+            spec = RunSpec(spec.config, TaskSource(spec.task.task), spec.edits)
+        else:
+            if job.state != "done":
+                training_progress(job)
+                st.stop()
+    return cached_run(spec)
+
+
+def training_progress(job: Job) -> None:
+    """A live training's queue position or progress bar and loss curve, refreshed until it ends."""
+    task = tasks.get(job.key.task)
+
+    @st.fragment(run_every=0.5)
+    def _watch() -> None:
+        if job.state == "done":
+            st.rerun()
+        if job.state == "failed":
+            st.error(f"The training failed: {job.error}", icon=":material/error:")
+            return
+        k = job.key
+        st.subheader(f"Training {task.title}: H {k.hidden_size}, seed {k.seed}, forget bias {k.forget_bias:+g}")
+        if job.state == "queued":
+            ahead = trainer().position(job)
+            st.info(
+                f"Queued: {ahead} training(s) ahead of this one. One model trains at a time on this server, and "
+                "everyone who asks for this same training shares it.",
+                icon=":material/hourglass:",
+            )
+            st.progress(0.0, text="waiting for the trainer")
+            return
+        st.progress(job.step / max(job.steps, 1), text=f"Adam step {job.step} of {job.steps}")
+        losses = list(job.losses)
+        if losses:
+            title = f"Training loss of {task.title} so far (step {len(losses)} of {job.steps})"
+            show_chart(loss_curve_figure(losses, title), key="live_loss")
+
+    _watch()
 
 
 @dataclass(frozen=True)

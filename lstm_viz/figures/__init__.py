@@ -21,6 +21,7 @@ from lstm_viz.figures.scales import (
     unit_pages,
 )
 from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
+from lstm_viz.figures.tasks import loss_curve_figure, unit_latent_figure, unit_scores_figure
 
 __all__ = [
     "CURSOR_COLOUR",
@@ -40,6 +41,7 @@ __all__ = [
     "cursor_shape",
     "direction_label",
     "final_state_figure",
+    "loss_curve_figure",
     "output_heatmap_figure",
     "quantity_range",
     "record_label",
@@ -47,6 +49,8 @@ __all__ = [
     "step_bars_figure",
     "step_error_figure",
     "symmetric_limit",
+    "unit_latent_figure",
     "unit_pages",
+    "unit_scores_figure",
     "weight_figure",
 ]

@@ -18,15 +18,16 @@ def to_numpy(t: Tensor) -> np.ndarray:
 
 def base_layout(title: str, height: int, **extra: object) -> dict:
     """Layout shared by every figure; built as one dict because per-call ``update_*`` costs milliseconds."""
-    return dict(
+    layout = dict(
         title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
         font=FONT,
         height=height,
         margin=dict(l=60, r=20, t=50, b=45),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        **extra,
     )
+    layout.update(extra)  # a figure may override the shared margin
+    return layout
 
 
 def make_figure(data: list[dict], layout: dict) -> go.Figure:
@@ -65,3 +66,43 @@ def cursor_shape(t: int) -> dict:
         line=dict(color=CURSOR_COLOUR, width=2),
         fillcolor="rgba(0,0,0,0)",
     )
+
+
+MAX_SYMBOL_TICKS = 80
+"""Up to this many steps every step's input symbol is a tick label; beyond, every k-th."""
+
+
+def time_axis(steps: int, labels: list[str] | None = None) -> dict:
+    """An x axis over time steps: plain step numbers, or each step's input symbol when the input has them."""
+    if labels is None:
+        return dict(title=dict(text="time step t"), showgrid=False, zeroline=False)
+    stride = -(-steps // MAX_SYMBOL_TICKS)
+    ticks = list(range(0, steps, stride))
+    return dict(
+        title=dict(text="time step t, labelled by its input symbol" + (f" (every {stride}th)" if stride > 1 else "")),
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=[labels[t] for t in ticks],
+        tickangle=0,
+        showgrid=False,
+        zeroline=False,
+    )
+
+
+def highlight_shapes(units: list[int], window: tuple[int, int], colour: str = CURSOR_COLOUR) -> list[dict]:
+    """Dashed outlines around whole rows (units) of a unit x step heatmap, for the units inside ``window``."""
+    return [
+        dict(
+            type="rect",
+            xref="paper",
+            yref="y",
+            x0=0,
+            x1=1,
+            y0=u - 0.5,
+            y1=u + 0.5,
+            line=dict(color=colour, width=2, dash="dash"),
+            fillcolor="rgba(0,0,0,0)",
+        )
+        for u in units
+        if window[0] <= u < window[1]
+    ]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_viz.figures.base import base_layout, cursor_shape, make_figure, record_label, to_numpy
+from lstm_viz.figures.base import (
+    base_layout,
+    cursor_shape,
+    highlight_shapes,
+    make_figure,
+    record_label,
+    time_axis,
+    to_numpy,
+)
 from lstm_viz.figures.scales import MAX_UNITS_SHOWN, QUANTITIES, SHORT_TITLES, STATE_ORDER, quantity_range
 from lstm_viz.trace import LayerTrace
 
@@ -17,6 +25,8 @@ def state_heatmap_figure(
     units: tuple[int, int] | None = None,
     cursor: int | None = None,
     height: int = 260,
+    step_labels: list[str] | None = None,
+    highlight: tuple[int, ...] = (),
 ) -> go.Figure:
     """Heatmap of one gate or state over time, units x steps, with a fixed colour range.
 
@@ -27,6 +37,8 @@ def state_heatmap_figure(
         units: ``[start, stop)`` window of units to show; default all (at most ``MAX_UNITS_SHOWN``).
         cursor: Step to highlight, or None.
         height: Figure height in pixels.
+        step_labels: The input symbol of each step, shown on the time axis; None for step numbers.
+        highlight: Units to outline (e.g. the unit that tracks a task's memory), titled in the title.
 
     Shapes:
         ``getattr(rec, name)[batch_item]`` [T, units] is drawn transposed, [units, T].
@@ -51,23 +63,36 @@ def state_heatmap_figure(
     )
     projected_h = name == "h" and rec.weights.weight_hr is not None
     title = "hidden state h = W_hr m (projected)" if projected_h else q.title
+    if highlight:
+        title += f" (unit {', '.join(map(str, highlight))} outlined)"
+    shapes = highlight_shapes(list(highlight), (start, stop))
+    if cursor is not None:
+        shapes.append(cursor_shape(cursor))
     layout = base_layout(
         f"{title}, {record_label(rec, batch_item)}",
         height,
-        xaxis=dict(title=dict(text="time step t"), showgrid=False, zeroline=False),
+        xaxis=time_axis(values.shape[0], step_labels),
         yaxis=dict(
             title=dict(text="projected feature" if projected_h else "unit"),
             showgrid=False,
             zeroline=False,
             autorange="reversed",
         ),
-        shapes=[] if cursor is None else [cursor_shape(cursor)],
+        shapes=shapes,
     )
     return make_figure([heat], layout)
 
 
-def step_bars_figure(rec: LayerTrace, t: int, batch_item: int = 0, units: tuple[int, int] | None = None) -> go.Figure:
+def step_bars_figure(
+    rec: LayerTrace,
+    t: int,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    symbol: str | None = None,
+) -> go.Figure:
     """Bars of every gate and state at step ``t``, one panel per quantity, each on its fixed range.
+
+    ``symbol``, the input symbol at step ``t`` where the input has symbols, goes into the title.
 
     Shapes:
         each quantity at ``[batch_item, t]`` is a [units] vector.
@@ -118,8 +143,9 @@ def step_bars_figure(rec: LayerTrace, t: int, batch_item: int = 0, units: tuple[
                 font=dict(size=12),
             )
         )
+    at_input = f" (input {symbol})" if symbol else ""
     layout = base_layout(
-        f"Every gate and state at step t = {t}, {record_label(rec, batch_item)}",
+        f"Every gate and state at step t = {t}{at_input}, {record_label(rec, batch_item)}",
         340,
         annotations=titles,
         **axes,

@@ -1,0 +1,142 @@
+"""Trained tasks: the unit that carries the task's memory, what its gates do, and what breaks it."""
+
+import streamlit as st
+
+from lstm_viz import tasks, ui
+from lstm_viz.edits import PRESETS as EDIT_PRESETS
+from lstm_viz.figures import (
+    loss_curve_figure,
+    state_heatmap_figure,
+    unit_latent_figure,
+    unit_scores_figure,
+)
+from lstm_viz.run import FINDER_BATCH
+
+st.title("Trained tasks: where the memory lives")
+r = ui.current_run()
+
+
+def _task_buttons(current: str | None) -> None:
+    cols = st.columns(len(tasks.names()))
+    for col, name in zip(cols, tasks.names(), strict=True):
+        task = tasks.get(name)
+        col.button(
+            f"Show: {task.title}",
+            key=f"show_{name}",
+            on_click=ui.apply_settings,
+            args=(ui.task_preset(name),),
+            type="primary" if name == current else "secondary",
+            width="stretch",
+            help=task.story,
+        )
+
+
+if r.task is None:
+    st.markdown(
+        "With random weights every gate hovers around 0.5 and the heatmaps show noise. These LSTMs were trained "
+        "on small problems whose solution needs a memory a person can name: one click shows a trained model, "
+        "the unit that carries its memory, and what its gates do."
+    )
+    _task_buttons(None)
+    for name in tasks.names():
+        task = tasks.get(name)
+        st.markdown(f"**{task.title}** — {task.story}")
+    st.stop()
+
+v = r.task
+task, info = v.model.task, v.model.info
+_task_buttons(task.name)
+st.markdown(task.story)
+st.caption(f"Model: {r.source}.")
+ui.verdict_banner(r)
+
+better = "higher" if task.higher_is_better else "lower"
+cols = st.columns(3)
+cols[0].metric(
+    task.metric_name,
+    f"{v.metric:.3f}",
+    delta=None if not r.spec.edits.active else f"{v.metric - v.metric_unedited:+.3f} from the edits",
+    delta_color="normal" if task.higher_is_better else "inverse",
+    help=f"On {task.eval_batch} fresh sequences of {task.seq_len} steps that training never saw ({better} is better).",
+)
+cols[1].metric(
+    "stated target",
+    f"{'≥' if task.higher_is_better else '≤'} {task.target_metric:g}",
+    help="What the shipped weights must reach; the tests check it.",
+)
+reached = task.reached(v.metric_unedited)
+cols[2].metric(
+    "unedited model",
+    f"{v.metric_unedited:.3f}",
+    delta="reaches the target" if reached else "below the target",
+    delta_color="normal" if reached else "inverse",
+    help=f"Trained for {info.get('steps', 0)} Adam steps from seed {info.get('seed', 0)}.",
+)
+if v.outside:
+    st.warning(
+        f"Outside the trained range: {v.outside}. Accuracy falls here: {task.metric_name} "
+        f"{v.metric_here:.3f} at this length, against {v.metric:.3f} at {task.seq_len} steps.",
+        icon=":material/warning:",
+    )
+
+st.subheader("The unit that carries the memory")
+st.success(f"**{v.finding}**.", icon=":material/lightbulb:")
+st.markdown("\n".join(f"- {fact.sentence}" for fact in v.facts))
+st.caption(
+    f"Measured on {FINDER_BATCH} fresh sequences (not the ones on screen, never trained on), with "
+    "the edits applied; the best unit's index and sign change with the training seed, so they are found, not "
+    "hard-coded. Phases: " + ", ".join(task.phases(v.batch)) + "."
+)
+
+rec = r.trace.layer(0)
+cols = st.columns([1, 1, 2])
+b = cols[0].selectbox("batch item", range(r.config.batch), key="task_batch", disabled=r.config.batch == 1)
+states = {"c": "cell state c", "h": "hidden state h"}
+state = cols[1].selectbox("state", list(states), format_func=states.get, key="task_state")
+units = [s for s in v.scores if s.state == state]
+score = cols[2].selectbox(
+    "unit",
+    units,
+    format_func=lambda s: f"unit {s.unit} (r = {s.r:+.2f})",
+    key=f"task_unit_{state}_{r.config.hidden_size}",
+)
+labels = r.labels(b)
+where = f"batch item {b}"
+ui.show_chart(
+    unit_latent_figure(
+        getattr(rec, state)[b, :, score.unit], v.batch.latent[b], score, task.latent_name, labels, where
+    ),
+    key="unit_latent",
+)
+grid = st.columns(2)
+for col, name in zip(grid, ("c", "f"), strict=True):
+    with col:
+        fig = state_heatmap_figure(rec, name, b, step_labels=labels, highlight=(score.unit,))
+        ui.show_chart(fig, key=f"task_heat_{name}")
+grid = st.columns(2)
+with grid[0]:
+    ui.show_chart(unit_scores_figure(v.scores, v.untrained_scores, task.latent_name), key="unit_scores")
+with grid[1]:
+    losses = info.get("losses") or []
+    if losses:
+        title = f"How {task.title} was learned: training loss per Adam step"
+        ui.show_chart(loss_curve_figure(losses, title), key="train_loss")
+    else:
+        st.info("Untrained weights: no training curve.", icon=":material/info:")
+
+st.subheader("Break it: weight experiments")
+st.markdown(
+    "Each preset edits a copy of the weights; the hand-written forward and `nn.LSTM` both run the edited copy "
+    "(the verdict above stays green), and the metric shows what the edit breaks. More in the sidebar."
+)
+cols = st.columns(len(EDIT_PRESETS))
+for col, (name, words) in zip(cols, EDIT_PRESETS.items(), strict=True):
+    col.button(
+        name,
+        key=f"edit_{name}",
+        on_click=ui.apply_settings,
+        args=({"edit_preset": name},),
+        type="primary" if r.spec.edits.preset == name else "secondary",
+        width="stretch",
+        help=words,
+    )

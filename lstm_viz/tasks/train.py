@@ -1,0 +1,84 @@
+"""Training a task's model: Adam on fresh batches, one CPU thread, bit-identical weights per seed."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import torch
+
+from lstm_viz.tasks.base import Task
+from lstm_viz.tasks.model import TaskModel, init_model
+
+Progress = Callable[[int, int, float], None]
+"""Called after every step with (step, steps, loss)."""
+
+_THREADS = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread, restoring the previous count after.
+
+    Weights trained with 1 and with 2 threads differ in their last bits (reductions split differently), so
+    every training runs on exactly one; the lock keeps two trainings from restoring each other's setting.
+    """
+    with _THREADS:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+
+def train(
+    task: Task,
+    hidden_size: int | None = None,
+    seed: int = 0,
+    steps: int | None = None,
+    forget_bias: float | None = None,
+    progress: Progress | None = None,
+) -> TaskModel:
+    """Train a fresh model of ``task`` from ``seed`` and measure it on sequences it never saw.
+
+    Args:
+        task: What to learn.
+        hidden_size: H; default the task's.
+        seed: Seeds the initial weights and every training batch.
+        steps: Adam steps; default ``task.train_steps``.
+        forget_bias: Initial forget-gate bias; default the task's (+2 for the memory tasks).
+        progress: Called after each step with ``(step, steps, loss)``.
+
+    Returns:
+        The trained model (eval mode); ``info`` holds the loss curve, the metric and the seconds taken.
+    """
+    hidden_size = hidden_size or task.hidden_size
+    steps = task.train_steps if steps is None else steps
+    with one_thread():
+        start = time.perf_counter()
+        model = init_model(task, hidden_size, seed, forget_bias)
+        lstm, head = model.lstm.train(), model.head.train()
+        opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=task.lr)
+        # Batches come from their own generator, one past the weights', so data and init never share draws.
+        gen = torch.Generator().manual_seed(seed + 1)
+        losses: list[float] = []
+        for step in range(steps):
+            b = task.sample(task.batch_size, task.seq_len, gen)
+            h, _ = lstm(b.x)  # [B, T, H]
+            loss = task.loss(head(h), b)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([*lstm.parameters(), *head.parameters()], 1.0)
+            opt.step()
+            losses.append(loss.item())
+            if progress is not None:
+                progress(step + 1, steps, losses[-1])
+        lstm.eval()
+        head.eval()
+        seconds = time.perf_counter() - start
+        metric = model.evaluate()
+    model.info.update(steps=steps, losses=losses, metric=metric, seconds=round(seconds, 3))
+    return model
