@@ -55,7 +55,7 @@ class Trainer:
     """A bounded pool of training threads: at most ``workers`` train at once, at most ``max_queued`` wait.
 
     Args:
-        workers: Trainings running at the same time, server-wide (1 on a 2-core class server).
+        workers: Trainings running at the same time, server-wide (1 on a 2-core class server; 0 runs none).
         max_queued: Trainings allowed to wait; beyond it ``submit`` refuses, so one class cannot starve the server.
         max_kept: Finished trainings kept in memory (least recently used dropped first).
     """

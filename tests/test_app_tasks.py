@@ -1,0 +1,117 @@
+"""The trained tasks in the app under AppTest: one click, the unit finder, edits, URL state, live training."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from test_app import charts, decode, heatmap, open_page
+
+from lstm_viz.config import LSTMConfig
+from lstm_viz.edits import Edits
+from lstm_viz.run import Run, RunSpec, TaskSource, run
+from lstm_viz.tasks.jobs import TrainKey, trainer
+from lstm_viz.ui import DEFAULTS
+
+
+def _task_run(name: str, seq_len: int, edits: Edits | None = None) -> Run:
+    config = LSTMConfig(**{**DEFAULTS, "batch": 4, "seq_len": seq_len, "seed": 0})
+    return run(RunSpec(config, TaskSource(name), edits or Edits()))
+
+
+def test_tasks_page_offers_each_task_and_one_click_shows_the_trained_model():
+    at = open_page("tasks")
+    assert not at.exception
+    at.button(key="show_brackets").click().run()
+    assert not at.exception
+    assert at.radio(key="model").value == "task"
+    assert at.selectbox(key="task").value == "brackets"
+    r = _task_run("brackets", 40)
+    assert r.task.finding in at.success[-1].value
+    title = next(t for t in charts(at) if t.startswith(f"Unit {r.task.best.unit}'s cell state c follows"))
+    line = decode(charts(at)[title]["data"][0]["y"])
+    np.testing.assert_array_equal(line, r.trace.layer(0).c[0, :, r.task.best.unit].float().numpy())
+    assert "matches nn.LSTM" in at.success[0].value
+
+
+def test_home_button_switches_every_page_to_the_task_model():
+    at = open_page("home")
+    at.button(key="home_counting").click().run()
+    assert not at.exception
+    r = _task_run("counting", 30)
+    assert r.task.finding in at.info[0].value
+    at.switch_page("app_pages/gates.py").run()
+    z = heatmap(at, "cell state c")
+    np.testing.assert_array_equal(z, r.trace.layer(0).c[0].T.float().numpy())
+
+
+def test_task_url_opens_the_same_model_with_symbols_on_the_time_axis_and_the_unit_outlined():
+    at = open_page("gates", {"model": "task", "task": "remember_bit", "seq_len": "20", "batch": "4"})
+    r = _task_run("remember_bit", 20)
+    spec = next(s for t, s in charts(at).items() if t.startswith("forget gate"))
+    assert spec["layout"]["xaxis"]["ticktext"] == r.labels(0)
+    outlines = [s for s in spec["layout"]["shapes"] if s.get("yref") == "y"]
+    assert [(s["y0"] + s["y1"]) / 2 for s in outlines] == [r.task.best.unit]
+    np.testing.assert_array_equal(heatmap(at, "forget gate"), r.trace.layer(0).f[0].T.float().numpy())
+    # The sizes come from the model: shown, disabled, and the URL's own sizes left alone.
+    fixed = at.number_input(key="_fixed_hidden_size")
+    assert fixed.value == 4 and fixed.disabled
+
+
+def test_weight_preset_in_the_url_shows_what_it_breaks_and_keeps_the_verdict():
+    query = {"model": "task", "task": "remember_bit", "seq_len": "20", "batch": "4", "edit_preset": "forget bias -3"}
+    at = open_page("tasks", query)
+    r = _task_run("remember_bit", 20, edits=Edits("forget bias -3"))
+    metric = at.metric[0]
+    assert metric.value == f"{r.task.metric:.3f}" and r.task.metric < 0.75
+    assert "from the edits" in metric.delta
+    assert "matches nn.LSTM" in at.success[0].value
+
+
+def test_preset_button_on_the_tasks_page_edits_the_model():
+    at = open_page("tasks", {"model": "task", "task": "counting", "seq_len": "30"})
+    at.button(key="edit_input gate shut").click().run()
+    assert at.selectbox(key="edit_preset").value == "input gate shut"
+    assert float(at.metric[0].value) < 0.5
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ({"scale_f": "9"}, ["scale of gate f = 9.0", "-5.0..5.0"]),
+        ({"model": "task", "task": "remember_bit", "seq_len": "1"}, ["at least 2"]),
+        ({"bias": "false", "edit_preset": "input gate shut"}, ["bias=False"]),
+    ],
+)
+def test_invalid_task_and_edit_settings_show_a_message_and_keep_a_valid_run(query, words):
+    at = open_page("gates", query)
+    message = at.sidebar.error[0].value
+    for w in words:
+        assert w in message
+    assert at.get("plotly_chart")
+
+
+def test_untrained_weights_of_a_task_show_the_contrast():
+    at = open_page("tasks", {"model": "task", "task": "brackets", "weights": "untrained"})
+    assert not at.exception
+    assert "untrained (initial weights)" in " ".join(c.value for c in at.caption)
+    assert any("no training curve" in i.value for i in at.info)
+
+
+def test_live_training_shows_progress_then_the_trained_model():
+    key = TrainKey("brackets", 2, 77, 1.0)
+    query = {"model": "task", "task": "brackets", "weights": "trained here", "train_hidden": "2", "train_seed": "77"}
+    at = open_page("tasks", query)
+    assert not at.exception
+    words = " ".join([s.value for s in at.subheader] + [i.value for i in at.info])
+    assert "Training bracket depth: H 2, seed 77" in words or "Queued" in words
+    job = trainer().submit(key)
+    deadline = time.monotonic() + 60
+    while job.state not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.state == "done"
+    at.run()
+    assert not at.exception
+    assert "trained on this server: H 2, seed 77" in " ".join(c.value for c in at.caption)
+    assert float(at.metric[2].value) == pytest.approx(job.model.info["metric"], abs=5e-4)
