@@ -15,5 +15,6 @@ PAGES = [
     st.Page("app_pages/parameters.py", title="Parameters and shapes", icon=":material/table_chart:"),
 ]
 page = st.navigation(PAGES)
-st.session_state["spec"] = ui.run_controls()
+ui.page_style()
+st.session_state["spec"] = ui.run_controls(page.url_path)
 page.run()

@@ -15,15 +15,8 @@ ui.verdict_banner(r)
 st.markdown("**See a trained LSTM at work** (random weights show only noise): one click each.")
 cols = st.columns(len(tasks.names()))
 for col, name in zip(cols, tasks.names(), strict=True):
-    col.button(
-        tasks.get(name).title,
-        key=f"home_{name}",
-        on_click=ui.apply_settings,
-        args=(ui.task_preset(name),),
-        icon=":material/school:",
-        width="stretch",
-        help=tasks.get(name).story,
-    )
+    task = tasks.get(name)
+    ui.link_button(task.title, ui.settings_href("tasks", ui.task_preset(name)), task.story, container=col)
 if r.task is not None:
     st.info(f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)

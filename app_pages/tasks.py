@@ -16,28 +16,22 @@ st.title("Trained tasks: where the memory lives")
 r = ui.current_run()
 
 
-def _task_buttons(current: str | None) -> None:
+def _task_links(current: str | None) -> None:
     cols = st.columns(len(tasks.names()))
     for col, name in zip(cols, tasks.names(), strict=True):
         task = tasks.get(name)
-        col.button(
-            f"Show: {task.title}",
-            key=f"show_{name}",
-            on_click=ui.apply_settings,
-            args=(ui.task_preset(name),),
-            type="primary" if name == current else "secondary",
-            width="stretch",
-            help=task.story,
-        )
+        href = ui.settings_href("tasks", ui.task_preset(name))
+        ui.link_button(f"Show: {task.title}", href, task.story, primary=name == current, container=col)
 
 
 if r.task is None:
-    st.markdown(
-        "With random weights every gate hovers around 0.5 and the heatmaps show noise. These LSTMs were trained "
-        "on small problems whose solution needs a memory a person can name: one click shows a trained model, "
-        "the unit that carries its memory, and what its gates do."
+    st.info(
+        "The pages show random weights now: every gate hovers around 0.5 and the heatmaps show noise. These LSTMs "
+        "were trained on small problems whose solution needs a memory a person can name: one click shows a "
+        "trained model, the unit that carries its memory, and what its gates do.",
+        icon=":material/school:",
     )
-    _task_buttons(None)
+    _task_links(None)
     for name in tasks.names():
         task = tasks.get(name)
         st.markdown(f"**{task.title}** — {task.story}")
@@ -45,7 +39,7 @@ if r.task is None:
 
 v = r.task
 task, info = v.model.task, v.model.info
-_task_buttons(task.name)
+_task_links(task.name)
 st.markdown(task.story)
 st.caption(f"Model: {r.source}.")
 ui.verdict_banner(r)
@@ -130,13 +124,7 @@ st.markdown(
     "(the verdict above stays green), and the metric shows what the edit breaks. More in the sidebar."
 )
 cols = st.columns(len(EDIT_PRESETS))
+settings = ui.current_settings()
 for col, (name, words) in zip(cols, EDIT_PRESETS.items(), strict=True):
-    col.button(
-        name,
-        key=f"edit_{name}",
-        on_click=ui.apply_settings,
-        args=({"edit_preset": name},),
-        type="primary" if r.spec.edits.preset == name else "secondary",
-        width="stretch",
-        help=words,
-    )
+    href = ui.settings_href("tasks", {**settings, "edit_preset": name})
+    ui.link_button(name, href, words, primary=r.spec.edits.preset == name, container=col)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -112,6 +114,8 @@ MODEL_DEFAULTS: dict[str, Any] = dict(
     scale_o=1.0,
 )
 """The model-source and weight-experiment controls; a run with random weights and no edits by default."""
+BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS}
+"""Every URL-bound control and its default: what a link must say to reproduce a run."""
 HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
 FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
 SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers", "bidirectional", "bias", "batch_first")
@@ -122,24 +126,57 @@ TASK_FIXED = ("input_kind", "initial_state")
 def task_preset(name: str) -> dict[str, Any]:
     """The settings that show task ``name``'s shipped model on a few of its own sequences."""
     task = tasks.get(name)
-    return {**MODEL_DEFAULTS, "model": "task", "task": name, "batch": 4, "seq_len": task.seq_len, "seed": 0}
+    return {**BOUND_DEFAULTS, "model": "task", "task": name, "batch": 4, "seq_len": task.seq_len, "seed": 0}
 
 
 for _name in tasks.names():
     PRESETS[f"trained: {tasks.get(_name).title}"] = task_preset(_name)
 
 
-def _apply_preset() -> None:
-    name = st.session_state.get("_preset")
-    if name in PRESETS:
-        apply_settings(PRESETS[name])
-    st.session_state["_preset"] = None
+def _url_value(value: Any) -> str:
+    """A control's value as its URL-bound widget writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
-def apply_settings(values: dict[str, Any]) -> None:
-    """Set controls (before they render, e.g. from a button's ``on_click``) to ``values``."""
-    for key, value in values.items():
-        st.session_state[key] = value
+def settings_href(page_path: str, values: dict[str, Any]) -> str:
+    """A relative link that opens ``page_path`` with exactly ``values`` (defaults left out of the URL).
+
+    Links, not buttons that set session state: Streamlit 1.67 leaves a programmatically set value of a
+    URL-bound widget out of the URL until that widget has been touched, so a button would show a run that
+    the copied link does not reproduce. A link is its own URL: shareable, and opened as a fresh session.
+    """
+    params = {k: _url_value(v) for k, v in values.items() if k in BOUND_DEFAULTS and v != BOUND_DEFAULTS[k]}
+    query = urlencode(params)
+    return f"./{page_path}" + (f"?{query}" if query else "")
+
+
+def current_settings() -> dict[str, Any]:
+    """Every URL-bound control's value in this session (defaults where a control has not rendered)."""
+    return {k: st.session_state.get(k, v) for k, v in BOUND_DEFAULTS.items()}
+
+
+def link_button(label: str, href: str, help: str = "", primary: bool = False, container: Any = None) -> None:
+    """A link styled as a button (``page_style`` defines the look)."""
+    kind = "lstm-link primary" if primary else "lstm-link"
+    tip = f' title="{html.escape(help)}"' if help else ""
+    (container or st).markdown(
+        f'<a class="{kind}" href="{html.escape(href)}" target="_self"{tip}>{html.escape(label)}</a>',
+        unsafe_allow_html=True,
+    )
+
+
+def page_style() -> None:
+    """The app's few CSS rules: link buttons; served inline, nothing fetched from another host."""
+    st.html(
+        "<style>"
+        "a.lstm-link{display:block;text-align:center;padding:0.45rem 0.6rem;border:1px solid #d0d3da;"
+        "border-radius:0.5rem;text-decoration:none;color:inherit;font-size:0.9rem;line-height:1.3;}"
+        "a.lstm-link:hover{border-color:#ff4b4b;color:#ff4b4b;}"
+        "a.lstm-link.primary{background:#ff4b4b;border-color:#ff4b4b;color:white;}"
+        "</style>"
+    )
 
 
 def _model_controls(sb: Any) -> tuple[TaskSource | None, str | None]:
@@ -230,21 +267,19 @@ def _edit_controls(sb: Any) -> tuple[Edits, str | None]:
         return Edits(), str(err)
 
 
-def run_controls() -> RunSpec:
+def run_controls(page_path: str = "") -> RunSpec:
     """Sidebar controls for the model source, ``LSTMConfig`` and weight edits, each bound to the URL.
 
     An invalid combination shows its message beside the controls and returns the last valid spec.
+
+    Args:
+        page_path: The URL path of the page shown, for the preset links.
     """
     sb = st.sidebar
     sb.header("LSTM settings")
-    sb.selectbox(
-        "preset",
-        list(PRESETS),
-        index=None,
-        placeholder="load a preset…",
-        key="_preset",
-        on_change=_apply_preset,
-    )
+    with sb.expander("Presets: links to share", icon=":material/link:"):
+        for name, values in PRESETS.items():
+            link_button(name, settings_href(page_path, values))
     source, source_error = _model_controls(sb)
     model = None
     if source is not None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pytest
@@ -173,9 +176,27 @@ def test_parameters_page_lists_pytorch_names_and_shapes():
     assert "weight_hr_l0 (3, 5)" in code
 
 
-def test_tutorial_preset_sets_every_control():
+def links(at: AppTest) -> dict[str, str]:
+    """Every link button on the page and in the sidebar: label -> href."""
+    found = {}
+    for md in [*at.markdown, *at.sidebar.markdown]:
+        for href, label in re.findall(r'<a class="lstm-link[^"]*" href="([^"]+)"[^>]*>([^<]+)</a>', md.value):
+            found[html.unescape(label)] = html.unescape(href)
+    return found
+
+
+def follow(href: str) -> AppTest:
+    """Open a link's page with its query, as a browser following it would (a fresh session)."""
+    url = urlsplit(href)
+    page = url.path.removeprefix("./") or "home"
+    return open_page(page, dict(parse_qsl(url.query)))
+
+
+def test_tutorial_preset_link_sets_every_control():
     at = open_page("gates")
-    at.selectbox(key="_preset").select("the tutorial (2, 3, 4, 5, proj 3)").run()
+    href = links(at)["the tutorial (2, 3, 4, 5, proj 3)"]
+    assert href.startswith("./gates?"), "a preset link keeps the page it was chosen on"
+    at = follow(href)
     assert not at.exception
     assert at.number_input(key="hidden_size").value == 5
     assert at.number_input(key="proj_size").value == 3

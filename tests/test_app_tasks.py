@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from test_app import charts, decode, heatmap, open_page
+from test_app import charts, decode, follow, heatmap, links, open_page
 
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits
@@ -23,7 +23,7 @@ def _task_run(name: str, seq_len: int, edits: Edits | None = None) -> Run:
 def test_tasks_page_offers_each_task_and_one_click_shows_the_trained_model():
     at = open_page("tasks")
     assert not at.exception
-    at.button(key="show_brackets").click().run()
+    at = follow(links(at)["Show: bracket depth"])
     assert not at.exception
     assert at.radio(key="model").value == "task"
     assert at.selectbox(key="task").value == "brackets"
@@ -35,12 +35,11 @@ def test_tasks_page_offers_each_task_and_one_click_shows_the_trained_model():
     assert "matches nn.LSTM" in at.success[0].value
 
 
-def test_home_button_switches_every_page_to_the_task_model():
-    at = open_page("home")
-    at.button(key="home_counting").click().run()
+def test_home_link_switches_every_page_to_the_task_model():
+    at = follow(links(open_page("home"))["counting"])
     assert not at.exception
     r = _task_run("counting", 30)
-    assert r.task.finding in at.info[0].value
+    assert r.task.finding in at.success[-1].value
     at.switch_page("app_pages/gates.py").run()
     z = heatmap(at, "cell state c")
     np.testing.assert_array_equal(z, r.trace.layer(0).c[0].T.float().numpy())
@@ -69,10 +68,13 @@ def test_weight_preset_in_the_url_shows_what_it_breaks_and_keeps_the_verdict():
     assert "matches nn.LSTM" in at.success[0].value
 
 
-def test_preset_button_on_the_tasks_page_edits_the_model():
-    at = open_page("tasks", {"model": "task", "task": "counting", "seq_len": "30"})
-    at.button(key="edit_input gate shut").click().run()
+def test_preset_link_on_the_tasks_page_keeps_the_run_and_edits_the_model():
+    at = open_page("tasks", {"model": "task", "task": "counting", "seq_len": "30", "seed": "3"})
+    href = links(at)["input gate shut"]
+    assert "seed=3" in href and "task=counting" in href, "the link keeps every other setting"
+    at = follow(href)
     assert at.selectbox(key="edit_preset").value == "input gate shut"
+    assert at.number_input(key="seed").value == 3
     assert float(at.metric[0].value) < 0.5
 
 

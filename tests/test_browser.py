@@ -16,7 +16,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
-PAGES = {"home": "", "gates": "gates", "compare": "compare", "step": "step", "parameters": "parameters"}
+PAGES = {
+    "home": "",
+    "gates": "gates",
+    "tasks": "tasks",
+    "compare": "compare",
+    "step": "step",
+    "parameters": "parameters",
+    "tasks_brackets": "tasks?model=task&task=brackets&batch=4",
+    "tasks_remember_bit": "tasks?model=task&task=remember_bit&seq_len=20&batch=4",
+    "tasks_counting_edited": "tasks?model=task&task=counting&seq_len=30&batch=4&edit_preset=forget+bias+-3",
+    "gates_remember_bit": "gates?model=task&task=remember_bit&seq_len=20&batch=4",
+}
 
 pytestmark = [
     pytest.mark.browser,
@@ -134,8 +145,8 @@ def wait_idle(pg, timeout: float = 60_000) -> None:
 
 def goto(pg, server, path: str) -> None:
     pg.goto(f"{server.url}/{path}")
-    # The home page has no chart; every other page shows at least one once its script has run.
-    pg.wait_for_selector(".js-plotly-plot" if path else '[data-testid="stAlert"]', timeout=60_000)
+    # Every page shows a chart or an alert (a verdict, a finding, a hint) once its script has run.
+    pg.wait_for_selector('.js-plotly-plot, [data-testid="stAlert"]', timeout=60_000)
     wait_idle(pg)
 
 
@@ -234,6 +245,38 @@ def test_settings_survive_page_switches(server, page):
     wait_idle(page)
     assert "seed=3" in page.url and "hidden_size=9" in page.url
     assert number_input(page, "hidden size H").input_value() == "9"
+
+
+def test_one_click_shows_a_trained_task_and_puts_it_in_the_url(server, page):
+    goto(page, server, "")
+    page.get_by_role("link", name="counting", exact=True).click()
+    page.wait_for_url("**/tasks?*task=counting*", timeout=30_000)
+    page.wait_for_selector("text=follows the count of a so far", timeout=60_000)
+    wait_idle(page)
+    assert "model=task" in page.url
+    assert page.get_by_text("tracks the count of a so far").count() >= 1
+    # The link opens the same trained model in a fresh tab, and a weight preset link keeps it.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector("text=follows the count of a so far", timeout=60_000)
+    wait_idle(other)
+    other.get_by_role("link", name="forget bias -3").click()
+    other.wait_for_url("**edit_preset=forget+bias+-3*", timeout=30_000)
+    other.wait_for_selector("text=from the edits", timeout=60_000)
+    assert "task=counting" in other.url
+
+
+def test_live_training_shows_progress_then_the_trained_model(server, page):
+    full_before = server.count("full page run")
+    page.goto(f"{server.url}/tasks?model=task&task=brackets&weights=trained+here&train_hidden=2&train_seed=31")
+    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    # The progress fragment refreshes alone, then one full rerun shows the trained model.
+    page.wait_for_selector("text=follows the nesting depth", timeout=90_000)
+    wait_idle(page)
+    assert page.get_by_text("trained on this server: H 2, seed 31").count() >= 1
+    assert server.count("full page run") - full_before <= 3, "progress refreshes must not rerun the page"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "tasks_live_trained.png"), full_page=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
