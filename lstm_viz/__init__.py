@@ -1,5 +1,6 @@
 """LSTM Explorer: a hand-written ``nn.LSTM`` forward that records every gate and state, and its views."""
 
+from lstm_viz import tasks
 from lstm_viz.build import Built, build
 from lstm_viz.config import LSTMConfig
 from lstm_viz.params import ParamRow, parameter_table
@@ -17,5 +18,6 @@ __all__ = [
     "build",
     "compare",
     "parameter_table",
+    "tasks",
     "trace",
 ]
