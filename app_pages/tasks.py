@@ -66,13 +66,6 @@ cols[2].metric(
     delta_color="normal" if reached else "inverse",
     help=f"Trained for {info.get('steps', 0)} Adam steps from seed {info.get('seed', 0)}.",
 )
-if v.outside:
-    st.warning(
-        f"Outside the trained range: {v.outside}. Accuracy falls here: {task.metric_name} "
-        f"{v.metric_here:.3f} at this length, against {v.metric:.3f} at {task.seq_len} steps.",
-        icon=":material/warning:",
-    )
-
 st.subheader("The unit that carries the memory")
 st.success(f"**{v.finding}**.", icon=":material/lightbulb:")
 st.markdown("\n".join(f"- {fact.sentence}" for fact in v.facts))

@@ -393,7 +393,14 @@ def current_run() -> Run:
             if job.state != "done":
                 training_progress(job)
                 st.stop()
-    return cached_run(spec)
+    r = cached_run(spec)
+    if r.task is not None and r.task.outside:
+        st.warning(
+            f"Outside the trained range: {r.task.outside}. Allowed, but accuracy falls here "
+            f"({r.task.metric_here:.3f} against {r.task.metric:.3f} at the trained length).",
+            icon=":material/warning:",
+        )
+    return r
 
 
 def training_progress(job: Job) -> None:
