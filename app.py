@@ -1,10 +1,19 @@
 """LSTM Explorer: page config, the shared controls, and navigation over the pages in ``app_pages/``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from lstm_viz import ui
 
-st.set_page_config(page_title="LSTM Explorer", page_icon=":material/memory:", layout="wide")
+# A local favicon: a :material/...: icon would be fetched from a font host, which a classroom firewall blocks.
+ICON = Path(__file__).parent / "lstm_viz" / "assets" / "favicon.png"
+st.set_page_config(
+    page_title="LSTM Explorer",
+    page_icon=str(ICON),
+    layout="wide",
+    initial_sidebar_state="collapsed" if ui.view_mode().teacher else "auto",
+)
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -16,5 +25,7 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 ui.page_style()
+ui.page_chrome()
 st.session_state["spec"] = ui.run_controls(page.url_path)
+ui.view_controls(page.url_path)
 page.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.edits import Edits
 from lstm_viz.engine import GATES
-from lstm_viz.figures import direction_label, loss_curve_figure, unit_pages
+from lstm_viz.figures import PALETTES, direction_label, for_slides, loss_curve_figure, recolour, unit_pages
 from lstm_viz.run import WEIGHT_SOURCES, Run, RunSpec, TaskSource, check_spec, run
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES, Job, trainer
 from lstm_viz.trace import LayerTrace
@@ -114,7 +115,8 @@ MODEL_DEFAULTS: dict[str, Any] = dict(
     scale_o=1.0,
 )
 """The model-source and weight-experiment controls; a run with random weights and no edits by default."""
-BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS}
+VIEW_DEFAULTS: dict[str, Any] = dict(colours="viridis")
+BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
 HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
 FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
@@ -481,12 +483,105 @@ def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tupl
 
 
 def show_chart(fig: go.Figure, key: str, **kwargs: Any) -> Any:
-    """Draw a figure with a high-resolution PNG download button in its toolbar."""
+    """Draw a figure in the chosen colours, slide-styled in the slide view.
+
+    Its camera button saves a PNG at 3x, named after the figure and the run.
+    """
+    palette = PALETTES.get(st.session_state.get("colours", "viridis"), PALETTES["viridis"])
+    recolour(fig, palette)
+    spec = st.session_state.get("spec")
+    words = config_words(spec) if spec is not None else ""
+    if view_mode().slide:
+        for_slides(fig, words)
     config = {
         "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "scale": 3, "filename": key},
+        "toImageButtonOptions": {"format": "png", "scale": 3, "filename": figure_filename(key, words)},
     }
     return st.plotly_chart(fig, key=key, config=config, width="stretch", **kwargs)
+
+
+@dataclass(frozen=True)
+class ViewMode:
+    """How the page is being shown: ``slide`` for a projected slide, ``teacher`` with the controls hidden."""
+
+    slide: bool
+    teacher: bool
+
+
+def view_mode() -> ViewMode:
+    """The view flags of the URL: ``slide=1`` (slide view) and ``controls=hidden`` (teacher link)."""
+    slide = st.query_params.get("slide") == "1"
+    return ViewMode(slide=slide, teacher=slide or st.query_params.get("controls") == "hidden")
+
+
+def config_words(spec: RunSpec) -> str:
+    """The run in words for slide titles and file names: source, sizes, steps, dtype, seed, edits."""
+    c = spec.config
+    if spec.task is not None:
+        what = f"task {spec.task.task} ({spec.task.weights})"
+    else:
+        what = f"random weights, input {c.input_size}, hidden {c.hidden_size}" + (
+            f", proj {c.proj_size}" if c.proj_size else ""
+        )
+        what += f", {c.num_layers} layer{'s' if c.num_layers > 1 else ''}" + (
+            ", bidirectional" if c.bidirectional else ""
+        )
+    words = f"{what}; batch {c.batch}, {c.seq_len} steps, {c.dtype}, seed {c.seed}"
+    if spec.edits.active:
+        words += f"; edited: {spec.edits.describe()}"
+    return words
+
+
+def figure_filename(key: str, words: str) -> str:
+    """A file name saying the figure and the run, safe on every file system (no extension)."""
+    stem = f"lstm-{key}-{words}"
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", stem).strip("_")[:150]
+
+
+def view_controls(page_path: str) -> None:
+    """The sidebar's view section: colour scales (in the URL) and the links to share this run."""
+    sb = st.sidebar
+    sb.subheader("View")
+    sb.selectbox(
+        "colours",
+        list(PALETTES),
+        key="colours",
+        bind="query-params",
+        help="; ".join(f"{p.name}: {p.words}" for p in PALETTES.values()) + ". Ranges stay fixed by meaning.",
+    )
+    href = settings_href(page_path, current_settings())
+    base = (st.context.url or "").rstrip("/")
+    root = base[: -len(page_path)].rstrip("/") if page_path and base.endswith(page_path) else base
+    link = f"{root}/{href.removeprefix('./')}"
+    joiner = "&" if "?" in link else "?"
+    with sb.expander("Share this run", icon=":material/share:"):
+        st.caption("This page and run, seed included:")
+        st.code(link, language=None, wrap_lines=True)
+        st.caption("Teacher link: the same with the controls hidden, for projecting:")
+        st.code(f"{link}{joiner}controls=hidden", language=None, wrap_lines=True)
+        st.caption("Slide view: large fonts, white, titles that state the run:")
+        st.code(f"{link}{joiner}slide=1", language=None, wrap_lines=True)
+        link_button("open the slide view", f"{href}{'&' if '?' in href else '?'}slide=1")
+
+
+def page_chrome() -> None:
+    """Hide the sidebar and Streamlit's header in the teacher and slide views; larger text on a slide."""
+    mode = view_mode()
+    rules = []
+    if mode.teacher:
+        rules.append(
+            '[data-testid="stSidebar"],[data-testid="stSidebarCollapsedControl"],[data-testid="stHeader"],'
+            '[data-testid="stToolbar"],[data-testid="stDecoration"]{display:none !important;}'
+        )
+    if mode.slide:
+        rules.append(
+            '[data-testid="stMain"]{background:white;}'
+            '[data-testid="stMainBlockContainer"]{max-width:100%;padding-top:1.5rem;}'
+            '[data-testid="stMarkdownContainer"] p,[data-testid="stMarkdownContainer"] li{font-size:1.35rem;}'
+            "h1{font-size:2.6rem !important;}"
+        )
+    if rules:
+        st.html("<style>" + "".join(rules) + "</style>")
 
 
 def verdict_banner(r: Run) -> None:

@@ -22,6 +22,7 @@ from lstm_viz.figures.scales import (
 )
 from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
 from lstm_viz.figures.tasks import loss_curve_figure, unit_latent_figure, unit_scores_figure
+from lstm_viz.figures.views import PALETTES, Palette, for_slides, recolour
 
 __all__ = [
     "CURSOR_COLOUR",
@@ -29,6 +30,8 @@ __all__ = [
     "GATE_SCALE",
     "MAX_UNITS_SHOWN",
     "MAX_WEIGHT_SIDE",
+    "PALETTES",
+    "Palette",
     "QUANTITIES",
     "SHORT_TITLES",
     "SIGMOID_RANGE",
@@ -41,10 +44,12 @@ __all__ = [
     "cursor_shape",
     "direction_label",
     "final_state_figure",
+    "for_slides",
     "loss_curve_figure",
     "output_heatmap_figure",
     "quantity_range",
     "record_label",
+    "recolour",
     "state_heatmap_figure",
     "step_bars_figure",
     "step_error_figure",

@@ -127,6 +127,7 @@ def step_bars_figure(
         axes[f"yaxis{suffix}"] = dict(
             anchor=f"x{suffix}",
             autorange="reversed",
+            dtick=1 if stop - start <= 16 else None,  # whole units only, whatever the figure's height
             showticklabels=k == 0,
             title=dict(text="unit" if k == 0 else ""),
         )

@@ -1,0 +1,96 @@
+"""Presentation of finished figures: a colour-blind-safe palette swapped in by meaning, and slide styling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.colors
+import plotly.graph_objects as go
+
+from lstm_viz.figures.scales import ERROR_SCALE, GATE_SCALE, SIGNED_SCALE
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Three colour scales, one per meaning: gates (0..1), signed values (symmetric around 0), |errors|."""
+
+    name: str
+    words: str
+    gate: str
+    signed: str
+    error: str
+
+
+PALETTES = {
+    p.name: p
+    for p in (
+        Palette("viridis", "viridis gates, blue-red signed (default)", GATE_SCALE, SIGNED_SCALE, ERROR_SCALE),
+        Palette("cividis", "cividis gates, purple-orange signed", "Cividis", "PuOr_r", "Viridis"),
+        Palette("magma", "magma gates, purple-green signed", "Magma", "PRGn", "Cividis"),
+        Palette("grey", "greys, for print (signed: red-grey)", "Greys", "RdGy_r", "Greys"),
+    )
+}
+"""Every scale is perceptually ordered and readable under the common colour blindnesses; ranges never change."""
+
+
+def _key(scale: object) -> tuple[tuple[float, str], ...]:
+    # A figure stores a named scale resolved to (position, colour) pairs, positions rounded differently
+    # from plotly.colors' own: compare at 6 decimals.
+    return tuple((round(float(p), 6), c) for p, c in scale)
+
+
+def _resolved(name: str) -> tuple[tuple[float, str], ...]:
+    return _key(plotly.colors.get_colorscale(name))
+
+
+_MEANINGS = {"gate": _resolved(GATE_SCALE), "signed": _resolved(SIGNED_SCALE), "error": _resolved(ERROR_SCALE)}
+
+
+def recolour(fig: go.Figure, palette: Palette) -> go.Figure:
+    """Swap the default scale of each meaning for ``palette``'s, in heatmaps and coloured markers, in place."""
+    if palette.name == "viridis":
+        return fig
+    swap = {scale: getattr(palette, meaning) for meaning, scale in _MEANINGS.items()}
+    for trace in fig.data:
+        if "colorscale" in trace and trace.colorscale is not None:
+            new = swap.get(_key(trace.colorscale))
+            if new:
+                trace.colorscale = new
+        marker = getattr(trace, "marker", None)
+        if marker is not None and "colorscale" in marker and marker.colorscale is not None:
+            new = swap.get(_key(marker.colorscale))
+            if new:
+                marker.colorscale = new
+    return fig
+
+
+SLIDE_FONT = 20
+SLIDE_TITLE_CHARS = 48
+"""A half-width chart's title at slide size fits about this many characters per line."""
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break a title into lines of at most ``width`` characters at spaces (Plotly wraps nothing itself)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join([*lines, line])
+
+
+def for_slides(fig: go.Figure, config_words: str) -> go.Figure:
+    """Large fonts, a white background and the run's config under the title, in place, for a projected slide."""
+    title = _wrap(fig.layout.title.text or "", SLIDE_TITLE_CHARS)
+    height = fig.layout.height or 300
+    fig.update_layout(
+        font=dict(size=SLIDE_FONT),
+        title=dict(text=f"{title}<br><sup>{config_words}</sup>", font=dict(size=SLIDE_FONT + 4)),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        height=int(height * 1.35),
+        margin=dict(t=105 + 34 * title.count("<br>")),
+    )
+    return fig
