@@ -6,10 +6,12 @@ from lstm_viz.config import LSTMConfig
 from lstm_viz.params import ParamRow, parameter_table
 from lstm_viz.reference import Comparison, compare
 from lstm_viz.trace import LayerTrace, LSTMTrace, StepTerms, trace
+from lstm_viz.weights import FoundLSTM, load_lstms
 
 __all__ = [
     "Built",
     "Comparison",
+    "FoundLSTM",
     "LSTMConfig",
     "LSTMTrace",
     "LayerTrace",
@@ -17,6 +19,7 @@ __all__ = [
     "StepTerms",
     "build",
     "compare",
+    "load_lstms",
     "parameter_table",
     "tasks",
     "trace",
