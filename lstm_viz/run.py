@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import torch
 
-from lstm_viz import tasks
+from lstm_viz import tasks, uploads
 from lstm_viz.build import Built, build, text_symbols
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
@@ -18,6 +19,7 @@ from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.tasks.model import TaskModel, init_model
 from lstm_viz.tasks.units import GateFact, UnitScore, gate_facts, tracking_sentence, unit_scores
 from lstm_viz.trace import LSTMTrace, trace
+from lstm_viz.weights import FoundLSTM
 
 WEIGHT_SOURCES = ("shipped", "trained here", "untrained")
 """Where a task's weights come from: the file in the repo, a live training on this server, or the initial draw."""
@@ -86,6 +88,30 @@ def task_model(source: TaskSource) -> TaskModel:
 
 
 @dataclass(frozen=True)
+class FileSource:
+    """One LSTM of an uploaded file, named by the file's digest and the LSTM's prefix inside it."""
+
+    digest: str
+    prefix: str
+    filename: str
+
+    def found(self) -> FoundLSTM:
+        """The LSTM as read from the file.
+
+        Raises:
+            LookupError: when the server no longer holds the upload.
+        """
+        item = uploads.store().get(self.digest)
+        if not isinstance(item, uploads.UploadedModel):
+            raise LookupError("the uploaded model is no longer on the server: upload it again")
+        return item.lstm(self.prefix)
+
+    def describe(self) -> str:
+        """Words for the source, e.g. 'tagger.pt, the LSTM at encoder.rnn'."""
+        return f"{self.filename}, the LSTM at {self.prefix or 'the top level'}"
+
+
+@dataclass(frozen=True)
 class RunSpec:
     """Everything that decides a run; hashable, so the server computes each one once for every session.
 
@@ -94,24 +120,36 @@ class RunSpec:
             are used and the sizes come from the task's model.
         task: The task whose model is shown, or None for random weights drawn from ``config.seed``.
         edits: Weight experiments applied to the model before both forwards.
+        file: An uploaded file's LSTM shown instead of random weights (sizes from the file), or None.
+        data: Digest of the user's own input sequences (``lstm_viz.uploads``), or None for generated ones.
     """
 
     config: LSTMConfig
     task: TaskSource | None = None
     edits: Edits = field(default_factory=Edits)
+    file: FileSource | None = None
+    data: str | None = None
 
     def with_config(self, **changes: object) -> RunSpec:
-        """The same model and edits with some ``LSTMConfig`` fields changed (e.g. ``dtype``)."""
-        return RunSpec(self.config.replace(**changes), self.task, self.edits)
+        """The same model, input and edits with some ``LSTMConfig`` fields changed (e.g. ``dtype``)."""
+        return dataclasses.replace(self, config=self.config.replace(**changes))
 
 
 def check_spec(spec: RunSpec) -> None:
     """Refuse, before anything runs, what a spec's model and input cannot do.
 
     Raises:
-        ValueError: a bias edit on an LSTM without biases, or sequences too short for the task.
+        ValueError: a bias edit on an LSTM without biases, sequences too short for the task, or the user's own
+            input of the wrong width or beyond the hosting limits.
+        LookupError: when the user's input is no longer on the server.
     """
     spec.edits.check(bias=True if spec.task is not None else spec.config.bias)
+    if spec.data is not None:
+        item = uploads.store().get(spec.data)
+        batch, steps, width = item.x.shape
+        if width != spec.config.input_size:
+            raise ValueError(f"your input has {width} values per step, and this LSTM takes {spec.config.input_size}")
+        spec.config.replace(batch=batch, seq_len=steps)  # validates against the hosting limits
     if spec.task is not None:
         task = tasks.get(spec.task.task)
         if spec.config.seq_len < task.min_steps:
@@ -218,39 +256,21 @@ def run(spec: RunSpec | LSTMConfig, model: TaskModel | None = None) -> Run:
         model: The task model to use instead of looking it up (for a live training the caller holds).
 
     Raises:
-        ValueError: when the spec cannot run (an edit the model does not allow, a sequence too short).
-        LookupError: for a task source whose live training has not finished.
+        ValueError: when the spec cannot run (an edit the model does not allow, a sequence too short, an
+            input of the wrong width).
+        LookupError: for a task source whose live training has not finished, or an upload the server dropped.
     """
     if isinstance(spec, LSTMConfig):
         spec = RunSpec(spec)
-    config = spec.config
-    dtype = getattr(torch, config.dtype)
     view_model: TaskModel | None = None
-    labels = None
-    if spec.task is None:
-        built = build(config)
-        if config.input_kind == "text":
-            labels = tuple(tuple(row) for row in text_symbols(config))
-        source = f"random weights (seed {config.seed})"
-    else:
+    shown: Batch | None = None
+    if spec.task is not None:
         view_model = model or task_model(spec.task)
-        lstm = view_model.lstm
-        config = config.replace(
-            input_size=lstm.input_size,
-            hidden_size=lstm.hidden_size,
-            num_layers=1,
-            bidirectional=False,
-            proj_size=0,
-            bias=True,
-            batch_first=True,
-            initial_state="zeros",
-        )
-        shown = view_model.batch(config.batch, config.seed, config.seq_len)
-        if lstm.weight_ih_l0.dtype != dtype:
-            lstm = copy.deepcopy(lstm).to(dtype)  # a copy: a live training's model is shared by every session
-        built = Built(lstm=lstm, input=shown.x.to(dtype), hx=None)
-        labels = tuple(tuple(row) for row in view_model.task.labels(shown.tokens))
+        config, built, labels, shown = _task_inputs(spec.config, view_model)
         source = f"trained task: {spec.task.describe()}"
+    else:
+        config, built, labels = _own_inputs(spec)
+        source = f"random weights (seed {config.seed})" if spec.file is None else f"uploaded: {spec.file.describe()}"
     lstm = apply_edits(built.lstm, spec.edits)
     built = Built(lstm=lstm, input=built.input, hx=built.hx)
     start = time.perf_counter()
@@ -259,8 +279,73 @@ def run(spec: RunSpec | LSTMConfig, model: TaskModel | None = None) -> Run:
     comparison = compare(built.lstm, built.input, built.hx, tr)
     end = time.perf_counter()
     view = None
-    if view_model is not None:
+    if view_model is not None and shown is not None:
         view = _explain(view_model, built.lstm, shown, config.seq_len)
     if spec.edits.active:
         source += f"; edited: {spec.edits.describe()}"
     return Run(spec, config, built, tr, comparison, (mid - start) * 1e3, (end - mid) * 1e3, source, labels, view)
+
+
+Labels = tuple[tuple[str, ...], ...] | None
+
+
+def _task_inputs(config: LSTMConfig, model: TaskModel) -> tuple[LSTMConfig, Built, Labels, Batch]:
+    """A task model on its own sequences: the sizes are the model's, the sequences the task's."""
+    lstm = model.lstm
+    config = config.replace(
+        input_size=lstm.input_size,
+        hidden_size=lstm.hidden_size,
+        num_layers=1,
+        bidirectional=False,
+        proj_size=0,
+        bias=True,
+        batch_first=True,
+        initial_state="zeros",
+    )
+    dtype = getattr(torch, config.dtype)
+    shown = model.batch(config.batch, config.seed, config.seq_len)
+    if lstm.weight_ih_l0.dtype != dtype:
+        lstm = copy.deepcopy(lstm).to(dtype)  # a copy: a live training's model is shared by every session
+    labels = tuple(tuple(row) for row in model.task.labels(shown.tokens))
+    return config, Built(lstm=lstm, input=shown.x.to(dtype), hx=None), labels, shown
+
+
+def _own_inputs(spec: RunSpec) -> tuple[LSTMConfig, Built, Labels]:
+    """Random weights or an uploaded LSTM, on generated sequences or the user's own."""
+    config = spec.config
+    found = None
+    if spec.file is not None:
+        found = spec.file.found()
+        config = config.replace(
+            input_size=found.input_size,
+            hidden_size=found.hidden_size,
+            num_layers=found.num_layers,
+            bidirectional=found.bidirectional,
+            proj_size=found.proj_size,
+            bias=found.bias,
+        )
+    data = None
+    if spec.data is not None:
+        data = uploads.store().get(spec.data)
+        if not isinstance(data, uploads.UploadedInput):
+            raise LookupError("the uploaded input is no longer on the server: upload it again")
+        batch, steps, width = data.x.shape
+        if width != config.input_size:
+            raise ValueError(
+                f"your input has {width} values per step but this LSTM's input_size is {config.input_size}"
+            )
+        config = config.replace(batch=batch, seq_len=steps)
+    built = build(config)
+    lstm, x = built.lstm, built.input
+    if found is not None:
+        # A copy: the uploaded module is shared by every session, and batch_first is the viewer's choice.
+        lstm = copy.deepcopy(found.lstm).to(getattr(torch, config.dtype))
+        lstm.batch_first = config.batch_first
+    labels: Labels = None
+    if data is not None:
+        x = data.x if config.batch_first else data.x.transpose(0, 1).contiguous()  # [B, T, I] or [T, B, I]
+        x = x.to(getattr(torch, config.dtype))
+        labels = data.labels
+    elif config.input_kind == "text":
+        labels = tuple(tuple(row) for row in text_symbols(config))
+    return config, Built(lstm=lstm, input=x, hx=built.hx), labels

@@ -14,15 +14,17 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from lstm_viz import tasks
+from lstm_viz import tasks, uploads
 from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.edits import Edits
 from lstm_viz.engine import GATES
 from lstm_viz.figures import PALETTES, direction_label, for_slides, loss_curve_figure, recolour, unit_pages
-from lstm_viz.run import WEIGHT_SOURCES, Run, RunSpec, TaskSource, check_spec, run
+from lstm_viz.inputs import embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
+from lstm_viz.run import WEIGHT_SOURCES, FileSource, Run, RunSpec, TaskSource, check_spec, run
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES, Job, trainer
 from lstm_viz.trace import LayerTrace
+from lstm_viz.weights import MAX_FILE_BYTES, check_file_size
 
 DEFAULTS: dict[str, Any] = dict(
     batch=2,
@@ -100,7 +102,11 @@ LAST_GOOD = "_last_good_config"
 ERROR = "_config_error"
 
 
-MODEL_KINDS = {"random": "weights drawn from the seed", "task": "an LSTM trained on a task"}
+MODEL_KINDS = {
+    "random": "weights drawn from the seed",
+    "task": "an LSTM trained on a task",
+    "file": "your own checkpoint",
+}
 MODEL_DEFAULTS: dict[str, Any] = dict(
     model="random",
     task=tasks.names()[0],
@@ -120,9 +126,9 @@ BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
 HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
 FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
+_FILE, _FILE_ID, _FILE_ERROR = "_model_file", "_model_file_id", "_model_file_error"
+_DATA, _DATA_KEY, _DATA_ERROR = "_own_input", "_own_input_key", "_own_input_error"
 SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers", "bidirectional", "bias", "batch_first")
-TASK_FIXED = ("input_kind", "initial_state")
-"""Controls a task's model decides: shown with the model's values and disabled while a task is shown."""
 
 
 def task_preset(name: str) -> dict[str, Any]:
@@ -181,8 +187,22 @@ def page_style() -> None:
     )
 
 
-def _model_controls(sb: Any) -> tuple[TaskSource | None, str | None]:
-    """The model-source controls; returns the task source (None for random weights) or an error."""
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the model controls chose: a task, a file, or (neither) random weights.
+
+    ``fixed`` holds the controls the model decides (shown with its values, disabled).
+    """
+
+    task: TaskSource | None = None
+    file: FileSource | None = None
+    fixed: dict[str, Any] | None = None
+    caption: str = ""
+    error: str | None = None
+
+
+def _model_controls(sb: Any, page_path: str) -> ModelChoice:
+    """The model-source controls: random weights, a trained task, or an uploaded file."""
     # No format_func on bound widgets: the URL carries an option's label, so labels are the ids.
     kind = sb.radio(
         "model",
@@ -191,10 +211,13 @@ def _model_controls(sb: Any) -> tuple[TaskSource | None, str | None]:
         key="model",
         bind="query-params",
         horizontal=True,
-        help="Random weights drawn from the seed, or an LSTM trained on a task whose memory a person can name.",
+        help="Random weights drawn from the seed, an LSTM trained on a task whose memory a person can name, "
+        "or your own trained nn.LSTM from a checkpoint file.",
     )
+    if kind == "file":
+        return _file_controls(sb, page_path)
     if kind != "task":
-        return None, None
+        return ModelChoice()
     name = sb.selectbox(
         "task",
         tasks.names(),
@@ -212,7 +235,7 @@ def _model_controls(sb: Any) -> tuple[TaskSource | None, str | None]:
     )
     task = tasks.get(name)
     if weights == "shipped":
-        return TaskSource(name), None
+        return _task_choice(TaskSource(name))
     cols = sb.columns(3)
     hidden = cols[0].selectbox(
         "H",
@@ -235,9 +258,167 @@ def _model_controls(sb: Any) -> tuple[TaskSource | None, str | None]:
     try:
         hidden_size = 0 if hidden == "task" else int(hidden)
         bias = None if forget == "task" else float(forget)
-        return TaskSource(name, weights, hidden_size, int(seed), bias), None
+        return _task_choice(TaskSource(name, weights, hidden_size, int(seed), bias))
     except ValueError as err:
-        return TaskSource(name), str(err)
+        return ModelChoice(error=str(err))
+
+
+def _task_choice(source: TaskSource) -> ModelChoice:
+    """A task's model: every size, the layout and the input are the task's."""
+    task = tasks.get(source.task)
+    if source.weights == "shipped":
+        hidden = tasks.shipped_info(source.task)["hidden_size"]
+    else:
+        hidden = source.train_key().hidden_size
+    fixed = dict(
+        input_size=task.input_size,
+        hidden_size=hidden,
+        proj_size=0,
+        num_layers=1,
+        bidirectional=False,
+        bias=True,
+        batch_first=True,
+        input_kind="the task's sequences",
+        initial_state="zeros",
+    )
+    call = f"nn.LSTM({task.input_size}, {hidden}, batch_first=True)"
+    caption = f"The task's model: `{call}`; batch, steps, seed (of the sequences) and dtype apply."
+    return ModelChoice(task=source, fixed=fixed, caption=caption)
+
+
+def _file_controls(sb: Any, page_path: str) -> ModelChoice:
+    """An upload that makes a checkpoint's LSTM the model every page shows, with a picker for several."""
+    back = settings_href(page_path, {**current_settings(), "model": "random"})
+    upload = sb.file_uploader(
+        "checkpoint (.pt, .pth, .bin, .safetensors)",
+        key="model_file",
+        help=f"A state_dict or checkpoint holding an nn.LSTM, at most {MAX_FILE_BYTES // 2**20} MB. Read with "
+        "torch.load(weights_only=True): nothing in the file runs.",
+    )
+    if upload is not None and st.session_state.get(_FILE_ID) != upload.file_id:
+        st.session_state[_FILE_ID] = upload.file_id
+        try:
+            check_file_size(upload.size)
+            st.session_state[_FILE] = uploads.add_model_file(upload.getvalue(), upload.name)
+            st.session_state[_FILE_ERROR] = None
+        except ValueError as err:
+            st.session_state[_FILE_ERROR] = f"{upload.name}: {err}"
+    if st.session_state.get(_FILE_ERROR):
+        sb.error(st.session_state[_FILE_ERROR], icon=":material/block:")
+    item = st.session_state.get(_FILE)
+    if item is None:
+        sb.info(
+            "Upload a checkpoint to see its LSTM. A link cannot carry a file: whoever opens a shared link "
+            "uploads it again; until then random weights are shown.",
+            icon=":material/upload_file:",
+        )
+        link_button("back to random weights", back, container=sb)
+        return ModelChoice()
+    prefixes = [f.prefix for f in item.found]
+    prefix = sb.selectbox(
+        "LSTM in the file",
+        prefixes,
+        format_func=lambda p: f"{p or '(top level)'}: {item.lstm(p).call}",
+        key=f"file_lstm_{item.digest[:12]}",
+        disabled=len(prefixes) == 1,
+    )
+    found = item.lstm(prefix)
+    fixed = dict(
+        input_size=found.input_size,
+        hidden_size=found.hidden_size,
+        proj_size=found.proj_size,
+        num_layers=found.num_layers,
+        bidirectional=found.bidirectional,
+        bias=found.bias,
+    )
+    notes = [f"`{found.call}` from {item.filename}"]
+    if found.converted:
+        notes.append(f"stored as {found.file_dtype}, widened exactly to {found.dtype}")
+    if found.others:
+        notes.append(f"{len(found.others)} other tensors beside it")
+    notes.append("a link cannot carry the file: share it with the file")
+    link_button("back to random weights", back, container=sb)
+    return ModelChoice(file=FileSource(item.digest, prefix, item.filename), fixed=fixed, caption="; ".join(notes) + ".")
+
+
+INPUT_SOURCES = ("generated", "your file", "typed numbers", "token ids")
+
+
+def _input_controls(sb: Any, input_size: int, file: FileSource | None) -> tuple[str | None, str | None]:
+    """Where the sequences come from: generated, a CSV/NPY upload, typed numbers, or token ids.
+
+    Token ids go through the checkpoint's embedding. Returns the digest of the user's input (None: generated)
+    and an error; a bad input keeps the last valid one on screen, its message beside the control.
+    """
+    embedding = file.found().embedding_weight() if file is not None else None
+    options = list(INPUT_SOURCES if embedding is not None else INPUT_SOURCES[:3])
+    how = sb.radio(
+        "sequences",
+        options,
+        key="input_source",
+        horizontal=True,
+        help="Your own sequences are not carried by a link (a URL cannot hold a file).",
+    )
+    if how == "generated":
+        return None, None
+    key, make = None, None
+    if how == "your file":
+        up = sb.file_uploader(
+            f"sequence: CSV of T rows x {input_size} columns, or NPY [T, {input_size}] / [B, T, {input_size}]",
+            type=["csv", "txt", "npy"],
+            key="input_file",
+        )
+        if up is not None:
+            key = ("file", up.file_id, input_size)
+            make = lambda: (parse_sequence(up.getvalue(), up.name, input_size), up.name, None)  # noqa: E731
+    elif how == "typed numbers":
+        text = sb.text_area(
+            f"one step per line, {input_size} number(s) each",
+            key="input_text",
+            placeholder="\n".join([", ".join(["0.5"] * input_size)] * 3),
+        )
+        if text.strip():
+            key = ("typed", text, input_size)
+            make = lambda: (parse_typed(text, input_size), "typed numbers", None)  # noqa: E731
+    else:
+        vocab = embedding.shape[0]
+        text = sb.text_area(
+            f"token ids 0..{vocab - 1}, one sequence per line (empty: random ids)",
+            key="input_ids",
+            placeholder="3, 14, 15, 92, 65",
+        )
+        config_seed = st.session_state.get("seed", DEFAULTS["seed"])
+        steps = st.session_state.get("seq_len", DEFAULTS["seq_len"])
+        batch = st.session_state.get("batch", DEFAULTS["batch"])
+        key = ("ids", text, vocab, config_seed, steps, batch)
+
+        def make() -> tuple[torch.Tensor, str, list[list[str]]]:
+            if text.strip():
+                ids = parse_token_ids(text, vocab)
+            else:
+                ids = random_token_ids(vocab, int(steps), int(batch), int(config_seed))
+            labels = [[str(k) for k in row] for row in ids.tolist()]
+            return embed_tokens(ids, embedding), "token ids through the embedding", labels
+
+    if key is not None and key != st.session_state.get(_DATA_KEY):
+        st.session_state[_DATA_KEY] = key
+        try:
+            st.session_state[_DATA] = uploads.add_input(*make()).digest
+            st.session_state[_DATA_ERROR] = None
+        except (ValueError, TypeError) as err:
+            st.session_state[_DATA_ERROR] = str(err)
+    if st.session_state.get(_DATA_ERROR):
+        sb.error(f"Not applied: {st.session_state[_DATA_ERROR]}. Still showing the last valid input.")
+    digest = st.session_state.get(_DATA)
+    if digest is None:
+        return None, None
+    try:
+        x = uploads.store().get(digest).x
+    except LookupError as err:
+        return None, str(err)
+    if x.shape[-1] != input_size:
+        return None, f"your input has {x.shape[-1]} values per step, and this LSTM takes {input_size}"
+    return digest, None
 
 
 def _edit_controls(sb: Any) -> tuple[Edits, str | None]:
@@ -282,20 +463,15 @@ def run_controls(page_path: str = "") -> RunSpec:
     with sb.expander("Presets: links to share", icon=":material/link:"):
         for name, values in PRESETS.items():
             link_button(name, settings_href(page_path, values))
-    source, source_error = _model_controls(sb)
-    model = None
-    if source is not None:
-        try:
-            model = _source_sizes(source)
-        except LookupError:
-            model = None
+    choice = _model_controls(sb, page_path)
+    fixed = choice.fixed or {}
     values: dict[str, Any] = {}
     cols = sb.columns(2)
     for n, (key, label, help_text) in enumerate(_NUMBERS):
-        fixed = model is not None and key in SIZE_KEYS
-        if fixed:
+        if key in fixed:
             # The model decides this size: show its value, not the random-weights setting kept in the URL.
-            values[key] = cols[n % 2].number_input(label, value=model[key], key=f"_fixed_{key}", disabled=True)
+            st.session_state[f"_fixed_{key}"] = fixed[key]
+            values[key] = cols[n % 2].number_input(label, key=f"_fixed_{key}", disabled=True)
             continue
         # No min/max on the widget: out-of-range values, also typed into the URL, must reach
         # validation so the user gets a message rather than a silent reset.
@@ -303,15 +479,15 @@ def run_controls(page_path: str = "") -> RunSpec:
             label, value=DEFAULTS[key], step=1, key=key, bind="query-params", help=help_text
         )
     for key, label, help_text in _FLAGS:
-        if model is not None:
-            values[key] = sb.checkbox(label, value=model[key], key=f"_fixed_{key}", disabled=True)
+        if key in fixed:
+            st.session_state[f"_fixed_{key}"] = fixed[key]
+            values[key] = sb.checkbox(label, key=f"_fixed_{key}", disabled=True)
             continue
         values[key] = sb.checkbox(label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text)
     for key, label, options, help_text in _CHOICES:
-        if model is not None and key in TASK_FIXED:
-            shown = "the task's sequences" if key == "input_kind" else "zeros"
+        if key in fixed:
             values[key] = DEFAULTS[key]
-            sb.selectbox(label, [shown], key=f"_fixed_{key}", disabled=True)
+            sb.selectbox(label, [fixed[key]], key=f"_fixed_{key}_{fixed[key]}", disabled=True)
             continue
         values[key] = sb.selectbox(
             label,
@@ -321,20 +497,20 @@ def run_controls(page_path: str = "") -> RunSpec:
             bind="query-params",
             help=help_text,
         )
-    if model is not None:
-        sb.caption(f"The task's model: `{model['call']}`; batch, steps, seed (of the sequences) and dtype apply.")
+    if choice.caption:
+        sb.caption(choice.caption)
+    data, data_error = (None, None) if choice.task else _input_controls(sb, values["input_size"], choice.file)
     edits, edit_error = _edit_controls(sb)
     sb.caption(
         "Every setting lives in the page URL: copy the link to share this exact run, seed included. "
         "A live training is redone (or found) by whoever opens the link."
     )
-    error = source_error or edit_error
+    error = choice.error or data_error or edit_error
     spec = None
     if error is None:
         try:
-            if model is not None:
-                values.update({k: model[k] for k in SIZE_KEYS})
-            spec = RunSpec(LSTMConfig(**values), source, edits)
+            values.update({k: v for k, v in fixed.items() if k in SIZE_KEYS})
+            spec = RunSpec(LSTMConfig(**values), choice.task, edits, choice.file, data)
             check_spec(spec)
         except ValueError as err:
             error = str(err)
@@ -345,26 +521,6 @@ def run_controls(page_path: str = "") -> RunSpec:
     st.session_state[ERROR] = None
     st.session_state[LAST_GOOD] = spec
     return spec
-
-
-def _source_sizes(source: TaskSource) -> dict[str, Any]:
-    """The sizes of a task source's model, as the size controls show them, and its ``nn.LSTM(...)`` call."""
-    task = tasks.get(source.task)
-    hidden = (
-        source.train_key().hidden_size
-        if source.weights != "shipped"
-        else tasks.shipped_info(source.task)["hidden_size"]
-    )
-    return dict(
-        input_size=task.input_size,
-        hidden_size=hidden,
-        proj_size=0,
-        num_layers=1,
-        bidirectional=False,
-        bias=True,
-        batch_first=True,
-        call=f"nn.LSTM({task.input_size}, {hidden}, batch_first=True)",
-    )
 
 
 @st.cache_resource(max_entries=24, show_spinner="Running the LSTM…")
@@ -395,7 +551,11 @@ def current_run() -> Run:
             if job.state != "done":
                 training_progress(job)
                 st.stop()
-    r = cached_run(spec)
+    try:
+        r = cached_run(spec)
+    except (LookupError, ValueError) as err:
+        st.error(f"This run cannot be shown: {err}. Showing the default run instead.", icon=":material/error:")
+        r = cached_run(RunSpec(LSTMConfig(**DEFAULTS)))
     if r.task is not None and r.task.outside:
         st.warning(
             f"Outside the trained range: {r.task.outside}. Allowed, but accuracy falls here "
