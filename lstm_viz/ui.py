@@ -471,7 +471,7 @@ def run_controls(page_path: str = "") -> RunSpec:
         if key in fixed:
             # The model decides this size: show its value, not the random-weights setting kept in the URL.
             st.session_state[f"_fixed_{key}"] = fixed[key]
-            values[key] = cols[n % 2].number_input(label, key=f"_fixed_{key}", disabled=True)
+            values[key] = cols[n % 2].number_input(label, step=1, key=f"_fixed_{key}", disabled=True)
             continue
         # No min/max on the widget: out-of-range values, also typed into the URL, must reach
         # validation so the user gets a message rather than a silent reset.
@@ -714,7 +714,14 @@ def view_controls(page_path: str) -> None:
     root = base[: -len(page_path)].rstrip("/") if page_path and base.endswith(page_path) else base
     link = f"{root}/{href.removeprefix('./')}"
     joiner = "&" if "?" in link else "?"
+    spec = st.session_state.get("spec")
     with sb.expander("Share this run", icon=":material/share:"):
+        if spec is not None and (spec.file is not None or spec.data is not None):
+            st.warning(
+                "A link cannot carry an uploaded file or your own input: whoever opens it uploads them again "
+                "(until then random weights and generated sequences are shown). Every other setting is in it.",
+                icon=":material/link_off:",
+            )
         st.caption("This page and run, seed included:")
         st.code(link, language=None, wrap_lines=True)
         st.caption("Teacher link: the same with the controls hidden, for projecting:")

@@ -279,6 +279,25 @@ def test_live_training_shows_progress_then_the_trained_model(server, page):
     page.screenshot(path=str(SHOTS / "tasks_live_trained.png"), full_page=True)
 
 
+def test_upload_a_checkpoint_through_the_file_picker_and_see_its_gates(server, page, tmp_path):
+    from test_app_uploads import _checkpoint
+
+    path = tmp_path / "tagger.pt"
+    path.write_bytes(_checkpoint())
+    goto(page, server, "gates?model=file")
+    page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(str(path))
+    page.wait_for_selector("text=from tagger.pt", timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('forget gate'))",
+        timeout=60_000,
+    )
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert number_input(page, "hidden size H").input_value() == "10"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "gates_uploaded_checkpoint.png"), full_page=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_shots():
     if SHOTS.exists():
