@@ -552,7 +552,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(monkeypatch):
         raise AssertionError("the file was read")
 
     monkeypatch.setattr(torch, "load", must_not_read)
-    monkeypatch.setattr("lstm_viz.weights.safetensors_load", must_not_read)
+    monkeypatch.setattr("lstm_viz.weights.files.safetensors_load", must_not_read)
     message = refusal(b"\0" * (MAX_FILE_BYTES + 1))
     assert "above the limit of 64 MB" in message and "64.0 MB" in message
 
