@@ -298,6 +298,30 @@ def test_upload_a_checkpoint_through_the_file_picker_and_see_its_gates(server, p
     page.screenshot(path=str(SHOTS / "gates_uploaded_checkpoint.png"), full_page=True)
 
 
+# Opened at a page's own path (/gates), Streamlit's frontend first probes for a base path there
+# (/gates/_stcore/health, /gates/_stcore/host-config) and then finds the server at the root: two 404s on the
+# app's own host that every deep link to a multipage app makes, and the only failed loads allowed.
+BASE_PATH_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_page_asks_another_host_for_anything_and_logs_no_error(server, page, name):
+    foreign, errors, failed = [], [], []
+    own = (server.url, "data:", "blob:")
+    page.on("request", lambda req: None if req.url.startswith(own) else foreign.append(req.url))
+    page.on("response", lambda res: failed.append(res.url) if res.status >= 400 else None)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    goto(page, server, PAGES[name])
+    page.wait_for_timeout(1500)
+    assert foreign == [], f"requests to other hosts: {foreign}"
+    probes = [u for u in failed if u.split("?")[0].endswith(BASE_PATH_PROBES)]
+    assert failed == probes, f"failed loads: {failed}"
+    real_errors = [e for e in errors if not e.startswith("Failed to load resource")]
+    assert real_errors == [], f"console errors: {real_errors}"
+    assert len(errors) - len(real_errors) == len(probes)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_shots():
     if SHOTS.exists():
