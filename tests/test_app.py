@@ -223,3 +223,22 @@ def test_compare_page_switches_to_pytorchs_default_kernel():
     np.testing.assert_array_equal(official, r.comparison.default_output[:, 0, :32].T.float().numpy())
     diff = heatmap(at, "|hand-written − nn.LSTM default kernel|")
     assert 0 < diff.max() < 1e-5
+
+
+def test_colour_choice_in_the_url_swaps_scales_but_keeps_ranges():
+    plain = charts(open_page("gates"))
+    swapped = charts(open_page("gates", {"colours": "cividis"}))
+    title = next(t for t in plain if t.startswith("input gate"))
+    a, b = plain[title]["data"][0], swapped[title]["data"][0]
+    assert (a["zmin"], a["zmax"]) == (b["zmin"], b["zmax"]) == (0.0, 1.0)
+    assert a["colorscale"][0][1] == "#440154" and b["colorscale"][0][1] != "#440154"
+    signed = next(t for t in plain if t.startswith("cell candidate"))
+    assert plain[signed]["data"][0]["colorscale"] != swapped[signed]["data"][0]["colorscale"]
+
+
+def test_share_box_offers_this_run_a_teacher_link_and_a_slide_view():
+    at = open_page("gates", {"hidden_size": "7", "seed": "3"})
+    codes = [c.value for c in at.sidebar.code]
+    assert any("gates?" in c and "hidden_size=7" in c and "seed=3" in c for c in codes)
+    assert any(c.endswith("controls=hidden") for c in codes)
+    assert any(c.endswith("slide=1") for c in codes)

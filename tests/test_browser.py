@@ -27,6 +27,8 @@ PAGES = {
     "tasks_remember_bit": "tasks?model=task&task=remember_bit&seq_len=20&batch=4",
     "tasks_counting_edited": "tasks?model=task&task=counting&seq_len=30&batch=4&edit_preset=forget+bias+-3",
     "gates_remember_bit": "gates?model=task&task=remember_bit&seq_len=20&batch=4",
+    "slide_gates_brackets": "gates?model=task&task=brackets&batch=4&slide=1",
+    "teacher_tasks_bit": "tasks?model=task&task=remember_bit&seq_len=20&controls=hidden&colours=cividis",
 }
 
 pytestmark = [
@@ -320,6 +322,19 @@ def test_no_page_asks_another_host_for_anything_and_logs_no_error(server, page, 
     real_errors = [e for e in errors if not e.startswith("Failed to load resource")]
     assert real_errors == [], f"console errors: {real_errors}"
     assert len(errors) - len(real_errors) == len(probes)
+
+
+def test_teacher_and_slide_views_hide_the_controls(server, page):
+    goto(page, server, "tasks?model=task&task=brackets&controls=hidden")
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.get_by_text("follows the nesting depth").count() >= 1
+    goto(page, server, "gates?model=task&task=brackets&slide=1")
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    # Slide titles state the run.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('task brackets (shipped)'))",
+        timeout=30_000,
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
