@@ -122,6 +122,8 @@ MODEL_DEFAULTS: dict[str, Any] = dict(
 )
 """The model-source and weight-experiment controls; a run with random weights and no edits by default."""
 VIEW_DEFAULTS: dict[str, Any] = dict(colours="viridis")
+VIEW_FLAGS = ("slide", "controls")
+"""URL flags of the slide view (``slide=1``) and the teacher link (``controls=hidden``); not controls."""
 BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
 HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
@@ -156,6 +158,8 @@ def settings_href(page_path: str, values: dict[str, Any]) -> str:
     the copied link does not reproduce. A link is its own URL: shareable, and opened as a fresh session.
     """
     params = {k: _url_value(v) for k, v in values.items() if k in BOUND_DEFAULTS and v != BOUND_DEFAULTS[k]}
+    # A teacher's or slide view stays one after a click.
+    params |= {k: st.query_params[k] for k in VIEW_FLAGS if k in st.query_params}
     query = urlencode(params)
     return f"./{page_path}" + (f"?{query}" if query else "")
 
