@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lstm_viz import ui
+from lstm_viz import serving, ui
 
 # A local favicon: a :material/...: icon would be fetched from a font host, which a classroom firewall blocks.
 ICON = Path(__file__).parent / "lstm_viz" / "assets" / "favicon.png"
@@ -29,3 +29,5 @@ ui.page_chrome()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.view_controls(page.url_path)
 page.run()
+# After the first full run, move every long-lived object out of the collector's reach (shorter GC pauses).
+serving.freeze_after_first_run()

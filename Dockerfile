@@ -1,0 +1,35 @@
+# LSTM Explorer for a class: Streamlit on port 8501 (override with -e PORT=7860 for a Hugging Face Docker Space).
+# Build: docker build -t lstm-explorer .    Run: docker run -p 8501:8501 lstm-explorer
+FROM python:3.11-slim-bookworm
+
+# Debian's Chromium draws the server-side exports (kaleido); without it the app still runs and says so.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/*
+
+# Spaces run the container as uid 1000; the app and its .venv belong to that user everywhere.
+RUN useradd --create-home --uid 1000 app
+USER app
+WORKDIR /home/app/lstm-explorer
+
+# torch==2.13.0 from PyPI is the CUDA build (several GB of nvidia wheels). With PyTorch's CPU index added,
+# pip resolves the same pin to 2.13.0+cpu (a local version ranks above the plain one), so the image stays
+# CPU-only without changing requirements.txt.
+ENV PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONUNBUFFERED=1 \
+    PORT=8501
+
+# Requirements first, so editing the code does not reinstall torch. The README's own setup command:
+COPY --chown=app:app requirements.txt ./
+COPY --chown=app:app scripts/ scripts/
+RUN ./scripts/setup.sh
+
+COPY --chown=app:app . .
+
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD .venv/bin/python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/_stcore/health', timeout=4)"
+
+# The README's run command; .streamlit/config.toml holds the public-demo settings.
+CMD .venv/bin/streamlit run app.py --server.port "$PORT" --server.address 0.0.0.0 --server.headless true

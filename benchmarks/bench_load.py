@@ -1,0 +1,427 @@
+"""A class at once: N concurrent sessions driven through Streamlit's websocket protocol against a fresh server.
+
+Starts the app itself on 127.0.0.1 (``--port``, default 8611), then for each page and each N opens N websocket
+sessions the way a browser does (``/_stcore/stream``, subprotocol ``streamlit``), sends every session's first
+``rerun_script`` BackMsg (a ``ClientState`` whose ``page_name`` opens the page) at the same moment, and times each
+until its ``script_finished`` ForwardMsg; then ``--reruns`` rounds in which every session reruns at once (the
+widget states kept, the hashes of cached messages sent as the browser does). Prints p50/p95 of both, errors
+(exceptions on the page, compile errors, timeouts, dropped connections) and the server's RSS.
+
+The server reads ``.streamlit/config.toml``; ``--set section.option=value`` overrides it (e.g.
+``--set runner.postScriptGC=true --set server.fileWatcherType=auto`` measures Streamlit's defaults).
+``--hook freeze`` calls ``lstm_viz.serving.freeze_after_first_run()`` after every ``page.run()``, as app.py would;
+``--hook memo-figures`` shares figures between sessions of the same run (an emulation of a figure cache in
+the pages). Before the timed levels one session opens each page, so the timings are those of a started server
+whose run is cached (pass ``--cold`` to skip that warm-up and include the imports and the forward).
+
+Other developers' half-saved edits break a shared working tree's app mid-measurement: serve a snapshot with
+``--root`` (``git archive HEAD | tar -x -C /tmp/snap``, plus any files under test, and ``.venv`` linked in).
+
+Run: .venv/bin/python benchmarks/bench_load.py [--sessions 1 10 20 30] [--pages home gates] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = {"home": "", "gates": "gates"}
+"""Page key -> ``page_name`` (the URL path ``st.navigation`` gives the page; '' is the default page)."""
+MAX_SESSIONS = 100
+"""A hard cap so a typo cannot open thousands of sockets on a shared machine."""
+
+# Runs inside the server process: optional hooks, then Streamlit's own command line.
+BOOT = r"""
+import os, sys
+hooks = set(filter(None, os.environ.get("BENCH_LOAD_HOOKS", "").split(",")))
+import gc, time
+_gc_start = [0.0]
+def _gc_log(phase, info):
+    # Full collections stall every session at once (they hold the GIL): log each one's length.
+    if info["generation"] != 2:
+        return
+    if phase == "start":
+        _gc_start[0] = time.perf_counter()
+    else:
+        print(f"bench_load: gen2 gc {1e3 * (time.perf_counter() - _gc_start[0]):.1f} ms", flush=True)
+gc.callbacks.append(_gc_log)
+if "freeze" in hooks:
+    from streamlit.navigation.page import StreamlitPage
+    _run = StreamlitPage.run
+    def run(self):
+        _run(self)
+        from lstm_viz import serving  # imported lazily: the first script run pays for torch, as in app.py
+        if serving.freeze_after_first_run():
+            print(f"bench_load: gc.freeze() moved {serving.frozen_objects()} objects", flush=True)
+    StreamlitPage.run = run
+if "memo-figures" in hooks:
+    import functools, threading
+    import lstm_viz.figures as figures
+    from torch import Tensor
+    lock = threading.Lock()
+    def key_of(v):
+        # Runs are shared read-only by every session, so identity (or a tensor's storage view) names a value.
+        if isinstance(v, Tensor):
+            return ("T", v.data_ptr(), tuple(v.shape), tuple(v.stride()), str(v.dtype))
+        if isinstance(v, (list, tuple)):
+            return tuple(key_of(x) for x in v)
+        if isinstance(v, dict):
+            return tuple(sorted((k, key_of(x)) for k, x in v.items()))
+        if isinstance(v, (int, float, str, bool, type(None))):
+            return v
+        return ("id", id(v))
+    def memo(fn):
+        cache = {}
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            key = (key_of(args), key_of(kwargs))
+            with lock:
+                hit = cache.get(key)
+            if hit is not None:
+                return hit[0]
+            fig = fn(*args, **kwargs)
+            with lock:
+                if len(cache) > 512:
+                    cache.clear()
+                cache[key] = (fig, args, kwargs)  # args kept alive so their ids cannot be reused
+            return fig
+        return wrapper
+    for name in ("state_heatmap_figure", "step_bars_figure", "output_heatmap_figure"):
+        setattr(figures, name, memo(getattr(figures, name)))
+from streamlit.web.cli import main
+sys.argv = ["streamlit", "run", *sys.argv[1:]]
+main(prog_name="streamlit")
+"""
+
+
+@dataclass
+class Level:
+    """What one page at one N measured."""
+
+    page: str
+    sessions: int
+    first: list[float] = field(default_factory=list)
+    rerun: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rss_peak_mb: float = 0.0
+    rss_after_mb: float = 0.0
+    kb_per_run: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list; NaN for an empty one."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """The process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+class Server:
+    """The app on 127.0.0.1:port in its own process group, killed on exit."""
+
+    def __init__(self, root: Path, port: int, overrides: list[str], hooks: list[str]) -> None:
+        self.port = port
+        flags = ["--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"]
+        flags += ["--browser.gatherUsageStats", "false"]
+        for item in overrides:
+            key, _, value = item.partition("=")
+            flags += [f"--{key}", value]
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench_load_server_", suffix=".log", delete=False)  # noqa: SIM115
+        env = {**os.environ, "BENCH_LOAD_HOOKS": ",".join(hooks), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", BOOT, str(root / "app.py"), *flags],
+            cwd=root,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}; log: {self.log.name}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not answer /_stcore/health within 60 s; log: {self.log.name}")
+
+    def stop(self) -> None:
+        """Terminate the server's process group, then kill it if it lingers."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+
+class Session:
+    """One browser tab: a websocket session that runs the page and times each run to ``script_finished``."""
+
+    def __init__(self, port: int, page_name: str) -> None:
+        self.port = port
+        self.page_name = page_name
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+        self.finished = asyncio.Event()
+        self.finished_at = 0.0
+        self.cached_hashes: set[str] = set()
+        self.errors: list[str] = []
+        self.bytes = 0
+
+    async def open(self) -> None:
+        """Connect as the browser does: the subprotocol list carries 'streamlit' (then XSRF token, session id)."""
+        self.ws = await connect(
+            f"ws://127.0.0.1:{self.port}/_stcore/stream",
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=30,
+            ping_interval=None,
+            compression=None,
+        )
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for data in self.ws:
+                self.bytes += len(data)
+                msg = ForwardMsg()
+                msg.ParseFromString(data)
+                kind = msg.WhichOneof("type")
+                if msg.metadata.cacheable and msg.hash:
+                    self.cached_hashes.add(msg.hash)
+                if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                    if msg.delta.new_element.WhichOneof("type") == "exception":
+                        exc = msg.delta.new_element.exception
+                        self.errors.append(f"exception on the page: {exc.type}: {exc.message[:200]}")
+                elif kind == "page_not_found":
+                    self.errors.append(f"page not found: {msg.page_not_found.page_name!r}")
+                elif kind == "script_finished":
+                    status = msg.script_finished
+                    if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
+                        self.errors.append("script compile error")
+                    if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                        self.finished_at = time.perf_counter()
+                        self.finished.set()
+                    # FINISHED_EARLY_FOR_RERUN (an st.rerun) and fragment runs: the page is not done yet.
+        except Exception as err:  # noqa: BLE001 - any failure of the connection is an error to report
+            self.errors.append(f"connection: {type(err).__name__}: {err}")
+            self.finished.set()
+
+    async def run(self, first: bool, timeout: float) -> float | None:
+        """Send one rerun BackMsg and wait for the run's end; seconds taken, or None on timeout or error."""
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = ""
+        state.page_name = self.page_name
+        info = state.context_info
+        info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
+        info.url = f"http://127.0.0.1:{self.port}/{self.page_name}"
+        if not first:
+            # Kept widget states are the server's; a browser rerun also lists the big messages it holds.
+            state.cached_message_hashes.extend(sorted(self.cached_hashes))
+        self.finished.clear()
+        errors_before = len(self.errors)
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        try:
+            await asyncio.wait_for(self.finished.wait(), timeout)
+        except TimeoutError:
+            self.errors.append(f"no script_finished within {timeout:.0f} s")
+            return None
+        if len(self.errors) > errors_before:
+            return None
+        return self.finished_at - start
+
+    async def close(self) -> None:
+        """Close the websocket and stop reading."""
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
+async def measure(server: Server, page: str, n: int, reruns: int, timeout: float) -> Level:
+    """N sessions open ``page`` at the same moment, then rerun together ``reruns`` times."""
+    level = Level(page, n)
+    sessions = [Session(server.port, PAGES[page]) for _ in range(n)]
+    peak = 0.0
+    stop = asyncio.Event()
+
+    async def sample_rss() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, rss_mb(server.proc.pid)[0])
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.create_task(sample_rss())
+    try:
+        await asyncio.gather(*(s.open() for s in sessions))
+        times = await asyncio.gather(*(s.run(True, timeout) for s in sessions))
+        level.first = [t for t in times if t is not None]
+        for _ in range(reruns):
+            await asyncio.sleep(0.3)  # students do not all click within the same millisecond twice
+            times = await asyncio.gather(*(s.run(False, timeout) for s in sessions))
+            level.rerun += [t for t in times if t is not None]
+    except Exception as err:  # noqa: BLE001 - a failed connect counts as an error of the level
+        level.errors.append(f"{type(err).__name__}: {err}")
+    finally:
+        level.kb_per_run = sum(s.bytes for s in sessions) / 1024 / max(n * (1 + reruns), 1)
+        await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+        stop.set()
+        await sampler
+    for s in sessions:
+        level.errors += s.errors
+    level.rss_peak_mb = peak
+    level.rss_after_mb = rss_mb(server.proc.pid)[0]
+    return level
+
+
+async def warm_up(server: Server, pages: list[str], timeout: float) -> None:
+    """One session opens each page once: imports, the forward and the cached run are paid before timing."""
+    for page in pages:
+        s = Session(server.port, PAGES[page])
+        await s.open()
+        await s.run(True, timeout)
+        await s.close()
+        if s.errors:
+            raise RuntimeError(f"warm-up of {page} failed: {s.errors[:3]}")
+
+
+def one_server(args: argparse.Namespace) -> list[Level]:
+    """Start a fresh server, measure every page and N on it, stop it."""
+    server = Server(args.root.resolve(), args.port, args.set, args.hook)
+    levels = []
+    deadline = time.monotonic() + args.max_seconds
+    try:
+        if not args.cold:
+            asyncio.run(warm_up(server, args.pages, args.timeout))
+        for page in args.pages:
+            for n in args.sessions:
+                if time.monotonic() > deadline:
+                    print(f"  stopped: --max-seconds {args.max_seconds} reached before {page} N={n}")
+                    return levels
+                level = asyncio.run(measure(server, page, n, args.reruns, args.timeout))
+                print("  " + row(level), flush=True)
+                levels.append(level)
+                time.sleep(args.pause)
+    finally:
+        server.stop()
+        print("  " + gc_summary(Path(server.log.name)))
+    return levels
+
+
+def gc_summary(log: Path) -> str:
+    """Count, median, max and total of the server's full (gen-2) collections, from its log."""
+    pauses = [float(line.split()[3]) for line in log.read_text().splitlines() if line.startswith("bench_load: gen2")]
+    if not pauses:
+        return "gen-2 collections: none"
+    return (
+        f"gen-2 collections: {len(pauses)}, median {statistics.median(pauses):.0f} ms, "
+        f"max {max(pauses):.0f} ms, total {sum(pauses) / 1e3:.1f} s (each stalls every session)"
+    )
+
+
+HEADER = (
+    f"{'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
+    f"{'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s}"
+)
+
+
+def row(level: Level) -> str:
+    """One table line; times in seconds."""
+    return (
+        f"{level.page:6s} {level.sessions:3d} {percentile(level.first, 50):9.3f} {percentile(level.first, 95):9.3f} "
+        f"{percentile(level.rerun, 50):9.3f} {percentile(level.rerun, 95):9.3f} {len(level.errors):6d} "
+        f"{level.rss_peak_mb:11.0f} {level.rss_after_mb:12.0f} {level.kb_per_run:7.0f}"
+    )
+
+
+def median_level(runs: list[Level]) -> Level:
+    """A level whose percentiles are the medians of the repeats' (a Level holding those values as samples)."""
+    first = Level(runs[0].page, runs[0].sessions)
+    for q_name in ("first", "rerun"):
+        p50 = statistics.median(percentile(getattr(r, q_name), 50) for r in runs)
+        p95 = statistics.median(percentile(getattr(r, q_name), 95) for r in runs)
+        # Nearest-rank of [p50, p95] gives p50 at 50 and p95 at 95.
+        setattr(first, q_name, [p50, p95])
+    first.errors = [e for r in runs for e in r.errors]
+    first.rss_peak_mb = statistics.median(r.rss_peak_mb for r in runs)
+    first.rss_after_mb = statistics.median(r.rss_after_mb for r in runs)
+    first.kb_per_run = statistics.median(r.kb_per_run for r in runs)
+    return first
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 20, 30], help="values of N")
+    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES))
+    parser.add_argument("--reruns", type=int, default=3, help="rerun rounds per level")
+    parser.add_argument("--repeat", type=int, default=1, help="fresh servers; the table shows medians")
+    parser.add_argument("--port", type=int, default=8611)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a run may take before it is an error")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="per server: no new level after this")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between levels")
+    parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE", help="config override")
+    parser.add_argument("--hook", action="append", default=[], choices=["freeze", "memo-figures"])
+    parser.add_argument("--cold", action="store_true", help="no warm-up session before the timed levels")
+    parser.add_argument("--label", default="", help="printed above the table")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the app to serve (e.g. a snapshot made with git archive)"
+    )
+    args = parser.parse_args()
+    # A terminated benchmark must still stop its server (the finally blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if max(args.sessions) > MAX_SESSIONS or min(args.sessions) < 1:
+        parser.error(f"N must lie in 1..{MAX_SESSIONS}")
+    if args.port == 8501:
+        parser.error("8501 is the developers' own server: pick another port")
+    settings = " ".join(args.set + [f"hook={h}" for h in args.hook]) or "the config file as it is"
+    print(f"{args.label or 'bench_load'}: {settings}; {args.reruns} rerun rounds, {args.repeat} server(s)")
+    print(f"  {HEADER}")
+    repeats = [one_server(args) for _ in range(args.repeat)]
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} servers:\n  {HEADER}")
+        for k in range(min(len(r) for r in repeats)):
+            print("  " + row(median_level([r[k] for r in repeats])))
+    errors = [e for r in repeats for level in r for e in level.errors]
+    for err in sorted(set(errors))[:10]:
+        print(f"  error x{errors.count(err)}: {err}")
+    print("times in seconds from sending the rerun BackMsg to script_finished; targets (issue 7):")
+    print("  N=20: first p95 <= 0.8, rerun p95 <= 0.45; N=30: first <= 1.5, rerun <= 0.75; 0 errors")
+
+
+if __name__ == "__main__":
+    main()

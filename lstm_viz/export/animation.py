@@ -1,0 +1,102 @@
+"""An animated GIF of the gates over time: the step bars and a heatmap's cursor moving through the sequence."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from lstm_viz.export.images import DEFAULT_WIDTH, FigureRenderer, Progress, layout_size, renderer
+from lstm_viz.figures import state_heatmap_figure, step_bars_figure
+from lstm_viz.trace import LayerTrace
+
+MAX_GIF_FRAMES = 128
+"""One frame per step costs two renders (~0.3 s): longer sequences are exported a window of steps at a time."""
+
+
+def gates_gif(
+    rec: LayerTrace,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    quantity: str = "c",
+    steps: range | None = None,
+    step_labels: list[str] | None = None,
+    highlight: tuple[int, ...] = (),
+    frame_ms: int = 400,
+    scale: float = 1,
+    progress: Progress | None = None,
+    renderer_: FigureRenderer | None = None,
+) -> bytes:
+    """An animated GIF, one frame per step: every gate's bars at step t above ``quantity``'s heatmap, cursor at t.
+
+    The frames are the app's own figures (``step_bars_figure`` and ``state_heatmap_figure`` with its cursor),
+    rendered by the server's kaleido at ``DEFAULT_WIDTH`` and stacked with Pillow; all frames share the first
+    frame's palette so colours do not flicker. The whole GIF is one export job (one server export slot).
+
+    Args:
+        rec: The layer-direction record.
+        batch_item: Which sequence of the batch.
+        units: ``[start, stop)`` window of units, as on the page; default the first page of units.
+        quantity: The heatmap under the bars, one of ``i, f, g, o, c, m, h``.
+        steps: The steps to animate (default all); at most ``MAX_GIF_FRAMES``.
+        step_labels: The input symbol of each step (time-axis labels), or None.
+        highlight: Units outlined on the heatmap.
+        frame_ms: How long each frame shows.
+        scale: Pixels per layout pixel (1 keeps a 40-step GIF around a few MB).
+        progress: Called with ``(done, total, "step t")`` before each frame and once at the end.
+        renderer_: The renderer to use; the server's one by default.
+
+    Raises:
+        ValueError: for more than ``MAX_GIF_FRAMES`` steps or steps outside the sequence.
+        ExportUnavailable: no Chromium here.
+        ExportBusy: the server's export slots stayed taken.
+
+    Shapes:
+        each frame shows ``getattr(rec, name)[batch_item, t]`` ([units]) as bars and ``[batch_item]`` of
+        ``quantity`` ([T, units]) as the heatmap.
+    """
+    steps = steps if steps is not None else range(rec.steps)
+    if len(steps) == 0 or steps[0] < 0 or steps[-1] >= rec.steps:
+        raise ValueError(f"steps {steps} must lie inside 0..{rec.steps - 1}")
+    if len(steps) > MAX_GIF_FRAMES:
+        raise ValueError(
+            f"{len(steps)} steps is more than the {MAX_GIF_FRAMES} frames one GIF may hold: export a window of steps"
+        )
+    r = renderer_ or renderer()
+    frames: list[Image.Image] = []
+    total = len(steps)
+    with r.job():
+        for done, t in enumerate(steps):
+            if progress is not None:
+                progress(done, total, f"step {t}")
+            symbol = step_labels[t] if step_labels else None
+            bars = step_bars_figure(rec, t, batch_item, units, symbol=symbol)
+            heat = state_heatmap_figure(
+                rec, quantity, batch_item, units, cursor=t, step_labels=step_labels, highlight=highlight
+            )
+            images = []
+            for fig in (bars, heat):
+                _, height = layout_size(fig)
+                png = r.render(fig, "png", DEFAULT_WIDTH, height, scale)
+                images.append(Image.open(io.BytesIO(png)).convert("RGB"))
+            frame = Image.new("RGB", (max(im.width for im in images), sum(im.height for im in images)), "white")
+            frame.paste(images[0], (0, 0))
+            frame.paste(images[1], (0, images[0].height))
+            frames.append(frame)
+    if progress is not None:
+        progress(total, total, "assembling the GIF")
+    palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    quantized = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    buffer = io.BytesIO()
+    quantized[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=quantized[1:],
+        duration=frame_ms,
+        loop=0,
+        # Pillow merges a frame identical to the one before; the moving cursor makes every step's frame differ.
+        optimize=False,
+        disposal=1,
+    )
+    return buffer.getvalue()
