@@ -21,13 +21,16 @@ PAGES = [
     st.Page("app_pages/tasks.py", title="Trained tasks", icon=":material/school:"),
     st.Page("app_pages/compare.py", title="Compare with nn.LSTM", icon=":material/compare:"),
     st.Page("app_pages/step.py", title="One step in numbers", icon=":material/calculate:"),
+    st.Page("app_pages/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
     st.Page("app_pages/parameters.py", title="Parameters and shapes", icon=":material/table_chart:"),
 ]
 page = st.navigation(PAGES)
 ui.page_style()
 ui.page_chrome()
+ui.start_page()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.view_controls(page.url_path)
 page.run()
+ui.export_panel()
 # After the first full run, move every long-lived object out of the collector's reach (shorter GC pauses).
 serving.freeze_after_first_run()

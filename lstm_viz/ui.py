@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +18,22 @@ from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.edits import Edits
 from lstm_viz.engine import GATES
+from lstm_viz.export import (
+    MAX_GIF_FRAMES,
+    ExportBusy,
+    ExportUnavailable,
+    config_summary,
+    figure_filename,
+    figure_png,
+    figure_svg,
+    figures_html,
+    figures_zip,
+    find_chromium,
+    gates_gif,
+    rebuild_script,
+    trace_csv_zip,
+    trace_npz,
+)
 from lstm_viz.figures import PALETTES, direction_label, for_slides, loss_curve_figure, recolour, unit_pages
 from lstm_viz.inputs import embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
 from lstm_viz.run import WEIGHT_SOURCES, FileSource, Run, RunSpec, TaskSource, check_spec, run
@@ -98,6 +113,7 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
     log.setLevel(logging.INFO)
     log.addHandler(logging.StreamHandler())
 
+_RUN, _FIGURES, _EXPORT = "_current_run", "_page_figures", "_export_ready"
 LAST_GOOD = "_last_good_config"
 ERROR = "_config_error"
 
@@ -560,6 +576,7 @@ def current_run() -> Run:
     except (LookupError, ValueError) as err:
         st.error(f"This run cannot be shown: {err}. Showing the default run instead.", icon=":material/error:")
         r = cached_run(RunSpec(LSTMConfig(**DEFAULTS)))
+    st.session_state[_RUN] = r
     if r.task is not None and r.task.outside:
         st.warning(
             f"Outside the trained range: {r.task.outside}. Allowed, but accuracy falls here "
@@ -647,21 +664,148 @@ def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tupl
 
 
 def show_chart(fig: go.Figure, key: str, **kwargs: Any) -> Any:
-    """Draw a figure in the chosen colours, slide-styled in the slide view.
+    """Draw a figure in the chosen colours, slide-styled in the slide view, and list it for the page's exports.
 
     Its camera button saves a PNG at 3x, named after the figure and the run.
     """
     palette = PALETTES.get(st.session_state.get("colours", "viridis"), PALETTES["viridis"])
     recolour(fig, palette)
-    spec = st.session_state.get("spec")
-    words = config_words(spec) if spec is not None else ""
-    if view_mode().slide:
-        for_slides(fig, words)
+    r = st.session_state.get(_RUN)
+    if view_mode().slide and r is not None:
+        for_slides(fig, r.source)
+    st.session_state.setdefault(_FIGURES, {})[key] = fig
+    name = figure_filename(key, run_summary(r), "png").removesuffix(".png") if r is not None else f"lstm_{key}"
     config = {
         "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "scale": 3, "filename": figure_filename(key, words)},
+        "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name},
     }
     return st.plotly_chart(fig, key=key, config=config, width="stretch", **kwargs)
+
+
+def run_summary(r: Run) -> str:
+    """The run in a file name: sizes, dtype, input or task, seed, edits."""
+    return config_summary(r.config, r.spec.task.task if r.spec.task else None, r.spec.edits.active)
+
+
+def start_page() -> None:
+    """Forget the previous page's figures: each page lists its own for the exports."""
+    st.session_state[_FIGURES] = {}
+
+
+def export_panel() -> None:
+    """The page's exports, after its figures: images, a ZIP, a GIF, an offline HTML and the run's data.
+
+    One figure as PNG (3x) or SVG, all of them as a ZIP, an animated GIF of the gates, an offline interactive
+    HTML, and every tensor of the run with a script that rebuilds it with plain PyTorch.
+
+    Images are drawn server-side by one kept-alive kaleido (one export at a time server-wide, with a
+    progress bar); without Chromium the page says so and each chart's camera button still saves a PNG.
+    """
+    figures: dict[str, go.Figure] = st.session_state.get(_FIGURES) or {}
+    r: Run | None = st.session_state.get(_RUN)
+    if r is None or view_mode().teacher:
+        return
+    summary = run_summary(r)
+    with st.expander("Export for slides and notebooks", icon=":material/download:"):
+        images_ok = find_chromium() is not None
+        if not images_ok:
+            st.info(
+                "No Chromium on this server, so images cannot be drawn here; each chart's camera button still "
+                "saves a PNG at 3x, and the HTML and data below work.",
+                icon=":material/info:",
+            )
+        if figures:
+            cols = st.columns([3, 1, 1, 2])
+            key = cols[0].selectbox(
+                "figure", list(figures), format_func=lambda k: figures[k].layout.title.text or k, key="_export_fig"
+            )
+            for col, fmt in ((cols[1], "png"), (cols[2], "svg")):
+                if col.button(
+                    f"{fmt.upper()}{' 3x' if fmt == 'png' else ''}", key=f"_export_{fmt}", disabled=not images_ok
+                ):
+                    _prepare(fmt, figure_filename(key, summary, fmt), lambda fmt=fmt: _image(figures[key], fmt))
+            if cols[3].button(
+                f"all {len(figures)} figures: ZIP of PNG + SVG", key="_export_zip", disabled=not images_ok
+            ):
+                items = list(figures.items())
+                _prepare("zip", f"lstm_figures_{summary}.zip", lambda progress: figures_zip(items, summary, progress))
+        rec = r.trace.layer(0)
+        steps = min(rec.steps, MAX_GIF_FRAMES)
+        if st.button(
+            f"GIF: the gates over {steps} steps (layer 0, batch item 0)",
+            key="_export_gif",
+            disabled=not images_ok,
+            help="One frame per step: every gate's bars above the cell-state heatmap, its cursor moving.",
+        ):
+            _prepare(
+                "gif",
+                figure_filename("gates_over_time", summary, "gif"),
+                lambda progress: gates_gif(
+                    rec, 0, steps=range(steps), step_labels=r.labels(0), highlight=r.highlight, progress=progress
+                ),
+            )
+        ready = st.session_state.get(_EXPORT)
+        if ready and ready[0] == summary:
+            _, file_name, data = ready
+            st.download_button(
+                f"download {file_name}", data, file_name=file_name, key="_export_download", icon=":material/download:"
+            )
+        cols = st.columns(4)
+        title = f"LSTM Explorer: {r.source}"
+        cols[0].download_button(
+            "interactive HTML (offline)",
+            lambda: figures_html(list(figures.items()), title, config_words(r.spec)),
+            file_name=f"lstm_page_{summary}.html",
+            mime="text/html",
+            key="_export_html",
+            on_click="ignore",
+            disabled=not figures,
+        )
+        npz = f"lstm_run_{summary}.npz"
+        cols[1].download_button(
+            "every tensor: NPZ",
+            lambda: trace_npz(r.trace, r.built.input),
+            file_name=npz,
+            key="_export_npz",
+            on_click="ignore",
+        )
+        cols[2].download_button(
+            "one CSV per tensor: ZIP",
+            lambda: trace_csv_zip(r.trace, r.built.input),
+            file_name=f"lstm_run_{summary}_csv.zip",
+            key="_export_csv",
+            on_click="ignore",
+        )
+        cols[3].download_button(
+            "script: rebuild with nn.LSTM",
+            lambda: rebuild_script(npz, config_words(r.spec)),
+            file_name="rebuild_lstm.py",
+            mime="text/x-python",
+            key="_export_script",
+            on_click="ignore",
+        )
+
+
+def _image(fig: go.Figure, fmt: str) -> bytes:
+    return figure_png(fig) if fmt == "png" else figure_svg(fig)
+
+
+def _prepare(kind: str, file_name: str, make: Any) -> None:
+    """Make an export with a progress bar and keep it for the download button (one export at a time)."""
+    bar = st.progress(0.0, text=f"drawing {file_name}…")
+
+    def progress(done: int, total: int, what: str) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{what} ({done} of {total})")
+
+    try:
+        data = make(progress) if kind in ("zip", "gif") else make()
+    except (ExportUnavailable, ExportBusy, ValueError) as err:
+        bar.empty()
+        st.error(f"Not exported: {err}", icon=":material/error:")
+        return
+    bar.empty()
+    r = st.session_state.get(_RUN)
+    st.session_state[_EXPORT] = (run_summary(r), file_name, data)
 
 
 @dataclass(frozen=True)
@@ -694,12 +838,6 @@ def config_words(spec: RunSpec) -> str:
     if spec.edits.active:
         words += f"; edited: {spec.edits.describe()}"
     return words
-
-
-def figure_filename(key: str, words: str) -> str:
-    """A file name saying the figure and the run, safe on every file system (no extension)."""
-    stem = f"lstm-{key}-{words}"
-    return re.sub(r"[^A-Za-z0-9.+-]+", "_", stem).strip("_")[:150]
 
 
 def view_controls(page_path: str) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -335,6 +338,60 @@ def test_teacher_and_slide_views_hide_the_controls(server, page):
         "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('task brackets (shipped)'))",
         timeout=30_000,
     )
+
+
+def _download(page, name: str, tmp_path):
+    """Click the button or link called ``name`` and return the downloaded file's path."""
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name=name).click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def _prepared(page, start: str, tmp_path):
+    """Click a button that draws an export (with its progress bar), then download what it made."""
+    page.get_by_role("button", name=start).click()
+    ready = page.get_by_role("button", name=re.compile(r"^download lstm_"))
+    ready.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as info:
+        ready.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_path):
+    from lstm_viz.export.images import DEFAULT_WIDTH
+
+    goto(page, server, "gates?seq_len=6&hidden_size=4&batch=1")
+    page.get_by_text("Export for slides and notebooks").click()
+    zipped = _prepared(page, "all 8 figures: ZIP of PNG + SVG", tmp_path)
+    assert zipped.name == "lstm_figures_B1_T6_I4_H4_L1_float32_step_seed0.zip"
+    with zipfile.ZipFile(zipped) as zf:
+        names = zf.namelist()
+        assert len(names) == 16 and sum(n.endswith(".png") for n in names) == 8
+        png = next(n for n in names if n.startswith("lstm_heat_f_") and n.endswith(".png"))
+        width, height = struct.unpack(">II", zf.read(png)[16:24])
+        # A chart stretched to its column has no layout width; exports draw it at DEFAULT_WIDTH.
+        assert (width, height) == (3 * DEFAULT_WIDTH, 3 * 260), "PNG at 3x the figure's layout size"
+        assert zf.read(png.replace(".png", ".svg")).lstrip().startswith(b"<svg")
+    gif = _prepared(page, "GIF: the gates over 6 steps (layer 0, batch item 0)", tmp_path)
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.n_frames == 6, "one frame per step"
+    html_file = _download(page, "interactive HTML (offline)", tmp_path)
+    text = html_file.read_text()
+    assert "Plotly.newPlot" in text or "plotly" in text.lower()
+    assert not re.search(r"<script[^>]+src=[\"']https?:", text), "nothing fetched from another host"
+    npz = _download(page, "every tensor: NPZ", tmp_path)
+    script = _download(page, "script: rebuild with nn.LSTM", tmp_path)
+    result = subprocess.run([sys.executable, str(script), str(npz)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    csvs = _download(page, "one CSV per tensor: ZIP", tmp_path)
+    with zipfile.ZipFile(csvs) as zf:
+        assert any(n.endswith(".csv") for n in zf.namelist())
 
 
 @pytest.fixture(scope="session", autouse=True)
