@@ -31,6 +31,6 @@ ui.start_page()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.view_controls(page.url_path)
 page.run()
-ui.export_panel()
+ui.export_panel(page.url_path)
 # After the first full run, move every long-lived object out of the collector's reach (shorter GC pauses).
 serving.freeze_after_first_run()

@@ -50,8 +50,8 @@ def cursor_view() -> None:
     else:
         t = 0
         cols[0].markdown("time step t = 0 (a one-step sequence)")
-    cols[1].button("◀ step", on_click=_move, args=(-1,), disabled=t == 0, width="stretch")
-    cols[2].button("step ▶", on_click=_move, args=(1,), disabled=t >= steps - 1, width="stretch")
+    cols[1].button("◀ step", key="step_back", on_click=_move, args=(-1,), disabled=t == 0, width="stretch")
+    cols[2].button("step ▶", key="step_fwd", on_click=_move, args=(1,), disabled=t >= steps - 1, width="stretch")
     label = "⏸ pause" if st.session_state.get("playing") else "▶ play"
     if cols[3].button(label, key="play", width="stretch", disabled=steps == 1):
         _toggle_play()

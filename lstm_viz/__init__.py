@@ -1,6 +1,7 @@
 """LSTM Explorer: a hand-written ``nn.LSTM`` forward that records every gate and state, and its views."""
 
 from lstm_viz import tasks
+from lstm_viz.backward import Gradients, backward
 from lstm_viz.build import Built, build
 from lstm_viz.config import LSTMConfig
 from lstm_viz.params import ParamRow, parameter_table
@@ -11,12 +12,14 @@ from lstm_viz.weights import FoundLSTM, load_lstms
 __all__ = [
     "Built",
     "Comparison",
+    "Gradients",
     "FoundLSTM",
     "LSTMConfig",
     "LSTMTrace",
     "LayerTrace",
     "ParamRow",
     "StepTerms",
+    "backward",
     "build",
     "compare",
     "load_lstms",

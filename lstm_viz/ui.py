@@ -692,7 +692,7 @@ def start_page() -> None:
     st.session_state[_FIGURES] = {}
 
 
-def export_panel() -> None:
+def export_panel(page_path: str = "") -> None:
     """The page's exports, after its figures: images, a ZIP, a GIF, an offline HTML and the run's data.
 
     One figure as PNG (3x) or SVG, all of them as a ZIP, an animated GIF of the gates, an offline interactive
@@ -717,7 +717,10 @@ def export_panel() -> None:
         if figures:
             cols = st.columns([3, 1, 1, 2])
             key = cols[0].selectbox(
-                "figure", list(figures), format_func=lambda k: figures[k].layout.title.text or k, key="_export_fig"
+                "figure",
+                list(figures),
+                format_func=lambda k: figures[k].layout.title.text or k,
+                key=f"_export_fig_{page_path}",
             )
             for col, fmt in ((cols[1], "png"), (cols[2], "svg")):
                 if col.button(

@@ -207,7 +207,7 @@ def test_tutorial_preset_link_sets_every_control():
 def test_step_buttons_move_the_time_cursor():
     at = open_page("gates")
     assert at.slider(key="cursor_t").value == 0
-    at.button[1].click().run()
+    at.button(key="step_fwd").click().run()
     assert at.slider(key="cursor_t").value == 1
     bars = [s for t, s in charts(at).items() if t.startswith("Every gate and state at step t = 1")]
     assert bars

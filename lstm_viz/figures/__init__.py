@@ -3,6 +3,7 @@
 from lstm_viz.figures.base import cursor_shape, direction_label, record_label
 from lstm_viz.figures.compare import final_state_figure, output_heatmap_figure, step_error_figure
 from lstm_viz.figures.gates import state_heatmap_figure, step_bars_figure
+from lstm_viz.figures.gradients import gradient_heatmap_figure, gradient_norms_figure, saturation_figure
 from lstm_viz.figures.params import MAX_WEIGHT_SIDE, weight_figure
 from lstm_viz.figures.scales import (
     CURSOR_COLOUR,
@@ -20,6 +21,7 @@ from lstm_viz.figures.scales import (
     symmetric_limit,
     unit_pages,
 )
+from lstm_viz.figures.states import pca_trajectory_figure, unit_lines_figure
 from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
 from lstm_viz.figures.tasks import loss_curve_figure, unit_latent_figure, unit_scores_figure
 from lstm_viz.figures.views import PALETTES, Palette, for_slides, recolour
@@ -45,16 +47,21 @@ __all__ = [
     "direction_label",
     "final_state_figure",
     "for_slides",
+    "gradient_heatmap_figure",
+    "gradient_norms_figure",
     "loss_curve_figure",
     "output_heatmap_figure",
+    "pca_trajectory_figure",
     "quantity_range",
     "record_label",
     "recolour",
+    "saturation_figure",
     "state_heatmap_figure",
     "step_bars_figure",
     "step_error_figure",
     "symmetric_limit",
     "unit_latent_figure",
+    "unit_lines_figure",
     "unit_pages",
     "unit_scores_figure",
     "weight_figure",

@@ -1,0 +1,170 @@
+"""Gradient flow: per-step gradient norms on a log scale, gradient heatmaps and gate saturation scatters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from torch import Tensor
+
+from lstm_viz.figures.base import base_layout, make_figure, time_axis, to_numpy
+from lstm_viz.figures.scales import GATE_SCALE, MAX_UNITS_SHOWN
+
+DECADES = 8
+"""Gradient heatmaps show ``DECADES`` powers of ten below the largest |gradient|: below that it has vanished."""
+FLOOR = 1e-30
+"""Norms below this are drawn at it, so a log axis can show a gradient that is exactly zero."""
+SERIES_STYLE = {
+    "LSTM ‖dL/dc_t‖": dict(color="#0072B2", dash="solid"),
+    "LSTM ‖dL/dh_t‖": dict(color="#009E73", dash="solid"),
+    "RNN ‖dL/dh_t‖": dict(color="#D55E00", dash="solid"),
+    "forget product f_(t+1)···f_T (mean over units)": dict(color="#555555", dash="dash"),
+}
+"""Okabe-Ito colours (colour-blind safe), fixed per series so every run's chart reads the same."""
+GATE_COLOURS = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73"}
+
+
+def gradient_norms_figure(
+    series: dict[str, Tensor], title: str, step_labels: list[str] | None = None, height: int = 360
+) -> go.Figure:
+    """Lines of per-step norms (and the forget product) over time on one log axis.
+
+    Args:
+        series: Name -> values over time, e.g. ``SERIES_STYLE``'s names; zeros are drawn at ``FLOOR``.
+        title: The figure's title.
+        step_labels: The input symbol of each step for the time axis, or None.
+        height: Figure height in pixels.
+
+    Shapes:
+        each series [T].
+    """
+    data = []
+    steps = 0
+    for name, values in series.items():
+        v = np.maximum(to_numpy(values).astype(np.float64), FLOOR)
+        steps = len(v)
+        style = SERIES_STYLE.get(name, {})
+        data.append(
+            dict(
+                type="scatter",
+                mode="lines+markers" if len(v) <= 64 else "lines",
+                x=np.arange(len(v)),
+                y=v,
+                name=name,
+                line=dict(width=2, **style),
+                marker=dict(size=4),
+                hovertemplate=f"{name}<br>step %{{x}}<br>%{{y:.3e}}<extra></extra>",
+            )
+        )
+    layout = base_layout(
+        title,
+        height,
+        xaxis=time_axis(steps, step_labels),
+        yaxis=dict(title=dict(text="gradient norm (log scale); product of f (no unit)"), type="log"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"),
+        margin=dict(l=70, r=20, t=80, b=45),
+    )
+    return make_figure(data, layout)
+
+
+def log_magnitude(grad: Tensor) -> tuple[np.ndarray, float, float]:
+    """``log10 |grad|`` and its colour range: ``DECADES`` decades up to the largest value (zeros at the floor).
+
+    Shapes:
+        grad [T, n] -> ([n, T], zmin, zmax).
+    """
+    mag = np.abs(to_numpy(grad).astype(np.float64)).T  # [n, T]
+    top = float(mag.max()) if mag.size else 0.0
+    zmax = math.ceil(math.log10(top)) if top > 0 else 0.0
+    zmin = zmax - DECADES
+    with np.errstate(divide="ignore"):
+        z = np.log10(np.maximum(mag, 10.0**zmin))
+    return z, float(zmin), float(zmax)
+
+
+def gradient_heatmap_figure(
+    grad: Tensor,
+    name: str,
+    title: str,
+    units: tuple[int, int] | None = None,
+    step_labels: list[str] | None = None,
+    height: int = 280,
+) -> go.Figure:
+    """Heatmap of log10 |gradient| of one batch item, units x steps, over ``DECADES`` decades.
+
+    Args:
+        grad: One batch item's gradient over time, e.g. ``g.layer(0).dc[b]``.
+        name: What it is, e.g. ``"dL/dc_t"``, for the hover and colour bar.
+        title: The figure's title.
+        units: ``[start, stop)`` window of units; default the first ``MAX_UNITS_SHOWN``.
+        step_labels: The input symbol of each step for the time axis, or None.
+        height: Figure height in pixels.
+
+    Shapes:
+        grad [T, n] is drawn as [units, T].
+    """
+    start, stop = units or (0, min(grad.shape[1], MAX_UNITS_SHOWN))
+    z, zmin, zmax = log_magnitude(grad[:, start:stop])
+    heat = dict(
+        type="heatmap",
+        z=z.astype(np.float32),
+        x0=0,
+        dx=1,
+        y0=start,
+        dy=1,
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=GATE_SCALE,
+        colorbar=dict(title=dict(text=f"log10 |{name}|", side="right"), thickness=12, len=0.9),
+        hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>log10 |·| %{{z:.2f}}<extra></extra>",
+    )
+    layout = base_layout(
+        title,
+        height,
+        xaxis=time_axis(grad.shape[0], step_labels),
+        yaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False, autorange="reversed"),
+    )
+    return make_figure([heat], layout)
+
+
+def saturation_figure(sat: dict, title: str, height: int = 380) -> go.Figure:
+    """Gate saturation: one point per unit and gate, left-saturated fraction against right-saturated fraction.
+
+    Args:
+        sat: Gate -> ``lstm_viz.analysis.Saturation`` (``left``/``right`` fractions per unit).
+        title: The figure's title.
+        height: Figure height in pixels.
+
+    Shapes:
+        each ``left``/``right`` [H] -> one marker per unit.
+    """
+    data = []
+    for gate, s in sat.items():
+        left, right = to_numpy(s.left), to_numpy(s.right)
+        data.append(
+            dict(
+                type="scatter",
+                mode="markers",
+                x=left,
+                y=right,
+                name=f"gate {gate}",
+                customdata=np.arange(len(left)),
+                marker=dict(size=9, color=GATE_COLOURS.get(gate), opacity=0.8, line=dict(width=0.5, color="white")),
+                hovertemplate=(
+                    f"gate {gate}, unit %{{customdata}}<br>< 0.1 on %{{x:.0%}} of steps"
+                    "<br>> 0.9 on %{y:.0%} of steps<extra></extra>"
+                ),
+            )
+        )
+    diagonal = dict(type="line", x0=0, y0=1, x1=1, y1=0, line=dict(color="#bbbbbb", dash="dot", width=1))
+    layout = base_layout(
+        title,
+        height,
+        xaxis=dict(title=dict(text="fraction of steps left-saturated (gate < 0.1)"), range=[-0.03, 1.03]),
+        yaxis=dict(title=dict(text="fraction of steps right-saturated (gate > 0.9)"), range=[-0.03, 1.03]),
+        shapes=[diagonal],
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"),
+        margin=dict(l=70, r=20, t=80, b=45),
+    )
+    return make_figure(data, layout)

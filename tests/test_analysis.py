@@ -1,0 +1,159 @@
+"""analysis: saturation fractions, PCA, forget products, and the hand-written RNN against autograd."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstm_viz.analysis import (
+    forget_product,
+    output_loss_grad,
+    pca_2d,
+    rnn_backward,
+    rnn_like,
+    saturation,
+    step_norms,
+)
+from lstm_viz.trace import trace
+
+
+def constructed(rec, **gates):
+    """A record with chosen gate values (the rest kept), for exact expectations."""
+    return dataclasses.replace(rec, **gates)
+
+
+def test_saturation_fractions_are_exact_on_a_constructed_trace(make_case):
+    case = make_case(hidden_size=3, batch=2, steps=5)
+    rec = trace(case.lstm, case.input).layer(0)
+    i = torch.full((2, 5, 3), 0.5, dtype=torch.float64)
+    i[0, :2, 0] = 0.05  # unit 0: 2 of 10 (batch, step) values below 0.1
+    i[1, :, 1] = 0.95  # unit 1: 5 of 10 above 0.9
+    i[0, 0, 2], i[1, 4, 2] = 0.1, 0.9  # unit 2: exactly at the thresholds counts as neither
+    f = torch.zeros(2, 5, 3, dtype=torch.float64)  # every value left-saturated
+    o = torch.ones(2, 5, 3, dtype=torch.float64)
+    sat = saturation(constructed(rec, i=i, f=f, o=o))
+    assert list(sat) == ["i", "f", "o"]
+    assert sat["i"].left.tolist() == [0.2, 0.0, 0.0]
+    assert sat["i"].right.tolist() == [0.0, 0.5, 0.0]
+    assert sat["f"].left.tolist() == [1.0] * 3 and sat["f"].right.tolist() == [0.0] * 3
+    assert sat["o"].right.tolist() == [1.0] * 3 and sat["o"].left.tolist() == [0.0] * 3
+
+
+@pytest.mark.parametrize("n", [1, 2, 6])
+def test_pca_equals_numpy_svd_up_to_sign(n):
+    gen = torch.Generator().manual_seed(n)
+    states = torch.randn(3, 7, n, generator=gen, dtype=torch.float64) @ torch.randn(n, n, generator=gen).double()
+    traj = pca_2d(states)
+    flat = states.reshape(21, n).numpy()
+    centred = flat - flat.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    k = min(2, n)
+    for c in range(k):
+        sign = np.sign(vt[c] @ traj.components[c].numpy())
+        np.testing.assert_allclose(traj.components[c].numpy(), sign * vt[c], atol=1e-10)
+        np.testing.assert_allclose(traj.coords[..., c].reshape(-1).numpy(), sign * centred @ vt[c], atol=1e-10)
+    np.testing.assert_allclose(traj.explained[:k].numpy(), (s**2 / (s**2).sum())[:k], atol=1e-12)
+    assert traj.coords.shape == (3, 7, 2)
+    if n == 1:
+        assert not traj.coords[..., 1].any()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_forget_product_equals_its_definition(make_case, reverse):
+    case = make_case(bidirectional=True, batch=2, steps=5)
+    rec = trace(case.lstm, case.input).layer(0, reverse)
+    got = forget_product(rec)
+    steps = rec.steps
+    for t in range(steps):
+        later = range(t) if reverse else range(t + 1, steps)  # the steps this direction walks after t
+        want = torch.ones(2, rec.f.shape[-1], dtype=torch.float64)
+        for s in later:
+            want = want * rec.f[:, s]
+        torch.testing.assert_close(got[:, t], want, rtol=1e-14, atol=0)
+
+
+def test_step_norms_are_euclidean_norms_per_step():
+    grad = torch.arange(24, dtype=torch.float64).view(2, 3, 4)
+    assert torch.equal(step_norms(grad, 1), grad[1].norm(dim=1))
+    assert torch.allclose(step_norms(grad), grad.transpose(0, 1).reshape(3, -1).norm(dim=1))
+
+
+def test_rnn_like_is_seeded_and_sized_like_the_lstm(make_case):
+    case = make_case(num_layers=2, bidirectional=True, bias=False, batch_first=True)
+    a, b, c = rnn_like(case.lstm, 3), rnn_like(case.lstm, 3), rnn_like(case.lstm, 4)
+    assert (a.input_size, a.hidden_size, a.num_layers, a.bidirectional, a.bias, a.batch_first) == (
+        4,
+        5,
+        2,
+        True,
+        False,
+        True,
+    )
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not torch.equal(a.weight_hh_l0, c.weight_hh_l0)
+    assert a.weight_ih_l0.dtype == torch.float64
+    bound = 1 / 5**0.5
+    assert all(p.abs().max() <= bound for p in a.parameters())
+
+
+@pytest.mark.parametrize(
+    ("num_layers", "bidirectional", "bias", "batch_first", "batched", "with_h0"),
+    [(1, False, True, False, True, False), (2, True, True, True, True, True), (2, False, False, False, False, True)],
+)
+def test_rnn_backward_matches_autograd_through_nn_rnn(num_layers, bidirectional, bias, batch_first, batched, with_h0):
+    gen = torch.Generator().manual_seed(0)
+    rnn = nn.RNN(3, 4, num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+    rnn = rnn.double().eval()
+    with torch.no_grad():
+        for p in rnn.parameters():
+            p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) * 2 - 1)
+    dirs = 2 if bidirectional else 1
+    x = torch.randn((2, 5, 3) if batch_first else (5, 2, 3), generator=gen, dtype=torch.float64)
+    h0 = torch.randn(num_layers * dirs, 2, 4, generator=gen, dtype=torch.float64)
+    if not batched:
+        x, h0 = (x[0] if batch_first else x[:, 0]), h0[:, 0]
+    xs, h0s = x.clone().requires_grad_(), h0.clone().requires_grad_()
+    out, h_n = rnn(xs, h0s)
+    grad_out = torch.randn(out.shape, generator=gen, dtype=torch.float64)
+    params = dict(rnn.named_parameters())
+    want = torch.autograd.grad(out, [xs, h0s, *params.values()], grad_out)
+    mine = rnn_backward(rnn, x, grad_out, h0 if with_h0 else None)
+    if not with_h0:  # autograd ran from h0 given; rerun it from zeros
+        xs = x.clone().requires_grad_()
+        zeros = torch.zeros_like(h0).requires_grad_()
+        out, _ = rnn(xs, zeros)
+        want = torch.autograd.grad(out, [xs, zeros, *params.values()], grad_out)
+    assert (mine.output - out).abs().max() <= 1e-12
+    got = [mine.input, mine.h0, *mine.params.values()]
+    assert list(mine.params) == list(params)
+    for name, a, b in zip(["input", "h0", *params], got, want, strict=True):
+        assert a.shape == b.shape, name
+        assert (a - b).abs().max() <= 1e-10, name
+    # dL/dh_t of the top layer at the last step is what the output there receives, plus nothing recurrent.
+    last = mine.layer_dh(num_layers - 1)
+    top = grad_out if batch_first or not batched else grad_out.transpose(0, 1)
+    top = top if batched else top.unsqueeze(0)
+    assert torch.equal(last[:, -1], top[:, -1, :4])
+
+
+def test_rnn_backward_refuses_relu():
+    with pytest.raises(ValueError, match="tanh"):
+        rnn_backward(nn.RNN(2, 3, nonlinearity="relu"), torch.zeros(4, 1, 2), torch.zeros(4, 1, 3))
+
+
+@pytest.mark.parametrize(("batch_first", "batched"), [(False, True), (True, True), (False, False)])
+def test_output_loss_grad_puts_ones_where_the_loss_reads(batch_first, batched):
+    out = torch.randn((2, 4, 3) if batch_first else (4, 2, 3), dtype=torch.float64)
+    if not batched:
+        out = out[0] if batch_first else out[:, 0]
+    every = output_loss_grad(out, "every", None, batch_first, batched)
+    assert torch.equal(every, torch.ones_like(out))
+    last = output_loss_grad(out, "last", 7, batch_first, batched)  # unit clipped to the last feature
+    assert last.sum() == (2 if batched else 1)
+    tm = last if batched else last.unsqueeze(0 if batch_first else 1)
+    tm = tm.transpose(0, 1) if batch_first else tm
+    assert tm[-1, :, 2].eq(1).all()
