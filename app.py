@@ -1,4 +1,4 @@
-"""LSTM Explorer: page config, the shared controls, and navigation over the pages in ``app_pages/``."""
+"""LSTM Explorer: page config, the shared controls, and navigation over the pages in ``pages/``."""
 
 from pathlib import Path
 
@@ -16,13 +16,13 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/gates.py", title="Gates over time", icon=":material/grid_on:"),
-    st.Page("app_pages/tasks.py", title="Trained tasks", icon=":material/school:"),
-    st.Page("app_pages/compare.py", title="Compare with nn.LSTM", icon=":material/compare:"),
-    st.Page("app_pages/step.py", title="One step in numbers", icon=":material/calculate:"),
-    st.Page("app_pages/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
-    st.Page("app_pages/parameters.py", title="Parameters and shapes", icon=":material/table_chart:"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/gates.py", title="Gates over time", icon=":material/grid_on:"),
+    st.Page("pages/tasks.py", title="Trained tasks", icon=":material/school:"),
+    st.Page("pages/compare.py", title="Compare with nn.LSTM", icon=":material/compare:"),
+    st.Page("pages/step.py", title="One step in numbers", icon=":material/calculate:"),
+    st.Page("pages/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
+    st.Page("pages/parameters.py", title="Parameters and shapes", icon=":material/table_chart:"),
 ]
 page = st.navigation(PAGES)
 ui.page_style()

@@ -54,7 +54,7 @@ def open_page(page: str, query: dict) -> AppTest:
         at.query_params[k] = str(v)
     at.run()
     if page != "home":
-        at.switch_page(f"app_pages/{page}.py")
+        at.switch_page(f"pages/{page}.py")
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import streamlit as st
 import torch
+from streamlit.runtime.pages_manager import PagesManager
 
 from lstm_viz import tasks, uploads
 from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
@@ -685,6 +686,19 @@ def show_chart(fig: go.Figure, key: str, **kwargs: Any) -> Any:
 def run_summary(r: Run) -> str:
     """The run in a file name: sizes, dtype, input or task, seed, edits."""
     return config_summary(r.config, r.spec.task.task if r.spec.task else None, r.spec.edits.active)
+
+
+def require_app() -> None:
+    """Run the page inside ``app.py``, whatever the first request of a fresh server was.
+
+    With a ``pages/`` folder beside the entry script, Streamlit 1.67 starts in its legacy multipage mode
+    until some run calls ``st.navigation``: a shared deep link (``/gates?seed=3``) opened first would run this
+    page alone, without the app's controls. The page then switches that mode off and reruns; the rerun goes
+    through ``app.py`` to this page with the link's query parameters.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def start_page() -> None:

@@ -23,7 +23,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page(f"app_pages/{page}.py")
+    at.switch_page(f"pages/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

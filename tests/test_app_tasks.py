@@ -40,7 +40,7 @@ def test_home_link_switches_every_page_to_the_task_model():
     assert not at.exception
     r = _task_run("counting", 30)
     assert r.task.finding in at.success[-1].value
-    at.switch_page("app_pages/gates.py").run()
+    at.switch_page("pages/gates.py").run()
     z = heatmap(at, "cell state c")
     np.testing.assert_array_equal(z, r.trace.layer(0).c[0].T.float().numpy())
 

@@ -62,7 +62,7 @@ def test_uploaded_checkpoint_becomes_the_model_every_page_shows():
     np.testing.assert_array_equal(heatmap(at, "forget gate"), r.trace.layer(0).f[0].T.float().numpy())
     picker.select("decoder: nn.LSTM(10, 5)").run()
     assert at.number_input(key="_fixed_hidden_size").value == 5
-    at.switch_page("app_pages/compare.py").run()
+    at.switch_page("pages/compare.py").run()
     assert "matches nn.LSTM" in at.success[0].value
 
 

@@ -26,6 +26,8 @@ PAGES = {
     "compare": "compare",
     "step": "step",
     "parameters": "parameters",
+    "gradients": "gradients",
+    "gradients_bit": "gradients?model=task&task=remember_bit&seq_len=20&batch=4",
     "tasks_brackets": "tasks?model=task&task=brackets&batch=4",
     "tasks_remember_bit": "tasks?model=task&task=remember_bit&seq_len=20&batch=4",
     "tasks_counting_edited": "tasks?model=task&task=counting&seq_len=30&batch=4&edit_preset=forget+bias+-3",
@@ -392,6 +394,27 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
     csvs = _download(page, "one CSV per tensor: ZIP", tmp_path)
     with zipfile.ZipFile(csvs) as zf:
         assert any(n.endswith(".csv") for n in zf.namelist())
+
+
+def test_deep_link_as_the_first_request_of_a_fresh_server_opens_that_page_with_its_settings(page):
+    fresh = Server()
+    try:
+        page.goto(f"{fresh.url}/gates?hidden_size=8&seed=3")
+        page.wait_for_function(
+            "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '8'", timeout=60_000
+        )
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('input gate'))",
+            timeout=60_000,
+        )
+        wait_idle(page)
+        assert number_input(page, "seed").input_value() == "3"
+        assert page.get_by_role("heading", name="Gates over time").count() == 1
+        assert page.get_by_role("link", name="Trained tasks").count() >= 1, "the app's own navigation"
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert "hidden_size=8" in page.url and "seed=3" in page.url
+    finally:
+        fresh.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,6 +5,7 @@ import streamlit as st
 from lstm_viz import tasks, ui
 from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, state_heatmap_figure, symmetric_limit
 
+ui.require_app()
 st.title("LSTM Explorer")
 st.markdown(
     "Watch, gate by gate and step by step, what `torch.nn.LSTM` computes. Every number on these pages "
@@ -29,7 +30,7 @@ with cols[1]:
     limit = symmetric_limit(official[:, 0])
     title = "nn.LSTM output h, batch item 0 (official)"
     ui.show_chart(output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE), key="home_out")
-st.page_link("app_pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
+st.page_link("pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 
 st.subheader("What an LSTM computes at each step t")
 st.latex(r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})")
@@ -46,11 +47,11 @@ st.markdown(
 )
 
 st.subheader("The pages")
-st.page_link("app_pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
-st.page_link("app_pages/tasks.py", label="Trained tasks: the unit that carries the memory, and what breaks it")
-st.page_link("app_pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one")
-st.page_link("app_pages/step.py", label="One step in numbers: every equation with its real values")
-st.page_link("app_pages/parameters.py", label="Parameters and shapes: the weights, by PyTorch's names")
+st.page_link("pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
+st.page_link("pages/tasks.py", label="Trained tasks: the unit that carries the memory, and what breaks it")
+st.page_link("pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one")
+st.page_link("pages/step.py", label="One step in numbers: every equation with its real values")
+st.page_link("pages/parameters.py", label="Parameters and shapes: the weights, by PyTorch's names")
 cfg = r.config
 st.caption(
     f"This run: {r.source}; batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "

@@ -15,6 +15,7 @@ from lstm_viz.figures import (
     unit_lines_figure,
 )
 
+ui.require_app()
 st.title("Gradient flow")
 st.markdown(
     "A loss at the end of the sequence sends its gradient back through time: in a plain RNN every step "

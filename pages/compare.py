@@ -14,6 +14,7 @@ from lstm_viz.figures import (
 from lstm_viz.params import suffix
 from lstm_viz.reference import max_abs_diff, uses_onednn
 
+ui.require_app()
 st.title("Compare with nn.LSTM")
 r = ui.current_run()
 cfg, tr, cmp = r.config, r.trace, r.comparison

@@ -8,6 +8,7 @@ from lstm_viz import ui
 from lstm_viz.backward import LOSSES, backward, loss_grad
 from lstm_viz.figures import STATE_ORDER, cell_diagram_figure, click_grid_figure
 
+ui.require_app()
 st.title("One step in numbers")
 r = ui.current_run()
 cfg = r.config

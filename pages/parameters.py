@@ -7,6 +7,7 @@ from lstm_viz.build import meta_lstm
 from lstm_viz.figures import weight_figure
 from lstm_viz.params import parameter_table
 
+ui.require_app()
 st.title("Parameters and shapes")
 r = ui.current_run()
 cfg, lstm = r.config, r.built.lstm

@@ -12,6 +12,7 @@ from lstm_viz.figures import (
 )
 from lstm_viz.run import FINDER_BATCH
 
+ui.require_app()
 st.title("Trained tasks: where the memory lives")
 r = ui.current_run()
 

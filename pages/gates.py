@@ -5,6 +5,7 @@ import streamlit as st
 from lstm_viz import ui
 from lstm_viz.figures import STATE_ORDER, state_heatmap_figure, step_bars_figure
 
+ui.require_app()
 st.title("Gates over time")
 r = ui.current_run()
 sel = ui.record_controls(r, "gates")
