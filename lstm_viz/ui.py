@@ -5,6 +5,9 @@ from __future__ import annotations
 import html
 import logging
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -220,6 +223,12 @@ class ModelChoice:
     fixed: dict[str, Any] | None = None
     caption: str = ""
     error: str | None = None
+
+
+@st.dialog("Presets: each one a link that reproduces its run")
+def _presets_dialog(page_path: str) -> None:
+    for name, values in PRESETS.items():
+        link_button(name, settings_href(page_path, values))
 
 
 def _model_controls(sb: Any, page_path: str) -> ModelChoice:
@@ -481,9 +490,9 @@ def run_controls(page_path: str = "") -> RunSpec:
     """
     sb = st.sidebar
     sb.header("LSTM settings")
-    with sb.expander("Presets: links to share", icon=":material/link:"):
-        for name, values in PRESETS.items():
-            link_button(name, settings_href(page_path, values))
+    # Dialogs, not expanders: their contents run only when opened, not on every run of every session.
+    if sb.button("Presets: links to share…", key="_presets_open", icon=":material/link:", width="stretch"):
+        _presets_dialog(page_path)
     choice = _model_controls(sb, page_path)
     fixed = choice.fixed or {}
     values: dict[str, Any] = {}
@@ -664,23 +673,56 @@ def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tupl
     )
 
 
-def show_chart(fig: go.Figure, key: str, **kwargs: Any) -> Any:
+FIGURE_CACHE_SIZE = 1024
+"""Finished figures kept server-wide: a class looking at the same run and step shares them."""
+_figure_cache: OrderedDict[tuple, go.Figure] = OrderedDict()
+_figure_lock = threading.Lock()
+
+
+def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple | None = None, **kwargs: Any) -> Any:
     """Draw a figure in the chosen colours, slide-styled in the slide view, and list it for the page's exports.
 
     Its camera button saves a PNG at 3x, named after the figure and the run.
+
+    Args:
+        fig: The figure, or a function that builds it (called only when ``cache`` misses).
+        key: The chart's key on the page (also its name in exported files).
+        cache: What decides the figure (the run's spec and the builder's arguments): given, the finished
+            figure is built once server-wide and shared read-only by every session that shows the same.
+        **kwargs: Passed to ``st.plotly_chart`` (e.g. ``on_select``).
     """
     palette = PALETTES.get(st.session_state.get("colours", "viridis"), PALETTES["viridis"])
-    recolour(fig, palette)
     r = st.session_state.get(_RUN)
-    if view_mode().slide and r is not None:
-        for_slides(fig, r.source)
-    st.session_state.setdefault(_FIGURES, {})[key] = fig
+    slide = view_mode().slide and r is not None
+
+    def finish() -> go.Figure:
+        built = fig() if callable(fig) else fig
+        recolour(built, palette)
+        if slide:
+            for_slides(built, r.source)
+        return built
+
+    if cache is None:
+        figure = finish()
+    else:
+        full_key = (*cache, key, palette.name, slide)
+        with _figure_lock:
+            figure = _figure_cache.get(full_key)
+            if figure is not None:
+                _figure_cache.move_to_end(full_key)
+        if figure is None:
+            figure = finish()
+            with _figure_lock:
+                _figure_cache[full_key] = figure
+                while len(_figure_cache) > FIGURE_CACHE_SIZE:
+                    _figure_cache.popitem(last=False)
+    st.session_state.setdefault(_FIGURES, {})[key] = figure
     name = figure_filename(key, run_summary(r), "png").removesuffix(".png") if r is not None else f"lstm_{key}"
     config = {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name},
     }
-    return st.plotly_chart(fig, key=key, config=config, width="stretch", **kwargs)
+    return st.plotly_chart(figure, key=key, config=config, width="stretch", **kwargs)
 
 
 def run_summary(r: Run) -> str:
@@ -715,92 +757,100 @@ def export_panel(page_path: str = "") -> None:
     Images are drawn server-side by one kept-alive kaleido (one export at a time server-wide, with a
     progress bar); without Chromium the page says so and each chart's camera button still saves a PNG.
     """
-    figures: dict[str, go.Figure] = st.session_state.get(_FIGURES) or {}
     r: Run | None = st.session_state.get(_RUN)
     if r is None or view_mode().teacher:
         return
+    # A dialog, not an expander: its contents run only when it is open, not on every run of every session.
+    if st.button("Export for slides and notebooks…", key=f"_export_open_{page_path}", icon=":material/download:"):
+        _export_dialog(page_path)
+
+
+@st.dialog("Export for slides and notebooks", width="large")
+def _export_dialog(page_path: str) -> None:
+    """The export choices for the page's figures and the run (see ``export_panel``)."""
+    figures: dict[str, go.Figure] = st.session_state.get(_FIGURES) or {}
+    r: Run | None = st.session_state.get(_RUN)
+    if r is None:
+        return
     summary = run_summary(r)
-    with st.expander("Export for slides and notebooks", icon=":material/download:"):
-        images_ok = find_chromium() is not None
-        if not images_ok:
-            st.info(
-                "No Chromium on this server, so images cannot be drawn here; each chart's camera button still "
-                "saves a PNG at 3x, and the HTML and data below work.",
-                icon=":material/info:",
-            )
-        if figures:
-            cols = st.columns([3, 1, 1, 2])
-            key = cols[0].selectbox(
-                "figure",
-                list(figures),
-                format_func=lambda k: figures[k].layout.title.text or k,
-                key=f"_export_fig_{page_path}",
-            )
-            for col, fmt in ((cols[1], "png"), (cols[2], "svg")):
-                if col.button(
-                    f"{fmt.upper()}{' 3x' if fmt == 'png' else ''}", key=f"_export_{fmt}", disabled=not images_ok
-                ):
-                    _prepare(fmt, figure_filename(key, summary, fmt), lambda fmt=fmt: _image(figures[key], fmt))
-            if cols[3].button(
-                f"all {len(figures)} figures: ZIP of PNG + SVG", key="_export_zip", disabled=not images_ok
+    images_ok = find_chromium() is not None
+    if not images_ok:
+        st.info(
+            "No Chromium on this server, so images cannot be drawn here; each chart's camera button still "
+            "saves a PNG at 3x, and the HTML and data below work.",
+            icon=":material/info:",
+        )
+    if figures:
+        cols = st.columns([3, 1, 1, 2])
+        key = cols[0].selectbox(
+            "figure",
+            list(figures),
+            format_func=lambda k: figures[k].layout.title.text or k,
+            key=f"_export_fig_{page_path}",
+        )
+        for col, fmt in ((cols[1], "png"), (cols[2], "svg")):
+            if col.button(
+                f"{fmt.upper()}{' 3x' if fmt == 'png' else ''}", key=f"_export_{fmt}", disabled=not images_ok
             ):
-                items = list(figures.items())
-                _prepare("zip", f"lstm_figures_{summary}.zip", lambda progress: figures_zip(items, summary, progress))
-        rec = r.trace.layer(0)
-        steps = min(rec.steps, MAX_GIF_FRAMES)
-        if st.button(
-            f"GIF: the gates over {steps} steps (layer 0, batch item 0)",
-            key="_export_gif",
-            disabled=not images_ok,
-            help="One frame per step: every gate's bars above the cell-state heatmap, its cursor moving.",
-        ):
-            _prepare(
-                "gif",
-                figure_filename("gates_over_time", summary, "gif"),
-                lambda progress: gates_gif(
-                    rec, 0, steps=range(steps), step_labels=r.labels(0), highlight=r.highlight, progress=progress
-                ),
-            )
-        ready = st.session_state.get(_EXPORT)
-        if ready and ready[0] == summary:
-            _, file_name, data = ready
-            st.download_button(
-                f"download {file_name}", data, file_name=file_name, key="_export_download", icon=":material/download:"
-            )
-        cols = st.columns(4)
-        title = f"LSTM Explorer: {r.source}"
-        cols[0].download_button(
-            "interactive HTML (offline)",
-            lambda: figures_html(list(figures.items()), title, config_words(r.spec)),
-            file_name=f"lstm_page_{summary}.html",
-            mime="text/html",
-            key="_export_html",
-            on_click="ignore",
-            disabled=not figures,
+                _prepare(fmt, figure_filename(key, summary, fmt), lambda fmt=fmt: _image(figures[key], fmt))
+        if cols[3].button(f"all {len(figures)} figures: ZIP of PNG + SVG", key="_export_zip", disabled=not images_ok):
+            items = list(figures.items())
+            _prepare("zip", f"lstm_figures_{summary}.zip", lambda progress: figures_zip(items, summary, progress))
+    rec = r.trace.layer(0)
+    steps = min(rec.steps, MAX_GIF_FRAMES)
+    if st.button(
+        f"GIF: the gates over {steps} steps (layer 0, batch item 0)",
+        key="_export_gif",
+        disabled=not images_ok,
+        help="One frame per step: every gate's bars above the cell-state heatmap, its cursor moving.",
+    ):
+        _prepare(
+            "gif",
+            figure_filename("gates_over_time", summary, "gif"),
+            lambda progress: gates_gif(
+                rec, 0, steps=range(steps), step_labels=r.labels(0), highlight=r.highlight, progress=progress
+            ),
         )
-        npz = f"lstm_run_{summary}.npz"
-        cols[1].download_button(
-            "every tensor: NPZ",
-            lambda: trace_npz(r.trace, r.built.input),
-            file_name=npz,
-            key="_export_npz",
-            on_click="ignore",
+    ready = st.session_state.get(_EXPORT)
+    if ready and ready[0] == summary:
+        _, file_name, data = ready
+        st.download_button(
+            f"download {file_name}", data, file_name=file_name, key="_export_download", icon=":material/download:"
         )
-        cols[2].download_button(
-            "one CSV per tensor: ZIP",
-            lambda: trace_csv_zip(r.trace, r.built.input),
-            file_name=f"lstm_run_{summary}_csv.zip",
-            key="_export_csv",
-            on_click="ignore",
-        )
-        cols[3].download_button(
-            "script: rebuild with nn.LSTM",
-            lambda: rebuild_script(npz, config_words(r.spec)),
-            file_name="rebuild_lstm.py",
-            mime="text/x-python",
-            key="_export_script",
-            on_click="ignore",
-        )
+    cols = st.columns(4)
+    title = f"LSTM Explorer: {r.source}"
+    cols[0].download_button(
+        "interactive HTML (offline)",
+        lambda: figures_html(list(figures.items()), title, config_words(r.spec)),
+        file_name=f"lstm_page_{summary}.html",
+        mime="text/html",
+        key="_export_html",
+        on_click="ignore",
+        disabled=not figures,
+    )
+    npz = f"lstm_run_{summary}.npz"
+    cols[1].download_button(
+        "every tensor: NPZ",
+        lambda: trace_npz(r.trace, r.built.input),
+        file_name=npz,
+        key="_export_npz",
+        on_click="ignore",
+    )
+    cols[2].download_button(
+        "one CSV per tensor: ZIP",
+        lambda: trace_csv_zip(r.trace, r.built.input),
+        file_name=f"lstm_run_{summary}_csv.zip",
+        key="_export_csv",
+        on_click="ignore",
+    )
+    cols[3].download_button(
+        "script: rebuild with nn.LSTM",
+        lambda: rebuild_script(npz, config_words(r.spec)),
+        file_name="rebuild_lstm.py",
+        mime="text/x-python",
+        key="_export_script",
+        on_click="ignore",
+    )
 
 
 def _image(fig: go.Figure, fmt: str) -> bytes:
@@ -868,26 +918,31 @@ def view_controls(page_path: str) -> None:
         bind="query-params",
         help="; ".join(f"{p.name}: {p.words}" for p in PALETTES.values()) + ". Ranges stay fixed by meaning.",
     )
+    if sb.button("Share this run…", key="_share_open", icon=":material/share:", width="stretch"):
+        _share_dialog(page_path)
+
+
+@st.dialog("Share this run", width="large")
+def _share_dialog(page_path: str) -> None:
     href = settings_href(page_path, current_settings())
     base = (st.context.url or "").rstrip("/")
     root = base[: -len(page_path)].rstrip("/") if page_path and base.endswith(page_path) else base
     link = f"{root}/{href.removeprefix('./')}"
     joiner = "&" if "?" in link else "?"
     spec = st.session_state.get("spec")
-    with sb.expander("Share this run", icon=":material/share:"):
-        if spec is not None and (spec.file is not None or spec.data is not None):
-            st.warning(
-                "A link cannot carry an uploaded file or your own input: whoever opens it uploads them again "
-                "(until then random weights and generated sequences are shown). Every other setting is in it.",
-                icon=":material/link_off:",
-            )
-        st.caption("This page and run, seed included:")
-        st.code(link, language=None, wrap_lines=True)
-        st.caption("Teacher link: the same with the controls hidden, for projecting:")
-        st.code(f"{link}{joiner}controls=hidden", language=None, wrap_lines=True)
-        st.caption("Slide view: large fonts, white, titles that state the run:")
-        st.code(f"{link}{joiner}slide=1", language=None, wrap_lines=True)
-        link_button("open the slide view", f"{href}{'&' if '?' in href else '?'}slide=1")
+    if spec is not None and (spec.file is not None or spec.data is not None):
+        st.warning(
+            "A link cannot carry an uploaded file or your own input: whoever opens it uploads them again "
+            "(until then random weights and generated sequences are shown). Every other setting is in it.",
+            icon=":material/link_off:",
+        )
+    st.caption("This page and run, seed included:")
+    st.code(link, language=None, wrap_lines=True)
+    st.caption("Teacher link: the same with the controls hidden, for projecting:")
+    st.code(f"{link}{joiner}controls=hidden", language=None, wrap_lines=True)
+    st.caption("Slide view: large fonts, white, titles that state the run:")
+    st.code(f"{link}{joiner}slide=1", language=None, wrap_lines=True)
+    link_button("open the slide view", f"{href}{'&' if '?' in href else '?'}slide=1")
 
 
 def page_chrome() -> None:

@@ -58,12 +58,19 @@ def cursor_view() -> None:
         _toggle_play()
         st.rerun()
     labels = r.labels(b)
-    ui.show_chart(step_bars_figure(rec, t, b, units, symbol=labels[t] if labels else None), key="bars")
+    where = (r.spec, rec.layer, rec.reverse, b, units, t)
+    symbol = labels[t] if labels else None
+    ui.show_chart(lambda: step_bars_figure(rec, t, b, units, symbol=symbol), key="bars", cache=where)
     grid = st.columns(2)
     for n, name in enumerate(STATE_ORDER):
         with grid[n % 2]:
-            fig = state_heatmap_figure(rec, name, b, units, cursor=t, step_labels=labels, highlight=highlight)
-            ui.show_chart(fig, key=f"heat_{name}")
+            ui.show_chart(
+                lambda name=name: state_heatmap_figure(
+                    rec, name, b, units, cursor=t, step_labels=labels, highlight=highlight
+                ),
+                key=f"heat_{name}",
+                cache=where,
+            )
 
 
 cursor_view()

@@ -22,23 +22,29 @@ if r.task is not None:
     st.info(f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)
 with cols[0]:
-    fig = state_heatmap_figure(r.trace.layer(0), "c", 0, step_labels=r.labels(0), highlight=r.highlight)
-    ui.show_chart(fig, key="home_c")
+    fig = lambda: state_heatmap_figure(r.trace.layer(0), "c", 0, step_labels=r.labels(0), highlight=r.highlight)  # noqa: E731
+    ui.show_chart(fig, key="home_c", cache=(r.spec,))
 with cols[1]:
     official = r.trace.time_major(r.comparison.output)  # [T, B, features]
     window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
     limit = symmetric_limit(official[:, 0])
     title = "nn.LSTM output h, batch item 0 (official)"
-    ui.show_chart(output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE), key="home_out")
+    out = lambda: output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE)  # noqa: E731
+    ui.show_chart(out, key="home_out", cache=(r.spec,))
 st.page_link("pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 
 st.subheader("What an LSTM computes at each step t")
-st.latex(r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})")
-st.latex(r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf})")
-st.latex(r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})")
-st.latex(r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})")
-st.latex(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad m_t = o_t \odot \tanh(c_t)")
-st.latex(r"h_t = m_t \;\; (\texttt{proj\_size}=0) \qquad h_t = W_{hr}\, m_t \;\; (\texttt{proj\_size}>0)")
+# One element, not six: every element is a message, and a class's server sends each to every student.
+st.latex(
+    r"""\begin{aligned}
+i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t \qquad m_t = o_t \odot \tanh(c_t) \\
+h_t &= m_t \;\; (\texttt{proj\_size}=0) \qquad h_t = W_{hr}\, m_t \;\; (\texttt{proj\_size}>0)
+\end{aligned}"""
+)
 st.markdown(
     "σ is the logistic sigmoid (values 0..1), ⊙ the element-wise product. PyTorch stores the four "
     "gates' weights stacked in the order **i, f, g, o** (`weight_ih_l0` is `[4·hidden_size, input_size]`). "

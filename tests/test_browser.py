@@ -367,7 +367,7 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
     from lstm_viz.export.images import DEFAULT_WIDTH
 
     goto(page, server, "gates?seq_len=6&hidden_size=4&batch=1")
-    page.get_by_text("Export for slides and notebooks").click()
+    page.get_by_role("button", name="Export for slides and notebooks…").click()
     zipped = _prepared(page, "all 8 figures: ZIP of PNG + SVG", tmp_path)
     assert zipped.name == "lstm_figures_B1_T6_I4_H4_L1_float32_step_seed0.zip"
     with zipfile.ZipFile(zipped) as zf:
@@ -415,6 +415,23 @@ def test_deep_link_as_the_first_request_of_a_fresh_server_opens_that_page_with_i
         assert "hidden_size=8" in page.url and "seed=3" in page.url
     finally:
         fresh.stop()
+
+
+def test_presets_and_share_dialogs_give_links_that_reproduce_the_run(server, page):
+    goto(page, server, "gates?hidden_size=7&seed=3")
+    page.get_by_role("button", name="Share this run…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("code").nth(2).wait_for(timeout=30_000)
+    codes = dialog.locator("code").all_inner_texts()
+    assert any("gates?" in c and "hidden_size=7" in c and "seed=3" in c for c in codes)
+    assert any(c.endswith("controls=hidden") for c in codes) and any(c.endswith("slide=1") for c in codes)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Presets: links to share…").click()
+    page.get_by_role("dialog").get_by_role("link", name="the tutorial (2, 3, 4, 5, proj 3)").click()
+    page.wait_for_url("**/gates?*proj_size=3*", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '5'", timeout=60_000
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import io
 import logging
 import threading
@@ -41,8 +42,12 @@ class ExportBusy(RuntimeError):  # noqa: N818 - pairs with ExportUnavailable
     """Every export slot of the server stayed taken for the whole wait: try again in a moment."""
 
 
+@functools.cache
 def find_chromium() -> str | None:
-    """The Chromium kaleido would use (``BROWSER_PATH``, then ``chromium``/``chrome`` on PATH), or None."""
+    """The Chromium kaleido would use (``BROWSER_PATH``, then ``chromium``/``chrome`` on PATH), or None.
+
+    Looked up once per process: pages ask on every run, and a server's browsers do not come and go.
+    """
     from choreographer.browsers.chromium import Chromium
 
     # skip_local: never a browser downloaded into site-packages; this project uses Debian's.
