@@ -19,42 +19,18 @@ import argparse
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_engine import Shape  # noqa: E402  (one description of a benchmarked LSTM for both benchmarks)
 
 from lstm_viz import trace  # noqa: E402
 from lstm_viz.backward import backward  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One benchmarked LSTM: batch, time, input, hidden, projection, layers, bidirectional."""
-
-    batch: int
-    steps: int
-    inputs: int
-    hidden: int
-    proj: int = 0
-    layers: int = 1
-    bidirectional: bool = False
-    repeats: int = 11
-
-    @property
-    def label(self) -> str:
-        """E.g. ``(8,256,64,256)`` or ``(4,64,16,32,8) L2 bi``."""
-        sizes = [self.batch, self.steps, self.inputs, self.hidden] + ([self.proj] if self.proj else [])
-        text = "(" + ",".join(map(str, sizes)) + ")"
-        if self.layers > 1:
-            text += f" L{self.layers}"
-        if self.bidirectional:
-            text += " bi"
-        return text
-
 
 TARGET = Shape(8, 256, 64, 256, repeats=11)
 SHAPES = [
