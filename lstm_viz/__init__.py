@@ -1,7 +1,7 @@
 """LSTM Explorer: a hand-written ``nn.LSTM`` forward that records every gate and state, and its views."""
 
 from lstm_viz import tasks
-from lstm_viz.backward import Gradients, backward
+from lstm_viz.backward import Gradients, backward, loss_grad, task_loss_grad
 from lstm_viz.build import Built, build
 from lstm_viz.config import LSTMConfig
 from lstm_viz.params import ParamRow, parameter_table
@@ -23,7 +23,9 @@ __all__ = [
     "build",
     "compare",
     "load_lstms",
+    "loss_grad",
     "parameter_table",
+    "task_loss_grad",
     "tasks",
     "trace",
 ]

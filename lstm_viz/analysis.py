@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
-from lstm_viz.backward import Gradients, Loss, backward, loss_grad
+from lstm_viz.backward import TASK_LOSS, Gradients, Loss, backward, loss_grad, task_loss_grad
 from lstm_viz.params import param_name
 from lstm_viz.trace import LayerTrace, LSTMTrace, trace
+
+if TYPE_CHECKING:  # type names only: the tasks package imports the engine
+    from lstm_viz.tasks.base import Batch
+    from lstm_viz.tasks.model import TaskModel
 
 SATURATING_GATES = ("i", "f", "o")
 """The sigmoid gates, whose saturation (near 0 or 1) means shut or open; g is a value, not a gate."""
@@ -161,7 +167,9 @@ class RNNGradients:
         return self.dh[k * (2 if self.bidirectional else 1) + int(reverse)]
 
 
-def rnn_backward(rnn: nn.RNN, input: Tensor, grad_output: Tensor, h0: Tensor | None = None) -> RNNGradients:
+def rnn_backward(
+    rnn: nn.RNN, input: Tensor, grad_output: Tensor | Callable[[Tensor], Tensor], h0: Tensor | None = None
+) -> RNNGradients:
     """Run a tanh ``nn.RNN`` forward by hand and backpropagate ``grad_output`` through time.
 
     ``h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)``, so ``dL/da_t = dL/dh_t * (1 - h_t²)`` and
@@ -171,7 +179,8 @@ def rnn_backward(rnn: nn.RNN, input: Tensor, grad_output: Tensor, h0: Tensor | N
     Args:
         rnn: The module (``nonlinearity="tanh"``) whose parameters define the RNN.
         input: As ``rnn`` takes it (time-major, batch_first or unbatched).
-        grad_output: dL/d(output), laid out like ``rnn(input)[0]``.
+        grad_output: dL/d(output), laid out like ``rnn(input)[0]``; or a function of that output returning it,
+            for a loss that depends on the output (the task's loss through its read-out).
         h0: The initial hidden state as ``rnn`` takes it, or None for zeros.
 
     Shapes:
@@ -181,9 +190,8 @@ def rnn_backward(rnn: nn.RNN, input: Tensor, grad_output: Tensor, h0: Tensor | N
         raise ValueError("only the tanh RNN is written by hand here")
     batched = input.dim() == 3
     x = input if batched else input.unsqueeze(0 if rnn.batch_first else 1)
-    gout = grad_output if batched else grad_output.unsqueeze(0 if rnn.batch_first else 1)
     if rnn.batch_first:
-        x, gout = x.transpose(0, 1), gout.transpose(0, 1)  # [T, B, ·]
+        x = x.transpose(0, 1)  # [T, B, I]
     steps, batch, _ = x.shape
     dirs = 2 if rnn.bidirectional else 1
     hidden = rnn.hidden_size
@@ -218,6 +226,15 @@ def rnn_backward(rnn: nn.RNN, input: Tensor, grad_output: Tensor, h0: Tensor | N
             inputs.append(layer_in)
             layer_in = torch.cat(outs, dim=-1) if dirs == 2 else outs[0]  # [T, B, D*H]
         output = layer_in
+
+        def layout(t: Tensor) -> Tensor:
+            t = t.transpose(0, 1) if rnn.batch_first else t
+            return t if batched else t.squeeze(0 if rnn.batch_first else 1)
+
+        if callable(grad_output):
+            grad_output = grad_output(layout(output))
+        gout = grad_output if batched else grad_output.unsqueeze(0 if rnn.batch_first else 1)
+        gout = gout.transpose(0, 1) if rnn.batch_first else gout  # [T, B, D*H]
 
         params: dict[str, Tensor] = {}
         dhs: list[Tensor] = [None] * n  # type: ignore[list-item]
@@ -254,10 +271,6 @@ def rnn_backward(rnn: nn.RNN, input: Tensor, grad_output: Tensor, h0: Tensor | N
                 d_in = dx if d_in is None else d_in + dx
             d_above = d_in
         params = {name: params[name] for name, _ in rnn.named_parameters()}
-
-    def layout(t: Tensor) -> Tensor:
-        t = t.transpose(0, 1) if rnn.batch_first else t
-        return t if batched else t.squeeze(0 if rnn.batch_first else 1)
 
     return RNNGradients(
         output=layout(output),
@@ -299,28 +312,56 @@ class GradientFlow:
     grads: Gradients
     loss: Loss
     rnn: RNNGradients
+    rnn_loss: float | None = None
 
 
 def gradient_flow(
-    lstm: nn.LSTM, input: Tensor, hx: tuple[Tensor, Tensor] | None, kind: str, unit: int | None, seed: int
+    lstm: nn.LSTM,
+    input: Tensor,
+    hx: tuple[Tensor, Tensor] | None,
+    kind: str,
+    unit: int | None,
+    seed: int,
+    task: TaskModel | None = None,
+    batch: Batch | None = None,
 ) -> GradientFlow:
-    """Trace ``lstm``, backpropagate one of ``LOSSES`` by hand, and do the same for ``rnn_like(lstm, seed)``.
+    """Trace ``lstm``, backpropagate one loss by hand, and do the same for ``rnn_like(lstm, seed)``.
 
     The RNN reads the same input and starts from the LSTM's h0 when it has one of its width (no projection),
-    else from zeros; its loss reads the same steps and output unit (clipped to its features).
+    else from zeros. For one of ``LOSSES`` its loss reads the same steps and output unit (clipped to its
+    features). For ``TASK_LOSS`` (``task`` and ``batch`` given) both networks' h go through the task model's
+    read-out into the task's loss on ``batch``: the same head fits the RNN, which has the LSTM's H and no
+    projection; ``rnn_loss`` is then the RNN's loss value.
+
+    Raises:
+        ValueError: for ``TASK_LOSS`` without a task model and its batch, or an output the head cannot read.
 
     Shapes:
-        input and hx as ``lstm`` takes them.
+        input and hx as ``lstm`` takes them; ``batch`` the sequences of ``input`` ([B, T] targets and mask).
     """
     tr = trace(lstm, input, hx)
+    rnn = rnn_like(lstm, seed)
+    h0 = hx[0] if hx is not None and not lstm.proj_size else None
+    if kind == TASK_LOSS:
+        if task is None or batch is None:
+            raise ValueError("the task's loss needs the task model and the batch on screen")
+        loss = task_loss_grad(tr, task, batch)
+        rnn_losses: list[float] = []
+
+        def rnn_grad(out: Tensor) -> Tensor:
+            tm = out if lstm.batch_first else out.transpose(0, 1)  # [B, T, H], as the task's head reads it
+            rnn_task = task_loss_grad(tm, task, batch)
+            rnn_losses.append(rnn_task.value)
+            return rnn_task.grad_output if lstm.batch_first else rnn_task.grad_output.transpose(0, 1)
+
+        rnn_grads = rnn_backward(rnn, input, rnn_grad, h0)
+        return GradientFlow(tr, backward(tr, loss.grad_output), loss, rnn_grads, rnn_losses[0])
     loss = loss_grad(tr, kind, unit)
     grads = backward(tr, loss.grad_output)
-    rnn = rnn_like(lstm, seed)
     dirs = 2 if lstm.bidirectional else 1
     rnn_out = input.new_zeros(*input.shape[:-1], dirs * lstm.hidden_size)  # the RNN's output, by shape
-    rnn_grad = output_loss_grad(rnn_out, kind, unit, lstm.batch_first, input.dim() == 3)
-    h0 = hx[0] if hx is not None and not lstm.proj_size else None
-    return GradientFlow(tr, grads, loss, rnn_backward(rnn, input, rnn_grad, h0))
+    rnn_grad_output = output_loss_grad(rnn_out, kind, unit, lstm.batch_first, input.dim() == 3)
+    return GradientFlow(tr, grads, loss, rnn_backward(rnn, input, rnn_grad_output, h0))
 
 
 def step_inputs(x: Tensor, labels: list[list[str]] | None = None, shown: int = 3) -> list[list[str]]:

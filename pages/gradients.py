@@ -4,7 +4,7 @@ import streamlit as st
 
 from lstm_viz import ui
 from lstm_viz.analysis import forget_product, gradient_flow, pca_2d, saturation, step_inputs, step_norms
-from lstm_viz.backward import LOSSES
+from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.figures import (
     direction_label,
@@ -27,10 +27,20 @@ st.markdown(
 r = ui.current_run()
 cfg = r.config
 features = r.trace.output.shape[-1]
+# The task's own loss needs a task's read-out and targets: offered only on a trained-task run.
+losses = {k: v.split(":")[0] for k, v in LOSSES.items()}
+if r.task is not None:
+    losses[TASK_LOSS] = TASK_LOSS_WORDS.split(":")[0]
+if st.session_state.get("grad_loss") not in losses:
+    st.session_state.pop("grad_loss", None)  # a choice the model on screen does not offer falls back to the first
 cols = st.columns([3, 2, 3])
-kind = cols[0].selectbox("loss", list(LOSSES), format_func=lambda k: LOSSES[k].split(":")[0], key="grad_loss")
+kind = cols[0].selectbox("loss", list(losses), format_func=losses.get, key="grad_loss")
 unit_pick = cols[1].selectbox(
-    "output unit j", ["all", *range(features)], key="grad_unit", help="The output feature the loss reads."
+    "output unit j",
+    ["all", *range(features)],
+    key="grad_unit",
+    disabled=kind == TASK_LOSS,
+    help="The output feature the loss reads (the task's loss reads every feature through its read-out).",
 )
 delta = cols[2].slider(
     "forget-gate bias shift (added to b_if)",
@@ -42,10 +52,19 @@ delta = cols[2].slider(
     disabled=not r.built.lstm.bias,
     help="Applied to a copy of the weights; the hand-written pass and nn.LSTM both run the copy.",
 )
-st.caption(f"Loss: {LOSSES[kind]}. Every gradient here is computed by hand and proven equal to autograd.")
-unit = None if unit_pick == "all" else int(unit_pick)
+unit = None if unit_pick == "all" or kind == TASK_LOSS else int(unit_pick)
 lstm = apply_edits(r.built.lstm, Edits(forget_bias=delta)) if delta else r.built.lstm
-flow = gradient_flow(lstm, r.built.input, r.built.hx, kind, unit, cfg.seed)
+task, batch = (r.task.model, r.task.batch) if r.task is not None else (None, None)
+flow = gradient_flow(lstm, r.built.input, r.built.hx, kind, unit, cfg.seed, task, batch)
+if kind == TASK_LOSS:
+    dz = "2 (prediction − target)" if task.task.regression else "(softmax − one-hot)"
+    st.caption(
+        f"Loss: {flow.loss.description}. L = {flow.loss.value:.4g} for the LSTM; the plain RNN's h through the "
+        f"same read-out gives L = {flow.rnn_loss:.4g}. At a scored step, dL/dy_t = {dz} / N · W_head, "
+        "0 elsewhere. Every gradient here is computed by hand and proven equal to autograd."
+    )
+else:
+    st.caption(f"Loss: {LOSSES[kind]}. Every gradient here is computed by hand and proven equal to autograd.")
 
 sel = ui.record_controls(r, "grad")
 layer, reverse, b, units = sel.record.layer, sel.record.reverse, sel.batch_item, sel.units
@@ -73,8 +92,9 @@ for col, (name, grad, what) in zip(
     strict=True,
 ):
     with col:
-        title = f"{what}: log10 |{name}| per unit and step, {where}"
-        ui.show_chart(gradient_heatmap_figure(grad[b], name, title, units, labels), key=f"grad_heat_{what}")
+        # Three side by side: a short title, and where the gradient is from on a second line.
+        fig = gradient_heatmap_figure(grad[b], name, f"{what}: log10 |{name}|", units, labels, detail=where + shift)
+        ui.show_chart(fig, key=f"grad_heat_{what}")
 
 st.subheader("Gate saturation")
 st.caption(

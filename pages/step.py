@@ -5,7 +5,7 @@ import math
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.backward import LOSSES, backward, loss_grad
+from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS, backward, loss_grad, task_loss_grad
 from lstm_viz.figures import STATE_ORDER, cell_diagram_figure, click_grid_figure
 
 ui.require_app()
@@ -121,9 +121,19 @@ def forward_view() -> None:
 def backward_view() -> None:
     """Every backward equation at step t and unit j: dL/dh, dL/dc and each gate's pre-activation gradient."""
     cols = st.columns([3, 2])
-    kind = cols[0].selectbox("loss", list(LOSSES), format_func=lambda k: LOSSES[k], key="step_loss")
-    g = backward(r.trace, loss_grad(r.trace, kind).grad_output).layer(rec.layer, rec.reverse)
-    cols[1].caption("dL/dy = 1 wherever the loss reads the output, over every output feature and batch item.")
+    losses = dict(LOSSES)
+    if r.task is not None:  # a trained task's own loss needs its read-out and targets
+        losses[TASK_LOSS] = TASK_LOSS_WORDS
+    if st.session_state.get("step_loss") not in losses:
+        st.session_state.pop("step_loss", None)  # a choice this model does not offer falls back to the first
+    kind = cols[0].selectbox("loss", list(losses), format_func=losses.get, key="step_loss")
+    if kind == TASK_LOSS:
+        loss = task_loss_grad(r.trace, r.task.model, r.task.batch)
+        cols[1].caption(f"{loss.description}; L = {loss.value:.4g}. dL/dy_t comes through the read-out's weights.")
+    else:
+        loss = loss_grad(r.trace, kind)
+        cols[1].caption("dL/dy = 1 wherever the loss reads the output, over every output feature and batch item.")
+    g = backward(r.trace, loss.grad_output).layer(rec.layer, rec.reverse)
     terms = rec.step_terms(t)
     v = {n: float(getattr(rec, n)[b, t, j]) for n in ("i", "f", "g", "o", "c")}
     d = {n: float(getattr(g, n)[b, t, j]) for n in ("dc", "dm", "di", "df", "dg", "do")}

@@ -11,6 +11,7 @@ from torch import nn
 
 from lstm_viz.analysis import (
     forget_product,
+    gradient_flow,
     output_loss_grad,
     pca_2d,
     rnn_backward,
@@ -18,6 +19,7 @@ from lstm_viz.analysis import (
     saturation,
     step_norms,
 )
+from lstm_viz.backward import TASK_LOSS
 from lstm_viz.trace import trace
 
 
@@ -157,3 +159,50 @@ def test_output_loss_grad_puts_ones_where_the_loss_reads(batch_first, batched):
     tm = last if batched else last.unsqueeze(0 if batch_first else 1)
     tm = tm.transpose(0, 1) if batch_first else tm
     assert tm[-1, :, 2].eq(1).all()
+
+
+@pytest.mark.parametrize("name", ["brackets", "remember_bit"])
+def test_gradient_flow_of_the_task_loss_is_autograd_through_both_networks_head_and_loss(name):
+    from test_backward import task_case
+
+    model, b = task_case(name, seed=4)
+    x = b.x.double()
+    flow = gradient_flow(model.lstm, x, None, TASK_LOSS, None, seed=9, task=model, batch=b)
+    assert flow.loss.kind == TASK_LOSS
+    # The LSTM: nn.LSTM + head + the task's loss, by autograd.
+    xs = x.clone().requires_grad_()
+    out, _ = model.lstm(xs)
+    value = model.task.loss(model.head(out), b)
+    (want,) = torch.autograd.grad(value, xs)
+    assert (flow.grads.input - want).abs().max() < 1e-10
+    assert flow.loss.value == pytest.approx(value.item(), rel=1e-12)
+    # The RNN: the same head on its h, the same loss, by autograd through nn.RNN.
+    rnn = rnn_like(model.lstm, 9)
+    xs = x.clone().requires_grad_()
+    params = dict(rnn.named_parameters())
+    out, _ = rnn(xs)
+    value = model.task.loss(model.head(out), b)
+    want = torch.autograd.grad(value, [xs, *params.values()])
+    for n, mine, theirs in zip(["input", *params], [flow.rnn.input, *flow.rnn.params.values()], want, strict=True):
+        assert (mine - theirs).abs().max() < 1e-10, n
+    assert flow.rnn_loss == pytest.approx(value.item(), rel=1e-12)
+    # No gradient reaches a step after the last one the loss scores.
+    last_scored = int(b.mask.any(0).nonzero().max())
+    assert torch.all(flow.grads.layer(0).dc[:, last_scored + 1 :] == 0)
+
+
+def test_gradient_flow_needs_the_task_for_the_task_loss(make_case):
+    case = make_case()
+    with pytest.raises(ValueError, match="task model"):
+        gradient_flow(case.lstm, case.input, None, TASK_LOSS, None, seed=0)
+
+
+def test_rnn_backward_takes_the_gradient_as_a_function_of_its_output():
+    rnn = nn.RNN(3, 4, batch_first=True).double()
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    seen = []
+    by_fn = rnn_backward(rnn, x, lambda out: seen.append(out) or 2 * out)
+    with torch.no_grad():
+        out, _ = rnn(x)
+    assert torch.allclose(seen[0], out, atol=1e-12)  # handed in the module's own layout
+    assert torch.equal(by_fn.input, rnn_backward(rnn, x, 2 * by_fn.output).input)

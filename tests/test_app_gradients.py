@@ -11,17 +11,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_viz.analysis import forget_product, gradient_flow, step_norms
-from lstm_viz.backward import backward, loss_grad
+from lstm_viz.backward import TASK_LOSS, backward, loss_grad, task_loss_grad
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
-from lstm_viz.run import run
+from lstm_viz.run import RunSpec, TaskSource, run
 from lstm_viz.ui import DEFAULTS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def open_page(page: str) -> AppTest:
+def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
     at.run()
     at.switch_page(f"pages/{page}.py")
     at.run()
@@ -61,6 +63,7 @@ def gradients_page() -> AppTest:
 def test_gradient_flow_page_renders_every_figure_with_titles_and_axes(gradients_page):
     at = gradients_page
     assert not at.error
+    assert at.selectbox(key="grad_loss").options == ["the last step's output", "every step's output"]
     assert "plain RNN" in at.markdown[0].value and "forget" in at.markdown[0].value
     titles = list(charts(at))
     for start in ("How far back", "LSTM cell state", "LSTM hidden state", "RNN:", "Saturated gates", "h over time"):
@@ -109,3 +112,49 @@ def test_step_page_backward_view_shows_the_backward_pass_numbers():
     at.selectbox(key="step_loss").set_value("every").run()
     g_every = backward(r.trace, loss_grad(r.trace, "every").grad_output).layer(0)
     assert at.latex[1].value.strip().strip("$").strip().endswith(f"= {float(g_every.dc[0, t, j]):.4g}")
+
+
+TASK_QUERY = {"model": "task", "task": "remember_bit", "seq_len": "20", "batch": "4"}
+
+
+def task_run():
+    config = LSTMConfig(**{**DEFAULTS, "batch": 4, "seq_len": 20})
+    return run(RunSpec(config, TaskSource("remember_bit")))
+
+
+def test_gradient_flow_page_offers_the_task_loss_on_a_task_run_and_draws_its_gradients():
+    at = open_page("gradients", TASK_QUERY)
+    picker = at.selectbox(key="grad_loss")
+    assert picker.options[-1] == "the task's own loss"
+    picker.set_value(TASK_LOSS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="grad_unit").disabled
+    r = task_run()
+    flow = gradient_flow(
+        r.built.lstm, r.built.input, r.built.hx, TASK_LOSS, None, r.config.seed, r.task.model, r.task.batch
+    )
+    assert any("cross-entropy" in c.value and f"{flow.loss.value:.4g}" in c.value for c in at.caption)
+    lines = {d["name"]: decode(d["y"]) for d in chart(at, "How far back")["data"]}
+    lg = flow.grads.layer(0)
+    np.testing.assert_allclose(lines["LSTM ‖dL/dc_t‖"], np.maximum(step_norms(lg.dc, 0).numpy(), 1e-30), rtol=1e-6)
+    np.testing.assert_allclose(
+        lines["RNN ‖dL/dh_t‖"], np.maximum(step_norms(flow.rnn.layer_dh(0), 0).numpy(), 1e-30), rtol=1e-6
+    )
+    # remember_bit scores only the last step: its loss reaches back from there alone.
+    assert lines["LSTM ‖dL/dh_t‖"][-1] > 0
+    # Back to a random model, the task loss is no longer offered and the page falls back to a sum loss.
+    at.radio(key="model").set_value("random").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="grad_loss").value == "last"
+
+
+def test_step_page_backward_view_offers_the_task_loss_on_a_task_run():
+    at = open_page("step", TASK_QUERY)
+    at.radio(key="step_view").set_value("backward").run()
+    at.selectbox(key="step_loss").set_value(TASK_LOSS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    r = task_run()
+    t, j = 10, 0
+    g = backward(r.trace, task_loss_grad(r.trace, r.task.model, r.task.batch).grad_output).layer(0)
+    eqs = [el.value.strip().strip("$").strip() for el in at.latex]
+    assert eqs[1].endswith(f"= {float(g.dc[0, t, j]):.4g}")

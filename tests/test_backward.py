@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
-from lstm_viz.backward import LOSSES, Gradients, backward, loss_grad
+from lstm_viz.backward import LOSSES, TASK_LOSS, Gradients, backward, loss_grad, task_loss_grad
 from lstm_viz.trace import trace
 
 F64_TOL = 1e-10
@@ -382,3 +383,101 @@ def test_loss_grad_rejects_unknown_kinds_and_units(make_case):
         loss_grad(tr, "mean")
     with pytest.raises(ValueError, match="outside"):
         loss_grad(tr, "last", unit=5)
+
+
+# --- the task's own loss through its read-out ----------------------------------------------------------------
+
+
+def task_case(name: str, seed: int = 0, hidden: int = 3, batch: int = 3, steps: int | None = None):
+    """A small float64 task model (wide random weights, so the loss is far from 0) and a batch of its sequences."""
+    from lstm_viz import tasks
+    from lstm_viz.tasks.model import init_model
+
+    task = tasks.get(name)
+    model = init_model(task, hidden, seed)
+    model.lstm.double()
+    model.head.double()
+    gen = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for p in [*model.lstm.parameters(), *model.head.parameters()]:
+            p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) * 4 - 2)
+    b = model.batch(batch, seed, steps or max(task.min_steps, 9))
+    return model, b
+
+
+TASKS = ["brackets", "remember_bit", "counting", "chars"]  # MSE, masked CE, MSE, CE over many classes
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_task_loss_grad_is_autograd_through_the_head_and_the_tasks_loss(name):
+    model, b = task_case(name)
+    tr = trace(model.lstm, b.x.double())
+    loss = task_loss_grad(tr, model, b)
+    h = tr.output.clone().requires_grad_()  # [B, T, H]
+    value = model.task.loss(model.head(h), b)
+    (want,) = torch.autograd.grad(value, h)
+    assert loss.kind == TASK_LOSS and loss.unit is None
+    assert loss.grad_output.shape == tr.output.shape and loss.grad_output.dtype == torch.float64
+    assert (loss.grad_output - want).abs().max().item() < F64_TOL
+    assert loss.value == pytest.approx(value.item(), rel=1e-12)
+    # The masked steps get no gradient: remember_bit scores only the query.
+    assert torch.all(loss.grad_output[~b.mask] == 0)
+    assert ("mean squared error" if model.task.regression else "cross-entropy") in loss.description
+    # The output alone (what a plain RNN's h is handed in as) gives the same.
+    alone = task_loss_grad(tr.output, model, b)
+    assert torch.equal(alone.grad_output, loss.grad_output) and alone.value == loss.value
+
+
+@pytest.mark.parametrize("name", ["brackets", "remember_bit"])
+def test_backward_of_the_task_loss_is_autograd_through_nn_lstm_head_and_loss(name):
+    model, b = task_case(name, seed=3)
+    x = b.x.double().requires_grad_()
+    params = dict(model.lstm.named_parameters())
+    out, _ = model.lstm(x)  # nn.LSTM itself, batch_first
+    value = model.task.loss(model.head(out), b)
+    want = torch.autograd.grad(value, [x, *params.values()])
+    tr = trace(model.lstm, b.x.double())
+    g = backward(tr, task_loss_grad(tr, model, b).grad_output)
+    got = [g.input, *g.params.values()]
+    assert list(g.params) == list(params)
+    for n, mine, theirs in zip(["input", *params], got, want, strict=True):
+        assert mine.shape == theirs.shape, n
+        assert (mine - theirs).abs().max().item() < F64_TOL, n
+
+
+def test_task_loss_grad_in_float32_matches_autograd_at_allclose_defaults():
+    from lstm_viz import tasks
+
+    model = tasks.pretrained("chars")
+    b = model.batch(2, 5, 30)
+    tr = trace(model.lstm, b.x)
+    h = tr.output.clone().requires_grad_()
+    (want,) = torch.autograd.grad(model.task.loss(model.head(h), b), h)
+    loss = task_loss_grad(tr, model, b)
+    assert loss.grad_output.dtype == torch.float32
+    assert torch.allclose(loss.grad_output, want)
+
+
+def test_task_loss_grad_writes_the_traces_own_layout():
+    model, b = task_case("counting", seed=2)
+    lstm_tm = nn.LSTM(model.lstm.input_size, model.lstm.hidden_size, dtype=torch.float64)  # time-major twin
+    lstm_tm.load_state_dict(model.lstm.state_dict())
+    tr_bf = trace(model.lstm, b.x.double())
+    tr_tm = trace(lstm_tm, b.x.double().transpose(0, 1))
+    bf, tm = task_loss_grad(tr_bf, model, b), task_loss_grad(tr_tm, model, b)
+    assert tm.grad_output.shape == tr_tm.output.shape  # [T, B, H]
+    assert torch.equal(tm.grad_output.transpose(0, 1), bf.grad_output)
+
+
+def test_task_loss_grad_rejects_outputs_the_batch_or_head_cannot_read():
+    model, b = task_case("brackets")
+    tr = trace(model.lstm, b.x.double())
+    with pytest.raises(ValueError, match="read-out takes 3 features"):
+        task_loss_grad(tr.output[..., :2], model, b)
+    with pytest.raises(ValueError, match="batch is"):
+        task_loss_grad(tr.output[:1], model, b)
+    with pytest.raises(ValueError, match="unbatched"):
+        task_loss_grad(trace(model.lstm, b.x[0].double()), model, b)
+    empty = dataclasses.replace(b, mask=torch.zeros_like(b.mask))
+    with pytest.raises(ValueError, match="counts no step"):
+        task_loss_grad(tr, model, empty)

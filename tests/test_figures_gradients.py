@@ -102,3 +102,28 @@ def test_forget_product_series_is_drawn_as_computed(run):
     fig = gradient_norms_figure({"forget product f_(t+1)···f_T (mean over units)": product}, "f product")
     np.testing.assert_allclose(fig.data[0].y, product.float().numpy(), rtol=1e-6)
     assert fig.data[0].y[-1] == 1.0
+
+
+def test_legends_above_the_plot_sit_under_a_title_pinned_to_the_top(run):
+    tr, g = run
+    sat = saturation(tr.layer(0))
+    figs = [
+        gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(g.layer(1).dc, 0)}, "Gradient flow"),
+        saturation_figure(sat, "Saturated gates"),
+        unit_lines_figure(tr.layer(1), [0, 1], 0, "c and h"),
+    ]
+    for fig in figs:
+        title, legend = fig.layout.title, fig.layout.legend
+        assert (title.yref, title.y, title.yanchor) == ("container", 1.0, "top"), title.text
+        assert (legend.orientation, legend.yanchor, legend.y) == ("h", "bottom", 1.0), title.text
+        # Room for the title (about 30 px) and a legend wrapped onto two rows (about 50 px).
+        assert fig.layout.margin.t >= 80, title.text
+    assert figs[0].layout.yaxis.exponentformat == "power"  # 10⁻⁴, not "100μ", which reads as a unit
+
+
+def test_narrow_heatmap_title_is_short_with_its_details_on_a_second_line(run):
+    _, g = run
+    fig = gradient_heatmap_figure(g.layer(0).dc[0], "dL/dc_t", "LSTM cell state", detail="layer 0, batch item 0")
+    assert fig.layout.title.text == "LSTM cell state<br><sup>layer 0, batch item 0</sup>"
+    assert fig.layout.margin.t > gradient_heatmap_figure(g.layer(0).dc[0], "dL/dc_t", "x").layout.margin.t
+    assert gradient_heatmap_figure(g.layer(0).dc[0], "dL/dc_t", "x").layout.title.text == "x"

@@ -23,6 +23,32 @@ SERIES_STYLE = {
 }
 """Okabe-Ito colours (colour-blind safe), fixed per series so every run's chart reads the same."""
 GATE_COLOURS = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73"}
+GATE_MARKERS = {
+    "i": dict(symbol="circle-open", size=14),
+    "f": dict(symbol="square", size=9),
+    "o": dict(symbol="diamond", size=9),
+}
+"""A shape per gate as well as a colour; the input gate a ring larger than the others, so where gates of one unit
+sit at the same place (at 0, 0 with random weights) each still shows."""
+LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left")
+"""A horizontal legend just above the plot area, under a title pinned to the top by ``title_on_top``."""
+
+
+def title_on_top(layout: dict) -> dict:
+    """Pin a layout's title to the figure's top edge, so a legend above the plot (two rows when narrow) clears it.
+
+    Plotly centres a title in the top margin by default, where a wrapping legend grows into it.
+    """
+    layout["title"] = {**layout["title"], "yref": "container", "y": 1.0, "yanchor": "top", "pad": dict(t=10)}
+    return layout
+
+
+def two_line_title(title: str, detail: str) -> str:
+    """A title for a narrow figure: what it shows, and on a second, smaller line where it is from.
+
+    ``<sup>`` rather than a styled ``<span>``: a tag without spaces survives the slide view's wrapping at spaces.
+    """
+    return f"{title}<br><sup>{detail}</sup>" if detail else title
 
 
 def gradient_norms_figure(
@@ -61,11 +87,12 @@ def gradient_norms_figure(
         title,
         height,
         xaxis=time_axis(steps, step_labels),
-        yaxis=dict(title=dict(text="gradient norm (log scale); product of f (no unit)"), type="log"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"),
-        margin=dict(l=70, r=20, t=80, b=45),
+        # Powers of ten, not SI prefixes: "100μ" reads as a unit, 10⁻⁴ as the decade it is.
+        yaxis=dict(title=dict(text="norm, product of f (log scale)"), type="log", exponentformat="power"),
+        legend=LEGEND_ON_TOP,
+        margin=dict(l=70, r=20, t=85, b=45),
     )
-    return make_figure(data, layout)
+    return make_figure(data, title_on_top(layout))
 
 
 def log_magnitude(grad: Tensor) -> tuple[np.ndarray, float, float]:
@@ -89,17 +116,19 @@ def gradient_heatmap_figure(
     title: str,
     units: tuple[int, int] | None = None,
     step_labels: list[str] | None = None,
-    height: int = 280,
+    height: int = 300,
+    detail: str = "",
 ) -> go.Figure:
     """Heatmap of log10 |gradient| of one batch item, units x steps, over ``DECADES`` decades.
 
     Args:
         grad: One batch item's gradient over time, e.g. ``g.layer(0).dc[b]``.
         name: What it is, e.g. ``"dL/dc_t"``, for the hover and colour bar.
-        title: The figure's title.
+        title: The figure's title; keep it short (the page draws three of these side by side).
         units: ``[start, stop)`` window of units; default the first ``MAX_UNITS_SHOWN``.
         step_labels: The input symbol of each step for the time axis, or None.
         height: Figure height in pixels.
+        detail: Where the gradient is from (layer, direction, batch item), a smaller second title line.
 
     Shapes:
         grad [T, n] is drawn as [units, T].
@@ -120,12 +149,13 @@ def gradient_heatmap_figure(
         hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>log10 |·| %{{z:.2f}}<extra></extra>",
     )
     layout = base_layout(
-        title,
+        two_line_title(title, detail),
         height,
         xaxis=time_axis(grad.shape[0], step_labels),
         yaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False, autorange="reversed"),
+        margin=dict(l=55, r=10, t=64 if detail else 50, b=45),
     )
-    return make_figure([heat], layout)
+    return make_figure([heat], title_on_top(layout))
 
 
 def saturation_figure(sat: dict, title: str, height: int = 380) -> go.Figure:
@@ -150,7 +180,15 @@ def saturation_figure(sat: dict, title: str, height: int = 380) -> go.Figure:
                 y=right,
                 name=f"gate {gate}",
                 customdata=np.arange(len(left)),
-                marker=dict(size=9, color=GATE_COLOURS.get(gate), opacity=0.8, line=dict(width=0.5, color="white")),
+                marker=dict(
+                    color=GATE_COLOURS.get(gate),
+                    opacity=0.8,
+                    # an open symbol is drawn by its line alone
+                    line=dict(width=2, color=GATE_COLOURS.get(gate))
+                    if "open" in GATE_MARKERS.get(gate, {}).get("symbol", "")
+                    else dict(width=0.5, color="white"),
+                    **GATE_MARKERS.get(gate, dict(symbol="circle", size=9)),
+                ),
                 hovertemplate=(
                     f"gate {gate}, unit %{{customdata}}<br>< 0.1 on %{{x:.0%}} of steps"
                     "<br>> 0.9 on %{y:.0%} of steps<extra></extra>"
@@ -161,10 +199,12 @@ def saturation_figure(sat: dict, title: str, height: int = 380) -> go.Figure:
     layout = base_layout(
         title,
         height,
-        xaxis=dict(title=dict(text="fraction of steps left-saturated (gate < 0.1)"), range=[-0.03, 1.03]),
-        yaxis=dict(title=dict(text="fraction of steps right-saturated (gate > 0.9)"), range=[-0.03, 1.03]),
+        xaxis=dict(
+            title=dict(text="left-saturated: fraction of steps with gate < 0.1"), range=[-0.03, 1.03], tickformat=".0%"
+        ),
+        yaxis=dict(title=dict(text="right-saturated: gate > 0.9"), range=[-0.03, 1.03], tickformat=".0%"),
         shapes=[diagonal],
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"),
-        margin=dict(l=70, r=20, t=80, b=45),
+        legend=LEGEND_ON_TOP,
+        margin=dict(l=70, r=20, t=85, b=45),
     )
-    return make_figure(data, layout)
+    return make_figure(data, title_on_top(layout))

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from lstm_viz.figures.base import base_layout, make_figure, time_axis, to_numpy
+from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
 from lstm_viz.figures.scales import GATE_SCALE, TANH_RANGE, symmetric_limit
 from lstm_viz.trace import LayerTrace
 
@@ -123,7 +124,7 @@ def unit_lines_figure(
             range=h_range,
             anchor="x2",
         ),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"),
-        margin=dict(l=60, r=20, t=80, b=45),
+        legend=LEGEND_ON_TOP,
+        margin=dict(l=60, r=20, t=85, b=45),
     )
-    return make_figure(data, layout)
+    return make_figure(data, title_on_top(layout))

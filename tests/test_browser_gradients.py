@@ -1,0 +1,132 @@
+"""Real-browser tests of the Gradient flow page and the one-step page's backward view, with screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_browser import CHROMIUM, SHOTS, Server, browser, goto, number_input, page, server, wait_idle  # noqa: F401
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+TASK_PAGE = "gradients?model=task&task=remember_bit&seq_len=20&batch=4"
+NORMS = "How far back"
+
+# Every Plotly chart on the page as plain data: title, and each trace's name and y values. ``data`` holds y as
+# sent ({dtype, bdata} base64); ``_fullData`` holds what Plotly decoded and drew, a typed array.
+READ_PLOTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => ({
+    title: (el.layout?.title?.text ?? '').replace(/<[^>]+>/g, ''),  // Streamlit's theme wraps titles in <b>
+    traces: (el._fullData || []).map(d => ({name: d.name ?? '', type: d.type, y: d.y ? Array.from(d.y) : null})),
+}))"""
+
+
+def plots(pg) -> list[dict]:
+    return pg.evaluate(READ_PLOTS)
+
+
+def plot(pg, title_start: str) -> dict:
+    found = [p for p in plots(pg) if p["title"].startswith(title_start)]
+    assert found, f"no chart titled {title_start!r}: {[p['title'] for p in plots(pg)]}"
+    return found[0]
+
+
+def line(pg, name: str) -> list[float]:
+    return next(t["y"] for t in plot(pg, NORMS)["traces"] if t["name"] == name)
+
+
+def shoot(pg, name: str) -> Path:
+    """A full-page screenshot in SHOTS, the viewport stretched to the page so every chart is drawn."""
+    height = pg.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    pg.set_viewport_size({"width": 1500, "height": min(height + 40, 10_000)})
+    pg.wait_for_timeout(1000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 20_000
+    return path
+
+
+def no_exception(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0
+    assert pg.locator('[data-testid="stAlertContentError"]').count() == 0
+
+
+def choose(pg, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    pg.get_by_role("combobox", name=label, exact=True).click()
+    pg.get_by_role("option", name=option, exact=True).click()
+
+
+def test_gradient_flow_page_draws_lstm_and_rnn_and_the_forget_bias_slider_moves_the_lstm(server, page):  # noqa: F811
+    goto(page, server, "gradients")
+    no_exception(page)
+    names = [t["name"] for t in plot(page, NORMS)["traces"]]
+    assert names[:3] == ["LSTM ‖dL/dc_t‖", "LSTM ‖dL/dh_t‖", "RNN ‖dL/dh_t‖"]
+    titles = [p["title"] for p in plots(page)]
+    for start in ("LSTM cell state", "LSTM hidden state", "RNN", "Saturated gates", "h over time", "c and h"):
+        assert any(t.startswith(start) for t in titles), (start, titles)
+    rnn = line(page, "RNN ‖dL/dh_t‖")
+    assert rnn[-1] > 0 and rnn[0] < rnn[-1], "the RNN's gradient shrinks going back in time"
+    shoot(page, "gradient_flow")
+    # A random model has no read-out and no targets: no task loss is offered.
+    page.get_by_role("combobox", name="loss", exact=True).click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert options == ["the last step's output", "every step's output"]
+    page.keyboard.press("Escape")
+
+    # The forget-bias slider (same page, no reload): the LSTM's cell gradient reaches further back.
+    before = line(page, "LSTM ‖dL/dc_t‖")
+    rnn_before = line(page, "RNN ‖dL/dh_t‖")
+    thumb = page.get_by_role("slider", name="forget-gate bias shift (added to b_if)")
+    thumb.focus()
+    for _ in range(6):  # 6 steps of 0.5
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('forget bias +3'))",
+        timeout=60_000,
+    )
+    wait_idle(page)
+    no_exception(page)
+    after = line(page, "LSTM ‖dL/dc_t‖")
+    assert len(after) == len(before) and after != before
+    assert after[0] > before[0], "with forget gates nearer 1 the cell gradient reaches the first step stronger"
+    assert line(page, "RNN ‖dL/dh_t‖") == rnn_before, "the RNN has no forget gate"
+    shoot(page, "gradient_flow_forget_bias_plus3")
+
+
+def test_step_page_backward_view_shows_its_equations(server, page):  # noqa: F811
+    goto(page, server, "step?seq_len=10&hidden_size=6")
+    page.locator('[data-testid="stRadio"]').get_by_text("backward", exact=True).click()
+    page.wait_for_selector("text=Backward through step t = 5", timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    equations = page.locator('[data-testid="stMarkdownContainer"] .katex-display')
+    assert equations.count() >= 6  # dL/dh (or dL/dm), dL/dc and one per gate
+    text = " ".join(equations.all_inner_texts())
+    assert "∂L" in text and "tanh" in text
+    assert number_input(page, "time step t").input_value() == "5"
+    shoot(page, "step_backward")
+
+
+def test_task_loss_choice_on_a_task_run(server, page):  # noqa: F811
+    goto(page, server, TASK_PAGE)
+    no_exception(page)
+    before = line(page, "LSTM ‖dL/dh_t‖")
+    choose(page, "loss", "the task's own loss")
+    page.wait_for_selector("text=cross-entropy of softmax(head(h_t))", timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    after = line(page, "LSTM ‖dL/dh_t‖")
+    assert after != before and after[-1] > 0
+    shoot(page, "gradient_flow_task_loss")
+    # The step page's backward view offers the same loss on the same run.
+    goto(page, server, TASK_PAGE.replace("gradients", "step"))
+    page.locator('[data-testid="stRadio"]').get_by_text("backward", exact=True).click()
+    page.wait_for_selector("text=Backward through step", timeout=60_000)
+    choose(page, "loss", "the task's own loss: its training loss of the read-out head(h_t) on the sequences on screen")
+    page.wait_for_selector("text=cross-entropy of softmax(head(h_t))", timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
