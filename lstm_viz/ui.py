@@ -699,7 +699,7 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
         built = fig() if callable(fig) else fig
         recolour(built, palette)
         if slide:
-            for_slides(built, r.source)
+            for_slides(built, config_words(r.spec))
         return built
 
     if cache is None:
