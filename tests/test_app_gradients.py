@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import charts, decode, open_page
 
 from lstm_viz.analysis import forget_product, gradient_flow, step_norms
 from lstm_viz.backward import TASK_LOSS, backward, loss_grad, task_loss_grad
@@ -16,31 +13,6 @@ from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.run import RunSpec, TaskSource, run
 from lstm_viz.ui import DEFAULTS
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def charts(at: AppTest) -> dict[str, dict]:
-    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-    return {spec["layout"]["title"]["text"]: spec for spec in specs}
-
-
-def decode(arr) -> np.ndarray:
-    if isinstance(arr, dict):
-        data = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
-        return data.reshape([int(s) for s in str(arr["shape"]).split(",")]) if "shape" in arr else data
-    return np.asarray(arr)
 
 
 def chart(at: AppTest, title_start: str) -> dict:
