@@ -10,7 +10,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -18,7 +17,7 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from lstm_viz import tasks, uploads
-from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LSTMConfig
+from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.edits import Edits
 from lstm_viz.engine import GATES
@@ -41,72 +40,25 @@ from lstm_viz.export import (
 from lstm_viz.figures import PALETTES, direction_label, for_slides, loss_curve_figure, recolour, unit_pages
 from lstm_viz.inputs import embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
 from lstm_viz.run import WEIGHT_SOURCES, FileSource, Run, RunSpec, TaskSource, check_spec, run
-from lstm_viz.tasks.jobs import HIDDEN_CHOICES, Job, trainer
+from lstm_viz.settings import (
+    BOUND_DEFAULTS,
+    CHOICE_CONTROLS,
+    DEFAULTS,
+    FLAG_CONTROLS,
+    FORGET_CHOICES,
+    HIDDEN_OPTIONS,
+    MODEL_KINDS,
+    NUMBER_CONTROLS,
+    PRESETS,
+    SIZE_KEYS,
+    VIEW_FLAGS,
+    config_words,
+    href,
+)
+from lstm_viz.tasks.jobs import Job, trainer
 from lstm_viz.trace import LayerTrace
 from lstm_viz.weights import MAX_FILE_BYTES, check_file_size
 
-DEFAULTS: dict[str, Any] = dict(
-    batch=2,
-    seq_len=40,
-    input_size=4,
-    hidden_size=16,
-    proj_size=0,
-    num_layers=1,
-    bidirectional=False,
-    bias=True,
-    batch_first=False,
-    dtype="float32",
-    seed=0,
-    input_kind="step",
-    initial_state="zeros",
-)
-"""The first run a newcomer sees: one layer, 16 units, 40 steps of steps and impulses, so the cell state
-visibly takes up and holds each change."""
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "gate dynamics (default)": DEFAULTS,
-    "the tutorial (2, 3, 4, 5, proj 3)": {
-        **DEFAULTS,
-        "batch": 2,
-        "seq_len": 3,
-        "input_size": 4,
-        "hidden_size": 5,
-        "proj_size": 3,
-        "input_kind": "random",
-        "initial_state": "random",
-    },
-    "larger: 2 bidirectional layers": {
-        **DEFAULTS,
-        "batch": 8,
-        "seq_len": 128,
-        "input_size": 16,
-        "hidden_size": 64,
-        "proj_size": 16,
-        "num_layers": 2,
-        "bidirectional": True,
-        "input_kind": "text",
-    },
-}
-
-_NUMBERS = (
-    ("batch", "batch size B", "Sequences run side by side (1-32)."),
-    ("seq_len", "sequence length T", "Time steps per sequence (1-512)."),
-    ("input_size", "input size I", "Features per step, nn.LSTM's input_size (1-512)."),
-    ("hidden_size", "hidden size H", "Cell units, nn.LSTM's hidden_size (1-512)."),
-    ("proj_size", "projection size P (0 = none)", "nn.LSTM's proj_size: h_t = W_hr m_t; must be < H."),
-    ("num_layers", "layers L", "Stacked LSTM layers, nn.LSTM's num_layers (1-4)."),
-    ("seed", "seed", "Seeds the weights, the input and the initial state (0 to 2^31-1)."),
-)
-_FLAGS = (
-    ("bidirectional", "bidirectional", "Adds a reverse direction (the *_reverse parameters)."),
-    ("bias", "bias", "Include b_ih and b_hh."),
-    ("batch_first", "batch_first", "Input laid out [B, T, I] instead of [T, B, I]."),
-)
-_CHOICES = (
-    ("input_kind", "input", INPUT_KINDS, "sine waves, normal noise, steps/impulses or one-hot text"),
-    ("initial_state", "initial state (h0, c0)", INITIAL_STATES, "zeros = hx omitted; random = hx given"),
-    ("dtype", "dtype", DTYPES, "float64 shows the difference to nn.LSTM is rounding"),
-)
 # Many sessions share a server's few cores and these matrices are small: one thread per forward avoids
 # the oversubscription that made a 40-step run take 300 ms instead of 1 ms under load.
 torch.set_num_threads(1)
@@ -122,52 +74,8 @@ LAST_GOOD = "_last_good_config"
 ERROR = "_config_error"
 
 
-MODEL_KINDS = {
-    "random": "weights drawn from the seed",
-    "task": "an LSTM trained on a task",
-    "file": "your own checkpoint",
-}
-MODEL_DEFAULTS: dict[str, Any] = dict(
-    model="random",
-    task=tasks.names()[0],
-    weights="shipped",
-    train_hidden="task",
-    train_seed=0,
-    init_forget="task",
-    edit_preset="none",
-    scale_i=1.0,
-    scale_f=1.0,
-    scale_g=1.0,
-    scale_o=1.0,
-)
-"""The model-source and weight-experiment controls; a run with random weights and no edits by default."""
-VIEW_DEFAULTS: dict[str, Any] = dict(colours="viridis")
-VIEW_FLAGS = ("slide", "controls")
-"""URL flags of the slide view (``slide=1``) and the teacher link (``controls=hidden``); not controls."""
-BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
-"""Every URL-bound control and its default: what a link must say to reproduce a run."""
-HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
-FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
 _FILE, _FILE_ID, _FILE_ERROR = "_model_file", "_model_file_id", "_model_file_error"
 _DATA, _DATA_KEY, _DATA_ERROR = "_own_input", "_own_input_key", "_own_input_error"
-SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers", "bidirectional", "bias", "batch_first")
-
-
-def task_preset(name: str) -> dict[str, Any]:
-    """The settings that show task ``name``'s shipped model on a few of its own sequences."""
-    task = tasks.get(name)
-    return {**BOUND_DEFAULTS, "model": "task", "task": name, "batch": 4, "seq_len": task.seq_len, "seed": 0}
-
-
-for _name in tasks.names():
-    PRESETS[f"trained: {tasks.get(_name).title}"] = task_preset(_name)
-
-
-def _url_value(value: Any) -> str:
-    """A control's value as its URL-bound widget writes it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def settings_href(page_path: str, values: dict[str, Any]) -> str:
@@ -177,11 +85,8 @@ def settings_href(page_path: str, values: dict[str, Any]) -> str:
     URL-bound widget out of the URL until that widget has been touched, so a button would show a run that
     the copied link does not reproduce. A link is its own URL: shareable, and opened as a fresh session.
     """
-    params = {k: _url_value(v) for k, v in values.items() if k in BOUND_DEFAULTS and v != BOUND_DEFAULTS[k]}
     # A teacher's or slide view stays one after a click.
-    params |= {k: st.query_params[k] for k in VIEW_FLAGS if k in st.query_params}
-    query = urlencode(params)
-    return f"./{page_path}" + (f"?{query}" if query else "")
+    return href(page_path, values, {k: st.query_params[k] for k in VIEW_FLAGS if k in st.query_params})
 
 
 def current_settings() -> dict[str, Any]:
@@ -497,7 +402,7 @@ def run_controls(page_path: str = "") -> RunSpec:
     fixed = choice.fixed or {}
     values: dict[str, Any] = {}
     cols = sb.columns(2)
-    for n, (key, label, help_text) in enumerate(_NUMBERS):
+    for n, (key, label, help_text) in enumerate(NUMBER_CONTROLS):
         if key in fixed:
             # The model decides this size: show its value, not the random-weights setting kept in the URL.
             st.session_state[f"_fixed_{key}"] = fixed[key]
@@ -508,13 +413,13 @@ def run_controls(page_path: str = "") -> RunSpec:
         values[key] = cols[n % 2].number_input(
             label, value=DEFAULTS[key], step=1, key=key, bind="query-params", help=help_text
         )
-    for key, label, help_text in _FLAGS:
+    for key, label, help_text in FLAG_CONTROLS:
         if key in fixed:
             st.session_state[f"_fixed_{key}"] = fixed[key]
             values[key] = sb.checkbox(label, key=f"_fixed_{key}", disabled=True)
             continue
         values[key] = sb.checkbox(label, value=DEFAULTS[key], key=key, bind="query-params", help=help_text)
-    for key, label, options, help_text in _CHOICES:
+    for key, label, options, help_text in CHOICE_CONTROLS:
         if key in fixed:
             values[key] = DEFAULTS[key]
             sb.selectbox(label, [fixed[key]], key=f"_fixed_{key}_{fixed[key]}", disabled=True)
@@ -887,24 +792,6 @@ def view_mode() -> ViewMode:
     """The view flags of the URL: ``slide=1`` (slide view) and ``controls=hidden`` (teacher link)."""
     slide = st.query_params.get("slide") == "1"
     return ViewMode(slide=slide, teacher=slide or st.query_params.get("controls") == "hidden")
-
-
-def config_words(spec: RunSpec) -> str:
-    """The run in words for slide titles and file names: source, sizes, steps, dtype, seed, edits."""
-    c = spec.config
-    if spec.task is not None:
-        what = f"task {spec.task.task} ({spec.task.weights})"
-    else:
-        what = f"random weights, input {c.input_size}, hidden {c.hidden_size}" + (
-            f", proj {c.proj_size}" if c.proj_size else ""
-        )
-        what += f", {c.num_layers} layer{'s' if c.num_layers > 1 else ''}" + (
-            ", bidirectional" if c.bidirectional else ""
-        )
-    words = f"{what}; batch {c.batch}, {c.seq_len} steps, {c.dtype}, seed {c.seed}"
-    if spec.edits.active:
-        words += f"; edited: {spec.edits.describe()}"
-    return words
 
 
 def view_controls(page_path: str) -> None:

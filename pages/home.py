@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_viz import tasks, ui
+from lstm_viz import settings, tasks, ui
 from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, state_heatmap_figure, symmetric_limit
 
 ui.require_app()
@@ -17,7 +17,7 @@ st.markdown("**See a trained LSTM at work** (random weights show only noise): on
 cols = st.columns(len(tasks.names()))
 for col, name in zip(cols, tasks.names(), strict=True):
     task = tasks.get(name)
-    ui.link_button(task.title, ui.settings_href("tasks", ui.task_preset(name)), task.story, container=col)
+    ui.link_button(task.title, ui.settings_href("tasks", settings.task_preset(name)), task.story, container=col)
 if r.task is not None:
     st.info(f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_viz import tasks, ui
+from lstm_viz import settings, tasks, ui
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.figures import (
     loss_curve_figure,
@@ -21,7 +21,7 @@ def _task_links(current: str | None) -> None:
     cols = st.columns(len(tasks.names()))
     for col, name in zip(cols, tasks.names(), strict=True):
         task = tasks.get(name)
-        href = ui.settings_href("tasks", ui.task_preset(name))
+        href = ui.settings_href("tasks", settings.task_preset(name))
         ui.link_button(f"Show: {task.title}", href, task.story, primary=name == current, container=col)
 
 
@@ -118,7 +118,7 @@ st.markdown(
     "(the verdict above stays green), and the metric shows what the edit breaks. More in the sidebar."
 )
 cols = st.columns(len(EDIT_PRESETS))
-settings = ui.current_settings()
+current = ui.current_settings()
 for col, (name, words) in zip(cols, EDIT_PRESETS.items(), strict=True):
-    href = ui.settings_href("tasks", {**settings, "edit_preset": name})
+    href = ui.settings_href("tasks", {**current, "edit_preset": name})
     ui.link_button(name, href, words, primary=r.spec.edits.preset == name, container=col)
