@@ -43,15 +43,7 @@ DTYPES = (torch.float64, torch.float32)
 
 def make(shape: Shape, dtype: torch.dtype):
     """The seeded module (training mode: no dropout), its input, hx and the output gradients."""
-    torch.manual_seed(0)
-    lstm = nn.LSTM(
-        shape.inputs,
-        shape.hidden,
-        num_layers=shape.layers,
-        bidirectional=shape.bidirectional,
-        proj_size=shape.proj,
-        dtype=dtype,
-    )
+    lstm = shape.lstm(dtype)
     dirs = 2 if shape.bidirectional else 1
     x = torch.randn(shape.steps, shape.batch, shape.inputs, dtype=dtype)  # [T, B, I]
     h0 = torch.randn(shape.layers * dirs, shape.batch, shape.proj or shape.hidden, dtype=dtype)

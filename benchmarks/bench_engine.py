@@ -53,6 +53,18 @@ class Shape:
             text += " bi"
         return text
 
+    def lstm(self, dtype: torch.dtype) -> nn.LSTM:
+        """The benchmarked ``nn.LSTM``, its weights drawn after ``torch.manual_seed(0)``."""
+        torch.manual_seed(0)
+        return nn.LSTM(
+            self.inputs,
+            self.hidden,
+            num_layers=self.layers,
+            bidirectional=self.bidirectional,
+            proj_size=self.proj,
+            dtype=dtype,
+        )
+
     @property
     def tutorial_applies(self) -> bool:
         """The tutorial's loop is single-layer and unidirectional."""
@@ -71,15 +83,7 @@ DTYPES = (torch.float32, torch.float64)
 
 def make(shape: Shape, dtype: torch.dtype):
     """The seeded module, its time-major input and hx, and the tutorial's batch-major copies."""
-    torch.manual_seed(0)
-    lstm = nn.LSTM(
-        shape.inputs,
-        shape.hidden,
-        num_layers=shape.layers,
-        bidirectional=shape.bidirectional,
-        proj_size=shape.proj,
-        dtype=dtype,
-    ).eval()
+    lstm = shape.lstm(dtype).eval()
     x = torch.randn(shape.steps, shape.batch, shape.inputs, dtype=dtype)  # [T, B, I]
     dirs = 2 if shape.bidirectional else 1
     h0 = torch.randn(shape.layers * dirs, shape.batch, shape.proj or shape.hidden, dtype=dtype)
