@@ -235,11 +235,13 @@ def _explain(model: TaskModel, lstm: torch.nn.LSTM, shown: Batch, seq_len: int) 
     )
     untrained_scores = unit_scores(trace(untrained.lstm, fresh.x).layer(0), fresh.latent)
     outside = task.trained_range(shown)
+    metric = model.evaluate(lstm)
     return TaskView(
         model=model,
         batch=shown,
-        metric=model.evaluate(lstm),
-        metric_unedited=model.evaluate(),
+        metric=metric,
+        # Unedited and in its own dtype, the model shown is the model itself: no second evaluation.
+        metric_unedited=metric if lstm is model.lstm else model.evaluate(),
         outside=outside,
         metric_here=model.evaluate(lstm, seq_len=seq_len) if outside else None,
         scores=scores,

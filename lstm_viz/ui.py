@@ -285,8 +285,8 @@ def _input_controls(sb: Any, input_size: int, file: FileSource | None) -> tuple[
     Token ids go through the checkpoint's embedding. Returns the digest of the user's input (None: generated)
     and an error; a bad input keeps the last valid one on screen, its message beside the control.
     """
-    embedding = file.found().embedding_weight() if file is not None else None
-    options = list(INPUT_SOURCES if embedding is not None else INPUT_SOURCES[:3])
+    has_embedding = file is not None and file.found().embedding_name() is not None
+    options = list(INPUT_SOURCES if has_embedding else INPUT_SOURCES[:3])
     how = sb.radio(
         "sequences",
         options,
@@ -316,6 +316,8 @@ def _input_controls(sb: Any, input_size: int, file: FileSource | None) -> tuple[
             key = ("typed", text, input_size)
             make = lambda: (parse_typed(text, input_size), "typed numbers", None)  # noqa: E731
     else:
+        # The weight is copied out of the file's tensors, so only when token ids are what the user feeds.
+        embedding = file.found().embedding_weight()
         vocab = embedding.shape[0]
         text = sb.text_area(
             f"token ids 0..{vocab - 1}, one sequence per line (empty: random ids)",
