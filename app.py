@@ -8,6 +8,7 @@ from lstm_viz import serving, ui
 
 # A local favicon: a :material/...: icon would be fetched from a font host, which a classroom firewall blocks.
 ICON = Path(__file__).parent / "lstm_viz" / "assets" / "favicon.png"
+ui.start_page()
 st.set_page_config(
     page_title="LSTM Explorer",
     page_icon=str(ICON),
@@ -27,7 +28,6 @@ PAGES = [
 page = st.navigation(PAGES)
 ui.page_style()
 ui.page_chrome()
-ui.start_page()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.view_controls(page.url_path)
 page.run()

@@ -5,7 +5,8 @@ sessions the way a browser does (``/_stcore/stream``, subprotocol ``streamlit``)
 ``rerun_script`` BackMsg (a ``ClientState`` whose ``page_name`` opens the page) at the same moment, and times each
 until its ``script_finished`` ForwardMsg; then ``--reruns`` rounds in which every session reruns at once (the
 widget states kept, the hashes of cached messages sent as the browser does). Prints p50/p95 of both, errors
-(exceptions on the page, compile errors, timeouts, dropped connections) and the server's RSS.
+(exceptions on the page, compile errors, timeouts, dropped connections), the server's RSS, and the server's CPU
+time per script run (all threads; the GIL lets about one core of it run at once, so it bounds a class's throughput).
 
 The server reads ``.streamlit/config.toml``; ``--set section.option=value`` overrides it (e.g.
 ``--set runner.postScriptGC=true --set server.fileWatcherType=auto`` measures Streamlit's defaults).
@@ -53,12 +54,15 @@ import gc, time
 _gc_start = [0.0]
 def _gc_log(phase, info):
     # Full collections stall every session at once (they hold the GIL): log each one's length.
-    if info["generation"] != 2:
+    # Only after app.py's gc.freeze(): the collections of start-up (imports, the first run) are not timed.
+    if info["generation"] != 2 or not gc.get_freeze_count():
         return
     if phase == "start":
         _gc_start[0] = time.perf_counter()
     else:
-        print(f"bench_load: gen2 gc {1e3 * (time.perf_counter() - _gc_start[0]):.1f} ms", flush=True)
+        ms = 1e3 * (time.perf_counter() - _gc_start[0])
+        left, freed = len(gc.get_objects(2)), info["collected"]
+        print(f"bench_load: gen2 gc {ms:.1f} ms {left} objects left, {freed} freed", flush=True)
 gc.callbacks.append(_gc_log)
 if "freeze" in hooks:
     from streamlit.navigation.page import StreamlitPage
@@ -121,6 +125,7 @@ class Level:
     rss_peak_mb: float = 0.0
     rss_after_mb: float = 0.0
     kb_per_run: float = 0.0
+    cpu_ms_per_run: float = 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,6 +135,15 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * q // 100))
     return ordered[int(rank) - 1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process (all its threads) has used, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    if os.environ.get("BENCH_SYS"):
+        print("utime", fields[11], "stime", fields[12])
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -287,6 +301,7 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
             await asyncio.sleep(0.05)
 
     sampler = asyncio.create_task(sample_rss())
+    cpu_before = cpu_seconds(server.proc.pid)
     try:
         await asyncio.gather(*(s.open() for s in sessions))
         times = await asyncio.gather(*(s.run(True, timeout) for s in sessions))
@@ -299,6 +314,8 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
         level.errors.append(f"{type(err).__name__}: {err}")
     finally:
         level.kb_per_run = sum(s.bytes for s in sessions) / 1024 / max(n * (1 + reruns), 1)
+        runs = len(level.first) + len(level.rerun)
+        level.cpu_ms_per_run = 1e3 * (cpu_seconds(server.proc.pid) - cpu_before) / max(runs, 1)
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
         stop.set()
         await sampler
@@ -347,16 +364,18 @@ def gc_summary(log: Path) -> str:
     """Count, median, max and total of the server's full (gen-2) collections, from its log."""
     pauses = [float(line.split()[3]) for line in log.read_text().splitlines() if line.startswith("bench_load: gen2")]
     if not pauses:
-        return "gen-2 collections: none"
+        return "gen-2 collections after the start-up freeze: none"
+    objects = [int(line.split()[5]) for line in log.read_text().splitlines() if line.startswith("bench_load: gen2")]
     return (
-        f"gen-2 collections: {len(pauses)}, median {statistics.median(pauses):.0f} ms, "
-        f"max {max(pauses):.0f} ms, total {sum(pauses) / 1e3:.1f} s (each stalls every session)"
+        f"gen-2 collections after the start-up freeze: {len(pauses)}, median {statistics.median(pauses):.0f} ms, "
+        f"max {max(pauses):.0f} ms, total {sum(pauses) / 1e3:.1f} s (each stalls every session); "
+        f"{statistics.median(objects) / 1e3:.0f}k objects left in the oldest generation (median)"
     )
 
 
 HEADER = (
     f"{'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
-    f"{'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s}"
+    f"{'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s} {'CPU ms/run':>10s}"
 )
 
 
@@ -365,7 +384,7 @@ def row(level: Level) -> str:
     return (
         f"{level.page:6s} {level.sessions:3d} {percentile(level.first, 50):9.3f} {percentile(level.first, 95):9.3f} "
         f"{percentile(level.rerun, 50):9.3f} {percentile(level.rerun, 95):9.3f} {len(level.errors):6d} "
-        f"{level.rss_peak_mb:11.0f} {level.rss_after_mb:12.0f} {level.kb_per_run:7.0f}"
+        f"{level.rss_peak_mb:11.0f} {level.rss_after_mb:12.0f} {level.kb_per_run:7.0f} {level.cpu_ms_per_run:10.1f}"
     )
 
 
@@ -381,6 +400,7 @@ def median_level(runs: list[Level]) -> Level:
     first.rss_peak_mb = statistics.median(r.rss_peak_mb for r in runs)
     first.rss_after_mb = statistics.median(r.rss_after_mb for r in runs)
     first.kb_per_run = statistics.median(r.kb_per_run for r in runs)
+    first.cpu_ms_per_run = statistics.median(r.cpu_ms_per_run for r in runs)
     return first
 
 

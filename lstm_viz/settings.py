@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from lstm_viz import tasks
 from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS
+from lstm_viz.engine import GATES
 from lstm_viz.run import RunSpec
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
 
@@ -86,6 +87,7 @@ MODEL_DEFAULTS: dict[str, Any] = dict(
     train_seed=0,
     init_forget="task",
     edit_preset="none",
+    edit_scales=False,
     scale_i=1.0,
     scale_f=1.0,
     scale_g=1.0,
@@ -124,6 +126,10 @@ def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = 
 
     ``flags`` (the slide and teacher views' URL flags) are kept as they are.
     """
+    values = dict(values)
+    if any(float(values.get(f"scale_{g}", 1.0)) != 1.0 for g in GATES):
+        # The factors apply only with their checkbox ticked (unticked, the page does not draw them).
+        values["edit_scales"] = True
     params = {k: _url_value(v) for k, v in values.items() if k in BOUND_DEFAULTS and v != BOUND_DEFAULTS[k]}
     params |= flags or {}
     query = urlencode(params)

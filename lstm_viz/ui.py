@@ -37,7 +37,15 @@ from lstm_viz.export import (
     trace_csv_zip,
     trace_npz,
 )
-from lstm_viz.figures import PALETTES, direction_label, for_slides, loss_curve_figure, recolour, unit_pages
+from lstm_viz.figures import (
+    PALETTES,
+    SharedFigure,
+    direction_label,
+    for_slides,
+    loss_curve_figure,
+    recolour,
+    unit_pages,
+)
 from lstm_viz.inputs import embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
 from lstm_viz.run import WEIGHT_SOURCES, FileSource, Run, RunSpec, TaskSource, check_spec, run
 from lstm_viz.settings import (
@@ -69,7 +77,7 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
     log.setLevel(logging.INFO)
     log.addHandler(logging.StreamHandler())
 
-_RUN, _FIGURES, _EXPORT = "_current_run", "_page_figures", "_export_ready"
+_RUN, _FIGURES, _EXPORT, _VIEW = "_current_run", "_page_figures", "_export_ready", "_view_mode"
 LAST_GOOD = "_last_good_config"
 ERROR = "_config_error"
 
@@ -96,12 +104,24 @@ def current_settings() -> dict[str, Any]:
 
 def link_button(label: str, href: str, help: str = "", primary: bool = False, container: Any = None) -> None:
     """A link styled as a button (``page_style`` defines the look)."""
+    (container or st).markdown(_link_html(label, href, help, primary), unsafe_allow_html=True)
+
+
+def link_row(links: list[tuple[str, str, str, bool]], container: Any = None) -> None:
+    """Links styled as buttons side by side, wrapping on narrow screens: one element, however many links.
+
+    Args:
+        links: ``(label, href, help, primary)`` for each link.
+        container: Where to draw the row (default: the main area).
+    """
+    items = "".join(_link_html(*link) for link in links)
+    (container or st).markdown(f'<div class="lstm-links">{items}</div>', unsafe_allow_html=True)
+
+
+def _link_html(label: str, href: str, help: str, primary: bool) -> str:
     kind = "lstm-link primary" if primary else "lstm-link"
     tip = f' title="{html.escape(help)}"' if help else ""
-    (container or st).markdown(
-        f'<a class="{kind}" href="{html.escape(href)}" target="_self"{tip}>{html.escape(label)}</a>',
-        unsafe_allow_html=True,
-    )
+    return f'<a class="{kind}" href="{html.escape(href)}" target="_self"{tip}>{html.escape(label)}</a>'
 
 
 def page_style() -> None:
@@ -112,6 +132,7 @@ def page_style() -> None:
         "border-radius:0.5rem;text-decoration:none;color:inherit;font-size:0.9rem;line-height:1.3;}"
         "a.lstm-link:hover{border-color:#ff4b4b;color:#ff4b4b;}"
         "a.lstm-link.primary{background:#ff4b4b;border-color:#ff4b4b;color:white;}"
+        ".lstm-links{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:0.5rem;margin-bottom:0.75rem;}"
         "</style>"
     )
 
@@ -171,18 +192,18 @@ def _model_controls(sb: Any, page_path: str) -> ModelChoice:
     task = tasks.get(name)
     if weights == "shipped":
         return _task_choice(TaskSource(name))
-    cols = sb.columns(3)
-    hidden = cols[0].selectbox(
+    row = sb.container(horizontal=True)
+    hidden = row.selectbox(
         "H",
         HIDDEN_OPTIONS,
         key="train_hidden",
         bind="query-params",
         help=f"Hidden size of the model to train ('task': {task.hidden_size}).",
     )
-    seed = cols[1].number_input(
+    seed = row.number_input(
         "training seed", value=0, step=1, key="train_seed", bind="query-params", help="Seeds weights and batches."
     )
-    forget = cols[2].selectbox(
+    forget = row.selectbox(
         "forget bias",
         FORGET_CHOICES,
         key="init_forget",
@@ -368,19 +389,30 @@ def _edit_controls(sb: Any) -> tuple[Edits, str | None]:
         bind="query-params",
         help="Applied to the same copy of the weights that the hand-written forward and nn.LSTM both run.",
     )
-    sb.caption(EDIT_PRESETS[preset])
-    cols = sb.columns(4)
-    scales = tuple(
-        col.number_input(
-            f"× {gate}",
-            value=1.0,
-            step=0.25,
-            key=f"scale_{gate}",
-            bind="query-params",
-            help=f"Multiply gate {gate}'s pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by this.",
-        )
-        for col, gate in zip(cols, GATES, strict=True)
+    if preset != "none":
+        sb.caption(EDIT_PRESETS[preset])
+    # The four scales appear when asked for: four inputs fewer on every run of every student's page.
+    scaled = sb.checkbox(
+        "scale each gate's pre-activation",
+        key="edit_scales",
+        bind="query-params",
+        help="Multiply a gate's pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by a factor. Unticked: "
+        "no scaling, whatever the factors were.",
     )
+    scales: tuple[Any, ...] = (1.0,) * len(GATES)
+    if scaled:
+        cols = sb.columns(2)
+        scales = tuple(
+            cols[n % 2].number_input(
+                f"× {gate}",
+                value=1.0,
+                step=0.25,
+                key=f"scale_{gate}",
+                bind="query-params",
+                help=f"Multiply gate {gate}'s pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by this.",
+            )
+            for n, gate in enumerate(GATES)
+        )
     try:
         return Edits(preset, tuple(float(s) for s in scales)), None
     except ValueError as err:
@@ -438,10 +470,6 @@ def run_controls(page_path: str = "") -> RunSpec:
         sb.caption(choice.caption)
     data, data_error = (None, None) if choice.task else _input_controls(sb, values["input_size"], choice.file)
     edits, edit_error = _edit_controls(sb)
-    sb.caption(
-        "Every setting lives in the page URL: copy the link to share this exact run, seed included. "
-        "A live training is redone (or found) by whoever opens the link."
-    )
     error = choice.error or data_error or edit_error
     spec = None
     if error is None:
@@ -544,7 +572,10 @@ class Selection:
 
 
 def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
-    """Pickers for layer, direction, batch item and (for wide layers) a page of units.
+    """Pickers for layer, direction, batch item and (for wide layers) a page of units, in one row.
+
+    Only what has a choice gets a picker; the rest is named in one caption ("layer 0 · forward · ..."), so a
+    one-layer run shows no disabled controls (and a class's server sends a few elements, not nine).
 
     Args:
         r: The run shown.
@@ -552,19 +583,36 @@ def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
         units_of: ``"hidden"`` to page over H units, ``"out"`` over H_out features.
     """
     cfg = r.config
-    cols = st.columns(4)
-    layer = cols[0].selectbox("layer", range(cfg.num_layers), key=f"{key}_layer", disabled=cfg.num_layers == 1)
-    reverse = cols[1].selectbox(
-        "direction",
-        [False, True] if cfg.bidirectional else [False],
-        format_func=direction_label,
-        key=f"{key}_dir",
-        disabled=not cfg.bidirectional,
-    )
-    batch_item = cols[2].selectbox("batch item", range(cfg.batch), key=f"{key}_batch", disabled=cfg.batch == 1)
     n_units = cfg.hidden_size if units_of == "hidden" else cfg.out_size
-    window = unit_window(n_units, "units shown", f"{key}_units", cols[3])
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    fixed = []
+    layer, reverse, batch_item = 0, False, 0
+    if cfg.num_layers > 1:
+        layer = row.selectbox("layer", range(cfg.num_layers), key=f"{key}_layer", width=PICKER_WIDTH)
+    else:
+        fixed.append("layer 0")
+    if cfg.bidirectional:
+        reverse = row.selectbox(
+            "direction", [False, True], format_func=direction_label, key=f"{key}_dir", width=PICKER_WIDTH
+        )
+    else:
+        fixed.append("forward")
+    if cfg.batch > 1:
+        batch_item = row.selectbox("batch item", range(cfg.batch), key=f"{key}_batch", width=PICKER_WIDTH)
+    else:
+        fixed.append("batch item 0")
+    if len(unit_pages(n_units)) > 1:
+        window = unit_window(n_units, "units shown", f"{key}_units", row)
+    else:
+        window = (0, n_units)
+        fixed.append(f"all {n_units} units")
+    if fixed:
+        row.caption(" · ".join(fixed))
     return Selection(r.trace.layer(layer, reverse=reverse), batch_item, window)
+
+
+PICKER_WIDTH = 180
+"""Pixels for a picker in a row: wide enough for "0–63 of 512", narrow enough for four in a row."""
 
 
 def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tuple[int, int]:
@@ -577,6 +625,7 @@ def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tupl
         # The size in the key: a new size starts on its first page instead of a page that no longer exists.
         key=f"{key}_{n_units}",
         disabled=len(pages) == 1,
+        width=PICKER_WIDTH,
     )
 
 
@@ -618,7 +667,7 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
             if figure is not None:
                 _figure_cache.move_to_end(full_key)
         if figure is None:
-            figure = finish()
+            figure = SharedFigure(finish())
             with _figure_lock:
                 _figure_cache[full_key] = figure
                 while len(_figure_cache) > FIGURE_CACHE_SIZE:
@@ -651,8 +700,9 @@ def require_app() -> None:
 
 
 def start_page() -> None:
-    """Forget the previous page's figures: each page lists its own for the exports."""
+    """Forget the previous page's figures (each page lists its own for the exports); read the view flags once."""
     st.session_state[_FIGURES] = {}
+    st.session_state[_VIEW] = _read_view_mode()
 
 
 def export_panel(page_path: str = "") -> None:
@@ -791,7 +841,14 @@ class ViewMode:
 
 
 def view_mode() -> ViewMode:
-    """The view flags of the URL: ``slide=1`` (slide view) and ``controls=hidden`` (teacher link)."""
+    """The view flags of the URL: ``slide=1`` (slide view) and ``controls=hidden`` (teacher link).
+
+    Read once per run by ``start_page`` (every chart asks); before it, read from the URL.
+    """
+    return st.session_state.get(_VIEW) or _read_view_mode()
+
+
+def _read_view_mode() -> ViewMode:
     slide = st.query_params.get("slide") == "1"
     return ViewMode(slide=slide, teacher=slide or st.query_params.get("controls") == "hidden")
 
@@ -799,7 +856,6 @@ def view_mode() -> ViewMode:
 def view_controls(page_path: str) -> None:
     """The sidebar's view section: colour scales (in the URL) and the links to share this run."""
     sb = st.sidebar
-    sb.subheader("View")
     sb.selectbox(
         "colours",
         list(PALETTES),
@@ -807,7 +863,11 @@ def view_controls(page_path: str) -> None:
         bind="query-params",
         help="; ".join(f"{p.name}: {p.words}" for p in PALETTES.values()) + ". Ranges stay fixed by meaning.",
     )
-    if sb.button("Share this run…", key="_share_open", icon=":material/share:", width="stretch"):
+    share_help = (
+        "Every setting lives in the page URL: copy the link to share this exact run, seed included. "
+        "A live training is redone (or found) by whoever opens the link."
+    )
+    if sb.button("Share this run…", key="_share_open", icon=":material/share:", width="stretch", help=share_help):
         _share_dialog(page_path)
 
 

@@ -45,16 +45,17 @@ def cursor_view() -> None:
             st.session_state["playing"] = False
             st.rerun()
         st.session_state["cursor_t"] = st.session_state.get("cursor_t", 0) + 1
-    cols = st.columns([6, 1, 1, 1])
+    # One row container, not columns: each column is one more message to every student on the server.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
     if steps > 1:
-        t = cols[0].slider("time step t", 0, steps - 1, key="cursor_t")
+        t = row.slider("time step t", 0, steps - 1, key="cursor_t")
     else:
         t = 0
-        cols[0].markdown("time step t = 0 (a one-step sequence)")
-    cols[1].button("◀ step", key="step_back", on_click=_move, args=(-1,), disabled=t == 0, width="stretch")
-    cols[2].button("step ▶", key="step_fwd", on_click=_move, args=(1,), disabled=t >= steps - 1, width="stretch")
+        row.markdown("time step t = 0 (a one-step sequence)")
+    row.button("◀ step", key="step_back", on_click=_move, args=(-1,), disabled=t == 0)
+    row.button("step ▶", key="step_fwd", on_click=_move, args=(1,), disabled=t >= steps - 1)
     label = "⏸ pause" if st.session_state.get("playing") else "▶ play"
-    if cols[3].button(label, key="play", width="stretch", disabled=steps == 1):
+    if row.button(label, key="play", disabled=steps == 1):
         _toggle_play()
         st.rerun()
     labels = r.labels(b)

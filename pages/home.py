@@ -14,10 +14,12 @@ st.markdown(
 r = ui.current_run()
 ui.verdict_banner(r)
 st.markdown("**See a trained LSTM at work** (random weights show only noise): one click each.")
-cols = st.columns(len(tasks.names()))
-for col, name in zip(cols, tasks.names(), strict=True):
-    task = tasks.get(name)
-    ui.link_button(task.title, ui.settings_href("tasks", settings.task_preset(name)), task.story, container=col)
+ui.link_row(
+    [
+        (tasks.get(name).title, ui.settings_href("tasks", settings.task_preset(name)), tasks.get(name).story, False)
+        for name in tasks.names()
+    ]
+)
 if r.task is not None:
     st.info(f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)

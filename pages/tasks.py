@@ -18,11 +18,13 @@ r = ui.current_run()
 
 
 def _task_links(current: str | None) -> None:
-    cols = st.columns(len(tasks.names()))
-    for col, name in zip(cols, tasks.names(), strict=True):
+    links = []
+    for name in tasks.names():
         task = tasks.get(name)
-        href = ui.settings_href("tasks", settings.task_preset(name))
-        ui.link_button(f"Show: {task.title}", href, task.story, primary=name == current, container=col)
+        links.append(
+            (f"Show: {task.title}", ui.settings_href("tasks", settings.task_preset(name)), task.story, name == current)
+        )
+    ui.link_row(links)
 
 
 if r.task is None:
@@ -117,8 +119,10 @@ st.markdown(
     "Each preset edits a copy of the weights; the hand-written forward and `nn.LSTM` both run the edited copy "
     "(the verdict above stays green), and the metric shows what the edit breaks. More in the sidebar."
 )
-cols = st.columns(len(EDIT_PRESETS))
 current = ui.current_settings()
-for col, (name, words) in zip(cols, EDIT_PRESETS.items(), strict=True):
-    href = ui.settings_href("tasks", {**current, "edit_preset": name})
-    ui.link_button(name, href, words, primary=r.spec.edits.preset == name, container=col)
+ui.link_row(
+    [
+        (name, ui.settings_href("tasks", {**current, "edit_preset": name}), words, r.spec.edits.preset == name)
+        for name, words in EDIT_PRESETS.items()
+    ]
+)

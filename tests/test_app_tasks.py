@@ -81,7 +81,7 @@ def test_preset_link_on_the_tasks_page_keeps_the_run_and_edits_the_model():
 @pytest.mark.parametrize(
     "query, words",
     [
-        ({"scale_f": "9"}, ["scale of gate f = 9.0", "-5.0..5.0"]),
+        ({"edit_scales": "true", "scale_f": "9"}, ["scale of gate f = 9.0", "-5.0..5.0"]),
         ({"model": "task", "task": "remember_bit", "seq_len": "1"}, ["at least 2"]),
         ({"bias": "false", "edit_preset": "input gate shut"}, ["bias=False"]),
     ],
@@ -117,3 +117,16 @@ def test_live_training_shows_progress_then_the_trained_model():
     assert not at.exception
     assert "trained on this server: H 2, seed 77" in " ".join(c.value for c in at.caption)
     assert float(at.metric[2].value) == pytest.approx(job.model.info["metric"], abs=5e-4)
+
+
+def test_gate_scales_apply_only_with_their_box_ticked_and_links_tick_it():
+    from lstm_viz.settings import BOUND_DEFAULTS, href
+
+    at = open_page("gates", {"scale_f": "0.5"})
+    assert "scale_f" not in [n.key for n in at.sidebar.number_input], "unticked: the factors are not drawn"
+    assert not at.session_state["spec"].edits.active, "unticked: no scaling, whatever the factors were"
+    link = href("gates", {**BOUND_DEFAULTS, "scale_f": 0.5})
+    assert "edit_scales=true" in link and "scale_f=0.5" in link
+    at = follow(link)
+    assert at.checkbox(key="edit_scales").value and at.number_input(key="scale_f").value == 0.5
+    assert at.session_state["spec"].edits.scale == (1.0, 0.5, 1.0, 1.0)

@@ -333,7 +333,8 @@ def test_no_page_asks_another_host_for_anything_and_logs_no_error(server, page, 
 def test_teacher_and_slide_views_hide_the_controls(server, page):
     goto(page, server, "tasks?model=task&task=brackets&controls=hidden")
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
-    assert page.get_by_text("follows the nesting depth").count() >= 1
+    # On a fresh server the unit finder's first run takes a moment: wait for its finding.
+    page.get_by_text("follows the nesting depth").first.wait_for(timeout=60_000)
     goto(page, server, "gates?model=task&task=brackets&slide=1")
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     # Slide titles state the run.
@@ -352,10 +353,11 @@ def _download(page, name: str, tmp_path):
     return path
 
 
-def _prepared(page, start: str, tmp_path):
-    """Click a button that draws an export (with its progress bar), then download what it made."""
+def _prepared(page, start: str, tmp_path, suffix: str):
+    """Click a button that draws an export (with its progress bar), then download what it made (``suffix``)."""
     page.get_by_role("button", name=start).click()
-    ready = page.get_by_role("button", name=re.compile(r"^download lstm_"))
+    # The previous export's download button stays until the new one is ready: wait for this kind's.
+    ready = page.get_by_role("button", name=re.compile(rf"^download lstm_.*{re.escape(suffix)}$"))
     ready.wait_for(timeout=120_000)
     with page.expect_download(timeout=60_000) as info:
         ready.click()
@@ -369,7 +371,7 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
 
     goto(page, server, "gates?seq_len=6&hidden_size=4&batch=1")
     page.get_by_role("button", name="Export for slides and notebooks…").click()
-    zipped = _prepared(page, "all 8 figures: ZIP of PNG + SVG", tmp_path)
+    zipped = _prepared(page, "all 8 figures: ZIP of PNG + SVG", tmp_path, ".zip")
     assert zipped.name == "lstm_figures_B1_T6_I4_H4_L1_float32_step_seed0.zip"
     with zipfile.ZipFile(zipped) as zf:
         names = zf.namelist()
@@ -379,7 +381,7 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
         # A chart stretched to its column has no layout width; exports draw it at DEFAULT_WIDTH.
         assert (width, height) == (3 * DEFAULT_WIDTH, 3 * 260), "PNG at 3x the figure's layout size"
         assert zf.read(png.replace(".png", ".svg")).lstrip().startswith(b"<svg")
-    gif = _prepared(page, "GIF: the gates over 6 steps (layer 0, batch item 0)", tmp_path)
+    gif = _prepared(page, "GIF: the gates over 6 steps (layer 0, batch item 0)", tmp_path, ".gif")
     from PIL import Image
 
     with Image.open(gif) as im:

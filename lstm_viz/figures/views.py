@@ -94,3 +94,21 @@ def for_slides(fig: go.Figure, config_words: str) -> go.Figure:
         margin=dict(t=105 + 34 * title.count("<br>")),
     )
     return fig
+
+
+class SharedFigure(go.Figure):
+    """A finished figure that many sessions draw at once, its Plotly dict made once instead of on every draw.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on each draw: a deep copy that also base64-encodes every array,
+    about a quarter of a Gates page's server time, paid again by each of a class's sessions showing the same
+    figure. Read-only once made: a change to the figure would not reach the dict that is drawn.
+    """
+
+    def __init__(self, figure: go.Figure) -> None:
+        """Copy ``figure`` (finished: coloured, slide-styled) and make its dict once."""
+        super().__init__(figure)
+        self._shared_dict = super().to_dict()
+
+    def to_dict(self) -> dict:
+        """The figure's dict, made once; a new top-level dict around the shared (never mutated) parts."""
+        return dict(self._shared_dict)
