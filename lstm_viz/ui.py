@@ -33,6 +33,7 @@ from lstm_viz.export import (
     figures_zip,
     find_chromium,
     gates_gif,
+    gates_mp4,
     rebuild_script,
     trace_csv_zip,
     trace_npz,
@@ -755,19 +756,28 @@ def _export_dialog(page_path: str) -> None:
             _prepare("zip", f"lstm_figures_{summary}.zip", lambda progress: figures_zip(items, summary, progress))
     rec = r.trace.layer(0)
     steps = min(rec.steps, MAX_GIF_FRAMES)
-    if st.button(
-        f"GIF: the gates over {steps} steps (layer 0, batch item 0)",
-        key="_export_gif",
-        disabled=not images_ok,
-        help="One frame per step: every gate's bars above the cell-state heatmap, its cursor moving.",
+    cols = st.columns(2)
+    for col, (kind, make, words) in zip(
+        cols,
+        (
+            ("gif", gates_gif, "GIF"),
+            ("mp4", gates_mp4, "MP4 (H.264, 2x, for slides)"),
+        ),
+        strict=True,
     ):
-        _prepare(
-            "gif",
-            figure_filename("gates_over_time", summary, "gif"),
-            lambda progress: gates_gif(
-                rec, 0, steps=range(steps), step_labels=r.labels(0), highlight=r.highlight, progress=progress
-            ),
-        )
+        if col.button(
+            f"{words}: the gates over {steps} steps (layer 0, batch item 0)",
+            key=f"_export_{kind}",
+            disabled=not images_ok,
+            help="One frame per step: every gate's bars above the cell-state heatmap, its cursor moving.",
+        ):
+            _prepare(
+                kind,
+                figure_filename("gates_over_time", summary, kind),
+                lambda progress, make=make: make(
+                    rec, 0, steps=range(steps), step_labels=r.labels(0), highlight=r.highlight, progress=progress
+                ),
+            )
     ready = st.session_state.get(_EXPORT)
     if ready and ready[0] == summary:
         _, file_name, data = ready
@@ -822,7 +832,7 @@ def _prepare(kind: str, file_name: str, make: Any) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{what} ({done} of {total})")
 
     try:
-        data = make(progress) if kind in ("zip", "gif") else make()
+        data = make(progress) if kind in ("zip", "gif", "mp4") else make()
     except (ExportUnavailable, ExportBusy, ValueError) as err:
         bar.empty()
         st.error(f"Not exported: {err}", icon=":material/error:")

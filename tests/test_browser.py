@@ -386,6 +386,14 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
 
     with Image.open(gif) as im:
         assert im.n_frames == 6, "one frame per step"
+    mp4 = _prepared(
+        page, "MP4 (H.264, 2x, for slides): the gates over 6 steps (layer 0, batch item 0)", tmp_path, ".mp4"
+    )
+    import av
+
+    with av.open(str(mp4)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(video=0)) == 6, "one frame per step"
     html_file = _download(page, "interactive HTML (offline)", tmp_path)
     text = html_file.read_text()
     assert "Plotly.newPlot" in text or "plotly" in text.lower()

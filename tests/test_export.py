@@ -27,6 +27,7 @@ from lstm_viz.export import (
     figures_zip,
     find_chromium,
     gates_gif,
+    gates_mp4,
     rebuild_script,
     trace_csv_zip,
     trace_npz,
@@ -107,6 +108,28 @@ def test_gif_has_one_frame_per_step(kaleido_renderer):
     assert [c[0] for c in calls] == [0, 1, 2, 3, 4, 5]
     with pytest.raises(ValueError, match="inside"):
         gates_gif(tr.layer(0), steps=range(3, 9), renderer_=kaleido_renderer)
+
+
+@needs_chromium
+def test_mp4_is_h264_with_one_frame_per_step_at_twice_the_layout_size(kaleido_renderer):
+    import av
+
+    _, tr = _trace(SMALL)
+    calls = []
+    data = gates_mp4(tr.layer(0), progress=lambda *a: calls.append(a), renderer_=kaleido_renderer, frame_ms=250)
+    assert data[4:8] == b"ftyp", "an MP4 container"
+    assert data.index(b"moov") < data.index(b"mdat"), "index first (faststart): plays while it loads"
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert (stream.width, stream.height) == (2 * 1000, 2 * (340 + 260)), "bars above the heatmap, at 2x"
+        assert float(stream.average_rate) == pytest.approx(4.0), "frame_ms 250: four steps a second"
+        frames = list(container.decode(stream))
+    assert len(frames) == SMALL.seq_len
+    # The cursor moves: consecutive frames differ.
+    first, last = (f.to_ndarray(format="rgb24") for f in (frames[0], frames[-1]))
+    assert (first != last).any()
+    assert calls[-1][2] == "encoding the MP4"
 
 
 def test_export_unavailable_without_chromium():

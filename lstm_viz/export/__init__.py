@@ -1,6 +1,6 @@
-"""Exports for slides and for reuse: figure images, a page's ZIP, a GIF of the gates, HTML, and the run's data."""
+"""Exports for slides and reuse: figure images, a page's ZIP, a GIF or MP4 of the gates, HTML, the run's data."""
 
-from lstm_viz.export.animation import MAX_GIF_FRAMES, gates_gif
+from lstm_viz.export.animation import MAX_GIF_FRAMES, gate_frames, gates_gif, gates_mp4
 from lstm_viz.export.data import rebuild_script, trace_arrays, trace_csv_zip, trace_npz
 from lstm_viz.export.html import figures_html
 from lstm_viz.export.images import (
@@ -29,7 +29,9 @@ __all__ = [
     "figures_html",
     "figures_zip",
     "find_chromium",
+    "gate_frames",
     "gates_gif",
+    "gates_mp4",
     "rebuild_script",
     "renderer",
     "trace_arrays",

@@ -1,8 +1,11 @@
-"""An animated GIF of the gates over time: the step bars and a heatmap's cursor moving through the sequence."""
+"""Animations of the gates over time (GIF, MP4): the step bars and a heatmap's cursor moving through the sequence."""
 
 from __future__ import annotations
 
 import io
+import tempfile
+from fractions import Fraction
+from pathlib import Path
 
 from PIL import Image
 
@@ -11,10 +14,10 @@ from lstm_viz.figures import state_heatmap_figure, step_bars_figure
 from lstm_viz.trace import LayerTrace
 
 MAX_GIF_FRAMES = 128
-"""One frame per step costs two renders (~0.3 s): longer sequences are exported a window of steps at a time."""
+"""One frame per step costs two renders (~0.3 s): longer sequences are animated a window of steps at a time."""
 
 
-def gates_gif(
+def gate_frames(
     rec: LayerTrace,
     batch_item: int = 0,
     units: tuple[int, int] | None = None,
@@ -22,16 +25,14 @@ def gates_gif(
     steps: range | None = None,
     step_labels: list[str] | None = None,
     highlight: tuple[int, ...] = (),
-    frame_ms: int = 400,
     scale: float = 1,
     progress: Progress | None = None,
     renderer_: FigureRenderer | None = None,
-) -> bytes:
-    """An animated GIF, one frame per step: every gate's bars at step t above ``quantity``'s heatmap, cursor at t.
+) -> list[Image.Image]:
+    """One RGB frame per step: every gate's bars at step t above ``quantity``'s heatmap, its cursor at t.
 
     The frames are the app's own figures (``step_bars_figure`` and ``state_heatmap_figure`` with its cursor),
-    rendered by the server's kaleido at ``DEFAULT_WIDTH`` and stacked with Pillow; all frames share the first
-    frame's palette so colours do not flicker. The whole GIF is one export job (one server export slot).
+    rendered by the server's kaleido at ``DEFAULT_WIDTH``; all of them are one export job (one server slot).
 
     Args:
         rec: The layer-direction record.
@@ -41,9 +42,8 @@ def gates_gif(
         steps: The steps to animate (default all); at most ``MAX_GIF_FRAMES``.
         step_labels: The input symbol of each step (time-axis labels), or None.
         highlight: Units outlined on the heatmap.
-        frame_ms: How long each frame shows.
-        scale: Pixels per layout pixel (1 keeps a 40-step GIF around a few MB).
-        progress: Called with ``(done, total, "step t")`` before each frame and once at the end.
+        scale: Pixels per layout pixel.
+        progress: Called with ``(done, total, "step t")`` before each frame.
         renderer_: The renderer to use; the server's one by default.
 
     Raises:
@@ -60,7 +60,8 @@ def gates_gif(
         raise ValueError(f"steps {steps} must lie inside 0..{rec.steps - 1}")
     if len(steps) > MAX_GIF_FRAMES:
         raise ValueError(
-            f"{len(steps)} steps is more than the {MAX_GIF_FRAMES} frames one GIF may hold: export a window of steps"
+            f"{len(steps)} steps is more than the {MAX_GIF_FRAMES} frames one animation may hold: "
+            "export a window of steps"
         )
     r = renderer_ or renderer()
     frames: list[Image.Image] = []
@@ -83,8 +84,30 @@ def gates_gif(
             frame.paste(images[0], (0, 0))
             frame.paste(images[1], (0, images[0].height))
             frames.append(frame)
+    return frames
+
+
+def gates_gif(
+    rec: LayerTrace,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    quantity: str = "c",
+    steps: range | None = None,
+    step_labels: list[str] | None = None,
+    highlight: tuple[int, ...] = (),
+    frame_ms: int = 400,
+    scale: float = 1,
+    progress: Progress | None = None,
+    renderer_: FigureRenderer | None = None,
+) -> bytes:
+    """An animated GIF of ``gate_frames`` (same arguments), looping, ``frame_ms`` per step.
+
+    All frames share the first frame's palette so colours do not flicker. ``scale`` 1 keeps a 40-step GIF
+    around a few MB. ``progress`` is also called once at the end, while the GIF is assembled.
+    """
+    frames = gate_frames(rec, batch_item, units, quantity, steps, step_labels, highlight, scale, progress, renderer_)
     if progress is not None:
-        progress(total, total, "assembling the GIF")
+        progress(len(frames), len(frames), "assembling the GIF")
     palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     quantized = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buffer = io.BytesIO()
@@ -100,3 +123,52 @@ def gates_gif(
         disposal=1,
     )
     return buffer.getvalue()
+
+
+def gates_mp4(
+    rec: LayerTrace,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    quantity: str = "c",
+    steps: range | None = None,
+    step_labels: list[str] | None = None,
+    highlight: tuple[int, ...] = (),
+    frame_ms: int = 400,
+    scale: float = 2,
+    progress: Progress | None = None,
+    renderer_: FigureRenderer | None = None,
+) -> bytes:
+    """An H.264 MP4 of ``gate_frames`` (same arguments), one frame per step shown ``frame_ms`` each.
+
+    Encoded with PyAV's bundled libx264 as yuv420p with the index at the front (``+faststart``), which
+    PowerPoint, Keynote, Google Slides and browsers play. Sharper than the GIF (``scale`` 2, full colour) and
+    smaller. ``progress`` is also called once at the end, while the video is encoded.
+    """
+    frames = gate_frames(rec, batch_item, units, quantity, steps, step_labels, highlight, scale, progress, renderer_)
+    if progress is not None:
+        progress(len(frames), len(frames), "encoding the MP4")
+    # yuv420p halves the chroma resolution: both sides must be even.
+    width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
+    # +faststart moves the index to the front in a second pass over a real file (a BytesIO cannot be reopened).
+    with tempfile.TemporaryDirectory(prefix="lstm_mp4_") as tmp:
+        path = Path(tmp) / "gates.mp4"
+        _encode(frames, path, width, height, Fraction(1000, frame_ms))
+        return path.read_bytes()
+
+
+def _encode(frames: list[Image.Image], path: Path, width: int, height: int, rate: Fraction) -> None:
+    import av  # only an MP4 export needs the codec libraries
+
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        # Text and thin lines on flat colour: a low CRF keeps labels crisp; stillimage tunes for slides.
+        stream.options = {"crf": "18", "tune": "stillimage"}
+        for n, frame in enumerate(frames):
+            video = av.VideoFrame.from_image(frame.crop((0, 0, width, height)))
+            video.pts = n
+            video.time_base = 1 / rate
+            for packet in stream.encode(video):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
