@@ -4,7 +4,8 @@ Starts the app itself on 127.0.0.1 (``--port``, default 8611), then for each pag
 sessions the way a browser does (``/_stcore/stream``, subprotocol ``streamlit``), sends every session's first
 ``rerun_script`` BackMsg (a ``ClientState`` whose ``page_name`` opens the page) at the same moment, and times each
 until its ``script_finished`` ForwardMsg; then ``--reruns`` rounds in which every session reruns at once (the
-widget states kept, the hashes of cached messages sent as the browser does). Prints p50/p95 of both, errors
+widget states kept, the hashes of cached messages sent as the browser does), and as many rounds in which every
+session reruns only the page's fragment, as a time-cursor move on Gates does. Prints p50/p95 of each, errors
 (exceptions on the page, compile errors, timeouts, dropped connections), the server's RSS, and the server's CPU
 time per script run (all threads; the GIL lets about one core of it run at once, so it bounds a class's throughput).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import signal
 import statistics
@@ -121,6 +123,7 @@ class Level:
     sessions: int
     first: list[float] = field(default_factory=list)
     rerun: list[float] = field(default_factory=list)
+    fragment: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     rss_peak_mb: float = 0.0
     rss_after_mb: float = 0.0
@@ -212,6 +215,8 @@ class Session:
         self.finished = asyncio.Event()
         self.finished_at = 0.0
         self.cached_hashes: set[str] = set()
+        self.fragments: set[str] = set()
+        self.fragment_run = False
         self.errors: list[str] = []
         self.bytes = 0
 
@@ -236,6 +241,8 @@ class Session:
                 kind = msg.WhichOneof("type")
                 if msg.metadata.cacheable and msg.hash:
                     self.cached_hashes.add(msg.hash)
+                if kind == "delta" and msg.delta.fragment_id:
+                    self.fragments.add(msg.delta.fragment_id)
                 if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                     if msg.delta.new_element.WhichOneof("type") == "exception":
                         exc = msg.delta.new_element.exception
@@ -246,18 +253,26 @@ class Session:
                     status = msg.script_finished
                     if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                         self.errors.append("script compile error")
-                    if status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                    done = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+                    if self.fragment_run:
+                        done = (ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+                    if status in done:
                         self.finished_at = time.perf_counter()
                         self.finished.set()
-                    # FINISHED_EARLY_FOR_RERUN (an st.rerun) and fragment runs: the page is not done yet.
+                    # FINISHED_EARLY_FOR_RERUN (an st.rerun), and a fragment's end in a full run: not done yet.
         except Exception as err:  # noqa: BLE001 - any failure of the connection is an error to report
             self.errors.append(f"connection: {type(err).__name__}: {err}")
             self.finished.set()
 
-    async def run(self, first: bool, timeout: float) -> float | None:
-        """Send one rerun BackMsg and wait for the run's end; seconds taken, or None on timeout or error."""
+    async def run(self, first: bool, timeout: float, fragment: str = "") -> float | None:
+        """Send one rerun BackMsg and wait for the run's end; seconds taken, or None on timeout or error.
+
+        ``fragment`` names a fragment to rerun alone (as a time-cursor move does) instead of the whole page.
+        """
         msg = BackMsg()
         state = msg.rerun_script
+        state.fragment_id = fragment
+        self.fragment_run = bool(fragment)
         state.query_string = ""
         state.page_name = self.page_name
         info = state.context_info
@@ -301,7 +316,8 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
             await asyncio.sleep(0.05)
 
     sampler = asyncio.create_task(sample_rss())
-    cpu_before = cpu_seconds(server.proc.pid)
+    cpu_start = cpu_seconds(server.proc.pid)
+    cpu_pages = None
     try:
         await asyncio.gather(*(s.open() for s in sessions))
         times = await asyncio.gather(*(s.run(True, timeout) for s in sessions))
@@ -310,12 +326,20 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
             await asyncio.sleep(0.3)  # students do not all click within the same millisecond twice
             times = await asyncio.gather(*(s.run(False, timeout) for s in sessions))
             level.rerun += [t for t in times if t is not None]
+        cpu_pages = cpu_seconds(server.proc.pid)
+        level.kb_per_run = sum(s.bytes for s in sessions) / 1024 / max(n * (1 + reruns), 1)
+        for _ in range(reruns if all(s.fragments for s in sessions) else 0):
+            # The page's fragment (Gates: the time cursor and its charts) reruns alone, as a cursor move does.
+            await asyncio.sleep(0.3)
+            times = await asyncio.gather(*(s.run(False, timeout, min(s.fragments)) for s in sessions))
+            level.fragment += [t for t in times if t is not None]
     except Exception as err:  # noqa: BLE001 - a failed connect counts as an error of the level
         level.errors.append(f"{type(err).__name__}: {err}")
     finally:
-        level.kb_per_run = sum(s.bytes for s in sessions) / 1024 / max(n * (1 + reruns), 1)
+        # Whole-page runs only: the cheaper fragment runs after them are not counted in.
         runs = len(level.first) + len(level.rerun)
-        level.cpu_ms_per_run = 1e3 * (cpu_seconds(server.proc.pid) - cpu_before) / max(runs, 1)
+        used = (cpu_pages if cpu_pages is not None else cpu_seconds(server.proc.pid)) - cpu_start
+        level.cpu_ms_per_run = 1e3 * used / max(runs, 1)
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
         stop.set()
         await sampler
@@ -375,15 +399,22 @@ def gc_summary(log: Path) -> str:
 
 HEADER = (
     f"{'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
-    f"{'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s} {'CPU ms/run':>10s}"
+    f"{'cursor p50':>10s} {'cursor p95':>10s} {'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s} "
+    f"{'CPU ms/run':>10s}"
 )
 
 
+def _seconds(values: list[float], q: float, width: int) -> str:
+    value = percentile(values, q)
+    return f"{'-':>{width}s}" if math.isnan(value) else f"{value:{width}.3f}"
+
+
 def row(level: Level) -> str:
-    """One table line; times in seconds."""
+    """One table line; times in seconds ('-' where the page has no fragment to rerun alone)."""
     return (
-        f"{level.page:6s} {level.sessions:3d} {percentile(level.first, 50):9.3f} {percentile(level.first, 95):9.3f} "
-        f"{percentile(level.rerun, 50):9.3f} {percentile(level.rerun, 95):9.3f} {len(level.errors):6d} "
+        f"{level.page:6s} {level.sessions:3d} {_seconds(level.first, 50, 9)} {_seconds(level.first, 95, 9)} "
+        f"{_seconds(level.rerun, 50, 9)} {_seconds(level.rerun, 95, 9)} "
+        f"{_seconds(level.fragment, 50, 10)} {_seconds(level.fragment, 95, 10)} {len(level.errors):6d} "
         f"{level.rss_peak_mb:11.0f} {level.rss_after_mb:12.0f} {level.kb_per_run:7.0f} {level.cpu_ms_per_run:10.1f}"
     )
 
@@ -391,7 +422,7 @@ def row(level: Level) -> str:
 def median_level(runs: list[Level]) -> Level:
     """A level whose percentiles are the medians of the repeats' (a Level holding those values as samples)."""
     first = Level(runs[0].page, runs[0].sessions)
-    for q_name in ("first", "rerun"):
+    for q_name in ("first", "rerun", "fragment"):
         p50 = statistics.median(percentile(getattr(r, q_name), 50) for r in runs)
         p95 = statistics.median(percentile(getattr(r, q_name), 95) for r in runs)
         # Nearest-rank of [p50, p95] gives p50 at 50 and p95 at 95.

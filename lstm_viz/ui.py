@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -80,6 +81,8 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
 
 _RUN, _FIGURES, _EXPORT, _VIEW = "_current_run", "_page_figures", "_export_ready", "_view_mode"
 LAST_GOOD = "_last_good_config"
+RUNS_KEPT = 24
+"""Runs kept server-wide (each a few MB at most); a class shares one."""
 ERROR = "_config_error"
 
 
@@ -489,9 +492,18 @@ def run_controls(page_path: str = "") -> RunSpec:
     return spec
 
 
-@st.cache_resource(max_entries=24, show_spinner="Running the LSTM…")
+@functools.lru_cache(maxsize=RUNS_KEPT)
 def cached_run(spec: RunSpec | LSTMConfig) -> Run:
-    """The run for ``spec``, computed once and shared read-only by every session."""
+    """The run for ``spec``, computed once and shared read-only by every session.
+
+    A plain dictionary lookup in front of ``st.cache_resource``, whose key hashing was a few percent of every
+    page run; the resource cache behind it computes a run once however many sessions ask at the same moment.
+    """
+    return _computed_run(spec)
+
+
+@st.cache_resource(max_entries=RUNS_KEPT, show_spinner="Running the LSTM…")
+def _computed_run(spec: RunSpec | LSTMConfig) -> Run:
     return run(spec)
 
 
@@ -684,7 +696,13 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
 
 def run_summary(r: Run) -> str:
     """The run in a file name: sizes, dtype, input or task, seed, edits."""
-    return config_summary(r.config, r.spec.task.task if r.spec.task else None, r.spec.edits.active)
+    return _summary(r.spec, r.config)
+
+
+@functools.lru_cache(maxsize=256)
+def _summary(spec: RunSpec, config: LSTMConfig) -> str:
+    # Every chart of every page run names its PNG after the run: made once per run, not per chart.
+    return config_summary(config, spec.task.task if spec.task else None, spec.edits.active)
 
 
 def require_app() -> None:
