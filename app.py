@@ -31,6 +31,7 @@ ui.page_chrome()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.view_controls(page.url_path)
 page.run()
+ui.check_figure_view()
 ui.export_panel(page.url_path)
 # After the first full run, move every long-lived object out of the collector's reach (shorter GC pauses).
 serving.freeze_after_first_run()

@@ -19,6 +19,8 @@ whose run is cached (pass ``--cold`` to skip that warm-up and include the import
 Other developers' half-saved edits break a shared working tree's app mid-measurement: serve a snapshot with
 ``--root`` (``git archive HEAD | tar -x -C /tmp/snap``, plus any files under test, and ``.venv`` linked in).
 
+``--query controls=hidden`` opens the pages as the teacher link does (no controls drawn).
+
 Run: .venv/bin/python benchmarks/bench_load.py [--sessions 1 10 20 30] [--pages home gates] [--repeat 2]
 """
 
@@ -207,9 +209,10 @@ class Server:
 class Session:
     """One browser tab: a websocket session that runs the page and times each run to ``script_finished``."""
 
-    def __init__(self, port: int, page_name: str) -> None:
+    def __init__(self, port: int, page_name: str, query: str = "") -> None:
         self.port = port
         self.page_name = page_name
+        self.query = query
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.finished = asyncio.Event()
@@ -273,11 +276,11 @@ class Session:
         state = msg.rerun_script
         state.fragment_id = fragment
         self.fragment_run = bool(fragment)
-        state.query_string = ""
+        state.query_string = self.query
         state.page_name = self.page_name
         info = state.context_info
         info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
-        info.url = f"http://127.0.0.1:{self.port}/{self.page_name}"
+        info.url = f"http://127.0.0.1:{self.port}/{self.page_name}" + (f"?{self.query}" if self.query else "")
         if not first:
             # Kept widget states are the server's; a browser rerun also lists the big messages it holds.
             state.cached_message_hashes.extend(sorted(self.cached_hashes))
@@ -302,10 +305,10 @@ class Session:
             self.reader.cancel()
 
 
-async def measure(server: Server, page: str, n: int, reruns: int, timeout: float) -> Level:
-    """N sessions open ``page`` at the same moment, then rerun together ``reruns`` times."""
+async def measure(server: Server, page: str, n: int, reruns: int, timeout: float, query: str = "") -> Level:
+    """N sessions open ``page`` (with the URL query ``query``) at the same moment, then rerun together."""
     level = Level(page, n)
-    sessions = [Session(server.port, PAGES[page]) for _ in range(n)]
+    sessions = [Session(server.port, PAGES[page], query) for _ in range(n)]
     peak = 0.0
     stop = asyncio.Event()
 
@@ -350,10 +353,10 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
     return level
 
 
-async def warm_up(server: Server, pages: list[str], timeout: float) -> None:
+async def warm_up(server: Server, pages: list[str], timeout: float, query: str = "") -> None:
     """One session opens each page once: imports, the forward and the cached run are paid before timing."""
     for page in pages:
-        s = Session(server.port, PAGES[page])
+        s = Session(server.port, PAGES[page], query)
         await s.open()
         await s.run(True, timeout)
         await s.close()
@@ -368,13 +371,13 @@ def one_server(args: argparse.Namespace) -> list[Level]:
     deadline = time.monotonic() + args.max_seconds
     try:
         if not args.cold:
-            asyncio.run(warm_up(server, args.pages, args.timeout))
+            asyncio.run(warm_up(server, args.pages, args.timeout, args.query))
         for page in args.pages:
             for n in args.sessions:
                 if time.monotonic() > deadline:
                     print(f"  stopped: --max-seconds {args.max_seconds} reached before {page} N={n}")
                     return levels
-                level = asyncio.run(measure(server, page, n, args.reruns, args.timeout))
+                level = asyncio.run(measure(server, page, n, args.reruns, args.timeout, args.query))
                 print("  " + row(level), flush=True)
                 levels.append(level)
                 time.sleep(args.pause)
@@ -448,6 +451,9 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE", help="config override")
     parser.add_argument("--hook", action="append", default=[], choices=["freeze", "memo-figures"])
     parser.add_argument("--cold", action="store_true", help="no warm-up session before the timed levels")
+    parser.add_argument(
+        "--query", default="", help="the link's query, e.g. 'controls=hidden' for the teacher link a class opens"
+    )
     parser.add_argument("--label", default="", help="printed above the table")
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="the app to serve (e.g. a snapshot made with git archive)"
@@ -460,6 +466,7 @@ def main() -> None:
     if args.port == 8501:
         parser.error("8501 is the developers' own server: pick another port")
     settings = " ".join(args.set + [f"hook={h}" for h in args.hook]) or "the config file as it is"
+    settings += f"; pages opened with ?{args.query}" if args.query else ""
     print(f"{args.label or 'bench_load'}: {settings}; {args.reruns} rerun rounds, {args.repeat} server(s)")
     print(f"  {HEADER}")
     repeats = [one_server(args) for _ in range(args.repeat)]

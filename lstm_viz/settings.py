@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from lstm_viz import tasks
 from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS
+from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
-from lstm_viz.run import RunSpec
+from lstm_viz.figures.views import PALETTES
+from lstm_viz.run import WEIGHT_SOURCES, RunSpec
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
 
 DEFAULTS: dict[str, Any] = dict(
@@ -95,8 +98,9 @@ MODEL_DEFAULTS: dict[str, Any] = dict(
 )
 """The model-source and weight-experiment controls; a run with random weights and no edits by default."""
 VIEW_DEFAULTS: dict[str, Any] = dict(colours="viridis")
-VIEW_FLAGS = ("slide", "controls")
-"""URL flags of the slide view (``slide=1``) and the teacher link (``controls=hidden``); not controls."""
+VIEW_FLAGS = ("slide", "controls", "figure")
+"""URL flags of the slide view (``slide=1``), the teacher link (``controls=hidden``) and the one-figure view
+(``figure=<chart key>``, e.g. ``heat_f``); not controls."""
 BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
 HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
@@ -152,3 +156,55 @@ def config_words(spec: RunSpec) -> str:
     if spec.edits.active:
         words += f"; edited: {spec.edits.describe()}"
     return words
+
+
+def choices() -> dict[str, tuple[str, ...]]:
+    """The options of every URL-bound choice control, by its key."""
+    return {
+        **{key: tuple(options) for key, _, options, _ in CHOICE_CONTROLS},
+        "model": tuple(MODEL_KINDS),
+        "task": tuple(tasks.names()),
+        "weights": tuple(WEIGHT_SOURCES),
+        "train_hidden": HIDDEN_OPTIONS,
+        "init_forget": FORGET_CHOICES,
+        "edit_preset": tuple(EDIT_PRESETS),
+        "colours": tuple(PALETTES),
+    }
+
+
+def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Every URL-bound control's value read from a URL's query parameters, as its widget would read it.
+
+    For the teacher view, which draws no controls: a class opening one link pays for no sidebar widgets.
+
+    Args:
+        params: The query parameters (``st.query_params``): text values by key.
+
+    Returns:
+        The values by key (``BOUND_DEFAULTS``'s keys and types; the default where the URL says nothing), and
+        ``"key=value"`` for each value that could not be read (it keeps its default, as a widget's would).
+    """
+    options = choices()
+    values: dict[str, Any] = {}
+    unread: list[str] = []
+    for key, default in BOUND_DEFAULTS.items():
+        raw = params.get(key)
+        values[key] = default
+        if raw is None:
+            continue
+        try:
+            if isinstance(default, bool):
+                value: Any = {"true": True, "false": False}[raw.lower()]
+            elif isinstance(default, int):
+                value = int(raw)
+            elif isinstance(default, float):
+                value = float(raw)
+            elif raw in options.get(key, (raw,)):
+                value = raw
+            else:
+                raise ValueError(raw)
+        except (KeyError, ValueError):
+            unread.append(f"{key}={raw}")
+            continue
+        values[key] = value
+    return values, unread

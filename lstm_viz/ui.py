@@ -64,6 +64,7 @@ from lstm_viz.settings import (
     VIEW_FLAGS,
     config_words,
     href,
+    url_values,
 )
 from lstm_viz.tasks.jobs import Job, trainer
 from lstm_viz.trace import LayerTrace
@@ -80,6 +81,7 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
     log.addHandler(logging.StreamHandler())
 
 _RUN, _FIGURES, _EXPORT, _VIEW = "_current_run", "_page_figures", "_export_ready", "_view_mode"
+_URL_SETTINGS, _CHART_KEYS = "_url_settings", "_chart_keys"
 LAST_GOOD = "_last_good_config"
 RUNS_KEPT = 24
 """Runs kept server-wide (each a few MB at most); a class shares one."""
@@ -101,9 +103,17 @@ def settings_href(page_path: str, values: dict[str, Any]) -> str:
     return href(page_path, values, {k: st.query_params[k] for k in VIEW_FLAGS if k in st.query_params})
 
 
+def _setting(key: str) -> Any:
+    """One URL-bound control's value (see ``current_settings``)."""
+    if key in st.session_state:
+        return st.session_state[key]
+    return (st.session_state.get(_URL_SETTINGS) or {}).get(key, BOUND_DEFAULTS[key])
+
+
 def current_settings() -> dict[str, Any]:
-    """Every URL-bound control's value in this session (defaults where a control has not rendered)."""
-    return {k: st.session_state.get(k, v) for k, v in BOUND_DEFAULTS.items()}
+    """Every URL-bound control's value in this session (the link's in the teacher view; else the default)."""
+    url = st.session_state.get(_URL_SETTINGS) or {}
+    return {k: st.session_state.get(k, url.get(k, v)) for k, v in BOUND_DEFAULTS.items()}
 
 
 def link_button(label: str, href: str, help: str = "", primary: bool = False, container: Any = None) -> None:
@@ -195,19 +205,19 @@ def _model_controls(sb: Any, page_path: str) -> ModelChoice:
     )
     task = tasks.get(name)
     if weights == "shipped":
-        return _task_choice(TaskSource(name))
-    row = sb.container(horizontal=True)
-    hidden = row.selectbox(
+        return _task_model({"task": name, "weights": weights})
+    cols = sb.columns(3)
+    hidden = cols[0].selectbox(
         "H",
         HIDDEN_OPTIONS,
         key="train_hidden",
         bind="query-params",
         help=f"Hidden size of the model to train ('task': {task.hidden_size}).",
     )
-    seed = row.number_input(
+    seed = cols[1].number_input(
         "training seed", value=0, step=1, key="train_seed", bind="query-params", help="Seeds weights and batches."
     )
-    forget = row.selectbox(
+    forget = cols[2].selectbox(
         "forget bias",
         FORGET_CHOICES,
         key="init_forget",
@@ -215,10 +225,20 @@ def _model_controls(sb: Any, page_path: str) -> ModelChoice:
         help=f"Initial forget-gate bias ('task': {task.forget_bias:+g}). The memory tasks need about +2 to learn "
         "at all (Jozefowicz et al. 2015).",
     )
+    return _task_model(
+        {"task": name, "weights": weights, "train_hidden": hidden, "train_seed": seed, "init_forget": forget}
+    )
+
+
+def _task_model(values: dict[str, Any]) -> ModelChoice:
+    """A task's model from the task controls' values (the sidebar's, or the URL's in the teacher view)."""
+    if values["weights"] == "shipped":
+        return _task_choice(TaskSource(values["task"]))
     try:
+        hidden, forget = values["train_hidden"], values["init_forget"]
         hidden_size = 0 if hidden == "task" else int(hidden)
         bias = None if forget == "task" else float(forget)
-        return _task_choice(TaskSource(name, weights, hidden_size, int(seed), bias))
+        return _task_choice(TaskSource(values["task"], values["weights"], hidden_size, int(values["train_seed"]), bias))
     except ValueError as err:
         return ModelChoice(error=str(err))
 
@@ -431,6 +451,8 @@ def run_controls(page_path: str = "") -> RunSpec:
     Args:
         page_path: The URL path of the page shown, for the preset links.
     """
+    if view_mode().teacher:
+        return _url_spec()
     sb = st.sidebar
     sb.header("LSTM settings")
     # Dialogs, not expanders: their contents run only when opened, not on every run of every session.
@@ -474,18 +496,50 @@ def run_controls(page_path: str = "") -> RunSpec:
         sb.caption(choice.caption)
     data, data_error = (None, None) if choice.task else _input_controls(sb, values["input_size"], choice.file)
     edits, edit_error = _edit_controls(sb)
-    error = choice.error or data_error or edit_error
+    return _settle(values, choice, edits, data, choice.error or data_error or edit_error, sb)
+
+
+def _url_spec() -> RunSpec:
+    """The teacher view's run, read from the link itself: no controls are drawn (the sidebar is hidden anyway).
+
+    A class opening one teacher link then pays for no sidebar widgets on any run. Values the link gets
+    wrong are named at the top of the page; the run keeps their defaults, as the controls would.
+    """
+    values, unread = url_values(st.query_params.to_dict())
+    st.session_state[_URL_SETTINGS] = values
+    if unread:
+        st.warning(f"This link has values the app cannot read: {', '.join(unread)}. They keep their defaults.")
+    choice = _task_model(values) if values["model"] == "task" else ModelChoice()
+    fixed = choice.fixed or {}
+    # As in the sidebar: the sizes a task fixes are its own, its choices the defaults.
+    config = {k: DEFAULTS[k] if k in fixed else values[k] for k in DEFAULTS}
+    scales = tuple(values[f"scale_{g}"] for g in GATES) if values["edit_scales"] else (1.0,) * len(GATES)
+    try:
+        edits, error = Edits(values["edit_preset"], scales), choice.error
+    except ValueError as err:
+        edits, error = Edits(), str(err)
+    return _settle(config, choice, edits, None, error, None)
+
+
+def _settle(
+    values: dict[str, Any], choice: ModelChoice, edits: Edits, data: str | None, error: str | None, sb: Any
+) -> RunSpec:
+    """The spec the controls (or the link) describe, or the last valid one with the reason beside ``sb``.
+
+    Without ``sb`` (the teacher view) the reason is shown on the page, above the last valid run.
+    """
     spec = None
     if error is None:
         try:
-            values.update({k: v for k, v in fixed.items() if k in SIZE_KEYS})
+            values = {**values, **{k: v for k, v in (choice.fixed or {}).items() if k in SIZE_KEYS}}
             spec = RunSpec(LSTMConfig(**values), choice.task, edits, choice.file, data)
             check_spec(spec)
         except ValueError as err:
             error = str(err)
     if error is not None:
         st.session_state[ERROR] = error
-        sb.error(f"Not applied: {error}. Still showing the last valid run.", icon=":material/warning:")
+        if sb is not None:
+            sb.error(f"Not applied: {error}. Still showing the last valid run.", icon=":material/warning:")
         return st.session_state.get(LAST_GOOD) or RunSpec(LSTMConfig(**DEFAULTS))
     st.session_state[ERROR] = None
     st.session_state[LAST_GOOD] = spec
@@ -642,6 +696,8 @@ def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tupl
     )
 
 
+FIGURE_VIEW_HEIGHT = 640
+"""Pixels of the one figure shown alone: most of a projected 1080p screen."""
 FIGURE_CACHE_SIZE = 1024
 """Finished figures kept server-wide: a class looking at the same run and step shares them."""
 _figure_cache: OrderedDict[tuple, go.Figure] = OrderedDict()
@@ -660,21 +716,29 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
             figure is built once server-wide and shared read-only by every session that shows the same.
         **kwargs: Passed to ``st.plotly_chart`` (e.g. ``on_select``).
     """
-    palette = PALETTES.get(st.session_state.get("colours", "viridis"), PALETTES["viridis"])
+    mode = view_mode()
+    st.session_state.setdefault(_CHART_KEYS, []).append(key)
+    if mode.figure is not None and key != mode.figure:
+        # The one-figure view: the page's other charts are neither built nor sent.
+        return None
+    palette = PALETTES.get(_setting("colours"), PALETTES["viridis"])
     r = st.session_state.get(_RUN)
-    slide = view_mode().slide and r is not None
+    slide = mode.slide and r is not None
+    alone = mode.figure is not None
 
     def finish() -> go.Figure:
         built = fig() if callable(fig) else fig
         recolour(built, palette)
         if slide:
             for_slides(built, config_words(r.spec))
+        if alone:
+            built.update_layout(height=FIGURE_VIEW_HEIGHT)
         return built
 
     if cache is None:
         figure = finish()
     else:
-        full_key = (*cache, key, palette.name, slide)
+        full_key = (*cache, key, palette.name, slide, alone)
         with _figure_lock:
             figure = _figure_cache.get(full_key)
             if figure is not None:
@@ -721,7 +785,19 @@ def require_app() -> None:
 def start_page() -> None:
     """Forget the previous page's figures (each page lists its own for the exports); read the view flags once."""
     st.session_state[_FIGURES] = {}
+    st.session_state[_CHART_KEYS] = []
     st.session_state[_VIEW] = _read_view_mode()
+
+
+def check_figure_view() -> None:
+    """After the page's charts: in the one-figure view, say so when the page has no chart of that name."""
+    mode = view_mode()
+    keys = st.session_state.get(_CHART_KEYS) or []
+    if mode.figure is not None and mode.figure not in keys:
+        st.error(
+            f"This page has no figure named {mode.figure!r}. Its figures: {', '.join(keys) or 'none'}.",
+            icon=":material/error:",
+        )
 
 
 def export_panel(page_path: str = "") -> None:
@@ -862,10 +938,14 @@ def _prepare(kind: str, file_name: str, make: Any) -> None:
 
 @dataclass(frozen=True)
 class ViewMode:
-    """How the page is being shown: ``slide`` for a projected slide, ``teacher`` with the controls hidden."""
+    """How the page is being shown: a projected slide, the controls hidden, or one figure alone.
+
+    ``figure`` is the key of the one chart shown alone (full width, tall), or None for all of them.
+    """
 
     slide: bool
     teacher: bool
+    figure: str | None = None
 
 
 def view_mode() -> ViewMode:
@@ -878,11 +958,18 @@ def view_mode() -> ViewMode:
 
 def _read_view_mode() -> ViewMode:
     slide = st.query_params.get("slide") == "1"
-    return ViewMode(slide=slide, teacher=slide or st.query_params.get("controls") == "hidden")
+    figure = st.query_params.get("figure") or None
+    hidden = slide or figure is not None or st.query_params.get("controls") == "hidden"
+    return ViewMode(slide=slide, teacher=hidden, figure=figure)
 
 
 def view_controls(page_path: str) -> None:
-    """The sidebar's view section: colour scales (in the URL) and the links to share this run."""
+    """The sidebar's view section: colour scales (in the URL) and the links to share this run.
+
+    Nothing in the teacher view: its colours come from the link, and its sidebar is hidden.
+    """
+    if view_mode().teacher:
+        return
     sb = st.sidebar
     sb.selectbox(
         "colours",
@@ -919,6 +1006,15 @@ def _share_dialog(page_path: str) -> None:
     st.code(f"{link}{joiner}controls=hidden", language=None, wrap_lines=True)
     st.caption("Slide view: large fonts, white, titles that state the run:")
     st.code(f"{link}{joiner}slide=1", language=None, wrap_lines=True)
+    figures = st.session_state.get(_FIGURES) or {}
+    if figures:
+        key = st.selectbox(
+            "One figure alone, full width and tall, controls hidden (add &slide=1 for the slide style):",
+            list(figures),
+            format_func=lambda k: figures[k].layout.title.text or k,
+            key="_share_figure",
+        )
+        st.code(f"{link}{joiner}figure={key}", language=None, wrap_lines=True)
     link_button("open the slide view", f"{href}{'&' if '?' in href else '?'}slide=1")
 
 
@@ -930,6 +1026,15 @@ def page_chrome() -> None:
         rules.append(
             '[data-testid="stSidebar"],[data-testid="stSidebarCollapsedControl"],[data-testid="stHeader"],'
             '[data-testid="stToolbar"],[data-testid="stDecoration"]{display:none !important;}'
+        )
+    if mode.figure is not None:
+        # Only the chart (and any message about the run) stays: titles, captions and pickers are hidden.
+        rules.append(
+            '[data-testid="stMain"] [data-testid="stElementContainer"]'
+            ':not(:has(.js-plotly-plot)):not(:has([data-testid="stAlert"])){display:none !important;}'
+            # A chart that sits in a column takes the whole width.
+            '[data-testid="stMain"] [data-testid="stColumn"]:not(:has(.js-plotly-plot)){display:none !important;}'
+            '[data-testid="stMain"] [data-testid="stColumn"]{width:100% !important;flex:1 1 100% !important;}'
         )
     if mode.slide:
         rules.append(

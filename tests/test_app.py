@@ -236,3 +236,62 @@ def test_colour_choice_in_the_url_swaps_scales_but_keeps_ranges():
     assert a["colorscale"][0][1] == "#440154" and b["colorscale"][0][1] != "#440154"
     signed = next(t for t in plain if t.startswith("cell candidate"))
     assert plain[signed]["data"][0]["colorscale"] != swapped[signed]["data"][0]["colorscale"]
+
+
+ALL_PAGES = ["home", "gates", "tasks", "compare", "step", "gradients", "parameters"]
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_teacher_view_draws_no_controls_and_shows_the_linked_run(page):
+    query = {"model": "task", "task": "counting", "seq_len": "30", "seed": "3", "edit_preset": "forget bias -3"}
+    shown = open_page(page, query)
+    taught = open_page(page, {**query, "controls": "hidden"})
+    assert not taught.sidebar.number_input and not taught.sidebar.selectbox and not taught.sidebar.checkbox
+    assert taught.session_state["spec"] == shown.session_state["spec"], "the link decides the same run"
+    assert taught.session_state["spec"].task.task == "counting"
+    assert taught.session_state["spec"].edits.preset == "forget bias -3"
+    assert charts(taught).keys() == charts(shown).keys()
+
+
+def test_teacher_view_reads_sizes_flags_scales_and_colours_from_the_link():
+    query = {"hidden_size": "7", "bias": "false", "dtype": "float64", "edit_scales": "true", "scale_f": "0.5"}
+    shown = open_page("gates", {**query, "colours": "magma"})
+    taught = open_page("gates", {**query, "colours": "magma", "controls": "hidden"})
+    spec = taught.session_state["spec"]
+    assert spec == shown.session_state["spec"]
+    assert (spec.config.hidden_size, spec.config.bias, spec.config.dtype) == (7, False, "float64")
+    assert spec.edits.scale == (1.0, 0.5, 1.0, 1.0)
+    gate = charts(taught)["input gate i = σ(·), layer 0 forward, batch item 0"]["data"][0]["colorscale"]
+    assert gate == charts(shown)["input gate i = σ(·), layer 0 forward, batch item 0"]["data"][0]["colorscale"]
+    assert (
+        gate
+        != charts(open_page("gates", query))["input gate i = σ(·), layer 0 forward, batch item 0"]["data"][0][
+            "colorscale"
+        ]
+    ), "magma, not the default viridis"
+
+
+def test_teacher_view_names_unreadable_and_invalid_values_and_keeps_a_valid_run():
+    at = open_page("gates", {"controls": "hidden", "seed": "abc", "dtype": "float16"})
+    assert "seed=abc" in at.warning[0].value and "dtype=float16" in at.warning[0].value
+    assert at.session_state["spec"].config.seed == DEFAULTS["seed"]
+    at = open_page("gates", {"controls": "hidden", "hidden_size": "4", "proj_size": "4"})
+    assert any("not applied" in w.value and "proj_size" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.get("plotly_chart"), "the last valid (default) run is shown"
+
+
+def test_one_figure_view_draws_that_chart_alone_and_tall_without_controls():
+    at = open_page("gates", {"figure": "heat_f", "hidden_size": "6"})
+    drawn = charts(at)
+    assert list(drawn) == ["forget gate f = σ(·), layer 0 forward, batch item 0"]
+    assert drawn[next(iter(drawn))]["layout"]["height"] == ui.FIGURE_VIEW_HEIGHT
+    assert not at.sidebar.number_input, "the controls are hidden: the link decides the run"
+    assert at.session_state["spec"].config.hidden_size == 6
+    assert not at.error
+
+
+def test_one_figure_view_names_the_page_figures_when_the_key_is_wrong():
+    at = open_page("gates", {"figure": "heat_x"})
+    assert not charts(at)
+    message = at.error[0].value
+    assert "heat_x" in message and "heat_f" in message and "bars" in message

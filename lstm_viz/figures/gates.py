@@ -77,6 +77,7 @@ def state_heatmap_figure(
             showgrid=False,
             zeroline=False,
             autorange="reversed",
+            dtick=1 if stop - start <= 16 else None,  # whole units only, however tall the figure is drawn
         ),
         shapes=shapes,
     )
