@@ -869,7 +869,12 @@ def _export_dialog(page_path: str) -> None:
                 kind,
                 figure_filename("gates_over_time", summary, kind),
                 lambda progress, make=make: make(
-                    rec, 0, steps=range(steps), step_labels=r.labels(0), highlight=r.highlight, progress=progress
+                    rec,
+                    batch_item=0,
+                    steps=range(steps),
+                    step_labels=r.labels(0),
+                    highlight=r.highlight,
+                    progress=progress,
                 ),
             )
     ready = st.session_state.get(_EXPORT)

@@ -6,6 +6,7 @@ import io
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -88,24 +89,15 @@ def gate_frames(
 
 
 def gates_gif(
-    rec: LayerTrace,
-    batch_item: int = 0,
-    units: tuple[int, int] | None = None,
-    quantity: str = "c",
-    steps: range | None = None,
-    step_labels: list[str] | None = None,
-    highlight: tuple[int, ...] = (),
-    frame_ms: int = 400,
-    scale: float = 1,
-    progress: Progress | None = None,
-    renderer_: FigureRenderer | None = None,
+    rec: LayerTrace, frame_ms: int = 400, scale: float = 1, progress: Progress | None = None, **frame_args: Any
 ) -> bytes:
-    """An animated GIF of ``gate_frames`` (same arguments), looping, ``frame_ms`` per step.
+    """An animated GIF of ``gate_frames``, looping, ``frame_ms`` per step.
 
     All frames share the first frame's palette so colours do not flicker. ``scale`` 1 keeps a 40-step GIF
-    around a few MB. ``progress`` is also called once at the end, while the GIF is assembled.
+    around a few MB. ``progress`` is also called once at the end, while the GIF is assembled;
+    ``frame_args`` are ``gate_frames``'s other keyword arguments (batch item, units, steps, ...).
     """
-    frames = gate_frames(rec, batch_item, units, quantity, steps, step_labels, highlight, scale, progress, renderer_)
+    frames = gate_frames(rec, scale=scale, progress=progress, **frame_args)
     if progress is not None:
         progress(len(frames), len(frames), "assembling the GIF")
     palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
@@ -126,25 +118,16 @@ def gates_gif(
 
 
 def gates_mp4(
-    rec: LayerTrace,
-    batch_item: int = 0,
-    units: tuple[int, int] | None = None,
-    quantity: str = "c",
-    steps: range | None = None,
-    step_labels: list[str] | None = None,
-    highlight: tuple[int, ...] = (),
-    frame_ms: int = 400,
-    scale: float = 2,
-    progress: Progress | None = None,
-    renderer_: FigureRenderer | None = None,
+    rec: LayerTrace, frame_ms: int = 400, scale: float = 2, progress: Progress | None = None, **frame_args: Any
 ) -> bytes:
-    """An H.264 MP4 of ``gate_frames`` (same arguments), one frame per step shown ``frame_ms`` each.
+    """An H.264 MP4 of ``gate_frames``, one frame per step shown ``frame_ms`` each.
 
     Encoded with PyAV's bundled libx264 as yuv420p with the index at the front (``+faststart``), which
     PowerPoint, Keynote, Google Slides and browsers play. Sharper than the GIF (``scale`` 2, full colour) and
-    smaller. ``progress`` is also called once at the end, while the video is encoded.
+    smaller. ``progress`` is also called once at the end, while the video is encoded; ``frame_args`` are
+    ``gate_frames``'s other keyword arguments.
     """
-    frames = gate_frames(rec, batch_item, units, quantity, steps, step_labels, highlight, scale, progress, renderer_)
+    frames = gate_frames(rec, scale=scale, progress=progress, **frame_args)
     if progress is not None:
         progress(len(frames), len(frames), "encoding the MP4")
     # yuv420p halves the chroma resolution: both sides must be even.
