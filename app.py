@@ -27,7 +27,6 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 ui.page_style()
-ui.page_chrome()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.view_controls(page.url_path)
 page.run()

@@ -139,10 +139,15 @@ def _link_html(label: str, href: str, help: str, primary: bool) -> str:
 
 
 def page_style() -> None:
-    """The app's few CSS rules: link buttons; served inline, nothing fetched from another host."""
+    """The app's few CSS rules, served inline (nothing fetched from another host), in one element per run.
+
+    Link buttons, and the view's chrome: the sidebar and Streamlit's header hidden in the teacher, slide and
+    one-figure views, larger text on a slide, only the chart in the one-figure view.
+    """
     st.html(
         "<style>"
-        "a.lstm-link{display:block;text-align:center;padding:0.45rem 0.6rem;border:1px solid #d0d3da;"
+        + _view_rules()
+        + "a.lstm-link{display:block;text-align:center;padding:0.45rem 0.6rem;border:1px solid #d0d3da;"
         "border-radius:0.5rem;text-decoration:none;color:inherit;font-size:0.9rem;line-height:1.3;}"
         "a.lstm-link:hover{border-color:#ff4b4b;color:#ff4b4b;}"
         "a.lstm-link.primary{background:#ff4b4b;border-color:#ff4b4b;color:white;}"
@@ -1023,8 +1028,7 @@ def _share_dialog(page_path: str) -> None:
     link_button("open the slide view", f"{href}{'&' if '?' in href else '?'}slide=1")
 
 
-def page_chrome() -> None:
-    """Hide the sidebar and Streamlit's header in the teacher and slide views; larger text on a slide."""
+def _view_rules() -> str:
     mode = view_mode()
     rules = []
     if mode.teacher:
@@ -1048,8 +1052,7 @@ def page_chrome() -> None:
             '[data-testid="stMarkdownContainer"] p,[data-testid="stMarkdownContainer"] li{font-size:1.35rem;}'
             "h1{font-size:2.6rem !important;}"
         )
-    if rules:
-        st.html("<style>" + "".join(rules) + "</style>")
+    return "".join(rules)
 
 
 def verdict_banner(r: Run) -> None:

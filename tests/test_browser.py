@@ -342,6 +342,16 @@ def test_teacher_and_slide_views_hide_the_controls(server, page):
         "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('task brackets (shipped)'))",
         timeout=30_000,
     )
+    # The one-figure view: that chart alone, across the page, nothing else of the page shown.
+    goto(page, server, "gates?model=task&task=brackets&figure=heat_f")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1", timeout=30_000)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert not page.get_by_role("heading", name="Gates over time").is_visible()
+    assert page.locator(".gtitle").first.text_content().startswith("forget gate f")
+    chart = page.locator(".js-plotly-plot").bounding_box()
+    main = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+    assert chart["width"] > 0.9 * (main["width"] - 200), "full width, not half of a column pair"
+    page.screenshot(path=str(SHOTS / "gates_one_figure.png"))
 
 
 def _download(page, name: str, tmp_path):
