@@ -722,7 +722,8 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
         **kwargs: Passed to ``st.plotly_chart`` (e.g. ``on_select``).
     """
     mode = view_mode()
-    st.session_state.setdefault(_CHART_KEYS, []).append(key)
+    # Keys in drawing order, each once (a fragment's reruns draw its charts again).
+    st.session_state.setdefault(_CHART_KEYS, {})[key] = None
     if mode.figure is not None and key != mode.figure:
         # The one-figure view: the page's other charts are neither built nor sent.
         return None
@@ -790,14 +791,14 @@ def require_app() -> None:
 def start_page() -> None:
     """Forget the previous page's figures (each page lists its own for the exports); read the view flags once."""
     st.session_state[_FIGURES] = {}
-    st.session_state[_CHART_KEYS] = []
+    st.session_state[_CHART_KEYS] = {}
     st.session_state[_VIEW] = _read_view_mode()
 
 
 def check_figure_view() -> None:
     """After the page's charts: in the one-figure view, say so when the page has no chart of that name."""
     mode = view_mode()
-    keys = st.session_state.get(_CHART_KEYS) or []
+    keys = list(st.session_state.get(_CHART_KEYS) or {})
     if mode.figure is not None and mode.figure not in keys:
         st.error(
             f"This page has no figure named {mode.figure!r}. Its figures: {', '.join(keys) or 'none'}.",
