@@ -28,9 +28,10 @@ PAGES = [
 page = st.navigation(PAGES)
 ui.page_style()
 st.session_state["spec"] = ui.run_controls(page.url_path)
-ui.view_controls(page.url_path)
+ui.view_controls()
 page.run()
 ui.check_figure_view()
+ui.share_dialog_if_asked(page.url_path)
 ui.export_panel(page.url_path)
 # After the first full run, move every long-lived object out of the collector's reach (shorter GC pauses).
 serving.freeze_after_first_run()

@@ -81,7 +81,7 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
     log.addHandler(logging.StreamHandler())
 
 _RUN, _FIGURES, _EXPORT, _VIEW = "_current_run", "_page_figures", "_export_ready", "_view_mode"
-_URL_SETTINGS, _CHART_KEYS = "_url_settings", "_chart_keys"
+_URL_SETTINGS, _CHART_KEYS, _SHARE_ASKED = "_url_settings", "_chart_keys", "_share_asked"
 LAST_GOOD = "_last_good_config"
 RUNS_KEPT = 24
 """Runs kept server-wide (each a few MB at most); a class shares one."""
@@ -974,7 +974,7 @@ def _read_view_mode() -> ViewMode:
     return ViewMode(slide=slide, teacher=hidden, figure=figure)
 
 
-def view_controls(page_path: str) -> None:
+def view_controls() -> None:
     """The sidebar's view section: colour scales (in the URL) and the links to share this run.
 
     Nothing in the teacher view: its colours come from the link, and its sidebar is hidden.
@@ -994,6 +994,13 @@ def view_controls(page_path: str) -> None:
         "A live training is redone (or found) by whoever opens the link."
     )
     if sb.button("Share this run…", key="_share_open", icon=":material/share:", width="stretch", help=share_help):
+        # Opened by ``share_dialog_if_asked`` after the page has drawn: the dialog lists its charts.
+        st.session_state[_SHARE_ASKED] = True
+
+
+def share_dialog_if_asked(page_path: str) -> None:
+    """Open the Share dialog if its button was clicked in this run (call it after the page's charts)."""
+    if st.session_state.pop(_SHARE_ASKED, False):
         _share_dialog(page_path)
 
 

@@ -442,10 +442,12 @@ def test_presets_and_share_dialogs_give_links_that_reproduce_the_run(server, pag
     goto(page, server, "gates?hidden_size=7&seed=3")
     page.get_by_role("button", name="Share this run…").click()
     dialog = page.get_by_role("dialog")
-    dialog.locator("code").nth(2).wait_for(timeout=30_000)
+    dialog.locator("code").nth(3).wait_for(timeout=30_000)
     codes = dialog.locator("code").all_inner_texts()
     assert any("gates?" in c and "hidden_size=7" in c and "seed=3" in c for c in codes)
     assert any(c.endswith("controls=hidden") for c in codes) and any(c.endswith("slide=1") for c in codes)
+    # The one-figure link offers the charts the page has just drawn (the first, the step bars, by default).
+    assert any(c.endswith("figure=bars") and "hidden_size=7" in c for c in codes)
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Presets: links to share…").click()
     page.get_by_role("dialog").get_by_role("link", name="the tutorial (2, 3, 4, 5, proj 3)").click()
