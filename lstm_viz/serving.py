@@ -30,10 +30,6 @@ def freeze_after_first_run() -> bool:
         # Collect first: garbage frozen now would never be freed.
         gc.collect()
         gc.freeze()
-        import os
-
-        if os.environ.get("GCT"):
-            gc.set_threshold(*map(int, os.environ["GCT"].split(",")))
         _frozen = True
         return True
 
