@@ -104,7 +104,7 @@ def settings_href(page_path: str, values: dict[str, Any]) -> str:
 
 
 def _setting(key: str) -> Any:
-    """One URL-bound control's value (see ``current_settings``)."""
+    """One URL-bound control's value: its widget's, the link's in the teacher view, else the default."""
     if key in st.session_state:
         return st.session_state[key]
     return (st.session_state.get(_URL_SETTINGS) or {}).get(key, BOUND_DEFAULTS[key])
@@ -112,8 +112,7 @@ def _setting(key: str) -> Any:
 
 def current_settings() -> dict[str, Any]:
     """Every URL-bound control's value in this session (the link's in the teacher view; else the default)."""
-    url = st.session_state.get(_URL_SETTINGS) or {}
-    return {k: st.session_state.get(k, url.get(k, v)) for k, v in BOUND_DEFAULTS.items()}
+    return {k: _setting(k) for k in BOUND_DEFAULTS}
 
 
 def link_button(label: str, href: str, help: str = "", primary: bool = False, container: Any = None) -> None:
