@@ -28,6 +28,7 @@ from lstm_viz.export import (
     find_chromium,
     gates_gif,
     gates_mp4,
+    images,
     rebuild_script,
     trace_csv_zip,
     trace_npz,
@@ -94,6 +95,26 @@ def test_page_zip_holds_png_at_3x_and_svg_of_every_figure(kaleido_renderer):
         assert len(svg) > 5_000  # traces drawn, not an empty canvas
         assert fig.layout.title.text.split(",")[0] in svg  # the figure's own title, as text
     assert calls[0][:2] == (0, 4) and calls[-1][:2] == (4, 4)
+
+
+@needs_chromium
+def test_renders_between_tab_reloads_leave_nothing_behind(monkeypatch):
+    """The tab is reloaded every RELOAD_EVERY renders, not after each; a figure drawn after another is unchanged."""
+    monkeypatch.setattr(images, "RELOAD_EVERY", 3)
+    _, tr = _trace(SMALL)
+    rec = tr.layer(0)
+    heat, bars = state_heatmap_figure(rec, "c", cursor=1), step_bars_figure(rec, 2)
+    r = FigureRenderer()
+    try:
+        with r.job():
+            pngs = [r.render(fig, "png", 600, 300) for fig in (heat, bars, heat, bars, heat)]
+        k = r._kaleido  # noqa: SLF001 - the counts of the kept-alive browser
+        assert (k.reloads, k.renders_since_reload) == (1, 2)
+    finally:
+        r.close()
+    first, later, last = (np.asarray(Image.open(io.BytesIO(pngs[n])).convert("RGB")) for n in (0, 2, 4))
+    assert (first == later).all() and (first == last).all()
+    assert pngs[1] != pngs[0] and pngs[1] == pngs[3], "each render draws its own figure"
 
 
 @needs_chromium
