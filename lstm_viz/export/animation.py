@@ -15,7 +15,7 @@ from lstm_viz.figures import state_heatmap_figure, step_bars_figure
 from lstm_viz.trace import LayerTrace
 
 MAX_GIF_FRAMES = 128
-"""One frame per step costs two renders (~0.3 s): longer sequences are animated a window of steps at a time."""
+"""One frame per step costs two renders (~0.6 s): longer sequences are animated a window of steps at a time."""
 
 
 def gate_frames(

@@ -66,7 +66,7 @@ def layout_size(fig: go.Figure) -> tuple[int, int]:
 class FigureRenderer:
     """One Chromium (through kaleido) kept alive on its own event-loop thread and shared by every session.
 
-    Starting Chromium costs 2-3 s, a warm render ~0.1-0.2 s, so the process is started on the first export and
+    Starting Chromium costs 2-3 s, a warm render 0.1-0.4 s, so the process is started on the first export and
     kept. Renders are bounded server-wide: at most ``jobs`` exports (a ZIP, a GIF, one image) run at once and
     the others wait up to ``WAIT_FOR_SLOT_S``, so one class exporting together cannot starve the server's cores;
     kaleido itself draws one figure at a time in its single tab.
