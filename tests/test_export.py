@@ -118,6 +118,19 @@ def test_renders_between_tab_reloads_leave_nothing_behind(monkeypatch):
 
 
 @needs_chromium
+def test_a_failed_render_restarts_the_browser_and_says_so():
+    r = FigureRenderer()
+    try:
+        with r.job():
+            with pytest.raises(ExportUnavailable, match="rendering the figure failed.*non-array figure data"):
+                r.render({"data": 5}, "png", 100, 100)
+            assert r._kaleido is None  # noqa: SLF001 - the suspect browser was dropped
+            assert Image.open(io.BytesIO(r.render({"data": [], "layout": {}}, "png", 100, 100))).size == (100, 100)
+    finally:
+        r.close()
+
+
+@needs_chromium
 def test_gif_has_one_frame_per_step(kaleido_renderer):
     _, tr = _trace(SMALL)
     calls = []

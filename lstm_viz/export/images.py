@@ -10,7 +10,6 @@ import logging
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -149,8 +148,9 @@ class FigureRenderer:
         future = asyncio.run_coroutine_threadsafe(k.calc_fig(fig, opts=opts), loop)
         try:
             return future.result(RENDER_TIMEOUT_S + 5)
-        except (FutureTimeout, RuntimeError, OSError) as err:
-            # A hung or crashed browser: drop it so the next render starts a fresh one.
+        except Exception as err:  # noqa: BLE001 - kaleido raises its own errors too; all leave the tab suspect
+            # A hung or crashed browser, or a plot that failed in its tab (not reloaded after every render any
+            # more): drop the browser so the next render starts a fresh one.
             future.cancel()
             self.close()
             raise ExportUnavailable(f"rendering the figure failed ({type(err).__name__}: {err}); try again") from err
