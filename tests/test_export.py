@@ -28,7 +28,6 @@ from lstm_viz.export import (
     find_chromium,
     gates_gif,
     gates_mp4,
-    images,
     rebuild_script,
     trace_csv_zip,
     trace_npz,
@@ -98,13 +97,12 @@ def test_page_zip_holds_png_at_3x_and_svg_of_every_figure(kaleido_renderer):
 
 
 @needs_chromium
-def test_renders_between_tab_reloads_leave_nothing_behind(monkeypatch):
-    """The tab is reloaded every RELOAD_EVERY renders, not after each; a figure drawn after another is unchanged."""
-    monkeypatch.setattr(images, "RELOAD_EVERY", 3)
+def test_renders_between_tab_reloads_leave_nothing_behind():
+    """The tab is reloaded every ``reload_every`` renders, not after each; a figure drawn after another is unchanged."""
     _, tr = _trace(SMALL)
     rec = tr.layer(0)
     heat, bars = state_heatmap_figure(rec, "c", cursor=1), step_bars_figure(rec, 2)
-    r = FigureRenderer()
+    r = FigureRenderer(reload_every=3)
     try:
         with r.job():
             pngs = [r.render(fig, "png", 600, 300) for fig in (heat, bars, heat, bars, heat)]

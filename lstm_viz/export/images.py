@@ -71,14 +71,16 @@ class FigureRenderer:
     kaleido itself draws one figure at a time in its single tab.
     """
 
-    def __init__(self, browser_path: str | None = None, jobs: int = 1) -> None:
+    def __init__(self, browser_path: str | None = None, jobs: int = 1, reload_every: int = RELOAD_EVERY) -> None:
         """Prepare a renderer; nothing starts until the first render.
 
         Args:
             browser_path: The Chromium executable; None finds one (``find_chromium``).
             jobs: How many exports may run at once server-wide.
+            reload_every: Renders between reloads of kaleido's tab (1: after every render, as stock kaleido).
         """
         self._browser_path = browser_path
+        self._reload_every = max(1, reload_every)
         self._slots = threading.BoundedSemaphore(jobs)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -121,6 +123,7 @@ class FigureRenderer:
         thread.start()
         # mathjax=False: kaleido would fetch MathJax from a CDN; no figure uses LaTeX.
         k = _kaleido_class(kaleido.Kaleido)(n=1, timeout=RENDER_TIMEOUT_S, mathjax=False, path=path)
+        k.reload_every = self._reload_every
         try:
             asyncio.run_coroutine_threadsafe(k.open(), loop).result(RENDER_TIMEOUT_S)
         except Exception as err:
@@ -172,7 +175,7 @@ class FigureRenderer:
 
 
 def _kaleido_class(base: type) -> type:
-    """``base`` (kaleido 1.5's ``Kaleido``) reloading its tab every ``RELOAD_EVERY`` renders instead of after each.
+    """``base`` (kaleido 1.5's ``Kaleido``) reloading its tab every ``reload_every`` renders instead of after each.
 
     Falls back to ``base`` itself if a kaleido version no longer has the tab queue this relies on.
     """
@@ -180,12 +183,13 @@ def _kaleido_class(base: type) -> type:
         return base
 
     class ReloadingKaleido(base):
+        reload_every = RELOAD_EVERY
         renders_since_reload = 0
         reloads = 0
 
         async def _return_kaleido_tab(self, tab: object) -> None:
             self.renders_since_reload += 1
-            if self.renders_since_reload < RELOAD_EVERY:
+            if self.renders_since_reload < self.reload_every:
                 await self.tabs_ready.put(tab)
                 return
             self.renders_since_reload = 0
