@@ -41,6 +41,8 @@ from lstm_viz.export import (
 )
 from lstm_viz.figures import (
     PALETTES,
+    SLIDE_TITLE_CHARS,
+    SLIDE_TITLE_CHARS_FULL,
     SharedFigure,
     direction_label,
     for_slides,
@@ -594,7 +596,8 @@ def current_run() -> Run:
         r = cached_run(RunSpec(LSTMConfig(**DEFAULTS)))
     st.session_state[_RUN] = r
     if r.task is not None and r.task.outside:
-        st.warning(
+        run_note(
+            "warning",
             f"Outside the trained range: {r.task.outside}. Allowed, but accuracy falls here "
             f"({r.task.metric_here:.3f} against {r.task.metric:.3f} at the trained length).",
             icon=":material/warning:",
@@ -735,7 +738,7 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
         built = fig() if callable(fig) else fig
         recolour(built, palette)
         if slide:
-            for_slides(built, config_words(r.spec))
+            for_slides(built, config_words(r.spec), SLIDE_TITLE_CHARS_FULL if alone else SLIDE_TITLE_CHARS)
         if alone:
             built.update_layout(height=FIGURE_VIEW_HEIGHT)
         return built
@@ -1044,7 +1047,8 @@ def _view_rules() -> str:
             '[data-testid="stToolbar"],[data-testid="stDecoration"]{display:none !important;}'
         )
     if mode.figure is not None:
-        # Only the chart (and any message about the run) stays: titles, captions and pickers are hidden.
+        # Only the chart (and any message that the link was not honoured) stays: titles, captions and pickers
+        # are hidden here; notes about the run are not drawn at all (``run_note``).
         rules.append(
             '[data-testid="stMain"] [data-testid="stElementContainer"]'
             ':not(:has(.js-plotly-plot)):not(:has([data-testid="stAlert"])){display:none !important;}'
@@ -1063,10 +1067,25 @@ def _view_rules() -> str:
 
 
 def verdict_banner(r: Run) -> None:
-    """The green (or red) 'matches nn.LSTM' verdict with the measured error."""
+    """The green (or red) 'matches nn.LSTM' verdict with the measured error (a red one shows in every view)."""
     c = r.comparison
     text = f"**{c.verdict}**"
     if c.allclose:
-        st.success(text, icon=":material/check_circle:")
+        run_note("success", text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
+
+
+def run_note(kind: str, text: str, icon: str) -> None:
+    """A note about the run shown (a task's finding, the trained range, the verdict) as an ``st.<kind>`` alert.
+
+    Left out of the one-figure view, which shows its figure alone; messages saying that a link was not
+    honoured as written (unreadable values, a run that cannot be shown) are drawn directly and stay.
+
+    Args:
+        kind: ``"info"``, ``"success"`` or ``"warning"``.
+        text: Markdown.
+        icon: A ``:material/...:`` icon.
+    """
+    if view_mode().figure is None:
+        {"info": st.info, "success": st.success, "warning": st.warning}[kind](text, icon=icon)

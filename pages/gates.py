@@ -14,7 +14,7 @@ steps = rec.steps
 # Outlined units belong to the first layer's forward direction, where a task's memory was found.
 highlight = r.highlight if (rec.layer, rec.reverse) == (0, False) else ()
 if r.task is not None:
-    st.info(f"**{r.task.finding}**. It is outlined on every heatmap.", icon=":material/lightbulb:")
+    ui.run_note("info", f"**{r.task.finding}**. It is outlined on every heatmap.", icon=":material/lightbulb:")
 st.caption(
     "Sigmoid gates i, f, o share the fixed range 0..1; g, m (and h without a projection) the tanh range "
     "−1..1; c (and a projected h) a range symmetric around 0 over the whole run. Hover any cell for its value."

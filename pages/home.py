@@ -21,7 +21,7 @@ ui.link_row(
     ]
 )
 if r.task is not None:
-    st.info(f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
+    ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)
 with cols[0]:
     fig = lambda: state_heatmap_figure(r.trace.layer(0), "c", 0, step_labels=r.labels(0), highlight=r.highlight)  # noqa: E731

@@ -28,7 +28,8 @@ def _task_links(current: str | None) -> None:
 
 
 if r.task is None:
-    st.info(
+    ui.run_note(
+        "info",
         "The pages show random weights now: every gate hovers around 0.5 and the heatmaps show noise. These LSTMs "
         "were trained on small problems whose solution needs a memory a person can name: one click shows a "
         "trained model, the unit that carries its memory, and what its gates do.",
@@ -70,7 +71,7 @@ cols[2].metric(
     help=f"Trained for {info.get('steps', 0)} Adam steps from seed {info.get('seed', 0)}.",
 )
 st.subheader("The unit that carries the memory")
-st.success(f"**{v.finding}**.", icon=":material/lightbulb:")
+ui.run_note("success", f"**{v.finding}**.", icon=":material/lightbulb:")
 st.markdown("\n".join(f"- {fact.sentence}" for fact in v.facts))
 st.caption(
     f"Measured on {FINDER_BATCH} fresh sequences (not the ones on screen, never trained on), with "
@@ -112,7 +113,7 @@ with grid[1]:
         title = f"How {task.title} was learned: training loss per Adam step"
         ui.show_chart(loss_curve_figure(losses, title), key="train_loss")
     else:
-        st.info("Untrained weights: no training curve.", icon=":material/info:")
+        ui.run_note("info", "Untrained weights: no training curve.", icon=":material/info:")
 
 st.subheader("Break it: weight experiments")
 st.markdown(

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_viz import ui
 from lstm_viz.config import LSTMConfig
+from lstm_viz.figures import SLIDE_TITLE_CHARS
 from lstm_viz.run import run
 from lstm_viz.ui import DEFAULTS
 
@@ -288,6 +289,37 @@ def test_one_figure_view_draws_that_chart_alone_and_tall_without_controls():
     assert not at.sidebar.number_input, "the controls are hidden: the link decides the run"
     assert at.session_state["spec"].config.hidden_size == 6
     assert not at.error
+
+
+@pytest.mark.parametrize(("page", "key"), [("gates", "heat_f"), ("home", "home_c"), ("tasks", "train_loss")])
+def test_one_figure_view_leaves_out_notes_about_the_run_but_not_a_link_it_could_not_honour(page, key):
+    # 40 steps of remember_bit lie outside its trained range: the full page warns, and states the finding.
+    task = {"model": "task", "task": "remember_bit", "seq_len": "40"}
+    full = open_page(page, task)
+    assert any("Outside the trained range" in w.value for w in full.warning)
+    assert full.info or full.success, "the task's finding (and the verdict) as notes on the full page"
+    alone = open_page(page, {**task, "figure": key})
+    assert len(charts(alone)) == 1
+    assert not alone.info and not alone.success and not alone.warning, "the figure alone"
+    unread = open_page(page, {**task, "figure": key, "seed": "abc"})
+    assert any("seed=abc" in w.value for w in unread.warning), [w.value for w in unread.warning]
+    if page != "tasks":  # the tasks page draws its figures only for a trained model, whose sizes are fixed
+        invalid = open_page(page, {"figure": key, "hidden_size": "4", "proj_size": "4"})
+        assert any("not applied" in w.value for w in invalid.warning), [w.value for w in invalid.warning]
+
+
+def test_slide_titles_wrap_to_the_chart_width_and_state_the_run():
+    task = {"model": "task", "task": "remember_bit", "slide": "1"}
+    half = next(t for t in charts(open_page("gates", task)) if t.startswith("forget gate"))
+    whole = next(iter(charts(open_page("gates", {**task, "figure": "heat_f"}))))
+    name = "forget gate f = σ(·) (unit 2 outlined), layer 0 forward, batch item 0"
+    assert len(name) > SLIDE_TITLE_CHARS
+    title, run_line = whole.split("<br><sup>")
+    assert title == name, "a chart as wide as the page keeps its title on one line"
+    half_title = half.split("<br><sup>")[0]
+    assert "<br>" in half_title and half_title.replace("<br>", " ") == name, "a half-width chart's is broken"
+    assert all(len(line) <= SLIDE_TITLE_CHARS for line in half_title.split("<br>"))
+    assert "remember_bit" in run_line and "seed 0" in run_line
 
 
 def test_one_figure_view_names_the_page_figures_when_the_key_is_wrong():

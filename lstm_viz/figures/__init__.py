@@ -24,7 +24,15 @@ from lstm_viz.figures.scales import (
 from lstm_viz.figures.states import pca_trajectory_figure, unit_lines_figure
 from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
 from lstm_viz.figures.tasks import loss_curve_figure, unit_latent_figure, unit_scores_figure
-from lstm_viz.figures.views import PALETTES, Palette, SharedFigure, for_slides, recolour
+from lstm_viz.figures.views import (
+    PALETTES,
+    SLIDE_TITLE_CHARS,
+    SLIDE_TITLE_CHARS_FULL,
+    Palette,
+    SharedFigure,
+    for_slides,
+    recolour,
+)
 
 __all__ = [
     "CURSOR_COLOUR",
@@ -38,6 +46,8 @@ __all__ = [
     "SHORT_TITLES",
     "SIGMOID_RANGE",
     "SIGNED_SCALE",
+    "SLIDE_TITLE_CHARS",
+    "SLIDE_TITLE_CHARS_FULL",
     "SharedFigure",
     "STATE_ORDER",
     "TANH_RANGE",

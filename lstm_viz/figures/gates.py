@@ -10,9 +10,11 @@ from lstm_viz.figures.base import (
     cursor_shape,
     highlight_shapes,
     make_figure,
+    plot_height,
     record_label,
     time_axis,
     to_numpy,
+    unit_dtick,
 )
 from lstm_viz.figures.scales import MAX_UNITS_SHOWN, QUANTITIES, SHORT_TITLES, STATE_ORDER, quantity_range
 from lstm_viz.trace import LayerTrace
@@ -77,10 +79,10 @@ def state_heatmap_figure(
             showgrid=False,
             zeroline=False,
             autorange="reversed",
-            dtick=1 if stop - start <= 16 else None,  # whole units only, however tall the figure is drawn
         ),
         shapes=shapes,
     )
+    layout["yaxis"]["dtick"] = unit_dtick(stop - start, plot_height(layout))
     return make_figure([heat], layout)
 
 
@@ -123,12 +125,15 @@ def step_bars_figure(
         )
         left = k * (width + gap)
         axes[f"xaxis{suffix}"] = dict(
-            domain=[left, left + width], range=[lo, hi], title=dict(text="value"), anchor=f"y{suffix}"
+            domain=[left, left + width],
+            range=[lo, hi],
+            nticks=3,  # seven narrow panels side by side: the ends and the middle, even at slide size
+            title=dict(text="value"),
+            anchor=f"y{suffix}",
         )
         axes[f"yaxis{suffix}"] = dict(
             anchor=f"x{suffix}",
             autorange="reversed",
-            dtick=1 if stop - start <= 16 else None,  # whole units only, whatever the figure's height
             showticklabels=k == 0,
             title=dict(text="unit" if k == 0 else ""),
         )
@@ -152,4 +157,6 @@ def step_bars_figure(
         annotations=titles,
         **axes,
     )
+    for k in range(n):
+        layout[f"yaxis{'' if k == 0 else k + 1}"]["dtick"] = unit_dtick(stop - start, plot_height(layout))
     return make_figure(data, layout)

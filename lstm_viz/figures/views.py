@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import plotly.colors
 import plotly.graph_objects as go
 
+from lstm_viz.figures.base import plot_height, unit_dtick
 from lstm_viz.figures.scales import ERROR_SCALE, GATE_SCALE, SIGNED_SCALE
 
 
@@ -67,6 +68,8 @@ def recolour(fig: go.Figure, palette: Palette) -> go.Figure:
 SLIDE_FONT = 20
 SLIDE_TITLE_CHARS = 48
 """A half-width chart's title at slide size fits about this many characters per line."""
+SLIDE_TITLE_CHARS_FULL = 100
+"""A full-width chart's (the one-figure view) title at slide size fits about this many."""
 
 
 def _wrap(text: str, width: int) -> str:
@@ -81,19 +84,46 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join([*lines, line])
 
 
-def for_slides(fig: go.Figure, config_words: str) -> go.Figure:
-    """Large fonts, a white background and the run's config under the title, in place, for a projected slide."""
-    title = _wrap(fig.layout.title.text or "", SLIDE_TITLE_CHARS)
+def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE_CHARS) -> go.Figure:
+    """Large fonts, a white background and the run's config under the title, in place, for a projected slide.
+
+    The title is broken into lines of at most ``title_chars`` characters (``SLIDE_TITLE_CHARS_FULL`` for a
+    chart as wide as the page).
+    """
+    title = _wrap(fig.layout.title.text or "", title_chars)
     height = fig.layout.height or 300
+    # Panel titles above the plot (the step bars' i, f, g, ...) grow too, and get a row of their own.
+    panel_titles = [a for a in fig.layout.annotations if a.yref == "paper" and (a.y or 0) >= 1]
+    for annotation in panel_titles:
+        annotation.font.size = SLIDE_FONT - 4
     fig.update_layout(
         font=dict(size=SLIDE_FONT),
         title=dict(text=f"{title}<br><sup>{config_words}</sup>", font=dict(size=SLIDE_FONT + 4)),
         paper_bgcolor="white",
         plot_bgcolor="white",
         height=int(height * 1.35),
-        margin=dict(t=105 + 34 * title.count("<br>")),
+        margin=dict(t=105 + 34 * title.count("<br>") + (SLIDE_FONT + 8 if panel_titles else 0)),
     )
+    # Stated per axis: Streamlit's chart theme sizes axis text itself, over the layout's font.
+    axis_text = dict(tickfont=dict(size=SLIDE_FONT - 2), title_font=dict(size=SLIDE_FONT))
+    fig.update_xaxes(**axis_text)
+    fig.update_yaxes(**axis_text)
+    _fit_unit_ticks(fig, SLIDE_FONT - 2)
     return fig
+
+
+def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
+    """Drop every-unit labels (``dtick`` 1) from unit axes whose rows no longer hold ``text_px`` text."""
+    rows = {}
+    for trace in fig.data:
+        if trace.type == "heatmap" and trace.z is not None:
+            rows[trace.yaxis or "y"] = len(trace.z)  # z is [units, T]
+        elif trace.type == "bar" and trace.orientation == "h" and trace.y is not None:
+            rows[trace.yaxis or "y"] = len(trace.y)
+    for ref, n in rows.items():
+        axis = fig.layout[f"yaxis{ref[1:]}"]
+        if axis.dtick == 1 and unit_dtick(n, plot_height(fig.layout), text_px) is None:
+            axis.dtick = None
 
 
 class SharedFigure(go.Figure):
