@@ -24,7 +24,10 @@ if r.task is not None:
     ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)
 with cols[0]:
-    fig = lambda: state_heatmap_figure(r.trace.layer(0), "c", 0, step_labels=r.labels(0), highlight=r.highlight)  # noqa: E731
+    # As tall as the official output beside it (output_heatmap_figure's 300 px).
+    fig = lambda: state_heatmap_figure(  # noqa: E731
+        r.trace.layer(0), "c", 0, height=300, step_labels=r.labels(0), highlight=r.highlight
+    )
     ui.show_chart(fig, key="home_c", cache=(r.spec,))
 with cols[1]:
     official = r.trace.time_major(r.comparison.output)  # [T, B, features]

@@ -29,7 +29,10 @@ def output_heatmap_figure(
         zmin=zrange[0],
         zmax=zrange[1],
         colorscale=scale,
-        colorbar=dict(title=dict(text="|diff|" if scale == ERROR_SCALE else "value"), thickness=12),
+        # As the state heatmaps' colour bar, so the official output and the hand-written states look alike.
+        colorbar=dict(
+            title=dict(text="|diff|" if scale == ERROR_SCALE else "value", side="right"), thickness=12, len=0.9
+        ),
         hovertemplate="feature %{y}<br>step %{x}<br>value %{z:.3g}<extra></extra>",
     )
     layout = base_layout(
