@@ -14,7 +14,7 @@ from lstm_viz.figures import (
     step_bars_figure,
 )
 from lstm_viz.figures.base import plot_height, unit_dtick
-from lstm_viz.figures.views import SLIDE_FONT
+from lstm_viz.figures.views import SLIDE_FONT, _wrap
 
 
 def _record(hidden_size: int):
@@ -59,3 +59,21 @@ def test_slide_titles_break_at_the_width_they_are_drawn():
     half = for_slides(fig, "run").layout.title.text.removesuffix("<br><sup>run</sup>")
     assert half.replace("<br>", " ") == name and max(map(len, half.split("<br>"))) <= SLIDE_TITLE_CHARS
     assert fig.layout.yaxis.dtick == 1, "four rows still hold slide-size labels"
+
+
+@pytest.mark.parametrize(
+    ("title", "lines"),
+    [
+        (
+            "input gate i = σ(·), layer 0 forward, batch item 0",
+            ["input gate i = σ(·), layer 0", "forward, batch item 0"],
+        ),
+        (
+            "Every gate and state at step t = 12 (input +), layer 0 forward, batch item 1",
+            ["Every gate and state at step t = 12", "(input +), layer 0 forward, batch item 1"],
+        ),
+        ("cell state c, layer 0 forward, batch item 0", ["cell state c, layer 0 forward, batch item 0"]),
+    ],
+)
+def test_slide_titles_break_into_even_lines_never_before_a_number(title, lines):
+    assert _wrap(title, SLIDE_TITLE_CHARS).split("<br>") == lines

@@ -72,16 +72,41 @@ SLIDE_TITLE_CHARS_FULL = 100
 """A full-width chart's (the one-figure view) title at slide size fits about this many."""
 
 
-def _wrap(text: str, width: int) -> str:
-    """Break a title into lines of at most ``width`` characters at spaces (Plotly wraps nothing itself)."""
-    lines, line = [], ""
+def _words(text: str) -> list[str]:
+    """The title's words, short ones ("0", "t", "=") kept with the word before, and "=" with the one after."""
+    words: list[str] = []
     for word in text.split(" "):
+        if words and (len(word.rstrip(",")) <= 2 or words[-1].endswith("=")):
+            words[-1] += f" {word}"
+        else:
+            words.append(word)
+    return words
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """Greedy lines of at most ``width`` characters, broken between words (a longer word has a line of its own)."""
+    lines, line = [], ""
+    for word in _words(text):
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}" if line else word
-    return "<br>".join([*lines, line])
+    return [*lines, line]
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break a title into as few lines of at most ``width`` characters as fit, of even length (Plotly wraps nothing).
+
+    Even lines, never "layer" on one line and its number on the next: a greedy break would leave "batch item"
+    on one line and its "0" alone on the next.
+    """
+    lines = _lines(text, width)
+    for even in range(-(-len(text) // len(lines)), width):
+        balanced = _lines(text, even)
+        if len(balanced) == len(lines):
+            return "<br>".join(balanced)
+    return "<br>".join(lines)
 
 
 def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE_CHARS) -> go.Figure:
