@@ -157,6 +157,7 @@ def step_bars_figure(
         annotations=titles,
         **axes,
     )
+    dtick = unit_dtick(stop - start, plot_height(layout))
     for k in range(n):
-        layout[f"yaxis{'' if k == 0 else k + 1}"]["dtick"] = unit_dtick(stop - start, plot_height(layout))
+        layout[f"yaxis{'' if k == 0 else k + 1}"]["dtick"] = dtick
     return make_figure(data, layout)
