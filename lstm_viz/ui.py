@@ -66,6 +66,7 @@ from lstm_viz.settings import (
     VIEW_FLAGS,
     config_words,
     href,
+    task_preset,
     url_values,
 )
 from lstm_viz.tasks.jobs import Job, trainer
@@ -131,6 +132,26 @@ def link_row(links: list[tuple[str, str, str, bool]], container: Any = None) -> 
     """
     items = "".join(_link_html(*link) for link in links)
     (container or st).markdown(f'<div class="lstm-links">{items}</div>', unsafe_allow_html=True)
+
+
+def task_links(prefix: str = "", current: str | None = None) -> None:
+    """One link per trained task, to the Trained tasks page showing it; ``current``'s link is highlighted.
+
+    Args:
+        prefix: Words before each task's title (e.g. ``"Show: "``).
+        current: The task shown now, or None.
+    """
+    link_row(
+        [
+            (
+                f"{prefix}{tasks.get(name).title}",
+                settings_href("tasks", task_preset(name)),
+                tasks.get(name).story,
+                name == current,
+            )
+            for name in tasks.names()
+        ]
+    )
 
 
 def _link_html(label: str, href: str, help: str, primary: bool) -> str:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_viz import settings, tasks, ui
+from lstm_viz import ui
 from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, state_heatmap_figure, symmetric_limit
 
 ui.require_app()
@@ -14,12 +14,7 @@ st.markdown(
 r = ui.current_run()
 ui.verdict_banner(r)
 st.markdown("**See a trained LSTM at work** (random weights show only noise): one click each.")
-ui.link_row(
-    [
-        (tasks.get(name).title, ui.settings_href("tasks", settings.task_preset(name)), tasks.get(name).story, False)
-        for name in tasks.names()
-    ]
-)
+ui.task_links()
 if r.task is not None:
     ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 cols = st.columns(2)

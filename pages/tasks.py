@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstm_viz import settings, tasks, ui
+from lstm_viz import tasks, ui
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.figures import (
     loss_curve_figure,
@@ -17,16 +17,6 @@ st.title("Trained tasks: where the memory lives")
 r = ui.current_run()
 
 
-def _task_links(current: str | None) -> None:
-    links = []
-    for name in tasks.names():
-        task = tasks.get(name)
-        links.append(
-            (f"Show: {task.title}", ui.settings_href("tasks", settings.task_preset(name)), task.story, name == current)
-        )
-    ui.link_row(links)
-
-
 if r.task is None:
     ui.run_note(
         "info",
@@ -35,7 +25,7 @@ if r.task is None:
         "trained model, the unit that carries its memory, and what its gates do.",
         icon=":material/school:",
     )
-    _task_links(None)
+    ui.task_links("Show: ")
     for name in tasks.names():
         task = tasks.get(name)
         st.markdown(f"**{task.title}** — {task.story}")
@@ -43,7 +33,7 @@ if r.task is None:
 
 v = r.task
 task, info = v.model.task, v.model.info
-_task_links(task.name)
+ui.task_links("Show: ", task.name)
 st.markdown(task.story)
 st.caption(f"Model: {r.source}.")
 ui.verdict_banner(r)
