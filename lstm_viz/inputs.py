@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import math
-import re
+from collections.abc import Iterator
 from pathlib import PurePath
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -15,14 +16,25 @@ from lstm_viz import config
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 """The largest input file read at all (64 MB): a [32, 512, 512] float64 NPY is exactly that, plus its header."""
+MAX_TEXT_CHARS = 1_000_000
+"""The most characters a text box (typed numbers, token ids) may hold; ``max_chars`` of every text area."""
+MAX_LINE_CHARS = 65_536
+"""The longest line (one step) read: 512 columns of 17-digit numbers with separators need under 13,000."""
+MAX_CELL_CHARS = 64
+"""The longest cell read as a number: any float64 written exactly needs at most 24 characters."""
+MAX_SKIPPED_LINES = 10_000
+"""Blank and comment lines a file or text may have beside its data rows; past this it is not read further."""
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _NPY_MAGIC = b"\x93NUMPY"
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
+_NON_FINITE = frozenset(s + w for s in ("", "+", "-") for w in ("nan", "inf", "infinity"))
+_CELL_SEPARATORS = str.maketrans({",": " ", ";": " "})
+_OPENING = str.maketrans({"[": " ", "(": " "})
+_CLOSING = str.maketrans({"]": "\n", ")": "\n"})
 
 
 def parse_sequence(
-    data: bytes,
+    data: bytes | BinaryIO,
     filename: str,
     input_size: int,
     max_steps: int = config.MAX_SEQ_LEN,
@@ -33,12 +45,15 @@ def parse_sequence(
     CSV: comma-, semicolon- or whitespace-separated (with semicolons a decimal comma is accepted; a one-column
     file must use decimal points, having no ";" to tell them apart), an optional header line (a first line
     without a single number), blank lines and ``#`` comments skipped; a pandas index column (empty first
-    header cell) is dropped. NPY: read with ``allow_pickle=False`` after its header is checked, so a hostile
-    header cannot make it allocate more than the file holds; a 1-D [T] array is accepted when ``input_size``
+    header cell) is dropped. It is read line by line and stops at the first limit it reaches: ``max_steps``
+    rows, ``MAX_LINE_CHARS`` per line, ``MAX_CELL_CHARS`` per cell, ``input_size`` (+1 index) columns,
+    ``MAX_SKIPPED_LINES`` blank or comment lines; no line is matched by a regular expression. NPY: its header
+    is checked first, then exactly the bytes it promises are read (``allow_pickle`` is never on), so a hostile
+    header cannot make it allocate more than the limits allow; a 1-D [T] array is accepted when ``input_size``
     is 1.
 
     Args:
-        data: the file's bytes.
+        data: the file's bytes, or a binary file object positioned at its start (read lazily).
         filename: its name; ``.npy`` files are told by their magic bytes whatever the name.
         input_size: the LSTM's I, the number of values every step must have.
         max_steps: the most steps T allowed.
@@ -50,50 +65,56 @@ def parse_sequence(
     Raises:
         ValueError: naming the problem, the line/column or position where it is, and the limit.
     """
-    if len(data) > MAX_INPUT_BYTES:
-        raise ValueError(f"the file is {len(data) / 2**20:.1f} MB, above the limit of {MAX_INPUT_BYTES // 2**20} MB")
-    if not data.strip():
-        raise ValueError("the file is empty: expected one row per step with one value per input feature")
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    size = _remaining_bytes(stream)
+    if size is not None and size > MAX_INPUT_BYTES:
+        raise ValueError(f"the file is {size / 2**20:.1f} MB, above the limit of {MAX_INPUT_BYTES // 2**20} MB")
+    reader = _Reader(stream)
+    head = reader.peek(len(_NPY_MAGIC))
     ext = PurePath(filename or "").suffix.lower()
-    if data.startswith(_NPY_MAGIC):
-        return _parse_npy(data, input_size, max_steps, max_batch)
-    if ext == ".npy":
+    if head.startswith(_NPY_MAGIC):
+        return _parse_npy(reader, input_size, max_steps, max_batch)
+    if ext == ".npy" and head.strip():
         raise ValueError("this is not a valid .npy file (it does not start with NumPy's header): save it with np.save")
-    if data.startswith(b"PK"):
+    if head.startswith(b"PK"):
         raise ValueError(
             "this is a zip archive (an .npz or .xlsx?), not a CSV or .npy file: save one array with np.save, "
             "or export the sheet as CSV"
         )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(
-            "this file is neither a text CSV (it is not UTF-8 text) nor an .npy array: expected T rows of "
-            f"{input_size} numbers, or an array saved with np.save"
-        ) from None
-    return _parse_csv(text, input_size, max_steps)
+    return _parse_csv(_file_lines(reader, input_size), input_size, max_steps)
 
 
 def parse_typed(text: str, input_size: int, max_steps: int = config.MAX_SEQ_LEN) -> Tensor:
     """Numbers typed into a text box: one step per line, its values separated by commas, spaces or semicolons.
 
     Brackets are allowed (``[[0.1, 0.2], [0.3, 0.4]]`` is two steps). With ``input_size`` 1 a single line of
-    numbers is read as one value per step.
+    numbers is read as one value per step. At most ``MAX_TEXT_CHARS`` characters, read line by line up to the
+    first limit reached (steps, characters per line and per number).
 
     Shapes: -> [1, T, I], float64.
 
     Raises:
         ValueError: naming the line, the problem and the limit.
     """
-    lines = _bracket_lines(text)
+    _check_text(text, "typed numbers")
+    lines = []
+    for number, line in _bracket_lines(text):
+        lines.append((number, line))
+        # One more line than the limit is enough to refuse (a single line may still be one value per step).
+        if len(lines) > max_steps:
+            _check_steps(len(lines), max_steps, "lines", at_least=True)
     if not lines:
         raise ValueError(f"nothing typed: enter one step per line, each with {input_size} number(s)")
     if input_size == 1 and len(lines) == 1:
         number, line = lines[0]
-        lines = [(number, cell) for cell in _split_cells(line, None)]
+        cells = _split_cells(line, None, number, max_steps + 1, "values (one per step)")
+        lines = [(number, cell) for cell in cells]
     _check_steps(len(lines), max_steps, "lines")
-    rows = [_parse_row(number, _split_cells(line, None), decimal_comma=False) for number, line in lines]
-    return _rows_to_tensor(rows, lines, input_size, "number")
+    rows = [
+        _parse_row(number, _split_cells(line, None, number, input_size + 1, "numbers"), decimal_comma=False)
+        for number, line in lines
+    ]
+    return _rows_to_tensor(rows, [n for n, _ in lines], input_size, "number")
 
 
 def parse_token_ids(
@@ -101,25 +122,27 @@ def parse_token_ids(
 ) -> Tensor:
     """Token ids typed as a list (``3, 14, 15`` or ``[3 14 15]``); several lines (or ``[[..], [..]]``) are a batch.
 
+    At most ``MAX_TEXT_CHARS`` characters, read line by line up to the first limit reached.
+
     Shapes: -> [B, T], int64; every sequence must have the same length T.
 
     Raises:
         ValueError: for text that is not whole numbers, ids outside 0..vocab_size-1, ragged lines, nothing
             typed, or more than ``max_steps`` ids / ``max_batch`` lines.
     """
-    lines = _bracket_lines(text)
-    if not lines:
-        raise ValueError(f"no token ids typed: enter whole numbers from 0 to {vocab_size - 1}, e.g. 3, 14, 15")
-    if len(lines) > max_batch:
-        raise ValueError(
-            f"{len(lines)} sequences (lines) typed, above the limit of {max_batch}: one line per sequence in the batch"
-        )
-    rows = []
-    for number, line in lines:
+    _check_text(text, "token ids")
+    rows: list[list[int]] = []
+    numbers: list[int] = []
+    for number, line in _bracket_lines(text):
+        if len(rows) >= max_batch:
+            raise ValueError(
+                f"at least {max_batch + 1} sequences (lines) typed, above the limit of {max_batch}: one line per "
+                "sequence in the batch"
+            )
         ids = []
-        for cell in _split_cells(line, None):
-            if not re.fullmatch(r"[+-]?\d+", cell):
-                kind = "not a whole number" if _NUMBER.fullmatch(cell) else "not a number"
+        for cell in _split_cells(line, None, number, max_steps + 1, "token ids (steps)"):
+            if not _is_whole(cell):
+                kind = "not a whole number" if _is_number(cell) else "not a number"
                 raise ValueError(f"line {number}: {cell!r} is {kind}; token ids are whole numbers 0..{vocab_size - 1}")
             value = int(cell)
             if not 0 <= value < vocab_size:
@@ -128,9 +151,12 @@ def parse_token_ids(
                     f"so ids go from 0 to {vocab_size - 1}"
                 )
             ids.append(value)
-        _check_steps(len(ids), max_steps, "token ids")
+        _check_steps(len(ids), max_steps, "token ids", at_least=len(ids) > max_steps)
         rows.append(ids)
-    _check_ragged(rows, lines, "ids")
+        numbers.append(number)
+    if not rows:
+        raise ValueError(f"no token ids typed: enter whole numbers from 0 to {vocab_size - 1}, e.g. 3, 14, 15")
+    _check_ragged([len(r) for r in rows], numbers, "ids")
     return torch.tensor(rows, dtype=torch.int64)  # [B, T]
 
 
@@ -156,26 +182,176 @@ def embed_tokens(ids: Tensor, weight: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _check_steps(steps: int, max_steps: int, what: str) -> None:
+def _check_text(text: str, what: str) -> None:
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(
+            f"the {what} are {len(text):,} characters long, above the limit of {MAX_TEXT_CHARS:,}: "
+            "upload a CSV or NPY file for long sequences"
+        )
+
+
+def _check_steps(steps: int, max_steps: int, what: str, at_least: bool = False) -> None:
     if steps > max_steps:
-        raise ValueError(f"{steps} steps ({what}), above the limit of {max_steps} steps per sequence")
+        count = f"at least {steps}" if at_least else str(steps)
+        raise ValueError(f"{count} steps ({what}), above the limit of {max_steps} steps per sequence")
 
 
-def _bracket_lines(text: str) -> list[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers; a closing bracket also ends a line, brackets are dropped."""
-    lines = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        for part in re.split(r"[\]\)]\s*,?", line):
-            part = re.sub(r"[\[\(]", " ", part).strip().strip(",;").strip()
+def _is_number(cell: str) -> bool:
+    """Whether ``cell`` is a plain decimal number (``-1``, ``.5``, ``2.``, ``1e-3``), with no regex.
+
+    The characters are checked first, so ``float`` (linear, in C) never sees ``nan``, ``inf`` or ``1_0``.
+    """
+    if not cell or len(cell) > MAX_CELL_CHARS or not _NUMBER_CHARS.issuperset(cell):
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_whole(cell: str) -> bool:
+    digits = cell[1:] if cell[:1] in ("+", "-") else cell
+    return 0 < len(digits) <= MAX_CELL_CHARS and digits.isascii() and digits.isdigit()
+
+
+class _Reader:
+    """A binary stream read forward once, with a look at its first bytes and a count of the bytes read."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._head = b""
+        self.read_bytes = 0
+
+    def peek(self, n: int) -> bytes:
+        while len(self._head) < n:
+            more = self._stream.read(n - len(self._head))
+            if not more:
+                break
+            self._head += more
+        return self._head[:n]
+
+    def read(self, n: int) -> bytes:
+        out = self._head[:n]
+        self._head = self._head[n:]
+        if len(out) < n:
+            out += self._stream.read(n - len(out))
+        self._count(len(out))
+        return out
+
+    def readline(self, limit: int) -> bytes:
+        if self._head:
+            cut = self._head.find(b"\n")
+            if cut >= 0 or len(self._head) >= limit:
+                end = min(cut + 1 if cut >= 0 else len(self._head), limit)
+                out, self._head = self._head[:end], self._head[end:]
+                self._count(len(out))
+                return out
+            out, self._head = self._head, b""
+            out += self._stream.readline(limit - len(out))
+        else:
+            out = self._stream.readline(limit)
+        self._count(len(out))
+        return out
+
+    def _count(self, n: int) -> None:
+        self.read_bytes += n
+        if self.read_bytes > MAX_INPUT_BYTES:
+            raise ValueError(f"the file is over the limit of {MAX_INPUT_BYTES // 2**20} MB")
+
+
+def _remaining_bytes(stream: BinaryIO) -> int | None:
+    """How many bytes a seekable stream holds from its position on; None when it cannot say without reading."""
+    try:
+        if not stream.seekable():
+            return None
+        here = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end - here
+
+
+def _file_lines(reader: _Reader, input_size: int) -> Iterator[tuple[int, str]]:
+    """The lines of a text file, numbered from 1, read one at a time and each at most ``MAX_LINE_CHARS`` long."""
+    number = 0
+    while True:
+        raw = reader.readline(MAX_LINE_CHARS + 2)  # room for "\r\n" after a line of exactly the limit
+        if not raw:
+            return
+        number += 1
+        if not raw.endswith(b"\n") and len(raw) > MAX_LINE_CHARS:
+            raise ValueError(
+                f"line {number} is longer than {MAX_LINE_CHARS:,} characters, the limit per line: a CSV has one "
+                f"row per step with {input_size} value(s) in it"
+            )
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(
+                "this file is neither a text CSV (it is not UTF-8 text) nor an .npy array: expected T rows of "
+                f"{input_size} numbers, or an array saved with np.save"
+            ) from None
+        text = text.rstrip("\r\n")
+        if "\r" in text:  # old Mac line ends: one physical line holds several
+            for k, part in enumerate(text.split("\r")):
+                yield number + k, part
+            number += text.count("\r")
+        else:
+            yield number, text
+
+
+def _text_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The lines of a text, numbered from 1, without splitting the whole text first."""
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        yield number, line.rstrip("\n")
+
+
+def _bracket_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with their 1-based numbers; a closing bracket also ends a line, brackets are dropped.
+
+    Each yielded line is at most ``MAX_LINE_CHARS`` long; at most ``MAX_SKIPPED_LINES`` blank lines are passed.
+    """
+    skipped = 0
+    for number, line in _text_lines(text):
+        parts = line.translate(_CLOSING).split("\n") if "]" in line or ")" in line else [line]
+        kept = False
+        for part in parts:
+            part = part.translate(_OPENING).strip().strip(",;").strip()
             if part and not part.startswith("#"):
-                lines.append((number, part))
-    return lines
+                if len(part) > MAX_LINE_CHARS:
+                    raise ValueError(
+                        f"line {number} has a step longer than {MAX_LINE_CHARS:,} characters, the limit per step"
+                    )
+                kept = True
+                yield number, part
+        if not kept:
+            skipped += 1
+            if skipped > MAX_SKIPPED_LINES:
+                raise ValueError(f"more than {MAX_SKIPPED_LINES:,} blank or comment lines, the limit")
 
 
-def _split_cells(line: str, delimiter: str | None) -> list[str]:
+def _split_cells(
+    line: str, delimiter: str | None, number: int, limit: int, what: str = "values", cell_chars: int = MAX_CELL_CHARS
+) -> list[str]:
+    """The cells of one line, refusing ``limit`` or more of them or any longer than ``MAX_CELL_CHARS``.
+
+    The line is split at most ``limit`` times, so a line of a million cells costs no more than one of ``limit``.
+    """
     if delimiter is None:
-        return [c for c in re.split(r"[,;\s]+", line.strip()) if c]
-    return [c.strip() for c in line.split(delimiter)]
+        cells = line.translate(_CELL_SEPARATORS).split(None, limit)
+    else:
+        cells = [c.strip() for c in line.split(delimiter, limit)]
+    if len(cells) >= limit:
+        raise ValueError(f"line {number} has more than {limit - 1} {what}, above the limit of {limit - 1}")
+    for col, cell in enumerate(cells, start=1):
+        if len(cell) > cell_chars:
+            raise ValueError(
+                f"line {number}, column {col} is {len(cell):,} characters long, above the limit of "
+                f"{cell_chars} per number"
+            )
+    return cells
 
 
 def _parse_row(number: int, cells: list[str], decimal_comma: bool) -> list[float]:
@@ -184,9 +360,9 @@ def _parse_row(number: int, cells: list[str], decimal_comma: bool) -> list[float
         text = cell.replace(",", ".") if decimal_comma else cell
         if not text:
             raise ValueError(f"line {number}, column {col} is empty: every cell must hold a number")
-        if _NON_FINITE.fullmatch(text):
+        if text.lower() in _NON_FINITE:
             raise ValueError(f"line {number}, column {col} is {cell!r}: every value must be a finite number")
-        if not _NUMBER.fullmatch(text):
+        if not _is_number(text):
             raise ValueError(f"line {number}, column {col}: {cell!r} is not a number")
         value = float(text)
         if not math.isfinite(value):  # e.g. 1e999 overflows to inf
@@ -195,17 +371,17 @@ def _parse_row(number: int, cells: list[str], decimal_comma: bool) -> list[float
     return row
 
 
-def _check_ragged(rows: list[list], lines: list[tuple[int, str]], what: str) -> None:
-    for row, (number, _line) in zip(rows, lines, strict=True):
-        if len(row) != len(rows[0]):
+def _check_ragged(widths: list[int], numbers: list[int], what: str) -> None:
+    for width, number in zip(widths, numbers, strict=True):
+        if width != widths[0]:
             raise ValueError(
-                f"line {number} has {len(row)} {what} but line {lines[0][0]} has {len(rows[0])}: every line must have "
+                f"line {number} has {width} {what} but line {numbers[0]} has {widths[0]}: every line must have "
                 "the same number"
             )
 
 
-def _rows_to_tensor(rows: list[list[float]], lines: list[tuple[int, str]], input_size: int, what: str) -> Tensor:
-    _check_ragged(rows, lines, f"{what}s")
+def _rows_to_tensor(rows: list[list[float]], numbers: list[int], input_size: int, what: str) -> Tensor:
+    _check_ragged([len(r) for r in rows], numbers, f"{what}s")
     if len(rows[0]) != input_size:
         raise ValueError(
             f"each line has {len(rows[0])} {what}(s) but this LSTM's input_size is {input_size}: every step "
@@ -214,45 +390,64 @@ def _rows_to_tensor(rows: list[list[float]], lines: list[tuple[int, str]], input
     return torch.tensor(rows, dtype=torch.float64).unsqueeze(0)  # [1, T, I]
 
 
-def _parse_csv(text: str, input_size: int, max_steps: int) -> Tensor:
-    lines = [
-        (n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.startswith("#")
-    ]
-    if not lines:
-        raise ValueError("the file has no data rows: expected one row per step with one value per input feature")
-    first = lines[0][1]
-    delimiter = ";" if ";" in first else "," if "," in first else None
-    decimal_comma = delimiter == ";"
-    header = _split_cells(first, delimiter)
-    drop_index = False
-    # A first line without a single number is a header (one with a typo among numbers gets its error below);
-    # pandas' index column leaves the header's first cell empty.
-    if not any(_NUMBER.fullmatch(c.replace(",", ".") if decimal_comma else c) for c in header):
-        drop_index = header[0] == "" and len(header) == input_size + 1
-        lines = lines[1:]
-        if not lines:
-            raise ValueError("the file has a header line but no data rows below it")
-    _check_steps(len(lines), max_steps, "rows")
-    rows = []
+def _parse_csv(lines: Iterator[tuple[int, str]], input_size: int, max_steps: int) -> Tensor:
+    width_limit = input_size + 2  # one more than the widest allowed row (an index column and the features)
+    skipped = 0
+    saw_text = False
+    header_done = False
+    delimiter: str | None = None
+    decimal_comma = drop_index = False
+    rows: list[list[float]] = []
+    numbers: list[int] = []
     for number, line in lines:
-        cells = _split_cells(line, delimiter)
+        if not line.strip() or line.startswith("#"):
+            saw_text = saw_text or bool(line.strip())
+            skipped += 1
+            if skipped > MAX_SKIPPED_LINES:
+                raise ValueError(f"the file has more than {MAX_SKIPPED_LINES:,} blank or comment lines, the limit")
+            continue
+        saw_text = True
+        if not header_done:
+            header_done = True
+            delimiter = ";" if ";" in line else "," if "," in line else None
+            decimal_comma = delimiter == ";"
+            # Column names may be longer than numbers: the header's cells are only compared, never parsed.
+            header = _split_cells(line, delimiter, number, width_limit, "columns", cell_chars=MAX_LINE_CHARS)
+            # A first line without a single number is a header (one with a typo among numbers gets its error
+            # below); pandas' index column leaves the header's first cell empty.
+            if not any(_is_number(c.replace(",", ".") if decimal_comma else c) for c in header):
+                drop_index = header[0] == "" and len(header) == input_size + 1
+                continue
+        if len(rows) == max_steps:
+            _check_steps(max_steps + 1, max_steps, "rows", at_least=True)
+        cells = _split_cells(line, delimiter, number, width_limit, "columns")
         rows.append(_parse_row(number, cells[1:] if drop_index else cells, decimal_comma))
-    return _rows_to_tensor(rows, lines, input_size, "column")
+        numbers.append(number)
+    if not saw_text:
+        raise ValueError("the file is empty: expected one row per step with one value per input feature")
+    if not rows:
+        if header_done:
+            raise ValueError("the file has a header line but no data rows below it")
+        raise ValueError("the file has no data rows: expected one row per step with one value per input feature")
+    return _rows_to_tensor(rows, numbers, input_size, "column")
 
 
-def _parse_npy(data: bytes, input_size: int, max_steps: int, max_batch: int) -> Tensor:
-    stream = io.BytesIO(data)
+def _parse_npy(reader: _Reader, input_size: int, max_steps: int, max_batch: int) -> Tensor:
+    header_stream = _HeaderStream(reader)
     try:
-        version = np.lib.format.read_magic(stream)
+        version = np.lib.format.read_magic(header_stream)
         # Version 3.0 differs from 2.0 only in the header's text encoding (utf-8 field names).
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _fortran, dtype = read_header(stream)
-    except Exception as e:  # numpy raises ValueError/SyntaxError/... on damaged headers
+        shape, fortran, dtype = read_header(header_stream)
+    except ValueError as e:  # numpy raises ValueError (and SyntaxError inside it) on damaged headers
         raise ValueError(f"this .npy file has a damaged header and cannot be read ({e})") from None
+    except Exception as e:  # noqa: BLE001 - any other failure of numpy's header parser is a damaged header too
+        raise ValueError(f"this .npy file has a damaged header and cannot be read ({type(e).__name__})") from None
     if dtype.hasobject or dtype.kind not in "biuf":
         raise ValueError(
             f"this .npy array holds {dtype} values; expected plain numbers (float or int), saved without Python objects"
         )
+    stored = tuple(shape)
     if len(shape) == 1 and input_size == 1:
         shape = (1, shape[0], 1)
     elif len(shape) == 2:
@@ -273,13 +468,12 @@ def _parse_npy(data: bytes, input_size: int, max_steps: int, max_batch: int) -> 
     _check_steps(steps, max_steps, "the array's time dimension")
     if batch > max_batch:
         raise ValueError(f"this .npy array holds {batch} sequences, above the limit of {max_batch}")
-    if batch * steps * feats * dtype.itemsize > len(data) - stream.tell():
+    nbytes = batch * steps * feats * dtype.itemsize  # at most 32 x 512 x 512 x 8 = 64 MB after the checks above
+    body = reader.read(nbytes)
+    if len(body) < nbytes:
         raise ValueError("this .npy file is cut short: its header promises more values than it holds")
-    try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as e:  # damaged data after a sound header
-        raise ValueError(f"this .npy file cannot be read ({e})") from None
-    values = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64).reshape(shape))  # [B, T, I]
+    array = np.frombuffer(body, dtype=dtype).reshape(stored, order="F" if fortran else "C")
+    values = torch.from_numpy(np.array(array, dtype=np.float64, order="C").reshape(shape))  # [B, T, I]
     bad = ~torch.isfinite(values)
     if bad.any():
         b, t, i = (int(k) for k in bad.nonzero()[0])
@@ -287,3 +481,15 @@ def _parse_npy(data: bytes, input_size: int, max_steps: int, max_batch: int) -> 
             f"sequence {b}, step {t}, feature {i} is {values[b, t, i].item()}: every value must be a finite number"
         )
     return values
+
+
+class _HeaderStream:
+    """What numpy's header readers need of a file (``read``), reading through a ``_Reader``."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self._reader = reader
+
+    def read(self, n: int = -1) -> bytes:
+        # numpy reads the magic, a length and then the header it announced (at most 4 GB by its format, but
+        # numpy itself refuses headers over 10,000 bytes unless told otherwise).
+        return self._reader.read(max(0, min(n, MAX_LINE_CHARS)) if n >= 0 else MAX_LINE_CHARS)
