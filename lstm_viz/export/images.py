@@ -8,6 +8,7 @@ import functools
 import io
 import logging
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from lstm_viz import serverwide
 from lstm_viz.export.names import figure_filename
 
 log = logging.getLogger("lstm_viz.export")
@@ -31,6 +33,8 @@ RENDER_TIMEOUT_S = 60.0
 """A single image that takes longer has hung the browser: it is restarted on the next call."""
 WAIT_FOR_SLOT_S = 30.0
 """How long an export waits for the renderer before telling the user it is busy."""
+SERVER_EXPORT_JOBS = 1
+"""Exports running at once over all the worker processes of a server (``scripts/serve.sh`` starts several)."""
 RELOAD_EVERY = 32
 """Renders between reloads of kaleido's tab. Stock kaleido reloads after every figure (~0.3 s, half of a warm
 render), though each render already purges its plot; a reload every 32 keeps the tab's memory bounded."""
@@ -66,22 +70,32 @@ class FigureRenderer:
     """One Chromium (through kaleido) kept alive on its own event-loop thread and shared by every session.
 
     Starting Chromium costs 2-3 s, a warm render 0.1-0.4 s, so the process is started on the first export and
-    kept. Renders are bounded server-wide: at most ``jobs`` exports (a ZIP, a GIF, one image) run at once and
-    the others wait up to ``WAIT_FOR_SLOT_S``, so one class exporting together cannot starve the server's cores;
-    kaleido itself draws one figure at a time in its single tab.
+    kept. Renders are bounded: at most ``jobs`` exports (a ZIP, a GIF, one image) run at once in the process, and
+    with ``server_slots`` at most as many as it has over every worker of the server; the others wait up to
+    ``WAIT_FOR_SLOT_S``, so one class exporting together cannot starve the server's cores; kaleido itself draws
+    one figure at a time in its single tab.
     """
 
-    def __init__(self, browser_path: str | None = None, jobs: int = 1, reload_every: int = RELOAD_EVERY) -> None:
+    def __init__(
+        self,
+        browser_path: str | None = None,
+        jobs: int = 1,
+        reload_every: int = RELOAD_EVERY,
+        server_slots: serverwide.FileSlots | None = None,
+    ) -> None:
         """Prepare a renderer; nothing starts until the first render.
 
         Args:
             browser_path: The Chromium executable; None finds one (``find_chromium``).
-            jobs: How many exports may run at once server-wide.
+            jobs: How many exports may run at once in this process.
             reload_every: Renders between reloads of kaleido's tab (1: after every render, as stock kaleido).
+            server_slots: Slots shared with the server's other worker processes: an export also holds one of
+                them, so N workers still run only as many exports at once as the server has slots.
         """
         self._browser_path = browser_path
         self._reload_every = max(1, reload_every)
         self._slots = threading.BoundedSemaphore(jobs)
+        self._server_slots = server_slots
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -95,15 +109,27 @@ class FigureRenderer:
 
     @contextmanager
     def job(self, wait_s: float = WAIT_FOR_SLOT_S) -> Iterator[None]:
-        """Hold one of the server's export slots for a whole export.
+        """Hold one of the process's export slots (and of the server's, if shared) for a whole export.
 
         Raises:
             ExportBusy: when no slot frees up within ``wait_s`` seconds.
         """
+        busy = f"the server is busy with other exports; try again in a moment (waited {wait_s:.0f} s)"
+        deadline = time.monotonic() + wait_s
         if not self._slots.acquire(timeout=wait_s):
-            raise ExportBusy(f"the server is busy with other exports; try again in a moment (waited {wait_s:.0f} s)")
+            raise ExportBusy(busy)
         try:
-            yield
+            fd = None
+            if self._server_slots is not None:
+                try:
+                    fd = self._server_slots.acquire(timeout=max(deadline - time.monotonic(), 0.0))
+                except TimeoutError:
+                    raise ExportBusy(busy) from None
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    serverwide.release(fd)
         finally:
             self._slots.release()
 
@@ -204,11 +230,16 @@ _renderer_lock = threading.Lock()
 
 
 def renderer() -> FigureRenderer:
-    """The server's one renderer (created on first use, shared by every session and thread)."""
+    """The worker's one renderer (created on first use, shared by every session and thread).
+
+    Its exports also take one of ``SERVER_EXPORT_JOBS`` slots shared by every worker of the server (flock files
+    in ``$LSTM_EXPLORER_CACHE_DIR``), so several workers do not run several exports at once.
+    """
     global _renderer
     with _renderer_lock:
         if _renderer is None:
-            _renderer = FigureRenderer()
+            slots = serverwide.FileSlots(serverwide.shared_dir() / "exports", "export", SERVER_EXPORT_JOBS)
+            _renderer = FigureRenderer(server_slots=slots)
         return _renderer
 
 
