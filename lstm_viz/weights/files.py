@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import pickletools
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import PurePath
 
 import torch
@@ -18,6 +21,15 @@ from lstm_viz.config import MAX_LAYERS, MAX_SIZE
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest file read at all (64 MB), checked before any byte of it is parsed."""
+
+MAX_TENSORS = 50_000
+"""Tensors a file may hold (a 6,000-LSTM file has 24,000; real state_dicts with optimizer state a few thousand)."""
+MAX_NAME_CHARS = 1_024
+"""The longest dotted tensor name read (``encoder.layers.3.rnn.weight_hh_l0`` has 33 characters)."""
+MAX_LSTMS = 64
+"""LSTMs one file may hold; the app shows one at a time from a picker."""
+MAX_HEADER_BYTES = 16 * 2**20
+"""The largest safetensors header read (``MAX_TENSORS`` entries need under 10 MB)."""
 
 _SAFE_TAIL = "nothing in the file was run"
 
@@ -30,6 +42,33 @@ def read_checkpoint(data: bytes, filename: str) -> object:
     """
     kind = _detect_format(data, filename)
     return _read_safetensors(data) if kind == "safetensors" else _read_torch(data, kind)
+
+
+@contextmanager
+def memory_refusal(what: str) -> Iterator[None]:
+    """Turn any failure to allocate memory inside the block into one clear ``ValueError`` about ``what``.
+
+    ``MemoryError`` and the ``RuntimeError`` torch raises when its allocator fails ("can't allocate memory",
+    "not enough memory") both become the same refusal, never an error page.
+
+    Raises:
+        ValueError: "... needs more memory than the server gives one upload ...".
+    """
+    try:
+        yield
+    except MemoryError:
+        raise ValueError(_OUT_OF_MEMORY.format(what=what)) from None
+    except RuntimeError as e:
+        text = str(e).lower()
+        if "alloc" in text or "memory" in text:
+            raise ValueError(_OUT_OF_MEMORY.format(what=what)) from None
+        raise
+
+
+_OUT_OF_MEMORY = (
+    "reading {what} needs more memory than the server can give one upload, so it is refused; the explorer's "
+    f"limits are {MAX_LAYERS} layers of up to {MAX_SIZE} units"
+)
 
 
 def check_file_size(nbytes: int) -> None:
@@ -82,6 +121,7 @@ def _detect_format(data: bytes, filename: str) -> str:
 
 
 def _read_safetensors(data: bytes) -> dict[str, Tensor]:
+    _check_safetensors_header(data)
     try:
         return safetensors_load(data)
     except Exception as e:  # safetensors raises its own SafetensorError (and others) on damaged headers
@@ -89,6 +129,43 @@ def _read_safetensors(data: bytes) -> dict[str, Tensor]:
             f"this safetensors file is damaged and cannot be read ({short_error(e)}); "
             "upload the file exactly as save_file wrote it"
         ) from None
+
+
+def _check_safetensors_header(data: bytes) -> None:
+    """Count a safetensors file's tensors and check their names from its header, before any is read."""
+    header_len = int.from_bytes(data[:8], "little")
+    if header_len > MAX_HEADER_BYTES:
+        raise ValueError(
+            f"this safetensors file's header is {_mb(header_len)}, above the limit of {_mb(MAX_HEADER_BYTES)}: "
+            f"a file may hold at most {MAX_TENSORS:,} tensors"
+        )
+    try:
+        header = json.loads(data[8 : 8 + header_len])
+    except ValueError:
+        return  # safetensors itself says what is damaged
+    if not isinstance(header, dict):
+        return
+    count = len(header) - ("__metadata__" in header)
+    if count > MAX_TENSORS:
+        raise ValueError(f"this file holds {count:,} tensors, above the limit of {MAX_TENSORS:,} per file")
+    # Every LSTM has exactly one weight_hh_l0, so they are counted before safetensors reads any tensor.
+    lstms = sum(1 for k in header if k == "weight_hh_l0" or k.endswith(".weight_hh_l0"))
+    if lstms > MAX_LSTMS:
+        raise ValueError(lstm_count_message(lstms))
+    long = next((k for k in header if len(k) > MAX_NAME_CHARS), None)
+    if long is not None:
+        raise ValueError(
+            f"a tensor name in this file is longer than {MAX_NAME_CHARS:,} characters, the limit "
+            f"(it starts {long[:40]!r})"
+        )
+
+
+def lstm_count_message(count: int) -> str:
+    """The refusal of a file holding ``count`` LSTMs, over ``MAX_LSTMS``."""
+    return (
+        f"this file holds {count:,} LSTMs, above the limit of {MAX_LSTMS} per file: save only the model (or the "
+        "LSTMs) you want to look at"
+    )
 
 
 def _read_torch(data: bytes, kind: str) -> object:
@@ -121,10 +198,15 @@ def _check_legacy_sizes(data: bytes) -> None:
             f"this PyTorch file is damaged or cut short and cannot be read ({_SAFE_TAIL}; {short_error(e)}); "
             "upload the file exactly as torch.save wrote it"
         ) from None
-    if any(n > len(data) for n in sizes):
+    # Each storage's values are written in the file (at least a byte each), and so is every tensor's: torch
+    # would allocate a storage as declared, and grow it to fit a view that claims more.
+    storages, views = sizes
+    largest = max([*storages, *views], default=0)
+    if largest > len(data) or sum(storages) > len(data):
+        what = f"a tensor of {largest:,} values" if largest > len(data) else f"tensors of {sum(storages):,} values"
         raise ValueError(
-            f"this PyTorch file is damaged: it declares a tensor of {max(sizes):,} values but the whole file is only "
-            f"{len(data):,} bytes ({_SAFE_TAIL}); upload the file exactly as torch.save wrote it"
+            f"this PyTorch file is damaged: it declares {what} but the whole file is only {len(data):,} bytes "
+            f"({_SAFE_TAIL}); upload the file exactly as torch.save wrote it"
         )
 
 
@@ -252,50 +334,81 @@ _STRING_OPS = ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE")
 _INT_OPS = ("BININT", "BININT1", "BININT2", "LONG1", "LONG4", "INT", "LONG")
 
 
-def _scan_pickles(data: bytes) -> tuple[list[str], list[int]]:
-    """Read the pickles at the start of ``data`` statically: what they import, and their storage sizes.
+def _scan_pickles(data: bytes) -> tuple[list[str], tuple[list[int], list[int]]]:
+    """Read the pickles at the start of ``data`` statically: what they import, and the sizes they declare.
 
-    Returns the GLOBAL / STACK_GLOBAL targets and every integer in a storage's persistent id (legacy
-    torch.save's ``("storage", type, key, location, numel, view)``), which torch would allocate before
-    reading any data. Legacy torch.save writes five pickles in a row; a plain pickle is one.
+    Returns the GLOBAL / STACK_GLOBAL targets, the declared size of every distinct storage (legacy
+    torch.save's persistent id ``("storage", type, key, location, numel, view)``, by key), which torch would
+    allocate before reading any data, and the element count of every tensor view (the size tuple that
+    follows a storage and its offset in ``_rebuild_tensor_v2``'s arguments), which torch would grow a storage
+    to fit. Legacy torch.save writes five pickles in a row; a plain pickle is one.
     """
     found: list[str] = []
-    storage_ints: list[int] = []
+    storages: dict[object, int] = {}
+    views: list[int] = []
     stream = io.BytesIO(data)
     for _ in range(5):  # magic number, protocol, sys info, the object, storage keys
         strings: list[str] = []
         memo: dict[int, str | None] = {}
         ints: list[int] = []
+        pid_strings: list[str] = []
         top: str | None = None  # the string the last op pushed, for the memo op that may follow it
+        # After a storage (persistent id or memo get) and one integer (the offset), the next tuple of integers
+        # is a tensor's size: ``view`` holds the integers seen since, or None when not in that pattern.
+        after_storage = False
+        view: list[int] | None = None
         for op, arg, _pos in pickletools.genops(stream):
+            name = op.name
             pushed = None
-            if op.name in _STRING_OPS:
-                pushed = arg
-            elif op.name in _INT_OPS and isinstance(arg, int) and not isinstance(arg, bool):
+            is_int = name in _INT_OPS and isinstance(arg, int) and not isinstance(arg, bool)
+            if is_int:
                 ints.append(arg)
-            elif op.name == "MEMOIZE":
+            if name in _STRING_OPS:
+                pushed = arg
+            elif name == "MEMOIZE":
                 memo[len(memo)] = top
                 pushed = top
-            elif op.name in ("BINPUT", "LONG_BINPUT", "PUT"):
+            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
                 memo[arg] = top
                 pushed = top
-            elif op.name in ("BINGET", "LONG_BINGET", "GET"):
+            elif name in ("BINGET", "LONG_BINGET", "GET"):
                 pushed = memo.get(arg)
-            elif op.name == "GLOBAL":
+            elif name == "GLOBAL":
                 found.append(arg.replace(" ", "."))
-            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+            elif name == "STACK_GLOBAL" and len(strings) >= 2:
                 found.append(f"{strings[-2]}.{strings[-1]}")
-            elif op.name in ("BINPERSID", "PERSID"):
-                storage_ints.extend(ints)
+            elif name in ("BINPERSID", "PERSID"):
+                key = pid_strings[0] if pid_strings else len(storages)
+                storages[key] = max([storages.get(key, 0), *ints[:1]])
                 ints = []
-            if pushed is not None and op.name not in ("MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT"):
+            # The tensor-view pattern: storage, offset, then the size tuple.
+            if view is not None and name not in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
+                if is_int or name == "MARK":
+                    view.extend([arg] if is_int else [])
+                elif name in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "EMPTY_TUPLE"):
+                    count = {"TUPLE1": 1, "TUPLE2": 2, "TUPLE3": 3, "EMPTY_TUPLE": 0}.get(name, len(view))
+                    dims = view[len(view) - count :] if count else []
+                    numel = 1
+                    for d in dims:
+                        numel *= max(d, 0)
+                    views.append(numel)
+                    view = None
+                else:
+                    view = None
+            elif after_storage and name not in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
+                view = [] if is_int else None
+                after_storage = False
+            if name in ("BINPERSID", "PERSID", "BINGET", "LONG_BINGET", "GET"):
+                after_storage, view = True, None
+            if pushed is not None and name not in ("MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT"):
                 strings.append(pushed)
-                if pushed == "storage":  # a persistent id starts: its sizes follow
-                    ints = []
+                pid_strings.append(pushed)
+                if pushed == "storage":  # a persistent id starts: its key and sizes follow
+                    ints, pid_strings = [], []
             top = pushed
         if stream.tell() >= len(data):
             break
-    return list(dict.fromkeys(found)), storage_ints
+    return list(dict.fromkeys(found)), (list(storages.values()), views)
 
 
 def short_error(error: Exception) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -11,7 +10,7 @@ from torch import Tensor, nn
 
 from lstm_viz.config import MAX_LAYERS, MAX_SIZE
 from lstm_viz.params import param_name
-from lstm_viz.weights.files import short_error
+from lstm_viz.weights.files import MAX_LSTMS, MAX_NAME_CHARS, MAX_TENSORS, lstm_count_message, short_error
 
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "module")
 """Keys under which checkpoint dicts commonly keep the model's state_dict (names below are shown relative)."""
@@ -19,18 +18,28 @@ WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "mo
 KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 """The parameter kinds of ``nn.LSTM``, in the order it registers them."""
 
-_LSTM_NAME = re.compile(
-    r"^(?:(?P<prefix>.+)\.)?(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(?P<layer>\d+)(?P<rev>_reverse)?$"
-)
-_MAX_NESTING = 64  # deeper containers than any real checkpoint has are not searched (no recursion blow-up)
+_MAX_NESTING = 64  # deeper containers than any real checkpoint has are not searched
+MAX_NODES = 4_000_000
+"""Containers and entries a checkpoint's object may have, each visited once (shared containers once in all)."""
+MAX_TENSOR_BYTES = 2 * 64 * 2**20
+"""What all of a file's tensors together may hold, counted as if each were materialised (numel x item size),
+so shared or overlapping views of one storage cannot make a small file stand for a huge model."""
+MAX_LSTM_BYTES = 2 * 64 * 2**20
+"""The built modules of one file together (float16 files are widened to float32, so twice a 64 MB file)."""
 
 
 def find_lstms(obj: object) -> list[FoundLSTM]:
     """Every ``nn.LSTM`` among the tensors of a checkpoint object, checked and rebuilt, in file order.
 
+    Everything is checked from names, shapes and storage sizes before any value is read: the object is walked
+    as a graph (each container once, within ``MAX_NODES``, ``MAX_TENSORS``, ``MAX_NAME_CHARS``), tensors must be
+    real CPU tensors no larger than their storage (no expanded or overlapping views), all of them together
+    within ``MAX_TENSOR_BYTES``, at most ``MAX_LSTMS`` LSTMs within the size limits and ``MAX_LSTM_BYTES``;
+    only then are the LSTMs' values scanned for NaN/inf and the modules built.
+
     Raises:
         ValueError: when there are no tensors or no LSTM, or an LSTM's tensors are inconsistent, not finite
-            or beyond the explorer's limits.
+            or beyond the explorer's limits, or the file is beyond any of the limits above.
     """
     tensors, rest, source_key = _collect_tensors(obj)
     if not tensors and not rest:
@@ -38,19 +47,123 @@ def find_lstms(obj: object) -> list[FoundLSTM]:
             "the file holds no tensors at all: expected a state_dict, e.g. saved with "
             "torch.save(model.state_dict(), 'model.pt')"
         )
+    everything = tensors | rest
+    for name, t in everything.items():
+        _check_real(name, t)
     # The wrapper's names were shortened only where no other name became equal, so both sets can be searched.
-    groups, not_lstm = _group_lstm_tensors(tensors | rest)
+    groups, not_lstm = _group_lstm_tensors(everything)
     if not groups:
-        raise ValueError(_no_lstm_message(tensors | rest, not_lstm))
+        raise ValueError(_no_lstm_message(everything, not_lstm))
+    if len(groups) > MAX_LSTMS:
+        raise ValueError(lstm_count_message(len(groups)))
     specs = [_check_group(prefix, group) for prefix, group in groups.items()]
     for spec in specs:
         _check_limits(spec)
-    found = []
+    _check_storage(everything)
+    _check_built_bytes(specs)
     for spec in specs:
-        own = set(spec.names.values())
-        others = {k: v for k, v in tensors.items() if k not in own}
-        found.append(_build(spec, source_key, others))
+        _check_finite(spec)
+    shared = _FileTensors(tensors, {spec.input_size for spec in specs})
+    found = [_build(spec, source_key, shared) for spec in specs]
+    shared.keep_only({f.embedding_name() for f in found} - {None})
     return found
+
+
+def _check_real(name: str, t: Tensor) -> None:
+    """Refuse a tensor with no real values behind it on the CPU (meta, or on another device)."""
+    if t.is_meta or t.device.type != "cpu":
+        raise ValueError(
+            f"tensor {name!r} is a {t.device.type} tensor with no values in the file (a meta or device tensor): "
+            "save the model's real weights, e.g. torch.save(model.state_dict(), 'model.pt')"
+        )
+
+
+def _storage_values(t: Tensor) -> int:
+    """How many values of ``t``'s dtype its storage really holds."""
+    return t.untyped_storage().nbytes() // max(t.element_size(), 1)
+
+
+def _check_storage(tensors: dict[str, Tensor]) -> None:
+    """Refuse views that claim more values than their storage holds, and files whose tensors claim too much.
+
+    A stride-0 (expanded) or overlapping view has more elements than the storage under it; many views of one
+    storage each fit it but together stand for more than the file holds. Both would be materialised as their
+    full size when read, so both are refused here from sizes alone, before any value is read.
+    """
+    total = 0
+    for name, t in tensors.items():
+        if t.layout != torch.strided:
+            continue  # sparse and other layouts are refused where they would be read (LSTM, embedding)
+        held = _storage_values(t)
+        if t.numel() > held:
+            raise ValueError(
+                f"tensor {name!r} of shape {_shape(t)} claims {t.numel():,} values over a storage of only "
+                f"{held:,}: expanded (stride-0) or overlapping views are not read here, since they would take "
+                "that much memory; save real tensors, e.g. t.contiguous().clone()"
+            )
+        total += t.numel() * t.element_size()
+        if total > MAX_TENSOR_BYTES:
+            raise ValueError(
+                f"this file's tensors stand for more than {_mb(MAX_TENSOR_BYTES)} when read, above the limit of "
+                f"{_mb(MAX_TENSOR_BYTES)} (each view of a shared storage counts in full): save only the LSTM's "
+                "tensors, each as its own tensor"
+            )
+
+
+def _check_built_bytes(specs: list[_Spec]) -> None:
+    total = 0
+    for spec in specs:
+        itemsize = 8 if any(t.dtype == torch.float64 for t in spec.tensors.values()) else 4
+        total += sum(t.numel() for t in spec.tensors.values()) * itemsize
+    if total > MAX_LSTM_BYTES:
+        raise ValueError(
+            f"the LSTMs in this file would take {_mb(total)} as modules, above the limit of {_mb(MAX_LSTM_BYTES)} "
+            "for one file"
+        )
+
+
+def _mb(nbytes: int) -> str:
+    return f"{nbytes / 2**20:,.1f} MB" if nbytes % 2**20 else f"{nbytes // 2**20:,} MB"
+
+
+class _FileTensors:
+    """What a file's LSTMs share: the shapes of the model's tensors and the few that could be an embedding.
+
+    One per file, however many LSTMs it holds. Only 2-D float ``*.weight`` tensors without a ``.bias`` beside
+    them, as wide as one of the file's LSTMs' inputs and finite, are kept (copied out of the file's storages,
+    so nothing else of the file stays in memory); every other tensor is kept only as its shape.
+    """
+
+    def __init__(self, tensors: dict[str, Tensor], input_sizes: set[int]) -> None:
+        self.shapes: dict[str, tuple[int, ...]] = {k: tuple(t.shape) for k, t in tensors.items()}
+        self.candidates: dict[str, Tensor] = {}
+        for name, t in tensors.items():
+            module = name.removesuffix(".weight")
+            if not (name == "weight" or name.endswith(".weight")) or f"{module}.bias" in tensors:
+                continue
+            if t.layout != torch.strided or t.dim() != 2 or t.shape[1] not in input_sizes or t.shape[0] < 2:
+                continue
+            if not t.is_floating_point() or not _finite(t).all():
+                continue
+            self.candidates[name] = t.detach().clone()
+        self.converted: dict[tuple[str, torch.dtype], Tensor] = {}
+
+    def weight(self, name: str, dtype: torch.dtype) -> Tensor:
+        """The candidate ``name`` in ``dtype``, converted once (while the file is read) and then shared, read-only."""
+        key = (name, dtype)
+        if key not in self.converted:
+            t = self.candidates[name]
+            self.converted[key] = t if t.dtype == dtype else t.to(dtype)
+        return self.converted[key]
+
+    def keep_only(self, names: set[str]) -> None:
+        """Drop every candidate but the embeddings chosen, which are kept only as their LSTMs read them."""
+        self.converted = {k: t for k, t in self.converted.items() if k[0] in names}
+        self.candidates = {}
+
+    def tensors(self) -> list[Tensor]:
+        """Every tensor kept, for counting memory."""
+        return list(self.converted.values())
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,8 +186,18 @@ class FoundLSTM:
     dtype: str  # the module's dtype: "float32" or "float64"
     file_dtype: str  # the dtype(s) the file stored, e.g. "float16" or "float32"
     source_key: str  # the checkpoint key holding the state_dict ("model", "state_dict", ...), "" when bare
-    others: dict[str, tuple[int, ...]]  # every other tensor of the model's state_dict (not optimizer state)
-    _other_tensors: dict[str, Tensor] = field(repr=False)
+    _shared: _FileTensors = field(repr=False)  # one per file, shared by its LSTMs
+    _embedding: str | None = field(default=None, repr=False)
+
+    @property
+    def others(self) -> dict[str, tuple[int, ...]]:
+        """The shape of every other tensor of the model's state_dict (not optimizer state), by name."""
+        own = set(self.parameter_names().values())
+        return {k: v for k, v in self._shared.shapes.items() if k not in own}
+
+    def kept_tensors(self) -> list[Tensor]:
+        """Every tensor this LSTM keeps in memory: its parameters and the file's shared embedding candidates."""
+        return [*(p.detach() for p in self.lstm.parameters()), *self._shared.tensors()]
 
     @property
     def converted(self) -> bool:
@@ -104,7 +227,7 @@ class FoundLSTM:
 
     def embedding_name(self) -> str | None:
         """The name of the tensor ``embedding_weight`` returns, or None when there is none."""
-        return _find_embedding(self)
+        return self._embedding
 
     def embedding_weight(self) -> Tensor | None:
         """An ``nn.Embedding``-like weight beside the LSTM whose rows feed it: token id -> input vector.
@@ -113,12 +236,13 @@ class FoundLSTM:
         ``X.bias`` beside it (an ``nn.Linear`` has one), preferring names that say embedding (``emb``,
         ``wte``, ``encoder.weight`` as in PyTorch's word language model) and then the one nearest the LSTM.
 
+        The tensor is made once and shared by every caller: read it, do not write to it.
+
         Shapes: -> [V, I] in the LSTM's dtype, or None when the file holds no such tensor.
         """
-        name = _find_embedding(self)
-        if name is None:
+        if self._embedding is None:
             return None
-        return self._other_tensors[name].detach().to(getattr(torch, self.dtype)).clone()
+        return self._shared.weight(self._embedding, getattr(torch, self.dtype))
 
 
 def _collect_tensors(obj: object) -> tuple[dict[str, Tensor], dict[str, Tensor], str]:
@@ -128,8 +252,7 @@ def _collect_tensors(obj: object) -> tuple[dict[str, Tensor], dict[str, Tensor],
     prefix reads ``encoder.rnn`` as in the model, ``source_key`` is ``"model"`` and the optimizer's tensors
     are the second dict. Without a single such wrapper every tensor is the model's, under its full path.
     """
-    flat: dict[str, Tensor] = {}
-    _walk(obj, "", flat, 0)
+    flat = _walk(obj)
     if isinstance(obj, Mapping) and not any(isinstance(v, Tensor) for v in obj.values()):
         holders = [k for k in WRAPPER_KEYS if k in obj and any(n.startswith(f"{k}.") for n in flat)]
         if len(holders) == 1:
@@ -141,21 +264,46 @@ def _collect_tensors(obj: object) -> tuple[dict[str, Tensor], dict[str, Tensor],
     return flat, {}, ""
 
 
-def _walk(obj: object, path: str, out: dict[str, Tensor], depth: int) -> None:
-    if isinstance(obj, Tensor):
-        out[path] = obj
-        return
-    if depth >= _MAX_NESTING:
-        return
-    if isinstance(obj, Mapping):
-        items = obj.items()
-    elif isinstance(obj, (list, tuple)):
-        items = enumerate(obj)
-    else:
-        return
-    for key, value in items:
-        if isinstance(value, (Tensor, Mapping, list, tuple)):
-            _walk(value, f"{path}.{key}" if path else str(key), out, depth + 1)
+def _walk(obj: object) -> dict[str, Tensor]:
+    """Every tensor reachable from ``obj`` by its dotted path, walking containers as a graph, within budgets.
+
+    A container reached again (``x = [x, x]`` forty times is 41 lists but 2^40 paths) is not entered again:
+    its tensors keep the first path that reached them. Entries are counted against ``MAX_NODES``, tensors
+    against ``MAX_TENSORS`` and every path against ``MAX_NAME_CHARS`` as they are met.
+    """
+    out: dict[str, Tensor] = {}
+    entered: set[int] = set()
+    stack: list[tuple[object, str, int]] = [(obj, "", 0)]
+    nodes = 0
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, Tensor):
+            out[path] = node
+            if len(out) > MAX_TENSORS:
+                raise ValueError(f"this file holds more than {MAX_TENSORS:,} tensors, the limit per file")
+            continue
+        if depth >= _MAX_NESTING or id(node) in entered:
+            continue
+        entered.add(id(node))
+        items = node.items() if isinstance(node, Mapping) else enumerate(node)
+        children = []
+        for key, value in items:
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise ValueError(
+                    f"this file's object has more than {MAX_NODES:,} entries, the limit: save only the model's "
+                    "state_dict, e.g. torch.save(model.state_dict(), 'model.pt')"
+                )
+            if isinstance(value, (Tensor, Mapping, list, tuple)):
+                name = f"{path}.{key}" if path else str(key)
+                if len(name) > MAX_NAME_CHARS:
+                    raise ValueError(
+                        f"a tensor name in this file is longer than {MAX_NAME_CHARS:,} characters, the limit "
+                        f"(it starts {name[:40]!r})"
+                    )
+                children.append((value, name, depth + 1))
+        stack.extend(reversed(children))  # popped in file order
+    return out
 
 
 @dataclass
@@ -177,10 +325,10 @@ def _group_lstm_tensors(tensors: dict[str, Tensor]) -> tuple[dict[str, dict[str,
     """Tensors with LSTM parameter names grouped by prefix; groups shaped like nn.GRU/nn.RNN are set aside."""
     groups: dict[str, dict[str, tuple[str, Tensor]]] = {}
     for name, t in tensors.items():
-        m = _LSTM_NAME.match(name)
-        if m:
-            key = param_name(m["kind"], int(m["layer"]), bool(m["rev"]))
-            groups.setdefault(m["prefix"] or "", {})[key] = (name, t)
+        parsed = _lstm_name(name)
+        if parsed is not None:
+            prefix, kind, layer, reverse = parsed
+            groups.setdefault(prefix, {})[param_name(kind, layer, reverse)] = (name, t)
     not_lstm = []
     for prefix, group in list(groups.items()):
         other = _other_recurrent_kind(group)
@@ -188,6 +336,18 @@ def _group_lstm_tensors(tensors: dict[str, Tensor]) -> tuple[dict[str, dict[str,
             not_lstm.append(f"{other} at {_where(prefix)}")
             del groups[prefix]
     return groups, not_lstm
+
+
+def _lstm_name(name: str) -> tuple[str, str, int, bool] | None:
+    """``(prefix, kind, layer, reverse)`` of an ``nn.LSTM`` parameter name at any prefix, or None (no regex)."""
+    prefix, dot, last = name.rpartition(".")
+    if dot and not prefix:
+        return None
+    reverse = last.endswith("_reverse")
+    kind, sep, layer = last.removesuffix("_reverse").rpartition("_l")
+    if not sep or kind not in KINDS or not (0 < len(layer) <= 6 and layer.isascii() and layer.isdigit()):
+        return None
+    return prefix, kind, int(layer), reverse
 
 
 def _other_recurrent_kind(group: dict[str, tuple[str, Tensor]]) -> str | None:
@@ -245,8 +405,10 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
                 f"{key} has shape {_shape(t)} but it must be {'a vector' if expected_dim == 1 else 'a matrix'} "
                 f"({expected_dim}-D)"
             )
-    layers = sorted({int(k.split("_l")[1].removesuffix("_reverse")) for k in group})
+    layers = sorted({int(k.rsplit("_l", 1)[1].removesuffix("_reverse")) for k in group})
     num_layers = layers[-1] + 1
+    if num_layers > MAX_LAYERS:
+        raise ValueError(_limit_message(prefix, "num_layers", num_layers, MAX_LAYERS))
     for k in range(num_layers):
         for kind in ("weight_ih", "weight_hh"):
             if param_name(kind, k) not in group:
@@ -312,14 +474,6 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
                             else ""
                         )
                     )
-    for key, (_name, t) in group.items():
-        finite = _finite(t)
-        if not finite.all():
-            bad = "NaN" if (t.float() if t.dtype != torch.float64 else t).isnan().any() else "infinite"
-            raise fail(
-                f"{key} contains {bad} values ({int((~finite).sum())} of {t.numel()}); a trained LSTM's "
-                "weights are finite numbers, so the training probably diverged before this was saved"
-            )
     return _Spec(
         prefix=prefix,
         input_size=input_size,
@@ -331,6 +485,19 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
         tensors={k: t for k, (_n, t) in group.items()},
         names={k: n for k, (n, _t) in group.items()},
     )
+
+
+def _check_finite(spec: _Spec) -> None:
+    """Refuse NaN or infinite weights (read only after every size was checked)."""
+    for key, t in spec.tensors.items():
+        finite = _finite(t)
+        if not finite.all():
+            bad = "NaN" if (t.float() if t.dtype != torch.float64 else t).isnan().any() else "infinite"
+            raise ValueError(
+                f"the LSTM at {_where(spec.prefix)}: {key} contains {bad} values ({int((~finite).sum())} of "
+                f"{t.numel()}); a trained LSTM's weights are finite numbers, so the training probably diverged "
+                "before this was saved"
+            )
 
 
 def _finite(t: Tensor) -> Tensor:
@@ -350,13 +517,17 @@ def _check_limits(spec: _Spec) -> None:
         ("num_layers", spec.num_layers, MAX_LAYERS),
     ):
         if value > limit:
-            raise ValueError(
-                f"the LSTM at {_where(spec.prefix)} has {name} = {value}, above the explorer's limit of {limit} "
-                f"(input and hidden sizes up to {MAX_SIZE}, up to {MAX_LAYERS} layers), so it cannot be shown here"
-            )
+            raise ValueError(_limit_message(spec.prefix, name, value, limit))
 
 
-def _build(spec: _Spec, source_key: str, others: dict[str, Tensor]) -> FoundLSTM:
+def _limit_message(prefix: str, name: str, value: int, limit: int) -> str:
+    return (
+        f"the LSTM at {_where(prefix)} has {name} = {value}, above the explorer's limit of {limit} "
+        f"(input and hidden sizes up to {MAX_SIZE}, up to {MAX_LAYERS} layers), so it cannot be shown here"
+    )
+
+
+def _build(spec: _Spec, source_key: str, shared: _FileTensors) -> FoundLSTM:
     file_dtypes = sorted({str(t.dtype).removeprefix("torch.") for t in spec.tensors.values()})
     dtype = torch.float64 if any(t.dtype == torch.float64 for t in spec.tensors.values()) else torch.float32
     lstm = nn.LSTM(
@@ -377,6 +548,9 @@ def _build(spec: _Spec, source_key: str, others: dict[str, Tensor]) -> FoundLSTM
         raise ValueError(
             f"the LSTM at {_where(spec.prefix)} could not be built from the file ({short_error(e)})"
         ) from None
+    embedding = _find_embedding(spec, shared)
+    if embedding is not None:
+        shared.weight(embedding, dtype)  # made now, while the file is read: later calls only look it up
     return FoundLSTM(
         prefix=spec.prefix,
         lstm=lstm.eval(),
@@ -389,27 +563,23 @@ def _build(spec: _Spec, source_key: str, others: dict[str, Tensor]) -> FoundLSTM
         dtype=str(dtype).removeprefix("torch."),
         file_dtype="+".join(file_dtypes),
         source_key=source_key,
-        others={k: tuple(t.shape) for k, t in others.items()},
-        _other_tensors=others,
+        _shared=shared,
+        _embedding=embedding,
     )
 
 
 _EMBEDDING_HINTS = ("emb", "wte", "tok", "word", "lookup", "encoder.weight")
 
 
-def _find_embedding(found: FoundLSTM) -> str | None:
+def _find_embedding(spec: _Spec, shared: _FileTensors) -> str | None:
+    own = set(spec.names.values())
     candidates = []
-    for name, t in found._other_tensors.items():
-        module = name.removesuffix(".weight")
-        if not (name == "weight" or name.endswith(".weight")) or f"{module}.bias" in found._other_tensors:
-            continue
-        if t.dim() != 2 or t.shape[1] != found.input_size or t.shape[0] < 2 or not t.is_floating_point():
-            continue
-        if t.layout != torch.strided or not _finite(t).all():
+    for name, t in shared.candidates.items():
+        if name in own or t.shape[1] != spec.input_size:
             continue
         hinted = any(h in name.lower() for h in _EMBEDDING_HINTS)
-        shared = len(_common_prefix(name.split("."), found.prefix.split(".") if found.prefix else []))
-        candidates.append((not hinted, -shared, name))
+        common = len(_common_prefix(name.split("."), spec.prefix.split(".") if spec.prefix else []))
+        candidates.append((not hinted, -common, name))
     return min(candidates)[2] if candidates else None
 
 
