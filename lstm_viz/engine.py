@@ -56,6 +56,32 @@ class DirectionRun:
         return self.gates[..., k * hidden : (k + 1) * hidden]
 
 
+@dataclass(frozen=True)
+class CellClamp:
+    """Cells whose memory is held at fixed values during a forward: a causal test of what a cell carries.
+
+    After every step, once that step's ``m`` and ``h`` are computed, ``c`` of each listed unit is set to its
+    value, so the next step starts from it: the cell keeps nothing from one step to the next beyond what that
+    step writes (clamped to 0, ``c_t = i_t g_t``). Stepping ``nn.LSTM`` one step at a time and setting its
+    ``c_n`` the same way gives the same numbers.
+
+    Attributes:
+        units: The clamped units.
+        values: The value of each unit's ``c``.
+        layer: The layer of the units.
+        reverse: The direction (bidirectional LSTMs).
+    """
+
+    units: tuple[int, ...]
+    values: tuple[float, ...]
+    layer: int = 0
+    reverse: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.units) != len(self.values):
+            raise ValueError(f"a clamp needs one value per unit: {len(self.units)} units, {len(self.values)} values")
+
+
 _ALIGN_BYTES = 64
 
 
@@ -72,7 +98,14 @@ def _step_aligned(steps: int, batch: int, width: int, like: Tensor) -> Tensor:
     return storage.as_strided((steps, batch, width), (stride, width, 1), offset)
 
 
-def run_direction(x: Tensor, h0: Tensor, c0: Tensor, w: DirectionWeights, reverse: bool = False) -> DirectionRun:
+def run_direction(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w: DirectionWeights,
+    reverse: bool = False,
+    clamp: CellClamp | None = None,
+) -> DirectionRun:
     """Run one LSTM layer in one direction over a whole sequence.
 
     The input-to-hidden products of all steps are one matmul; each step then adds its recurrent
@@ -91,6 +124,8 @@ def run_direction(x: Tensor, h0: Tensor, c0: Tensor, w: DirectionWeights, revers
         c0: Initial cell state.
         w: This layer-direction's parameters.
         reverse: Walk time backwards (the ``_reverse`` direction); results stay in input order.
+        clamp: Cells of this layer-direction held at fixed values after every step (``CellClamp``); None runs
+            the plain forward, unchanged.
 
     Shapes:
         x [T, B, I_k], h0 [B, H_out], c0 [B, H] -> DirectionRun (see its docstring).
@@ -132,6 +167,9 @@ def run_direction(x: Tensor, h0: Tensor, c0: Tensor, w: DirectionWeights, revers
 
     h_prev, c_prev = h0, c0
     w_hr_t = w.weight_hr.t() if projected else None  # [H, P]
+    if clamp is not None:
+        units = torch.tensor(clamp.units, dtype=torch.long, device=x.device)
+        held = torch.tensor(clamp.values, dtype=x.dtype, device=x.device).expand(batch, len(clamp.units))
     for pre, i_t, f_t, g_t, o_t, c_t, m_t, h_t in per_step:
         if w.bias_hh is not None:
             torch.addmm(w.bias_hh, h_prev, w_hh_t, out=recurrent)  # W_hh h_(t-1) + b_hh
@@ -149,6 +187,8 @@ def run_direction(x: Tensor, h0: Tensor, c0: Tensor, w: DirectionWeights, revers
         m_t.mul_(o_t)  # m_t = o * tanh(c_t)
         if projected:
             torch.mm(m_t, w_hr_t, out=h_t)  # h_t = W_hr m_t
+        if clamp is not None:
+            c_t.index_copy_(1, units, held)  # after m_t: the clamp acts on what the next step remembers
         h_prev, c_prev = h_t, c_t
     return DirectionRun(gates=gates, c=c, m=m, h=h)
 

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstm_viz.engine import GATES, DirectionRun, DirectionWeights, run_direction, step_preactivations
+from lstm_viz.engine import GATES, CellClamp, DirectionRun, DirectionWeights, run_direction, step_preactivations
 from lstm_viz.params import direction_weights
 
 
@@ -148,7 +148,22 @@ def _check_args(lstm: nn.LSTM, input: Tensor, hx) -> None:
         raise ValueError("hx must be a tuple (h_0, c_0)")
 
 
-def trace(lstm: nn.LSTM, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> LSTMTrace:
+def _check_clamp(lstm: nn.LSTM, clamp: CellClamp) -> None:
+    if not 0 <= clamp.layer < lstm.num_layers:
+        raise ValueError(f"clamp layer {clamp.layer} is outside 0..{lstm.num_layers - 1}")
+    if clamp.reverse and not lstm.bidirectional:
+        raise ValueError("clamp names the reverse direction, but this LSTM is not bidirectional")
+    bad = [u for u in clamp.units if not 0 <= u < lstm.hidden_size]
+    if bad:
+        raise ValueError(f"clamp unit {bad[0]} is outside 0..{lstm.hidden_size - 1}")
+
+
+def trace(
+    lstm: nn.LSTM,
+    input: Tensor,
+    hx: tuple[Tensor, Tensor] | None = None,
+    clamp: CellClamp | None = None,
+) -> LSTMTrace:
     """Run the hand-written forward on ``lstm``'s parameters and record every gate and state.
 
     Called like ``lstm(input, hx)``; never calls ``nn.LSTM``'s own forward.
@@ -157,15 +172,20 @@ def trace(lstm: nn.LSTM, input: Tensor, hx: tuple[Tensor, Tensor] | None = None)
         lstm: The module whose parameters (read by PyTorch's names) define the LSTM.
         input: [T, B, I] or, with ``batch_first``, [B, T, I]; unbatched [T, I].
         hx: Optional ``(h_0, c_0)``, [D*L, B, H_out] and [D*L, B, H] ([D*L, H_out], [D*L, H] unbatched).
+        clamp: Cells held at fixed values after every step (``engine.CellClamp``); the recorded ``c`` shows
+            the held values. None (the default) is the plain forward.
 
     Returns:
         An ``LSTMTrace`` whose ``output``, ``h_n``, ``c_n`` match ``lstm(input, hx)``.
 
     Raises:
         TypeError: for ``PackedSequence`` input.
-        ValueError: for training-mode dropout, or input/hx of the wrong shape, dtype or device.
+        ValueError: for training-mode dropout, input/hx of the wrong shape, dtype or device, or a clamp naming
+            a unit, layer or direction the LSTM does not have.
     """
     _check_args(lstm, input, hx)
+    if clamp is not None:
+        _check_clamp(lstm, clamp)
     batched = input.dim() == 3
     if not batched:
         input = input.unsqueeze(0 if lstm.batch_first else 1)
@@ -210,7 +230,8 @@ def trace(lstm: nn.LSTM, input: Tensor, hx: tuple[Tensor, Tensor] | None = None)
             for d in range(dirs):
                 w = direction_weights(lstm, layer, reverse=bool(d))
                 k = layer * dirs + d
-                run = run_direction(layer_in, h0[k], c0[k], w, reverse=bool(d))
+                here = clamp is not None and clamp.layer == layer and clamp.reverse == bool(d)
+                run = run_direction(layer_in, h0[k], c0[k], w, reverse=bool(d), clamp=clamp if here else None)
                 runs.append(run)
                 last = 0 if d else steps - 1
                 h_n.append(run.h[last])

@@ -1,11 +1,17 @@
-"""Train every built-in task from seed 0 and write its shipped weights; rerunning rewrites identical bytes.
+"""Train built-in tasks from seed 0 and write their shipped weights; rerunning rewrites identical bytes.
 
-Usage: .venv/bin/python scripts/make_task_weights.py [--out DIR] [task ...]
+Usage: .venv/bin/python scripts/make_task_weights.py [--out DIR] [--steps N] [--snapshots DIR] [task ...]
+
+Without task names it makes every task except the long ones (`code`: about an hour on one CPU thread), which
+must be named. ``--steps`` overrides the shipped step count (a shortened run, for checks); ``--snapshots DIR``
+also writes the weights every 1,000 steps of a long training there (``code_step1000.safetensors``, ...), which
+equal a run of that many steps bit for bit. Progress of a long training goes to stdout.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -16,25 +22,65 @@ from lstm_viz import tasks  # noqa: E402
 from lstm_viz.tasks.store import save_model, weights_path  # noqa: E402
 
 SEED = 0
+SNAPSHOT_EVERY = 1000
+REPORT_EVERY = 100
 
 
-def main(names: list[str], out: Path | None = None) -> None:
-    """Train and save each named task (all by default) into ``out`` (default: the shipped place)."""
-    for name in names or tasks.names():
+def _stamp(model: tasks.TaskModel) -> None:
+    # Seconds vary run to run; keeping them out of the file keeps its bytes reproducible.
+    model.info.pop("seconds", None)
+    model.info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+    model.info["torch"] = torch.__version__.split("+")[0]
+
+
+def main(names: list[str], out: Path | None = None, steps: int | None = None, snapshots: Path | None = None) -> None:
+    """Train and save each named task (default: all but the long ones) into ``out`` (default: the shipped place)."""
+    for name in names or [n for n in tasks.names() if tasks.get(n).fit is None]:
         task = tasks.get(name)
-        model = tasks.train(task, seed=SEED, steps=task.full_steps)
-        # Seconds vary run to run; keeping them out of the file keeps its bytes reproducible.
-        model.info.pop("seconds")
-        model.info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
-        model.info["torch"] = torch.__version__.split("+")[0]
+        options = {}
+        if task.fit is not None:
+            options["progress"] = _reporter(name)
+            if snapshots is not None:
+                options["snapshot"] = _snapshotter(name, snapshots)
+                options["snapshot_every"] = SNAPSHOT_EVERY
+        model = tasks.train(task, seed=SEED, steps=task.full_steps if steps is None else steps, **options)
+        _stamp(model)
         save_model(model, out / weights_path(task).name if out else weights_path(task))
         verdict = "reached" if task.reached(model.info["metric"]) else "DID NOT reach"
-        print(f"{name}: {task.metric_name} {model.info['metric']:.4f} {verdict} {task.target_metric}")  # noqa: T201
+        print(f"{name}: {task.metric_name} {model.info['metric']:.4f} {verdict} {task.target_metric}", flush=True)  # noqa: T201
+
+
+def _reporter(name: str):  # noqa: ANN202
+    start = time.perf_counter()
+    recent: list[float] = []
+
+    def report(step: int, steps: int, loss: float) -> None:
+        recent.append(loss)
+        if step % REPORT_EVERY == 0 or step == steps:
+            elapsed = time.perf_counter() - start
+            eta = elapsed / step * (steps - step)
+            mean = sum(recent) / len(recent)
+            print(f"{name} step {step}/{steps} loss {mean:.4f} elapsed {elapsed:.0f}s eta {eta:.0f}s", flush=True)  # noqa: T201
+            recent.clear()
+
+    return report
+
+
+def _snapshotter(name: str, folder: Path):  # noqa: ANN202
+    def snapshot(step: int, model: tasks.TaskModel) -> None:
+        model.info.pop("seconds", None)
+        model.info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+        model.info["torch"] = torch.__version__.split("+")[0]
+        save_model(model, folder / f"{name}_step{step}.safetensors")
+
+    return snapshot
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    out_dir = None
-    if args[:1] == ["--out"]:
-        out_dir, args = Path(args[1]), args[2:]
-    main(args, out_dir)
+    kwargs: dict = {}
+    flags = {"--out": ("out", Path), "--steps": ("steps", int), "--snapshots": ("snapshots", Path)}
+    while args[:1] and args[0] in flags:
+        key, kind = flags[args[0]]
+        kwargs[key], args = kind(args[1]), args[2:]
+    main(args, **kwargs)

@@ -53,6 +53,11 @@ class Task:
         eval_batch: Sequences scored for the metric.
         shipped_steps: Adam steps of the shipped weights (more than a live training for the text model).
         min_steps: The shortest sequence the task can pose.
+        fit: A task's own training loop ``(task, H, seed, steps, forget_bias, progress) -> TaskModel``, or None
+            for the shared one (fresh batches from ``sample``); the text of `code` is streamed, not sampled.
+        chars: The character each symbol id stands for, for a character model (``decode``/``encode``).
+        encode: ``(text) -> ids`` [T] of a character model, characters outside its vocabulary mapped to its
+            stated fallback.
     """
 
     name: str
@@ -78,6 +83,9 @@ class Task:
     eval_batch: int = 256
     shipped_steps: int = 0
     min_steps: int = 1
+    fit: Callable[..., object] | None = field(default=None, repr=False)
+    chars: tuple[str, ...] | None = field(default=None, repr=False)
+    encode: Callable[[str], Tensor] | None = field(default=None, repr=False)
 
     @property
     def full_steps(self) -> int:

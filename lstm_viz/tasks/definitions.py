@@ -1,10 +1,14 @@
-"""The built-in tasks: bracket depth, remember a bit, counting, and a character model on real text."""
+"""The built-in tasks: bracket depth, remember a bit, counting, and character models on real text and code."""
 
 from __future__ import annotations
+
+import functools
 
 import torch
 from torch import Tensor
 
+from lstm_viz import cells
+from lstm_viz.tasks import code_train, corpus
 from lstm_viz.tasks.base import Batch, Task, one_hot
 from lstm_viz.tasks.text import TEXT
 
@@ -282,6 +286,91 @@ CHARS = Task(
     phases=_char_phases,
     trained_range=_char_range,
     shipped_steps=1500,
+)
+
+# ---------------------------------------------------------------- characters of real Python source
+
+CODE_SYMBOLS = tuple({" ": "␣", "\n": "↵", "\t": "⇥"}.get(ch, ch) for ch in corpus.SYMBOLS)
+CODE_WINDOW = 256
+"""Characters per held-out window the page shows and the metric scores (each from a zero state)."""
+
+
+@functools.cache
+def _held_out_arrays() -> tuple[Tensor, Tensor, Tensor]:
+    """Symbol ids, indentation and window starts (line starts) of the fixed held-out corpus."""
+    held = corpus.held_out()
+    ids = corpus.encode_ids(held.text).long()
+    indent = torch.cat([cells.indentation(t) for t in held.texts])
+    starts = torch.tensor([0] + [i + 1 for i, ch in enumerate(held.text) if ch == "\n"])
+    return ids, indent, starts
+
+
+def _code(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
+    ids, indent, starts = _held_out_arrays()
+    starts = starts[starts + seq_len + 1 <= ids.numel()]
+    pick = starts[torch.randint(0, starts.numel(), (batch,), generator=gen)]
+    idx = pick.view(-1, 1) + torch.arange(seq_len + 1).view(1, -1)  # [B, T + 1]
+    codes = ids[idx]
+    return Batch(
+        tokens=codes[:, :-1],
+        x=one_hot(codes[:, :-1], corpus.VOCAB),
+        latent=indent[idx[:, :-1]],
+        target=codes[:, 1:],
+        mask=torch.ones(batch, seq_len, dtype=torch.bool),
+    )
+
+
+def _code_phases(b: Batch) -> dict[str, Tensor]:
+    newline = b.tokens == corpus.SYMBOLS.index("\n")
+    return {
+        "at a line break": newline,
+        "on an indented line": (b.latent > 0) & ~newline,
+        "at the margin": b.latent == 0,
+    }
+
+
+def _code_range(b: Batch) -> str | None:
+    steps = b.tokens.shape[1]
+    if steps > 2 * CODE_WINDOW:
+        return (
+            f"trained on chunks of 128 characters, the state carried between them; this input runs {steps} "
+            "characters from a zero state"
+        )
+    return None
+
+
+CODE = Task(
+    name="code",
+    title="characters of Python source",
+    story=(
+        "Predict the next character of real Python: the source files of the installed PyTorch package, one file "
+        "in twenty held out and never trained on. Nothing tells the network where strings, comments or "
+        "blocks are; to predict well, some cells learn to follow the indentation, the bracket depth or whether "
+        "it is inside a string or a comment, as in Karpathy, Johnson and Fei-Fei (2015). The finder looks for "
+        "the unit that follows the line's indentation."
+    ),
+    symbols=CODE_SYMBOLS,
+    latent_name="indentation of the line",
+    input_size=corpus.VOCAB,
+    n_out=corpus.VOCAB,
+    regression=False,
+    metric_name="held-out next-character loss (nats per character)",
+    higher_is_better=False,
+    target_metric=1.5,
+    hidden_size=256,
+    seq_len=CODE_WINDOW,
+    forget_bias=1.0,
+    train_steps=200,
+    batch_size=32,
+    lr=2e-3,
+    sample=_code,
+    phases=_code_phases,
+    trained_range=_code_range,
+    eval_batch=64,
+    shipped_steps=12_000,
+    fit=code_train.fit,
+    chars=corpus.SYMBOLS,
+    encode=corpus.encode_ids,
 )
 
 TASKS: dict[str, Task] = {t.name: t for t in (BRACKETS, REMEMBER_BIT, COUNTING, CHARS)}

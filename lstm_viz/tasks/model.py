@@ -43,6 +43,24 @@ class TaskModel:
         gen = torch.Generator().manual_seed(seed)
         return self.task.sample(batch, seq_len or self.task.seq_len, gen)
 
+    def encode(self, text: str) -> Tensor:
+        """One-hot input of a text for ``self.lstm`` (a character task: `code`), unknown characters as its fallback.
+
+        Shapes: -> [1, len(text), I] (batch_first, the LSTM's dtype).
+
+        Raises:
+            ValueError: for a task that does not read characters.
+        """
+        if self.task.encode is None:
+            raise ValueError(f"the {self.task.name} task does not read text")
+        ids = self.task.encode(text).long()
+        return torch.nn.functional.one_hot(ids, self.task.input_size).to(self.dtype).unsqueeze(0)
+
+    def decode(self, ids: Tensor | list[int]) -> str:
+        """The text of symbol ids (the inverse of ``encode`` for characters in the vocabulary)."""
+        chars = self.task.chars or self.task.symbols
+        return "".join(chars[int(k)] for k in ids)
+
     @property
     def dtype(self) -> torch.dtype:
         """The dtype of the LSTM's weights."""

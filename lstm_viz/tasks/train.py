@@ -41,6 +41,7 @@ def train(
     steps: int | None = None,
     forget_bias: float | None = None,
     progress: Progress | None = None,
+    **fit_options: object,
 ) -> TaskModel:
     """Train a fresh model of ``task`` from ``seed`` and measure it on sequences it never saw.
 
@@ -51,6 +52,7 @@ def train(
         steps: Adam steps; default ``task.train_steps``.
         forget_bias: Initial forget-gate bias; default the task's (+2 for the memory tasks).
         progress: Called after each step with ``(step, steps, loss)``.
+        **fit_options: Passed to the task's own training loop (``task.fit``), e.g. `code`'s snapshots.
 
     Returns:
         The trained model (eval mode); ``info`` holds the loss curve, the metric and the seconds taken.
@@ -59,6 +61,11 @@ def train(
     steps = task.train_steps if steps is None else steps
     with one_thread():
         start = time.perf_counter()
+        if task.fit is not None:
+            model = task.fit(task, hidden_size, seed, steps, forget_bias, progress, **fit_options)
+            model.info["seconds"] = round(time.perf_counter() - start, 3)
+            model.info["metric"] = model.evaluate()
+            return model
         model = init_model(task, hidden_size, seed, forget_bias)
         lstm, head = model.lstm.train(), model.head.train()
         opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=task.lr)

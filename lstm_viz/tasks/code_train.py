@@ -1,0 +1,129 @@
+"""Training the `code` character model: truncated BPTT over 32 streams of the corpus, state carried between chunks.
+
+The training text (the corpus's training files in order) is cut into ``STREAMS`` equal contiguous streams; step
+``k`` reads chunk ``k`` of every stream (``CHUNK`` characters), starting from the state the previous chunk ended
+in (detached), so a cell can follow an indentation, a bracket or a string across chunk boundaries. After one
+pass the streams start again from a zero state. The learning rate is a fixed function of the step (warm-up, then
+halved every ``DECAY_EVERY`` steps from ``DECAY_FROM``), so a run of ``k`` steps is the first ``k`` steps of any
+longer run, bit for bit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from lstm_viz.tasks import corpus
+from lstm_viz.tasks.base import Task
+from lstm_viz.tasks.model import TaskModel, init_model
+
+STREAMS = 32
+CHUNK = 128
+LR = 2e-3
+WARMUP = 200
+DECAY_FROM = 6000
+DECAY_EVERY = 2000
+CLIP = 1.0
+
+Snapshot = Callable[[int, TaskModel], None]
+"""Called with (step, model) at chosen steps during a long training."""
+
+
+def learning_rate(step: int) -> float:
+    """The learning rate of step ``step`` (0-based): linear warm-up, constant, then halved every DECAY_EVERY."""
+    warm = min(1.0, (step + 1) / WARMUP)
+    halvings = 0 if step < DECAY_FROM else (step - DECAY_FROM) // DECAY_EVERY + 1
+    return LR * warm * 0.5**halvings
+
+
+class Streams:
+    """Chunk ``k`` of every stream of a training text, as symbol ids.
+
+    Shapes: ``chunk(k)`` -> ``(x, y)`` both [STREAMS, CHUNK] long; ``y`` is ``x`` one character later.
+    """
+
+    def __init__(self, ids: Tensor, streams: int = STREAMS, chunk: int = CHUNK) -> None:
+        self.ids, self.streams, self.chunk = ids, streams, chunk
+        self.length = (ids.numel() - 1) // streams
+        self.per_pass = (self.length - 1) // chunk
+        self.starts = torch.arange(streams) * self.length  # [S]
+        self.offsets = torch.arange(chunk + 1)  # [CHUNK + 1]
+
+    def restarts(self, k: int) -> bool:
+        """Whether chunk ``k`` begins a new pass (the carried state is dropped there)."""
+        return k % self.per_pass == 0
+
+    def chunk_ids(self, k: int) -> tuple[Tensor, Tensor]:
+        """Input and target ids of chunk ``k``."""
+        pos = self.starts.view(-1, 1) + (k % self.per_pass) * self.chunk + self.offsets.view(1, -1)  # [S, CHUNK+1]
+        window = self.ids[pos].long()
+        return window[:, :-1], window[:, 1:]
+
+
+def fit(
+    task: Task,
+    hidden_size: int,
+    seed: int,
+    steps: int,
+    forget_bias: float | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+    snapshot: Snapshot | None = None,
+    snapshot_every: int = 0,
+) -> TaskModel:
+    """Train the `code` model from ``seed`` for ``steps`` Adam steps on the corpus's training files.
+
+    The caller runs this on one torch thread (``train.one_thread``), so the weights are bit-identical per seed.
+    ``info`` gets the loss curve, the corpus digest and sizes, and the schedule; the metric is measured after.
+    """
+    text, split = corpus.training_text()
+    streams = Streams(corpus.encode_ids(text))
+    del text
+    model = init_model(task, hidden_size, seed, forget_bias)
+    lstm, head = model.lstm.train(), model.head.train()
+    params = [*lstm.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=LR)
+    losses: list[float] = []
+    state = None
+    start = time.perf_counter()
+    for k in range(steps):
+        if streams.restarts(k):
+            state = None
+        x_ids, y = streams.chunk_ids(k)
+        x = torch.nn.functional.one_hot(x_ids, corpus.VOCAB).to(torch.float32)  # [S, CHUNK, V]
+        h, (h_n, c_n) = lstm(x, state)  # h [S, CHUNK, H]
+        state = (h_n.detach(), c_n.detach())
+        loss = torch.nn.functional.cross_entropy(head(h).reshape(-1, corpus.VOCAB), y.reshape(-1))
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(k)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, CLIP)
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress(k + 1, steps, losses[-1])
+        if snapshot is not None and snapshot_every and (k + 1) % snapshot_every == 0 and k + 1 < steps:
+            model.info.update(steps=k + 1, losses=list(losses))
+            snapshot(k + 1, model)
+    lstm.eval()
+    head.eval()
+    model.info.update(
+        steps=steps,
+        losses=losses,
+        seconds=round(time.perf_counter() - start, 3),
+        corpus_digest=split.digest,
+        corpus_files=len(split.train) + len(split.held_out),
+        train_files=len(split.train),
+        train_chars=split.chars,
+        held_out_files=len(split.held_out),
+        held_out_rule=f"sha256(path) % {corpus.HELD_OUT_MOD} == 0",
+        streams=STREAMS,
+        chunk=CHUNK,
+        lr=LR,
+        schedule=f"warm-up {WARMUP}, halved every {DECAY_EVERY} from {DECAY_FROM}",
+        clip=CLIP,
+    )
+    return model
