@@ -1,4 +1,4 @@
-"""Uploaded models and inputs, kept server-wide by content digest so a run names them in a hashable spec."""
+"""Uploaded models and inputs, kept server-wide by content digest; names stay with the session that gave them."""
 
 from __future__ import annotations
 
@@ -6,23 +6,29 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from lstm_viz.weights import FoundLSTM, load_lstms
+from lstm_viz.weights import FoundLSTM, load_lstms, memory_refusal
 
 MAX_STORED_BYTES = 512 * 2**20
 """Memory the server gives all uploads together; the least recently used are dropped first."""
+MAX_ITEM_BYTES = MAX_STORED_BYTES // 2
+"""The most one upload may take in memory: it is refused, never kept, above this (or above the store's cap)."""
+ITEM_OVERHEAD_BYTES = 4096
+"""Counted for every item beside its tensors: its Python objects, digest and module bookkeeping."""
+NAME_OVERHEAD_BYTES = 256
+"""Counted per tensor name and shape an item keeps (the file's other tensors are kept only as these)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class UploadedModel:
-    """The LSTMs of one uploaded file."""
+    """The LSTMs of one uploaded file, shared by every session that uploads the same bytes (no file name)."""
 
     digest: str  # sha256 of the file's bytes
-    filename: str
     found: tuple[FoundLSTM, ...]
 
     def lstm(self, prefix: str) -> FoundLSTM:
@@ -34,10 +40,10 @@ class UploadedModel:
         for f in self.found:
             if f.prefix == prefix:
                 return f
-        raise LookupError(f"{self.filename} holds no LSTM at {prefix!r}")
+        raise LookupError(f"the file holds no LSTM at {prefix!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class UploadedInput:
     """A user's own input sequences, already vectors (token ids went through the file's embedding).
 
@@ -45,26 +51,92 @@ class UploadedInput:
     """
 
     digest: str
-    what: str  # words for captions, e.g. "walk.csv" or "typed token ids"
     x: Tensor
     labels: tuple[tuple[str, ...], ...] | None = None
 
 
-def _size(obj: UploadedModel | UploadedInput) -> int:
-    if isinstance(obj, UploadedInput):
-        return obj.x.numel() * obj.x.element_size()
-    tensors = [p for f in obj.found for p in f.lstm.parameters()]
-    return sum(t.numel() * t.element_size() for t in tensors)
+@dataclass(frozen=True)
+class ModelUpload:
+    """What one session keeps of its upload: the digest naming the shared LSTMs, and the session's own file name.
+
+    Holds no tensor, so a session never keeps memory the store has let go; ``found`` and ``lstm`` look the
+    LSTMs up in the store each time.
+    """
+
+    digest: str
+    filename: str
+
+    def model(self) -> UploadedModel:
+        """The shared LSTMs of this upload.
+
+        Raises:
+            LookupError: when the server dropped them to make room (the user uploads the file again).
+        """
+        item = store().get(self.digest)
+        if not isinstance(item, UploadedModel):
+            raise LookupError("the uploaded model is no longer on the server: upload it again")
+        return item
+
+    @property
+    def found(self) -> tuple[FoundLSTM, ...]:
+        """The file's LSTMs (raises ``LookupError`` as ``model``)."""
+        return self.model().found
+
+    def lstm(self, prefix: str) -> FoundLSTM:
+        """The LSTM at ``prefix`` in the file (raises ``LookupError`` as ``model``, or for no LSTM there)."""
+        return self.model().lstm(prefix)
+
+
+@dataclass(frozen=True)
+class InputUpload:
+    """What one session keeps of its own input: the digest of the shared sequences and its own words for them."""
+
+    digest: str
+    what: str  # words for captions, e.g. "walk.csv" or "typed token ids": the session's, never shared
+
+
+def storage_bytes(tensors: Iterable[Tensor]) -> int:
+    """The bytes the storages under ``tensors`` really hold, each storage counted once however many views share it."""
+    seen: dict[int, int] = {}
+    for t in tensors:
+        storage = t.untyped_storage()
+        seen[storage.data_ptr() or id(storage)] = storage.nbytes()
+    return sum(seen.values())
+
+
+def item_bytes(item: UploadedModel | UploadedInput) -> int:
+    """Everything an item keeps in memory: every tensor (parameters, embeddings, inputs) and its bookkeeping."""
+    if isinstance(item, UploadedInput):
+        labels = sum(len(s) + 50 for row in item.labels for s in row) if item.labels is not None else 0
+        return ITEM_OVERHEAD_BYTES + storage_bytes([item.x]) + labels
+    tensors = [t for f in item.found for t in f.kept_tensors()]
+    names = len(item.found[0]._shared.shapes) if item.found else 0  # one map per file, shared by its LSTMs
+    return ITEM_OVERHEAD_BYTES + storage_bytes(tensors) + NAME_OVERHEAD_BYTES * (names + len(item.found))
 
 
 class Store:
-    """A bounded, thread-safe map from digest to upload: the same bytes are parsed once for every session."""
+    """A bounded, thread-safe map from digest to upload: the same bytes are parsed once for every session.
 
-    def __init__(self, max_bytes: int = MAX_STORED_BYTES) -> None:
-        self._items: OrderedDict[str, UploadedModel | UploadedInput] = OrderedDict()
+    Every item is measured by ``item_bytes`` when it is put; the items together never exceed ``max_bytes``
+    (the least recently used are dropped), and an item over ``max_item_bytes`` is refused, never kept.
+    """
+
+    def __init__(self, max_bytes: int = MAX_STORED_BYTES, max_item_bytes: int | None = None) -> None:
+        self._items: OrderedDict[str, tuple[UploadedModel | UploadedInput, int]] = OrderedDict()
         self._bytes = 0
         self._max = max_bytes
+        self._max_item = min(max_bytes, MAX_ITEM_BYTES if max_item_bytes is None else max_item_bytes)
         self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the items held now take, as ``item_bytes`` counts them."""
+        with self._lock:
+            return self._bytes
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
 
     def get(self, digest: str) -> UploadedModel | UploadedInput:
         """The upload with ``digest``.
@@ -76,19 +148,29 @@ class Store:
             if digest not in self._items:
                 raise LookupError("the uploaded file is no longer on the server: upload it again")
             self._items.move_to_end(digest)
-            return self._items[digest]
+            return self._items[digest][0]
 
     def put(self, item: UploadedModel | UploadedInput) -> None:
-        """Keep ``item``, dropping the least recently used uploads beyond the memory limit."""
+        """Keep ``item``, dropping the least recently used uploads beyond the memory limit.
+
+        Raises:
+            ValueError: when the item alone takes more than ``max_item_bytes`` (it is not kept).
+        """
+        size = item_bytes(item)
+        if size > self._max_item:
+            raise ValueError(
+                f"this upload takes {size / 2**20:.1f} MB in memory, above the {self._max_item / 2**20:.0f} MB "
+                "the server keeps for one upload"
+            )
         with self._lock:
             if item.digest in self._items:
                 self._items.move_to_end(item.digest)
                 return
-            self._items[item.digest] = item
-            self._bytes += _size(item)
-            while self._bytes > self._max and len(self._items) > 1:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= _size(old)
+            self._items[item.digest] = (item, size)
+            self._bytes += size
+            while self._bytes > self._max:
+                _, (_old, old_size) = self._items.popitem(last=False)
+                self._bytes -= old_size
 
 
 @functools.cache
@@ -97,33 +179,44 @@ def store() -> Store:
     return Store()
 
 
-def digest_of(data: bytes) -> str:
+def digest_of(data: bytes | memoryview) -> str:
     """The sha256 of some bytes, the name every session gives the same upload."""
     return hashlib.sha256(data).hexdigest()
 
 
-def add_model_file(data: bytes, filename: str) -> UploadedModel:
-    """Read the LSTMs of an uploaded file once server-wide (``load_lstms``) and keep them.
+def add_model_file(data: bytes, filename: str) -> ModelUpload:
+    """Read the LSTMs of an uploaded file once server-wide (``load_lstms``) and keep them by digest.
+
+    The file name is used for the format's messages and returned to the caller, never stored: another session
+    uploading the same bytes under another name shares the LSTMs and keeps its own name.
 
     Raises:
-        ValueError: as ``load_lstms`` does, for any file it refuses.
+        ValueError: as ``load_lstms`` does, for any file it refuses, or when the LSTMs would take more memory
+            than the server keeps for one upload.
     """
     digest = digest_of(data)
     try:
-        item = store().get(digest)
-        if isinstance(item, UploadedModel):
-            return item
+        if isinstance(store().get(digest), UploadedModel):
+            return ModelUpload(digest, filename)
     except LookupError:
         pass
-    item = UploadedModel(digest, filename, tuple(load_lstms(data, filename)))
-    store().put(item)
-    return item
+    with memory_refusal("this file"):
+        item = UploadedModel(digest, tuple(load_lstms(data, filename)))
+        store().put(item)
+    return ModelUpload(digest, filename)
 
 
-def add_input(x: Tensor, what: str, labels: list[list[str]] | None = None) -> UploadedInput:
-    """Keep a user's input sequences ([B, T, I]); equal inputs share one digest."""
-    x = x.to(torch.float64).contiguous()
-    digest = digest_of(x.numpy().tobytes() + str(tuple(x.shape)).encode() + repr(labels).encode())
-    item = UploadedInput(digest, what, x, None if labels is None else tuple(tuple(r) for r in labels))
-    store().put(item)
-    return item
+def add_input(x: Tensor, what: str, labels: list[list[str]] | None = None) -> InputUpload:
+    """Keep a user's input sequences ([B, T, I]) by digest; equal inputs share one, ``what`` stays the caller's.
+
+    Raises:
+        ValueError: when the input would take more memory than the server keeps for one upload.
+    """
+    with memory_refusal("this input"):
+        x = x.to(torch.float64).contiguous()
+        shared_labels = None if labels is None else tuple(tuple(r) for r in labels)
+        hasher = hashlib.sha256(x.numpy().data)
+        hasher.update(str(tuple(x.shape)).encode() + repr(shared_labels).encode())
+        item = UploadedInput(hasher.hexdigest(), x, shared_labels)
+        store().put(item)
+    return InputUpload(item.digest, what)
