@@ -6,12 +6,12 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from lstm_viz.cache import storage_bytes
 from lstm_viz.weights import FoundLSTM, load_lstms, memory_refusal
 
 MAX_STORED_BYTES = 512 * 2**20
@@ -93,15 +93,6 @@ class InputUpload:
 
     digest: str
     what: str  # words for captions, e.g. "walk.csv" or "typed token ids": the session's, never shared
-
-
-def storage_bytes(tensors: Iterable[Tensor]) -> int:
-    """The bytes the storages under ``tensors`` really hold, each storage counted once however many views share it."""
-    seen: dict[int, int] = {}
-    for t in tensors:
-        storage = t.untyped_storage()
-        seen[storage.data_ptr() or id(storage)] = storage.nbytes()
-    return sum(seen.values())
 
 
 def item_bytes(item: UploadedModel | UploadedInput) -> int:

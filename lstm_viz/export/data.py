@@ -1,4 +1,8 @@
-"""A run's numbers as files: an NPZ of every recorded tensor, a ZIP of CSVs, and a script that rebuilds it."""
+"""A run's numbers as files: an NPZ of every recorded tensor, a ZIP of CSVs, and a script that rebuilds it.
+
+``trace_npz`` and ``trace_csv_zip`` each run inside one of the server's export slots (``renderer().job()``, the
+queue every image, ZIP, GIF and MP4 waits in), so a class downloading at once cannot take every core.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lstm_viz.export.images import FigureRenderer, renderer
 from lstm_viz.params import param_name
 from lstm_viz.trace import LayerTrace, LSTMTrace
 
@@ -94,11 +99,16 @@ def trace_arrays(tr: LSTMTrace, input: Tensor) -> dict[str, np.ndarray]:
     return arrays
 
 
-def trace_npz(tr: LSTMTrace, input: Tensor) -> bytes:
-    """``trace_arrays`` as a compressed NPZ file (``numpy.load`` reads it without pickle)."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **trace_arrays(tr, input))
-    return buffer.getvalue()
+def trace_npz(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None) -> bytes:
+    """``trace_arrays`` as a compressed NPZ file (``numpy.load`` reads it without pickle), in an export slot.
+
+    Raises:
+        ExportBusy: the server's export slots stayed taken.
+    """
+    with (renderer_ or renderer()).job():
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **trace_arrays(tr, input))
+        return buffer.getvalue()
 
 
 def _dims(key: str, ndim: int, meta: dict) -> tuple[str, ...]:
@@ -136,16 +146,23 @@ def array_csv(key: str, array: np.ndarray, meta: dict) -> str:
     return out.getvalue()
 
 
-def trace_csv_zip(tr: LSTMTrace, input: Tensor) -> bytes:
-    """A ZIP with one CSV per tensor of ``trace_arrays`` (``l0/c`` becomes ``l0/c.csv``) and ``meta.json``."""
-    arrays = trace_arrays(tr, input)
-    meta = json.loads(str(arrays.pop(META)))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("meta.json", json.dumps(meta, indent=2))
-        for key, array in arrays.items():
-            zf.writestr(f"{key}.csv", array_csv(key, array, meta))
-    return buffer.getvalue()
+def trace_csv_zip(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None) -> bytes:
+    """A ZIP with one CSV per tensor of ``trace_arrays`` (``l0/c`` becomes ``l0/c.csv``) and ``meta.json``.
+
+    Made in one of the server's export slots, like an image export.
+
+    Raises:
+        ExportBusy: the server's export slots stayed taken.
+    """
+    with (renderer_ or renderer()).job():
+        arrays = trace_arrays(tr, input)
+        meta = json.loads(str(arrays.pop(META)))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("meta.json", json.dumps(meta, indent=2))
+            for key in list(arrays):
+                zf.writestr(f"{key}.csv", array_csv(key, arrays.pop(key), meta))  # each array freed once written
+        return buffer.getvalue()
 
 
 REBUILD_TEMPLATE = '''"""Rebuild an LSTM Explorer run with plain PyTorch from {npz} and check it against the file.
