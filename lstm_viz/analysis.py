@@ -377,3 +377,57 @@ def step_inputs(x: Tensor, labels: list[list[str]] | None = None, shown: int = 3
         ["[" + ", ".join(f"{v:+.2f}" for v in step[:shown]) + more + "]" for step in item]
         for item in x[..., :shown].tolist()
     ]
+
+
+def orders_apart(survivor: Tensor, vanished: Tensor, step: int, floor: float = 1e-30) -> float:
+    """How many powers of ten ``survivor`` exceeds ``vanished`` by at ``step``: log10 of their ratio.
+
+    Both are drawn at ``floor`` when smaller (an exact zero has vanished completely, not infinitely).
+
+    Shapes:
+        survivor [T]; vanished [T] -> a float (positive where the survivor is larger).
+    """
+    a = max(float(survivor[step]), floor)
+    b = max(float(vanished[step]), floor)
+    return math.log10(a / b)
+
+
+# --- several fresh sequences of a task, for its proof figure -----------------------------------------------
+
+PROOF_SEQUENCES = 16
+"""Sequences a task's proof figure draws: enough to see the pattern, few enough to tell lines apart."""
+PROOF_SEED = 30_000
+"""Their seed: fresh sequences, neither trained on nor the finder's, the same on every page run."""
+
+
+@dataclass(frozen=True)
+class MemoryTrace:
+    """One unit's state on several fresh sequences of a task, with the task's latent and input symbols.
+
+    Shapes: ``values`` and ``latent`` [N, T]; ``labels`` ``[N][T]`` strings.
+    """
+
+    unit: int
+    state: str
+    values: Tensor
+    latent: Tensor
+    labels: list[list[str]]
+
+
+def memory_trace(
+    lstm: nn.LSTM,
+    model: TaskModel,
+    unit: int,
+    state: str = "c",
+    seq_len: int | None = None,
+    n: int = PROOF_SEQUENCES,
+    seed: int = PROOF_SEED,
+) -> MemoryTrace:
+    """Trace ``lstm`` (the task model's LSTM as shown, edits applied) on ``n`` fresh sequences of its task.
+
+    Shapes:
+        the task's x [N, T, I] -> ``MemoryTrace`` values and latent [N, T].
+    """
+    b = model.batch(n, seed, seq_len)
+    rec = trace(lstm, b.x.to(lstm.weight_ih_l0.dtype)).layer(0)
+    return MemoryTrace(unit, state, getattr(rec, state)[..., unit], b.latent, model.task.labels(b.tokens))

@@ -3,7 +3,15 @@
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.analysis import forget_product, gradient_flow, pca_2d, saturation, step_inputs, step_norms
+from lstm_viz.analysis import (
+    forget_product,
+    gradient_flow,
+    orders_apart,
+    pca_2d,
+    saturation,
+    step_inputs,
+    step_norms,
+)
 from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.figures import (
@@ -14,6 +22,9 @@ from lstm_viz.figures import (
     saturation_figure,
     unit_lines_figure,
 )
+
+# The LSTM's gradient visibly outlives the RNN's when it is this many powers of ten larger at the far step.
+VISIBLE_ORDERS = 3
 
 ui.require_app()
 st.title("Gradient flow")
@@ -81,20 +92,51 @@ series = {
     "forget product f_(t+1)···f_T (mean over units)": product,
 }
 shift = f", forget bias {delta:+g}" if delta else ""
+# The step farthest from a loss at the end: where the lesson shows, t = 0 (the last step in the reverse direction).
+far = rec.steps - 1 if reverse else 0
+apart = orders_apart(series["LSTM ‖dL/dc_t‖"], series["RNN ‖dL/dh_t‖"], far)
+far_words = f"the first step (t = {far})" if not reverse else f"the step farthest from the loss (t = {far})"
+if apart >= VISIBLE_ORDERS:
+    ui.run_note(
+        "success",
+        f"At {far_words} the LSTM's ‖dL/dc_t‖ is **{apart:.0f} orders of magnitude** larger than the plain RNN's "
+        f"‖dL/dh_t‖ (10^{apart:.1f} times): the LSTM's gradient outlives the RNN's.",
+        icon=":material/trending_flat:",
+    )
+else:
+    ui.run_note(
+        "info",
+        f"At {far_words} the LSTM's ‖dL/dc_t‖ is 10^{apart:.1f} times the plain RNN's ‖dL/dh_t‖, "
+        f"{abs(apart):.1f} orders of magnitude, too few to tell the two apart: "
+        + (
+            "random weights keep every forget gate near 0.5, so the LSTM's gradient halves at each step too. "
+            "A trained LSTM keeps its forget gates near 1: open one below, or raise the forget-gate bias."
+            if r.task is None
+            else "raise the forget-gate bias to keep the forget gates nearer 1."
+        ),
+        icon=":material/info:",
+    )
+    if r.task is None:
+        ui.task_links("", None, page_path="gradients")
 ui.show_chart(
-    gradient_norms_figure(series, f"How far back the gradient reaches: LSTM vs plain RNN, {where}{shift}", labels),
+    gradient_norms_figure(
+        series,
+        f"How far back the gradient reaches: LSTM vs plain RNN, {where}{shift}",
+        labels,
+        gap=(far, "LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖") if apart >= VISIBLE_ORDERS else None,
+    ),
     key="grad_norms",
 )
-heat = st.columns(3)
-for col, (name, grad, what) in zip(
-    heat,
-    (("dL/dc_t", lg.dc, "LSTM cell state"), ("dL/dh_t", lg.dh, "LSTM hidden state"), ("dL/dh_t", rnn_dh, "RNN")),
-    strict=True,
+# One under another, each as wide as the norms above: the time axes line up, and every step has room.
+for name, grad, what in (
+    ("dL/dc_t", lg.dc, "LSTM cell state"),
+    ("dL/dh_t", lg.dh, "LSTM hidden state"),
+    ("dL/dh_t", rnn_dh, "RNN"),
 ):
-    with col:
-        # Three side by side: a short title, and where the gradient is from on a second line.
-        fig = gradient_heatmap_figure(grad[b], name, f"{what}: log10 |{name}|", units, labels, detail=where + shift)
-        ui.show_chart(fig, key=f"grad_heat_{what}")
+    fig = gradient_heatmap_figure(
+        grad[b], name, f"{what}: log10 |{name}|", units, labels, height=240, detail=where + shift
+    )
+    ui.show_chart(fig, key=f"grad_heat_{what}")
 
 st.subheader("Gate saturation")
 st.caption(

@@ -3,13 +3,17 @@
 import streamlit as st
 
 from lstm_viz import tasks, ui
+from lstm_viz.analysis import memory_trace
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.figures import (
     loss_curve_figure,
-    state_heatmap_figure,
+    memory_against_figure,
+    memory_split_figure,
+    task_state_heatmap,
     unit_latent_figure,
     unit_scores_figure,
 )
+from lstm_viz.figures.base import two_line_title
 from lstm_viz.run import FINDER_BATCH
 
 ui.require_app()
@@ -33,19 +37,50 @@ if r.task is None:
 
 v = r.task
 task, info = v.model.task, v.model.info
+# On a projected slide the proof comes first: the story and the verdict follow it.
+slide = ui.view_mode().slide
 ui.task_links("Show: ", task.name)
-st.markdown(task.story)
-st.caption(f"Model: {r.source}.")
-ui.verdict_banner(r)
+if not slide:
+    st.markdown(task.story)
+    st.caption(f"Model: {r.source}.")
+    ui.verdict_banner(r)
+
+st.subheader("The unit that carries the memory")
+ui.run_note("success", f"**{v.finding}**.", icon=":material/lightbulb:")
+best = v.best  # the finding's unit and state: the chart below draws the same
+if task.name == "remember_bit" or task.regression:
+    mem = memory_trace(r.built.lstm, v.model, best.unit, best.state, r.config.seq_len)
+    proof = (
+        memory_split_figure(mem.values, mem.latent, mem.labels, best, best.state)
+        if task.name == "remember_bit"
+        else memory_against_figure(mem.values, mem.latent, mem.labels, best, task.latent_name, best.state)
+    )
+else:  # a character model: the best unit over the text on screen
+    rec0 = r.trace.layer(0)
+    proof = unit_latent_figure(
+        getattr(rec0, best.state)[0, :, best.unit],
+        v.batch.latent[0],
+        best,
+        task.latent_name,
+        r.labels(0),
+        "batch item 0",
+    )
+ui.show_chart(proof, key="memory_proof")
+if slide:
+    st.markdown(task.story)
+    ui.verdict_banner(r)
 
 better = "higher" if task.higher_is_better else "lower"
+metric_label, _, metric_words = task.metric_name.partition(" (")
+metric_words = metric_words.removesuffix(")")
 cols = st.columns(3)
 cols[0].metric(
-    task.metric_name,
+    metric_label,
     f"{v.metric:.3f}",
     delta=None if not r.spec.edits.active else f"{v.metric - v.metric_unedited:+.3f} from the edits",
     delta_color="normal" if task.higher_is_better else "inverse",
-    help=f"On {task.eval_batch} fresh sequences of {task.seq_len} steps that training never saw ({better} is better).",
+    help=(f"{metric_label}: {metric_words}. " if metric_words else "")
+    + f"On {task.eval_batch} fresh sequences of {task.seq_len} steps that training never saw ({better} is better).",
 )
 cols[1].metric(
     "stated target",
@@ -60,15 +95,17 @@ cols[2].metric(
     delta_color="normal" if reached else "inverse",
     help=f"Trained for {info.get('steps', 0)} Adam steps from seed {info.get('seed', 0)}.",
 )
-st.subheader("The unit that carries the memory")
-ui.run_note("success", f"**{v.finding}**.", icon=":material/lightbulb:")
+if metric_words:
+    st.caption(f"{metric_label}: {metric_words}.")
 st.markdown("\n".join(f"- {fact.sentence}" for fact in v.facts))
 st.caption(
     f"Measured on {FINDER_BATCH} fresh sequences (not the ones on screen, never trained on), with "
     "the edits applied; the best unit's index and sign change with the training seed, so they are found, not "
-    "hard-coded. Phases: " + ", ".join(task.phases(v.batch)) + "."
+    "hard-coded. The finder names the unit whose cell state c follows the latent best (c is the memory; h "
+    "scores are in the chart below). Phases: " + ", ".join(task.phases(v.batch)) + "."
 )
 
+st.subheader("One sequence, step by step")
 rec = r.trace.layer(0)
 cols = st.columns([1, 1, 2])
 b = cols[0].selectbox("batch item", range(r.config.batch), key="task_batch", disabled=r.config.batch == 1)
@@ -85,14 +122,14 @@ labels = r.labels(b)
 where = f"batch item {b}"
 ui.show_chart(
     unit_latent_figure(
-        getattr(rec, state)[b, :, score.unit], v.batch.latent[b], score, task.latent_name, labels, where
+        getattr(rec, state)[b, :, score.unit], v.batch.latent[b], score, task.latent_name, labels, where, state
     ),
     key="unit_latent",
 )
 grid = st.columns(2)
 for col, name in zip(grid, ("c", "f"), strict=True):
     with col:
-        fig = state_heatmap_figure(rec, name, b, step_labels=labels, highlight=(score.unit,))
+        fig = task_state_heatmap(rec, name, b, labels, highlight=(score.unit,))
         ui.show_chart(fig, key=f"task_heat_{name}")
 grid = st.columns(2)
 with grid[0]:
@@ -100,7 +137,7 @@ with grid[0]:
 with grid[1]:
     losses = info.get("losses") or []
     if losses:
-        title = f"How {task.title} was learned: training loss per Adam step"
+        title = two_line_title("Training loss per Adam step", f"how {task.title} was learned")
         ui.show_chart(loss_curve_figure(losses, title), key="train_loss")
     else:
         ui.run_note("info", "Untrained weights: no training curve.", icon=":material/info:")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from test_app import charts, decode, follow, heatmap, links, open_page
 
+from lstm_viz.analysis import memory_trace
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits
 from lstm_viz.run import Run, RunSpec, TaskSource, run
@@ -25,13 +26,17 @@ def test_tasks_page_offers_each_task_and_one_click_shows_the_trained_model():
     assert not at.exception
     at = follow(links(at)["Show: bracket depth"])
     assert not at.exception
-    assert at.radio(key="model").value == "task"
-    assert at.selectbox(key="task").value == "brackets"
     r = _task_run("brackets", 40)
     assert r.task.finding in at.success[-1].value
-    title = next(t for t in charts(at) if t.startswith(f"Unit {r.task.best.unit}'s cell state c follows"))
+    best = r.task.best
+    assert best.state == "c" and f"unit {best.unit}'s cell state c" in at.success[-1].value
+    title = next(t for t in charts(at) if t.startswith(f"Unit {best.unit}'s cell state c over the text"))
     line = decode(charts(at)[title]["data"][0]["y"])
-    np.testing.assert_array_equal(line, r.trace.layer(0).c[0, :, r.task.best.unit].float().numpy())
+    np.testing.assert_array_equal(line, r.trace.layer(0).c[0, :, best.unit].float().numpy())
+    # The proof: the finding's unit and state, against the depth on fresh sequences.
+    proof = next(s for t, s in charts(at).items() if t.startswith(f"Unit {best.unit}'s cell state c against"))
+    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 40)
+    np.testing.assert_allclose(decode(proof["data"][0]["y"]), mem.values.reshape(-1).double().numpy(), rtol=1e-6)
     assert "matches nn.LSTM" in at.success[0].value
 
 

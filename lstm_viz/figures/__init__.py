@@ -23,7 +23,14 @@ from lstm_viz.figures.scales import (
 )
 from lstm_viz.figures.states import pca_trajectory_figure, unit_lines_figure
 from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
-from lstm_viz.figures.tasks import loss_curve_figure, unit_latent_figure, unit_scores_figure
+from lstm_viz.figures.tasks import (
+    loss_curve_figure,
+    memory_against_figure,
+    memory_split_figure,
+    unit_latent_figure,
+    unit_scores_figure,
+)
+from lstm_viz.figures.tasks import state_heatmap as task_state_heatmap
 from lstm_viz.figures.views import (
     PALETTES,
     SLIDE_TITLE_CHARS,
@@ -61,6 +68,8 @@ __all__ = [
     "gradient_heatmap_figure",
     "gradient_norms_figure",
     "loss_curve_figure",
+    "memory_against_figure",
+    "memory_split_figure",
     "output_heatmap_figure",
     "pca_trajectory_figure",
     "quantity_range",
@@ -71,6 +80,7 @@ __all__ = [
     "step_bars_figure",
     "step_error_figure",
     "symmetric_limit",
+    "task_state_heatmap",
     "unit_latent_figure",
     "unit_lines_figure",
     "unit_pages",

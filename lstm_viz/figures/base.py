@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
@@ -44,6 +46,14 @@ def plot_height(layout: dict | go.Layout) -> float:
     return layout["height"] - margin["t"] - margin["b"]
 
 
+def two_line_title(title: str, detail: str) -> str:
+    """A title for a narrow figure: what it shows, and on a second, smaller line where it is from.
+
+    ``<sup>`` rather than a styled ``<span>``: a tag without spaces survives the slide view's wrapping at spaces.
+    """
+    return f"{title}<br><sup>{detail}</sup>" if detail else title
+
+
 def make_figure(data: list[dict], layout: dict) -> go.Figure:
     """A figure from plain trace and layout dicts."""
     # One validated construction from plain dicts: a tenth of the time of trace objects plus updates,
@@ -84,16 +94,53 @@ def cursor_shape(t: int) -> dict:
 
 MAX_SYMBOL_TICKS = 80
 """Up to this many steps every step's input symbol is a tick label; beyond, every k-th."""
+NICE_STEPS = (1, 2, 5)
+"""Tick spacings for whole-number axes: 1, 2, 5, 10, 20, 50, ..."""
 
 
-def time_axis(steps: int, labels: list[str] | None = None) -> dict:
-    """An x axis over time steps: plain step numbers, or each step's input symbol when the input has them."""
+def integer_dtick(n: int, max_ticks: int = 10) -> int:
+    """The smallest of 1, 2, 5, 10, 20, ... that labels ``n`` whole numbers with at most ``max_ticks`` ticks.
+
+    Steps and units are whole numbers: a spacing that is itself whole never draws a half-integer tick.
+    """
+    scale = 1
+    while True:
+        for base in NICE_STEPS:
+            if -(-n // (base * scale)) <= max(max_ticks, 1):
+                return base * scale
+        scale *= 10
+
+
+def _ordinal(k: int) -> str:
+    """'2nd', '3rd', '4th', '11th', '21st'."""
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def time_axis(
+    steps: int, labels: list[str] | None = None, max_ticks: int = 10, max_symbols: int = MAX_SYMBOL_TICKS
+) -> dict:
+    """An x axis over time steps: whole step numbers, or each step's input symbol when the input has them.
+
+    Args:
+        steps: How many steps the axis spans.
+        labels: The input symbol of each step, or None for step numbers.
+        max_ticks: At most this many step numbers (a narrow chart passes fewer).
+        max_symbols: At most this many symbols; beyond, every k-th step's symbol (said in the axis title).
+    """
     if labels is None:
-        return dict(title=dict(text="time step t"), showgrid=False, zeroline=False)
-    stride = -(-steps // MAX_SYMBOL_TICKS)
+        return dict(
+            title=dict(text="time step t"),
+            tickmode="linear",
+            tick0=0,
+            dtick=integer_dtick(steps, max_ticks),
+            showgrid=False,
+            zeroline=False,
+        )
+    stride = -(-steps // max(max_symbols, 1))
     ticks = list(range(0, steps, stride))
     return dict(
-        title=dict(text="time step t, labelled by its input symbol" + (f" (every {stride}th)" if stride > 1 else "")),
+        title=dict(text="step t (input symbol" + (f", every {_ordinal(stride)})" if stride > 1 else ")")),
         tickmode="array",
         tickvals=ticks,
         ticktext=[labels[t] for t in ticks],
@@ -101,6 +148,81 @@ def time_axis(steps: int, labels: list[str] | None = None) -> dict:
         showgrid=False,
         zeroline=False,
     )
+
+
+def unit_axis(rows: int, plot_px: float, title: str = "unit", text_px: int = FONT["size"]) -> dict:
+    """A y axis over units (rows from the top): whole-number ticks spaced so that their labels fit ``plot_px``."""
+    return dict(
+        title=dict(text=title),
+        tickmode="linear",
+        dtick=integer_dtick(rows, max(int(plot_px // (text_px + 4)), 1)),
+        showgrid=False,
+        zeroline=False,
+        autorange="reversed",
+    )
+
+
+def step_customdata(labels: list[str] | None, rows: int) -> np.ndarray | None:
+    """Each cell's input symbol for a heatmap's hover, ``[rows, T]``; None where the input has no symbols."""
+    if labels is None:
+        return None
+    return np.broadcast_to(np.asarray(labels, dtype=object), (rows, len(labels))).copy()  # [rows, T]
+
+
+def heat_hover(what: str, labels: list[str] | None, value: str = "value %{z:.4g}", row: str = "unit") -> str:
+    """A heatmap hover naming the step index, its input symbol (when there is one), the unit and the value."""
+    step = "step %{x}" + (" (input %{customdata})" if labels is not None else "")
+    return f"{what}<br>{step}<br>{row} %{{y}}<br>{value}<extra></extra>"
+
+
+HEATMAP_MARGIN = dict(l=84, r=96, t=50, b=48)
+"""Every heatmap's margins: figures shown together share them, so their plots and colour bars line up.
+
+Wide enough on the right for a colour bar, its tick labels and its title, so Plotly need not widen one
+figure's margin and not its neighbour's."""
+
+
+def colour_bar(title: str) -> dict:
+    """A heatmap's colour bar, placed the same way on every heatmap so neighbouring bars line up."""
+    return dict(
+        title=dict(text=title, side="right"),
+        thickness=12,
+        len=0.9,
+        x=1.0,
+        xanchor="left",
+        xpad=10,
+        tickformat=".2~g",
+    )
+
+
+def log_axis(title: str, low: float, high: float) -> dict:
+    """A log axis with only decades labelled, as 10^k (never 5 2 1 5 2 between them).
+
+    Args:
+        title: The axis title.
+        low: The smallest value drawn (> 0).
+        high: The largest value drawn (> 0).
+    """
+    lo = math.floor(math.log10(max(low, 1e-300)))
+    hi = math.ceil(math.log10(max(high, low, 1e-300)))
+    hi = max(hi, lo + 1)
+    every = integer_dtick(hi - lo + 1, 6)
+    ticks = [k for k in range(lo, hi + 1) if k % every == 0] or [lo, hi]
+    return dict(
+        title=dict(text=title),
+        type="log",
+        range=[lo - 0.05, hi + 0.05],
+        tickmode="array",
+        tickvals=[10.0**k for k in ticks],
+        ticktext=[decade_label(k) for k in ticks],
+    )
+
+
+def decade_label(k: int) -> str:
+    """10^k as a reader writes it: 0.1, 1, 10 near one, else 10 with a superscript power."""
+    if k in (-1, 0, 1):
+        return {-1: "0.1", 0: "1", 1: "10"}[k]
+    return f"10<sup>{k}</sup>".replace("-", "−")
 
 
 def highlight_shapes(units: list[int], window: tuple[int, int], colour: str = CURSOR_COLOUR) -> list[dict]:

@@ -6,19 +6,52 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, make_figure, to_numpy
+from lstm_viz.figures.base import (
+    HEATMAP_MARGIN,
+    base_layout,
+    colour_bar,
+    heat_hover,
+    integer_dtick,
+    log_axis,
+    make_figure,
+    plot_height,
+    step_customdata,
+    time_axis,
+    to_numpy,
+    two_line_title,
+    unit_axis,
+)
 from lstm_viz.figures.scales import ERROR_SCALE, SIGNED_SCALE, symmetric_limit
+
+ZERO_FLOOR = 1e-18
+"""Exact zeros cannot sit on a log axis: the per-step error draws them here, and says so."""
 
 
 def output_heatmap_figure(
-    values: Tensor, title: str, units: tuple[int, int], zrange: tuple[float, float], scale: str
+    values: Tensor,
+    title: str,
+    units: tuple[int, int],
+    zrange: tuple[float, float],
+    scale: str,
+    step_labels: list[str] | None = None,
+    detail: str = "",
 ) -> go.Figure:
     """Heatmap of an output-like tensor for one batch item, features x steps.
+
+    Args:
+        values: One batch item's output (or a difference of two), time-major.
+        title: The title's first line; keep it short (the page shows two side by side).
+        units: ``[start, stop)`` window of output features.
+        zrange: The colour range (shared by the heatmaps compared).
+        scale: ``SIGNED_SCALE`` for values, ``ERROR_SCALE`` for |differences|.
+        step_labels: The input symbol of each step, or None.
+        detail: A smaller second title line (which kernel, batch item).
 
     Shapes:
         values [T, features] -> drawn [features in ``units``, T].
     """
     z = np.ascontiguousarray(to_numpy(values[:, units[0] : units[1]]).T)  # [features, T]
+    error = scale == ERROR_SCALE
     heat = dict(
         type="heatmap",
         z=z,
@@ -29,18 +62,17 @@ def output_heatmap_figure(
         zmin=zrange[0],
         zmax=zrange[1],
         colorscale=scale,
-        # As the state heatmaps' colour bar, so the official output and the hand-written states look alike.
-        colorbar=dict(
-            title=dict(text="|diff|" if scale == ERROR_SCALE else "value", side="right"), thickness=12, len=0.9
-        ),
-        hovertemplate="feature %{y}<br>step %{x}<br>value %{z:.3g}<extra></extra>",
+        colorbar=colour_bar("|diff|" if error else "value"),
+        customdata=step_customdata(step_labels, z.shape[0]),
+        hovertemplate=heat_hover("|difference|" if error else "output", step_labels, row="feature"),
     )
     layout = base_layout(
-        title,
+        two_line_title(title, detail),
         300,
-        xaxis=dict(title=dict(text="time step t"), showgrid=False, zeroline=False),
-        yaxis=dict(title=dict(text="output feature"), showgrid=False, zeroline=False, autorange="reversed"),
+        xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=24),
+        margin=dict(HEATMAP_MARGIN, t=64 if detail else 50),
     )
+    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout), "output feature")
     return make_figure([heat], layout)
 
 
@@ -51,27 +83,52 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
         step_max_diff [T].
     """
     err = to_numpy(step_max_diff).astype(np.float64)
-    # Exact zeros cannot sit on a log axis: draw them at a floor, say so in the hover and the title.
-    floor = 1e-18
+    steps = len(err)
     data = [
         dict(
             type="scatter",
-            x=np.arange(len(err), dtype=np.int32),
-            y=np.maximum(err, floor),
+            x=np.arange(steps, dtype=np.int32),
+            y=np.maximum(err, ZERO_FLOOR),
             mode="lines+markers",
             name="max |diff| at step",
             customdata=err,
             hovertemplate="step %{x}<br>max |diff| %{customdata:.2e}<extra></extra>",
         )
     ]
-    title = f"Largest |hand-written − {against}| output difference at each step"
+    detail = f"hand-written vs {against}"
+    annotations = [
+        dict(
+            text=f"allclose atol {atol:.0e}",
+            xref="paper",
+            x=0.01,
+            y=np.log10(atol),
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(color="grey"),
+        )
+    ]
     if not err.any():
-        title += " (all exactly 0, drawn at 1e-18)"
+        # Said beside the points, not in the title: the title of a half-width chart holds no more.
+        annotations.append(
+            dict(
+                text="all exactly 0, drawn at 10<sup>−18</sup>",
+                xref="paper",
+                x=0.99,
+                xanchor="right",
+                y=np.log10(ZERO_FLOOR),
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(color="#0072B2"),
+            )
+        )
+    top = max(float(err.max()) if steps else 0.0, atol, 1.0)
     layout = base_layout(
-        title,
+        two_line_title("Max |difference| of the output per step", detail),
         300,
-        xaxis=dict(title=dict(text="time step t")),
-        yaxis=dict(title=dict(text="max |difference| (log)"), type="log", exponentformat="e", range=[-19, 0]),
+        xaxis=dict(
+            title=dict(text="time step t"), tickmode="linear", tick0=0, dtick=integer_dtick(steps, 8), zeroline=False
+        ),
+        yaxis=log_axis("max |difference|", ZERO_FLOOR / 10, top),
         shapes=[
             dict(
                 type="line",
@@ -83,18 +140,9 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
                 line=dict(dash="dot", color="grey"),
             )
         ],
-        annotations=[
-            dict(
-                text=f"allclose atol {atol:.0e}",
-                xref="paper",
-                x=0.01,
-                y=np.log10(atol),
-                yanchor="bottom",
-                showarrow=False,
-                font=dict(color="grey"),
-            )
-        ],
+        annotations=annotations,
         showlegend=False,
+        margin=dict(HEATMAP_MARGIN, t=64),
     )
     return make_figure(data, layout)
 
@@ -106,6 +154,7 @@ def final_state_figure(values: Tensor, title: str, row_labels: list[str]) -> go.
         values [D*L, features].
     """
     limit = symmetric_limit(values)
+    features = values.shape[-1]
     heat = dict(
         type="heatmap",
         z=to_numpy(values),
@@ -113,13 +162,21 @@ def final_state_figure(values: Tensor, title: str, row_labels: list[str]) -> go.
         zmin=-limit,
         zmax=limit,
         colorscale=SIGNED_SCALE,
-        colorbar=dict(title=dict(text="value"), thickness=12, len=1.0),
+        colorbar=dict(colour_bar("value"), len=1.0),
         hovertemplate="%{y}<br>unit %{x}<br>value %{z:.6f}<extra></extra>",
     )
     layout = base_layout(
         title,
         190 + 36 * len(row_labels),
-        xaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False),
+        xaxis=dict(
+            title=dict(text="unit"),
+            tickmode="linear",
+            tick0=0,
+            dtick=integer_dtick(features, 8),
+            showgrid=False,
+            zeroline=False,
+        ),
         yaxis=dict(title=dict(text="layer, direction"), showgrid=False, autorange="reversed"),
+        margin=dict(HEATMAP_MARGIN, l=110),
     )
     return make_figure([heat], layout)

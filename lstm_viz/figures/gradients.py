@@ -8,7 +8,20 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, make_figure, time_axis, to_numpy
+from lstm_viz.figures.base import (
+    HEATMAP_MARGIN,
+    base_layout,
+    colour_bar,
+    heat_hover,
+    log_axis,
+    make_figure,
+    plot_height,
+    step_customdata,
+    time_axis,
+    to_numpy,
+    two_line_title,
+    unit_axis,
+)
 from lstm_viz.figures.scales import GATE_SCALE, MAX_UNITS_SHOWN
 
 DECADES = 8
@@ -43,16 +56,12 @@ def title_on_top(layout: dict) -> dict:
     return layout
 
 
-def two_line_title(title: str, detail: str) -> str:
-    """A title for a narrow figure: what it shows, and on a second, smaller line where it is from.
-
-    ``<sup>`` rather than a styled ``<span>``: a tag without spaces survives the slide view's wrapping at spaces.
-    """
-    return f"{title}<br><sup>{detail}</sup>" if detail else title
-
-
 def gradient_norms_figure(
-    series: dict[str, Tensor], title: str, step_labels: list[str] | None = None, height: int = 360
+    series: dict[str, Tensor],
+    title: str,
+    step_labels: list[str] | None = None,
+    height: int = 360,
+    gap: tuple[int, str, str] | None = None,
 ) -> go.Figure:
     """Lines of per-step norms (and the forget product) over time on one log axis.
 
@@ -61,15 +70,19 @@ def gradient_norms_figure(
         title: The figure's title.
         step_labels: The input symbol of each step for the time axis, or None.
         height: Figure height in pixels.
+        gap: ``(step, upper, lower)``: mark how many powers of ten series ``upper`` lies above ``lower`` at
+            ``step`` (a bracket between the two points and its count of decades), or None.
 
     Shapes:
         each series [T].
     """
     data = []
-    steps = 0
+    steps, low, high = 0, 1.0, 1.0
     for name, values in series.items():
         v = np.maximum(to_numpy(values).astype(np.float64), FLOOR)
         steps = len(v)
+        if len(v):
+            low, high = min(low, float(v.min())), max(high, float(v.max()))
         style = SERIES_STYLE.get(name, {})
         data.append(
             dict(
@@ -80,19 +93,45 @@ def gradient_norms_figure(
                 name=name,
                 line=dict(width=2, **style),
                 marker=dict(size=4),
-                hovertemplate=f"{name}<br>step %{{x}}<br>%{{y:.3e}}<extra></extra>",
+                customdata=step_labels,
+                hovertemplate=f"{name}<br>step %{{x}}"
+                + (" (input %{customdata})" if step_labels is not None else "")
+                + "<br>%{y:.3e}<extra></extra>",
             )
         )
     layout = base_layout(
         title,
         height,
         xaxis=time_axis(steps, step_labels),
-        # Powers of ten, not SI prefixes: "100μ" reads as a unit, 10⁻⁴ as the decade it is.
-        yaxis=dict(title=dict(text="norm, product of f (log scale)"), type="log", exponentformat="power"),
+        # Decades only, as powers of ten: "100μ" reads as a unit, and 5 2 1 between decades as noise.
+        yaxis=log_axis("norm, product of f (log scale)", low, high),
         legend=LEGEND_ON_TOP,
-        margin=dict(l=70, r=20, t=85, b=45),
+        # The heatmaps' margins: drawn one under another, the time axes line up.
+        margin=dict(HEATMAP_MARGIN, t=85),
     )
+    if gap is not None:
+        layout["shapes"], layout["annotations"] = _gap_marks(series, *gap)
     return make_figure(data, title_on_top(layout))
+
+
+def _gap_marks(series: dict[str, Tensor], step: int, upper: str, lower: str) -> tuple[list[dict], list[dict]]:
+    """A bracket at ``step`` from series ``lower`` up to ``upper``, and its size in powers of ten beside it."""
+    # Positions on a log axis are given as log10 of the value.
+    top = math.log10(max(float(series[upper][step]), FLOOR))
+    bottom = math.log10(max(float(series[lower][step]), FLOOR))
+    line = dict(type="line", x0=step, x1=step, y0=bottom, y1=top, line=dict(color="#222", width=2, dash="dot"))
+    left = step < len(series[upper]) / 2  # the words go on the side with room
+    words = dict(
+        x=step,
+        y=(top + bottom) / 2,
+        text=f"{top - bottom:.0f} orders of<br>magnitude apart",
+        showarrow=False,
+        xanchor="left" if left else "right",
+        xshift=8 if left else -8,
+        align="left",
+        bgcolor="rgba(255,255,255,0.85)",
+    )
+    return [line], [words]
 
 
 def log_magnitude(grad: Tensor) -> tuple[np.ndarray, float, float]:
@@ -124,7 +163,7 @@ def gradient_heatmap_figure(
     Args:
         grad: One batch item's gradient over time, e.g. ``g.layer(0).dc[b]``.
         name: What it is, e.g. ``"dL/dc_t"``, for the hover and colour bar.
-        title: The figure's title; keep it short (the page draws three of these side by side).
+        title: The figure's title; keep it short.
         units: ``[start, stop)`` window of units; default the first ``MAX_UNITS_SHOWN``.
         step_labels: The input symbol of each step for the time axis, or None.
         height: Figure height in pixels.
@@ -145,16 +184,17 @@ def gradient_heatmap_figure(
         zmin=zmin,
         zmax=zmax,
         colorscale=GATE_SCALE,
-        colorbar=dict(title=dict(text=f"log10 |{name}|", side="right"), thickness=12, len=0.9),
-        hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>log10 |·| %{{z:.2f}}<extra></extra>",
+        colorbar=colour_bar(f"log10 |{name}|"),
+        customdata=step_customdata(step_labels, z.shape[0]),
+        hovertemplate=heat_hover(name, step_labels, "log10 |·| %{z:.2f}"),
     )
     layout = base_layout(
         two_line_title(title, detail),
         height,
         xaxis=time_axis(grad.shape[0], step_labels),
-        yaxis=dict(title=dict(text="unit"), showgrid=False, zeroline=False, autorange="reversed"),
-        margin=dict(l=55, r=10, t=64 if detail else 50, b=45),
+        margin=dict(HEATMAP_MARGIN, t=64 if detail else 50),
     )
+    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout))
     return make_figure([heat], title_on_top(layout))
 
 

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from lstm_viz.engine import GATES
-from lstm_viz.figures.base import restyle, to_numpy
+from lstm_viz.figures.base import colour_bar, integer_dtick, restyle, to_numpy
 from lstm_viz.figures.scales import SIGNED_SCALE, symmetric_limit
 
 MAX_WEIGHT_SIDE = 256
@@ -36,7 +36,7 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
             zmin=-limit,
             zmax=limit,
             colorscale=SIGNED_SCALE,
-            colorbar=dict(title=dict(text="weight"), thickness=12),
+            colorbar=colour_bar("weight"),
             hovertemplate="row %{y}<br>column %{x}<br>weight %{z:.4f}<extra></extra>",
         )
     )
@@ -50,12 +50,21 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
             ticktext=[f"{g} rows {k * hidden}–{(k + 1) * hidden - 1}" for k, g in enumerate(GATES)],
         )
     col_words = {"weight_ih": "input feature", "weight_hh": "h_(t-1) feature", "weight_hr": "cell unit"}
-    fig.update_xaxes(title_text=f"column ({col_words[name.split('_l')[0]]})", showgrid=False)
+    # Whole-number ticks: a column or row index is never 2.5.
+    fig.update_xaxes(
+        title_text=f"column ({col_words[name.split('_l')[0]]})",
+        showgrid=False,
+        tickmode="linear",
+        tick0=0,
+        dtick=integer_dtick(cols, 10),
+    )
     fig.update_yaxes(
         title_text="row (gate block)" if gated else "row (projected feature)",
         showgrid=False,
         autorange="reversed",
     )
+    if not gated:
+        fig.update_yaxes(tickmode="linear", tick0=0, dtick=integer_dtick(rows, 10))
     title = f"{name}, shape {tuple(weight.shape)}"
     if row_step > 1 or col_step > 1:
         title += f" (strided: 1 in {row_step} rows, 1 in {col_step} columns shown)"

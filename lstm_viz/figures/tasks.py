@@ -1,4 +1,4 @@
-"""Task views: a unit's state against the task's latent variable, every unit's correlation, the loss curve."""
+"""Task views: the memory unit as a person sees it, every unit's correlation, a gate or state, the loss curve."""
 
 from __future__ import annotations
 
@@ -6,14 +6,170 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, make_figure, time_axis, to_numpy
-from lstm_viz.figures.scales import CURSOR_COLOUR
+from lstm_viz.figures.base import (
+    HEATMAP_MARGIN,
+    base_layout,
+    colour_bar,
+    heat_hover,
+    highlight_shapes,
+    integer_dtick,
+    log_axis,
+    make_figure,
+    plot_height,
+    step_customdata,
+    time_axis,
+    to_numpy,
+    two_line_title,
+    unit_axis,
+)
+from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
+from lstm_viz.figures.scales import CURSOR_COLOUR, QUANTITIES, quantity_range
 from lstm_viz.tasks.units import UnitScore
+from lstm_viz.trace import LayerTrace
 
 STATE_COLOUR = "#0072b2"  # Okabe-Ito blue and vermillion: tell apart under every common colour blindness
 LATENT_COLOUR = "#d55e00"
 UNTRAINED_COLOUR = "#999999"
+BIT_COLOURS = {1: STATE_COLOUR, -1: LATENT_COLOUR}
+"""The held bit + and −, in the blue and vermillion that stay apart under every common colour blindness."""
 STATE_WORDS = {"c": "cell state c", "h": "hidden state h"}
+MAX_SCORED_UNITS = 16
+"""The per-unit chart shows at most this many units, those with the largest |r|: a row each stays readable."""
+
+
+def memory_split_figure(
+    values: Tensor, latent: Tensor, labels: list[list[str]], score: UnitScore, state: str = "c"
+) -> go.Figure:
+    """The proof for remember_bit: one unit's state on several sequences, aligned at their marker, coloured by the bit.
+
+    Before the marker the lines run together; at the marker they split by the bit and stay apart while the
+    bit is held. The x axis counts steps from each sequence's marker (0), so sequences whose marker comes at
+    different steps line up.
+
+    Args:
+        values: The unit's state on each sequence.
+        latent: The held bit: 0 before the marker, then +1 or -1.
+        labels: Each step's input symbol, for the hover.
+        score: The unit's score, for the title (measured on the finder's sequences).
+        state: Which state ``values`` holds.
+
+    Shapes:
+        values [N, T]; latent [N, T]; labels [N][T].
+    """
+    v = to_numpy(values).astype(np.float64)
+    lat = to_numpy(latent)
+    n, steps = v.shape
+    data, shown = [], set()
+    for k in range(n):
+        held = lat[k] != 0
+        marker = int(np.argmax(held)) if held.any() else steps - 1
+        bit = 1 if lat[k, -1] >= 0 else -1
+        t = np.arange(steps, dtype=np.int32)
+        data.append(
+            dict(
+                type="scatter",
+                mode="lines",
+                x=t - marker,
+                y=v[k],
+                line=dict(color=BIT_COLOURS[bit], width=1.5),
+                opacity=0.85,
+                name=f"held bit {'+' if bit > 0 else '−'}",
+                legendgroup=str(bit),
+                showlegend=bit not in shown,
+                customdata=np.stack([t, np.asarray(labels[k], dtype=object)], axis=1),
+                hovertemplate=f"sequence {k}, bit {'+' if bit > 0 else '−'}, marker at step {marker}"
+                "<br>step %{customdata[0]} (input %{customdata[1]}), %{x:+d} from the marker"
+                f"<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
+            )
+        )
+        shown.add(bit)
+    # Widest offset first to last: markers at different steps give different spans.
+    span = steps - 1
+    layout = base_layout(
+        two_line_title(
+            f"Unit {score.unit}'s {STATE_WORDS[state]} splits at the marker by the held bit",
+            f"{n} fresh sequences aligned at their marker ★; r = {score.r:+.2f} with the held bit",
+        ),
+        360,
+        xaxis=dict(
+            title=dict(text="steps from the marker ★ (negative: before it)"),
+            tickmode="linear",
+            tick0=0,
+            dtick=integer_dtick(2 * span, 12),
+            zeroline=False,
+            showgrid=False,
+        ),
+        yaxis=dict(title=dict(text=f"{state} of unit {score.unit}"), zeroline=True, zerolinecolor="#ccc"),
+        shapes=[dict(type="line", x0=0, x1=0, yref="paper", y0=0, y1=1, line=dict(color="#444", dash="dot"))],
+        annotations=[dict(text="marker ★", x=0, xanchor="left", yref="paper", y=1.0, yanchor="top", showarrow=False)],
+        legend=dict(orientation="h", x=0, y=-0.3, yanchor="top"),
+        margin=dict(l=70, r=30, t=64, b=100),
+    )
+    return make_figure(data, layout)
+
+
+def memory_against_figure(
+    values: Tensor, latent: Tensor, labels: list[list[str]], score: UnitScore, latent_name: str, state: str = "c"
+) -> go.Figure:
+    """The proof for brackets and counting: one unit's state at every step of several sequences, against the latent.
+
+    A counter's cell state is a staircase: one level per depth (or count), so the points sit on a line. The
+    mean at each value of the latent is drawn over the points.
+
+    Shapes:
+        values [N, T]; latent [N, T] (whole numbers); labels [N][T].
+    """
+    v = to_numpy(values).astype(np.float64)
+    lat = to_numpy(latent).astype(np.float64)
+    n, steps = v.shape
+    seq, step = np.meshgrid(np.arange(n), np.arange(steps), indexing="ij")  # [N, T] each
+    # A fixed, small horizontal spread so points of one level do not hide each other.
+    jitter = (np.random.default_rng(0).random(v.size) - 0.5) * 0.3
+    symbols = np.asarray(labels, dtype=object).reshape(-1)
+    levels = np.unique(lat)
+    means = [float(v[lat == x].mean()) for x in levels]
+    data = [
+        dict(
+            type="scatter",
+            mode="markers",
+            x=lat.reshape(-1) + jitter,
+            y=v.reshape(-1),
+            marker=dict(size=5, color=STATE_COLOUR, opacity=0.35),
+            name=f"{state} at a step",
+            customdata=np.stack([seq.reshape(-1), step.reshape(-1), symbols, lat.reshape(-1)], axis=1),
+            hovertemplate="sequence %{customdata[0]}, step %{customdata[1]} (input %{customdata[2]})"
+            f"<br>{latent_name} %{{customdata[3]:g}}<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
+        ),
+        dict(
+            type="scatter",
+            mode="lines+markers",
+            x=levels,
+            y=means,
+            line=dict(color=LATENT_COLOUR, width=2),
+            marker=dict(size=9, symbol="diamond"),
+            name=f"mean {state} at each {latent_name}",
+            hovertemplate=f"{latent_name} %{{x:g}}<br>mean {state} %{{y:.4f}}<extra></extra>",
+        ),
+    ]
+    top = float(levels.max()) if levels.size else 1.0
+    layout = base_layout(
+        two_line_title(
+            f"Unit {score.unit}'s {STATE_WORDS[state]} against the {latent_name}",
+            f"every step of {n} fresh sequences; r = {score.r:+.2f} ({score.slope:+.3f} per 1)",
+        ),
+        360,
+        xaxis=dict(
+            title=dict(text=latent_name),
+            tickmode="linear",
+            tick0=0,
+            dtick=integer_dtick(int(top) + 1, 12),
+            zeroline=False,
+        ),
+        yaxis=dict(title=dict(text=f"{state} of unit {score.unit}"), zeroline=True, zerolinecolor="#ccc"),
+        legend=dict(orientation="h", x=0, y=-0.3, yanchor="top"),
+        margin=dict(l=70, r=30, t=64, b=100),
+    )
+    return make_figure(data, layout)
 
 
 def unit_latent_figure(
@@ -23,8 +179,9 @@ def unit_latent_figure(
     latent_name: str,
     step_labels: list[str] | None,
     where: str,
+    state: str | None = None,
 ) -> go.Figure:
-    """One unit's state and the task's latent variable over the same steps, on two y axes.
+    """One unit's state and the task's latent variable over the same steps of one sequence, on two y axes.
 
     Args:
         values: The unit's ``c`` or ``h`` at every step of one sequence.
@@ -33,23 +190,26 @@ def unit_latent_figure(
         latent_name: Words for the latent (``"nesting depth"``).
         step_labels: Input symbols for the time axis, or None.
         where: Which record and sequence (``"layer 0 forward, batch item 0"``) for the title.
+        state: Which state ``values`` holds; default the score's.
 
     Shapes: ``values`` [T]; ``latent`` [T].
     """
+    state = state or score.state
     steps = values.shape[0]
     t = np.arange(steps, dtype=np.int32)
     hover = step_labels or [str(k) for k in range(steps)]
+    step_words = "step %{x} (input %{customdata})" if step_labels else "step %{x}"
     data = [
         dict(
             type="scatter",
             x=t,
             y=to_numpy(values),
             mode="lines+markers",
-            name=f"unit {score.unit} {STATE_WORDS[score.state]}",
+            name=f"unit {score.unit} {STATE_WORDS[state]}",
             line=dict(color=STATE_COLOUR, width=2),
             marker=dict(size=5),
             customdata=hover,
-            hovertemplate="step %{x} (%{customdata})<br>" + score.state + " %{y:.4f}<extra></extra>",
+            hovertemplate=f"{step_words}<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
         ),
         dict(
             type="scatter",
@@ -60,16 +220,18 @@ def unit_latent_figure(
             line=dict(color=LATENT_COLOUR, width=2, dash="dot", shape="hv"),
             name=latent_name,
             customdata=hover,
-            hovertemplate="step %{x} (%{customdata})<br>" + latent_name + " %{y:g}<extra></extra>",
+            hovertemplate=f"{step_words}<br>{latent_name} %{{y:g}}<extra></extra>",
         ),
     ]
     layout = base_layout(
-        f"Unit {score.unit}'s {STATE_WORDS[score.state]} follows the {latent_name} "
-        f"(r = {score.r:+.2f} on fresh sequences), {where}",
+        two_line_title(
+            f"Unit {score.unit}'s {STATE_WORDS[state]} over the text, beside the {latent_name}",
+            f"{where}; r = {score.r:+.2f} on fresh sequences",
+        ),
         340,
-        xaxis=time_axis(steps, step_labels),
+        xaxis=time_axis(steps, step_labels, max_ticks=12, max_symbols=64),
         yaxis=dict(
-            title=dict(text=f"{score.state} of unit {score.unit}", font=dict(color=STATE_COLOUR)),
+            title=dict(text=f"{state} of unit {score.unit}", font=dict(color=STATE_COLOUR)),
             zeroline=True,
             zerolinecolor="#ccc",
         ),
@@ -77,62 +239,134 @@ def unit_latent_figure(
             title=dict(text=latent_name, font=dict(color=LATENT_COLOUR)),
             overlaying="y",
             side="right",
-            tickmode="auto",  # not synced to the left axis: the latent keeps its own whole-number ticks
+            # Not synced to the left axis: the latent keeps its own whole-number ticks.
+            tickmode="linear",
+            tick0=0,
+            dtick=integer_dtick(int(latent.max() - latent.min()) + 1 if steps else 1, 6),
             showgrid=False,
             zeroline=False,
         ),
-        legend=dict(orientation="h", x=0, y=-0.25),
-        margin=dict(l=60, r=60, t=50, b=80),
+        legend=dict(orientation="h", x=0, y=-0.3, yanchor="top"),
+        margin=dict(l=70, r=70, t=64, b=100),
     )
     return make_figure(data, layout)
+
+
+def state_heatmap(
+    rec: LayerTrace,
+    name: str,
+    batch_item: int,
+    step_labels: list[str] | None,
+    highlight: tuple[int, ...] = (),
+    height: int = 280,
+) -> go.Figure:
+    """One gate or state of one sequence, units x steps, its unit outlined; drawn like every heatmap beside it.
+
+    Shapes:
+        ``getattr(rec, name)[batch_item]`` [T, H] is drawn transposed, [H, T].
+    """
+    q = QUANTITIES[name]
+    values = getattr(rec, name)[batch_item]  # [T, H]
+    z = np.ascontiguousarray(to_numpy(values).T)  # [H, T]
+    zmin, zmax = quantity_range(rec, name)
+    heat = dict(
+        type="heatmap",
+        z=z,
+        x0=0,
+        dx=1,
+        y0=0,
+        dy=1,
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=q.scale,
+        colorbar=colour_bar("value"),
+        customdata=step_customdata(step_labels, z.shape[0]),
+        hovertemplate=heat_hover(name, step_labels),
+    )
+    outlined = f"unit {', '.join(map(str, highlight))} outlined" if highlight else ""
+    layout = base_layout(
+        two_line_title(q.title, ", ".join(w for w in (outlined, f"batch item {batch_item}") if w)),
+        height,
+        xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=20),
+        shapes=highlight_shapes(list(highlight), (0, z.shape[0])),
+        margin=dict(HEATMAP_MARGIN, t=64),
+    )
+    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout))
+    return make_figure([heat], layout)
 
 
 def unit_scores_figure(scores: list[UnitScore], untrained: list[UnitScore], latent_name: str) -> go.Figure:
-    """Every unit's Pearson r with the latent, for c and h, beside the same measure on the untrained weights.
+    """Each unit's Pearson r with the latent, c and h, as horizontal bars sorted by |r|; untrained as a band.
 
-    The y range is fixed at -1..1 so figures of different models compare.
+    With more than ``MAX_SCORED_UNITS`` units only those with the largest |r| are drawn (said in the title), so
+    each row keeps its label at 32 units and more. The best |r| of the untrained model of the same size is
+    the shaded band: a unit outside it is something training added.
     """
+    best = {}
+    for s in scores:
+        best[s.unit] = max(best.get(s.unit, 0.0), abs(s.r))
+    order = sorted(best, key=lambda u: -best[u])[:MAX_SCORED_UNITS]
+    rows = [f"unit {u}" for u in order]
     data = []
-    for state, colour in (("c", STATE_COLOUR), ("h", "#56b4e9")):
-        for label, group, fill in (("as shown", scores, colour), ("untrained", untrained, UNTRAINED_COLOUR)):
-            rows = sorted((s for s in group if s.state == state), key=lambda s: s.unit)
-            data.append(
-                dict(
-                    type="bar",
-                    x=[f"{s.unit}" for s in rows],
-                    y=[s.r for s in rows],
-                    name=f"{state}, {label}",
-                    marker=dict(
-                        color=fill,
-                        pattern=dict(shape="" if state == "c" else "/"),
-                        line=dict(color=colour, width=1),
-                    ),
-                    hovertemplate=f"unit %{{x}}<br>{state} ({label})<br>r = %{{y:+.3f}}<extra></extra>",
-                )
+    for state, colour, pattern in (("c", STATE_COLOUR, ""), ("h", "#56b4e9", "/")):
+        by_unit = {s.unit: s.r for s in scores if s.state == state}
+        data.append(
+            dict(
+                type="bar",
+                orientation="h",
+                y=rows,
+                x=[by_unit.get(u, 0.0) for u in order],
+                name=f"{state} ({STATE_WORDS[state]})",
+                marker=dict(color=colour, pattern=dict(shape=pattern), line=dict(color=colour, width=1)),
+                hovertemplate=f"%{{y}}<br>{state}: r = %{{x:+.3f}}<extra></extra>",
             )
+        )
+    chance = max((abs(s.r) for s in untrained), default=0.0)
+    n_units = len(best)
+    title = f"Each unit's Pearson r with the {latent_name}"
+    detail = "fresh sequences; grey band: the untrained model's best |r|"
+    if n_units > len(order):
+        detail = f"the {len(order)} of {n_units} units with the largest |r|; " + detail
+    height = max(300, 142 + 2 * 14 * len(order))
     layout = base_layout(
-        f"Each unit's Pearson r with the {latent_name}, fresh sequences",
-        320,
+        two_line_title(title, detail),
+        height,
         barmode="group",
-        xaxis=dict(title=dict(text="unit"), type="category"),
-        yaxis=dict(title=dict(text="Pearson r"), range=[-1, 1], zeroline=True, zerolinecolor="#999"),
-        legend=dict(orientation="h", x=0, y=-0.3),
-        margin=dict(l=60, r=20, t=50, b=90),
+        xaxis=dict(title=dict(text="Pearson r"), range=[-1, 1], zeroline=True, zerolinecolor="#999", dtick=0.5),
+        yaxis=dict(
+            title=dict(text=""), type="category", autorange="reversed", categoryorder="array", categoryarray=rows
+        ),
+        shapes=[
+            dict(
+                type="rect",
+                x0=-chance,
+                x1=chance,
+                yref="paper",
+                y0=0,
+                y1=1,
+                fillcolor=UNTRAINED_COLOUR,
+                opacity=0.2,
+                line=dict(width=0),
+                layer="below",
+            )
+        ],
+        legend=LEGEND_ON_TOP,
+        margin=dict(l=70, r=20, t=92, b=50),
     )
-    return make_figure(data, layout)
+    return make_figure(data, title_on_top(layout))
 
 
 def loss_curve_figure(losses: list[float], title: str, live_step: int | None = None) -> go.Figure:
     """The training loss at every Adam step, on a log axis (``live_step`` marks a training still running)."""
-    y = np.asarray(losses, dtype=np.float64)
+    y = np.maximum(np.asarray(losses, dtype=np.float64), 1e-6)
     data = [
         dict(
             type="scatter",
             x=np.arange(1, len(y) + 1, dtype=np.int32),
-            y=np.maximum(y, 1e-6),
+            y=y,
             mode="lines",
             line=dict(color=STATE_COLOUR, width=1.5),
-            hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>",
+            hovertemplate="Adam step %{x}<br>loss %{y:.4f}<extra></extra>",
             name="training loss",
         )
     ]
@@ -141,11 +375,12 @@ def loss_curve_figure(losses: list[float], title: str, live_step: int | None = N
         shapes.append(
             dict(type="line", x0=live_step, x1=live_step, yref="paper", y0=0, y1=1, line=dict(color=CURSOR_COLOUR))
         )
+    low, high = (float(y.min()), float(y.max())) if y.size else (0.1, 1.0)
     layout = base_layout(
         title,
         280,
-        xaxis=dict(title=dict(text="Adam step"), rangemode="tozero"),
-        yaxis=dict(title=dict(text="loss (log scale)"), type="log"),
+        xaxis=dict(title=dict(text="Adam step"), rangemode="tozero", tickformat="d"),
+        yaxis=log_axis("loss (log scale)", low, high),
         shapes=shapes,
         showlegend=False,
     )

@@ -11,6 +11,8 @@ from lstm_viz.engine import GATES
 from lstm_viz.trace import LayerTrace
 
 GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
+MEMORY_STATE = "c"
+"""The state the finder names first and the proof figures draw: the cell state is the LSTM's memory."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,10 @@ def pearson(a: Tensor, b: Tensor) -> float:
 
 
 def unit_scores(rec: LayerTrace, latent: Tensor, states: tuple[str, ...] = ("c", "h")) -> list[UnitScore]:
-    """Every unit's correlation with the latent, best |r| first.
+    """Every unit's correlation with the latent: the memory state's (``MEMORY_STATE``) first, best |r| first in each.
+
+    The first score is the finding, so the unit named is the unit whose cell state the proof figure draws; an
+    h that scores higher stays in the list (and in the per-unit chart).
 
     Shapes: ``latent`` [B, T]; ``getattr(rec, state)`` [B, T, units].
     """
@@ -53,7 +58,7 @@ def unit_scores(rec: LayerTrace, latent: Tensor, states: tuple[str, ...] = ("c",
             var = float((centred**2).sum())
             slope = float((centred * (v.double() - v.double().mean())).sum()) / var if var > 0 else 0.0
             scores.append(UnitScore(unit, state, r, slope))
-    return sorted(scores, key=lambda s: -abs(s.r))
+    return sorted(scores, key=lambda s: (s.state != MEMORY_STATE, -abs(s.r)))
 
 
 @dataclass(frozen=True)
