@@ -28,6 +28,7 @@ PAGES = [
 page = st.navigation(PAGES)
 ui.page_style()
 st.session_state["spec"] = ui.run_controls(page.url_path)
+ui.link_problems()
 ui.view_controls()
 page.run()
 ui.check_figure_view()

@@ -51,6 +51,14 @@ class Comparison:
         return max(self.output_max_diff, self.h_n_max_diff, self.c_n_max_diff)
 
     @property
+    def headline(self) -> str:
+        """The verdict in a newcomer's words: matches or not, and the largest difference measured."""
+        dtype = str(self.dtype).removeprefix("torch.")
+        if self.allclose:
+            return f"matches nn.LSTM: the largest difference from PyTorch's own output is {self.max_diff:.1e} ({dtype})"
+        return f"DOES NOT match nn.LSTM: the outputs differ by up to {self.max_diff:.1e} ({dtype})"
+
+    @property
     def verdict(self) -> str:
         """One line a student reads: matches or not, the measured error and the tolerance."""
         head = "matches nn.LSTM" if self.allclose else "DOES NOT match nn.LSTM"

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from lstm_viz import tasks
-from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS
+from lstm_viz.config import (
+    DTYPES,
+    INITIAL_STATES,
+    INPUT_KINDS,
+    MAX_BATCH,
+    MAX_LAYERS,
+    MAX_SEED,
+    MAX_SEQ_LEN,
+    MAX_SIZE,
+    LSTMConfig,
+)
+from lstm_viz.edits import MAX_SCALE, MIN_SCALE, Edits
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
 from lstm_viz.figures.views import PALETTES
-from lstm_viz.run import WEIGHT_SOURCES, RunSpec
+from lstm_viz.run import WEIGHT_SOURCES, FileSource, RunSpec, TaskSource, check_spec
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
 
 DEFAULTS: dict[str, Any] = dict(
@@ -29,13 +41,14 @@ DEFAULTS: dict[str, Any] = dict(
     input_kind="step",
     initial_state="zeros",
 )
-"""The first run a newcomer sees: one layer, 16 units, 40 steps of steps and impulses, so the cell state
-visibly takes up and holds each change."""
+"""The sizes and input of random weights (``model=random``): one layer, 16 units, 40 steps of steps and
+impulses, so the cell state visibly takes up and holds each change."""
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "gate dynamics (default)": DEFAULTS,
+    "random weights: gate dynamics": {**DEFAULTS, "model": "random"},
     "the tutorial (2, 3, 4, 5, proj 3)": {
         **DEFAULTS,
+        "model": "random",
         "batch": 2,
         "seq_len": 3,
         "input_size": 4,
@@ -46,6 +59,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "larger: 2 bidirectional layers": {
         **DEFAULTS,
+        "model": "random",
         "batch": 8,
         "seq_len": 128,
         "input_size": 16,
@@ -77,14 +91,22 @@ CHOICE_CONTROLS = (
     ("dtype", "dtype", DTYPES, "float64 shows the difference to nn.LSTM is rounding"),
 )
 
-MODEL_KINDS = {
-    "random": "weights drawn from the seed",
-    "task": "an LSTM trained on a task",
-    "file": "your own checkpoint",
+MODEL_WORDS = {
+    "random": "random weights drawn from the seed (what an untrained LSTM does: noise)",
+    "file": "your own trained nn.LSTM from a checkpoint file",
 }
+"""The model choices besides the trained tasks (each task is a model choice of its own, by its name)."""
+
+
+def model_options() -> tuple[str, ...]:
+    """Every choice of the ``model`` control: each trained task by name, then random weights, then a file."""
+    return (*tasks.names(), *MODEL_WORDS)
+
+
+DEFAULT_MODEL = "brackets"
+"""What the app opens on: a shipped trained model whose memory a person can name (the bracket depth)."""
 MODEL_DEFAULTS: dict[str, Any] = dict(
-    model="random",
-    task=tasks.names()[0],
+    model=DEFAULT_MODEL,
     weights="shipped",
     train_hidden="task",
     train_seed=0,
@@ -96,22 +118,38 @@ MODEL_DEFAULTS: dict[str, Any] = dict(
     scale_g=1.0,
     scale_o=1.0,
 )
-"""The model-source and weight-experiment controls; a run with random weights and no edits by default."""
+"""The model-source and weight-experiment controls: the shipped bracket-depth model and no edits by default."""
 VIEW_DEFAULTS: dict[str, Any] = dict(colours="viridis")
 VIEW_FLAGS = ("slide", "controls", "figure")
 """URL flags of the slide view (``slide=1``), the teacher link (``controls=hidden``) and the one-figure view
 (``figure=<chart key>``, e.g. ``heat_f``); not controls."""
 BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
+TASK_BATCH = 4
+"""Sequences a task's model is shown on by default."""
 HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
 FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
 SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers", "bidirectional", "bias", "batch_first")
 
 
+def is_task(model: str) -> bool:
+    """Whether a ``model`` choice names a trained task."""
+    return model in tasks.names()
+
+
+def model_defaults(model: str) -> dict[str, Any]:
+    """Every URL-bound control's default when ``model`` is chosen: a task opens inside its trained range.
+
+    The batch and the sequence length follow the model (a task's own length); every other default is shared.
+    """
+    if not is_task(model):
+        return {**BOUND_DEFAULTS, "model": model}
+    return {**BOUND_DEFAULTS, "model": model, "batch": TASK_BATCH, "seq_len": tasks.get(model).seq_len}
+
+
 def task_preset(name: str) -> dict[str, Any]:
     """The settings that show task ``name``'s shipped model on a few of its own sequences."""
-    task = tasks.get(name)
-    return {**BOUND_DEFAULTS, "model": "task", "task": name, "batch": 4, "seq_len": task.seq_len, "seed": 0}
+    return model_defaults(name)
 
 
 for _name in tasks.names():
@@ -126,15 +164,17 @@ def _url_value(value: Any) -> str:
 
 
 def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = None) -> str:
-    """A relative link that opens ``page_path`` with exactly ``values`` (defaults left out of the URL).
+    """A relative link that opens ``page_path`` with exactly ``values`` (the model's defaults left out).
 
-    ``flags`` (the slide and teacher views' URL flags) are kept as they are.
+    ``flags`` (the view flags and the time step) are kept as they are.
     """
     values = dict(values)
     if any(float(values.get(f"scale_{g}", 1.0)) != 1.0 for g in GATES):
         # The factors apply only with their checkbox ticked (unticked, the page does not draw them).
         values["edit_scales"] = True
-    params = {k: _url_value(v) for k, v in values.items() if k in BOUND_DEFAULTS and v != BOUND_DEFAULTS[k]}
+    model = values.get("model", DEFAULT_MODEL)
+    defaults = {**model_defaults(model), "model": DEFAULT_MODEL}
+    params = {k: _url_value(v) for k, v in values.items() if k in defaults and v != defaults[k]}
     params |= flags or {}
     query = urlencode(params)
     return f"./{page_path}" + (f"?{query}" if query else "")
@@ -162,8 +202,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     """The options of every URL-bound choice control, by its key."""
     return {
         **{key: tuple(options) for key, _, options, _ in CHOICE_CONTROLS},
-        "model": tuple(MODEL_KINDS),
-        "task": tuple(tasks.names()),
+        "model": model_options(),
         "weights": tuple(WEIGHT_SOURCES),
         "train_hidden": HIDDEN_OPTIONS,
         "init_forget": FORGET_CHOICES,
@@ -172,39 +211,235 @@ def choices() -> dict[str, tuple[str, ...]]:
     }
 
 
-def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Every URL-bound control's value read from a URL's query parameters, as its widget would read it.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "batch": (1, MAX_BATCH),
+    "seq_len": (1, MAX_SEQ_LEN),
+    "input_size": (1, MAX_SIZE),
+    "hidden_size": (1, MAX_SIZE),
+    "proj_size": (0, MAX_SIZE - 1),
+    "num_layers": (1, MAX_LAYERS),
+    "seed": (0, MAX_SEED),
+    "train_seed": (0, MAX_SEED),
+}
+"""What a link may say for each whole-number setting: the hosting limits of ``lstm_viz.config``."""
+MAX_SHOWN_VALUE = 40
+"""Characters of a link's unreadable value quoted back in the message (the rest is cut)."""
 
-    For the teacher view, which draws no controls: a class opening one link pays for no sidebar widgets.
+
+def _read_int(raw: str, low: int, high: int) -> int:
+    # Digits only, and few of them, before int(): '1e400', 'inf', '7.9' and a 310-digit seed never reach it.
+    text = raw.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isascii() or not digits.isdigit():
+        raise ValueError(f"not a whole number (allowed: {low} to {high})")
+    if len(digits) > len(str(high)) + 1:
+        raise ValueError(f"out of range (allowed: {low} to {high})")
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f"out of range (allowed: {low} to {high})")
+    return value
+
+
+def _read_float(raw: str, low: float, high: float) -> float:
+    text = raw.strip()
+    if len(text) > 24:
+        raise ValueError(f"not a number between {low:g} and {high:g}")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a number (allowed: {low:g} to {high:g})") from None
+    if not low <= value <= high:  # also refuses nan and inf
+        raise ValueError(f"out of range (allowed: {low:g} to {high:g})")
+    return value
+
+
+def read_value(key: str, raw: str) -> Any:
+    """One URL-bound setting read from its text in a link, as the app (not a widget) reads it.
+
+    Raises:
+        ValueError: saying why the text is not a value of ``key``, with the allowed range or choices.
+    """
+    default = BOUND_DEFAULTS[key]
+    if isinstance(default, bool):
+        value = {"true": True, "false": False}.get(raw.strip().lower())
+        if value is None:
+            raise ValueError("not true or false")
+        return value
+    if isinstance(default, int):
+        return _read_int(raw, *INT_RANGES[key])
+    if isinstance(default, float):
+        return _read_float(raw, MIN_SCALE, MAX_SCALE)
+    options = choices()[key]
+    if raw not in options:
+        shown = ", ".join(options)
+        raise ValueError(f"not one of {shown}")
+    return raw
+
+
+def legacy_params(params: Mapping[str, str]) -> dict[str, str]:
+    """A link's query parameters with older spellings of a task turned into today's ``model=<task>``.
+
+    ``model=task&task=brackets`` (the links of earlier versions) and ``task=brackets`` alone both open the
+    bracket-depth model.
+    """
+    out = dict(params)
+    task = out.pop("task", None)
+    if task is not None and out.get("model", "task") == "task":
+        out["model"] = task
+    return out
+
+
+def quoted(raw: str) -> str:
+    """A link's value as it may be quoted back in a message: cut to ``MAX_SHOWN_VALUE`` characters."""
+    return raw if len(raw) <= MAX_SHOWN_VALUE else raw[:MAX_SHOWN_VALUE] + "…"
+
+
+def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    """Every URL-bound control's value read from a URL's query parameters, by the app's own parser.
+
+    The one route from a link to the controls' values: the teacher view runs on them directly, and the
+    sidebar's widgets are given only the values read here (the rest are taken out of the URL first), so no
+    widget ever parses a link's text.
 
     Args:
         params: The query parameters (``st.query_params``): text values by key.
 
     Returns:
-        The values by key (``BOUND_DEFAULTS``'s keys and types; the default where the URL says nothing), and
-        ``"key=value"`` for each value that could not be read (it keeps its default, as a widget's would).
+        The values by key (``BOUND_DEFAULTS``'s keys and types; the chosen model's default where the URL says
+        nothing), and, for each value that could not be read, ``(key, value as quoted, why and what is
+        allowed)`` (it keeps its default).
     """
-    options = choices()
-    values: dict[str, Any] = {}
-    unread: list[str] = []
-    for key, default in BOUND_DEFAULTS.items():
+    params = legacy_params(params)
+    problems: list[tuple[str, str, str]] = []
+    read: dict[str, Any] = {}
+    for key in BOUND_DEFAULTS:
         raw = params.get(key)
-        values[key] = default
         if raw is None:
             continue
         try:
-            if isinstance(default, bool):
-                value: Any = {"true": True, "false": False}[raw.lower()]
-            elif isinstance(default, int):
-                value = int(raw)
-            elif isinstance(default, float):
-                value = float(raw)
-            elif raw in options.get(key, (raw,)):
-                value = raw
-            else:
-                raise ValueError(raw)
-        except (KeyError, ValueError):
-            unread.append(f"{key}={raw}")
-            continue
-        values[key] = value
-    return values, unread
+            read[key] = read_value(key, raw)
+        except ValueError as err:
+            problems.append((key, quoted(raw), str(err)))
+    values = {**model_defaults(read.get("model", DEFAULT_MODEL)), **read}
+    return values, problems
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model the controls (or a link) name: a task, a file, or (neither) random weights.
+
+    Attributes:
+        task: The trained task shown, or None.
+        file: The uploaded file's LSTM shown, or None.
+        fixed: The settings this model decides (its sizes, and for a task its input), by key.
+        words: Those fixed settings in one sentence, stated once instead of as disabled controls.
+    """
+
+    task: TaskSource | None = None
+    file: FileSource | None = None
+    fixed: dict[str, Any] = field(default_factory=dict)
+    words: str = ""
+
+
+def task_source(values: Mapping[str, Any]) -> TaskSource:
+    """The task model named by the task controls' values (``model``, ``weights`` and the training's).
+
+    Raises:
+        ValueError: for a training outside its limits.
+    """
+    if values["weights"] == "shipped":
+        return TaskSource(values["model"])
+    hidden, forget = values["train_hidden"], values["init_forget"]
+    return TaskSource(
+        values["model"],
+        values["weights"],
+        0 if hidden == "task" else int(hidden),
+        int(values["train_seed"]),
+        None if forget == "task" else float(forget),
+    )
+
+
+def model_choice(values: Mapping[str, Any], file: FileSource | None = None) -> ModelChoice:
+    """What ``values["model"]`` fixes: a task's sizes and input, a file's sizes, or nothing (random weights).
+
+    Args:
+        values: The controls' values by key (``url_values`` or the sidebar's).
+        file: The uploaded LSTM when the model is ``"file"`` (None until one is uploaded: random weights).
+
+    Raises:
+        ValueError: for a live training outside its limits.
+        LookupError: when the file's upload is no longer on the server.
+    """
+    model = values["model"]
+    if is_task(model):
+        source = task_source(values)
+        task = tasks.get(model)
+        hidden = (
+            tasks.shipped_info(model)["hidden_size"] if source.weights == "shipped" else source.train_key().hidden_size
+        )
+        fixed = dict(
+            input_size=task.input_size,
+            hidden_size=hidden,
+            proj_size=0,
+            num_layers=1,
+            bidirectional=False,
+            bias=True,
+            batch_first=True,
+        )
+        words = (
+            f"The task fixes the model, `nn.LSTM({task.input_size}, {hidden}, batch_first=True)`, and its input "
+            "(the task's own sequences, zero initial state); batch, steps, seed and dtype apply."
+        )
+        return ModelChoice(task=source, fixed=fixed, words=words)
+    if model == "file" and file is not None:
+        found = file.found()
+        fixed = dict(
+            input_size=found.input_size,
+            hidden_size=found.hidden_size,
+            proj_size=found.proj_size,
+            num_layers=found.num_layers,
+            bidirectional=found.bidirectional,
+            bias=found.bias,
+        )
+        return ModelChoice(file=file, fixed=fixed, words=f"The file fixes the model: `{found.call}`.")
+    return ModelChoice()
+
+
+def edits_from(values: Mapping[str, Any]) -> Edits:
+    """The weight experiments the controls' values name (the scales apply only with their box ticked).
+
+    Raises:
+        ValueError: for a preset or scale outside its limits.
+    """
+    scales = tuple(float(values[f"scale_{g}"]) for g in GATES) if values["edit_scales"] else (1.0,) * len(GATES)
+    return Edits(values["edit_preset"], scales)
+
+
+def spec_from_values(
+    values: Mapping[str, Any], file: FileSource | None = None, data: str | None = None
+) -> tuple[RunSpec, ModelChoice]:
+    """The run that the controls' values describe: the one route from settings to a ``RunSpec``.
+
+    The sidebar and a teacher link both come here, so the same settings make the same (cached) run.
+
+    Args:
+        values: Every URL-bound control's value by key.
+        file: The uploaded LSTM when ``values["model"] == "file"``.
+        data: Digest of the user's own input sequences, or None for generated ones.
+
+    Returns:
+        The spec, and the model choice (what it fixes, for the controls to state).
+
+    Raises:
+        ValueError: naming the setting and its limit when the combination cannot run.
+        LookupError: when an upload is no longer on the server.
+    """
+    choice = model_choice(values, file)
+    config = {k: values[k] for k in DEFAULTS}
+    config.update({k: v for k, v in choice.fixed.items() if k in SIZE_KEYS})
+    if choice.task is not None:
+        # A task's input is its own sequences: the generated-input settings do not apply (one cache entry).
+        config.update(input_kind=DEFAULTS["input_kind"], initial_state=DEFAULTS["initial_state"])
+    spec = RunSpec(LSTMConfig(**config), choice.task, edits_from(values), choice.file, data)
+    check_spec(spec)
+    return spec, choice

@@ -23,9 +23,16 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["home", "gates", "compare", "step", "parameters"]
 
 
-def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
+def open_page(page: str, query: dict[str, str] | None = None, as_link: bool = False) -> AppTest:
+    """The page opened with ``query``: random weights unless the query names a model (or a task).
+
+    ``as_link``: exactly the query of a link the app made (no model there means the app's default model).
+    """
     at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in (query or {}).items():
+    query = dict(query or {})
+    if not as_link and "model" not in query and "task" not in query:
+        query["model"] = "random"
+    for k, v in query.items():
         at.query_params[k] = v
     at.run()
     if page != "home":
@@ -115,9 +122,6 @@ def test_query_params_seed_the_controls_and_the_run():
     "query, words",
     [
         ({"proj_size": "16"}, ["proj_size = 16", "smaller than hidden_size = 16"]),
-        ({"hidden_size": "100000"}, ["hidden_size = 100000", "512"]),
-        ({"batch": "0"}, ["batch = 0", "between 1 and 32"]),
-        ({"num_layers": "9"}, ["num_layers = 9", "between 1 and 4"]),
         ({"seq_len": "512", "batch": "32", "hidden_size": "512"}, ["would record", "4,000,000"]),
     ],
 )
@@ -128,6 +132,39 @@ def test_invalid_url_settings_show_a_message_and_keep_a_valid_run(query, words):
         for w in words:
             assert w in message
         assert at.get("plotly_chart"), "the page keeps showing a run"
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ({"hidden_size": "100000"}, ["`hidden_size=100000`", "1 to 512"]),
+        ({"batch": "0"}, ["`batch=0`", "1 to 32"]),
+        ({"num_layers": "9"}, ["`num_layers=9`", "1 to 4"]),
+        ({"hidden_size": "7.9"}, ["`hidden_size=7.9`", "not a whole number"]),
+        ({"seed": "1e400"}, ["`seed=1e400`", "not a whole number"]),
+        ({"hidden_size": "inf"}, ["`hidden_size=inf`", "not a whole number"]),
+        ({"seed": "9" * 310}, ["`seed=" + "9" * 40 + "…`", "out of range"]),
+        ({"seed": str(2**53 + 1)}, ["out of range", "0 to 2147483647"]),
+        ({"train_seed": "1e400", "model": "brackets", "weights": "untrained"}, ["`train_seed=1e400`"]),
+        ({"scale_f": "nan", "edit_scales": "true"}, ["`scale_f=nan`", "-5 to 5"]),
+    ],
+)
+def test_unreadable_or_out_of_range_link_values_are_named_with_their_limit_and_never_break_the_page(query, words):
+    for page in ("gates", "compare"):
+        at = open_page(page, query)
+        assert not at.exception
+        message = next(w.value for w in at.warning if "cannot read" in w.value)
+        for w in words:
+            assert w in message
+        assert at.get("plotly_chart"), "the page keeps showing a run"
+
+
+def test_a_link_value_is_quoted_as_text_never_as_a_link():
+    at = open_page("gates", {"colours": "[click me](https://example.com)", "seed": "<b>x</b>"})
+    message = next(w.value for w in at.warning if "cannot read" in w.value)
+    assert "`colours=[click me](https://example.com)`" in message, "inside a code span: shown verbatim"
+    assert "`seed=<b>x</b>`" in message
+    assert message.count("`") % 2 == 0
 
 
 def test_invalid_control_change_keeps_the_last_valid_run():
@@ -142,7 +179,8 @@ def test_invalid_control_change_keeps_the_last_valid_run():
 def test_compare_page_shows_a_computed_verdict_and_both_outputs():
     at = open_page("compare")
     r = run(LSTMConfig(**DEFAULTS))
-    assert at.success[0].value.strip("*") == r.comparison.verdict
+    assert at.success[0].value.strip("*") == r.comparison.headline
+    assert "0.0e+00" in r.comparison.headline
     official = heatmap(at, "nn.LSTM output")
     mine = heatmap(at, "Hand-written output")
     np.testing.assert_array_equal(official, r.comparison.output[:, 0].T.float().numpy())
@@ -192,7 +230,7 @@ def follow(href: str) -> AppTest:
     """Open a link's page with its query, as a browser following it would (a fresh session)."""
     url = urlsplit(href)
     page = url.path.removeprefix("./") or "home"
-    return open_page(page, dict(parse_qsl(url.query)))
+    return open_page(page, dict(parse_qsl(url.query)), as_link=True)
 
 
 def test_tutorial_preset_link_sets_every_control():

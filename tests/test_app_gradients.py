@@ -115,7 +115,7 @@ def test_gradient_flow_page_offers_the_task_loss_on_a_task_run_and_draws_its_gra
     # remember_bit scores only the last step: its loss reaches back from there alone.
     assert lines["LSTM ‖dL/dh_t‖"][-1] > 0
     # Back to a random model, the task loss is no longer offered and the page falls back to a sum loss.
-    at.radio(key="model").set_value("random").run()
+    at.selectbox(key="model").set_value("random").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="grad_loss").value == "last"
 

@@ -58,9 +58,10 @@ def test_task_url_opens_the_same_model_with_symbols_on_the_time_axis_and_the_uni
     outlines = [s for s in spec["layout"]["shapes"] if s.get("yref") == "y"]
     assert [(s["y0"] + s["y1"]) / 2 for s in outlines] == [r.task.best.unit]
     np.testing.assert_array_equal(heatmap(at, "forget gate"), r.trace.layer(0).f[0].T.float().numpy())
-    # The sizes come from the model: shown, disabled, and the URL's own sizes left alone.
-    fixed = at.number_input(key="_fixed_hidden_size")
-    assert fixed.value == 4 and fixed.disabled
+    # The sizes come from the model: stated once, not drawn as controls.
+    sizes = f"{r.config.input_size}, {r.config.hidden_size}"
+    assert f"nn.LSTM({sizes}, batch_first=True)" in " ".join(c.value for c in at.sidebar.caption)
+    assert not any(n.key == "hidden_size" for n in at.sidebar.number_input)
 
 
 def test_weight_preset_in_the_url_shows_what_it_breaks_and_keeps_the_verdict():
@@ -76,7 +77,7 @@ def test_weight_preset_in_the_url_shows_what_it_breaks_and_keeps_the_verdict():
 def test_preset_link_on_the_tasks_page_keeps_the_run_and_edits_the_model():
     at = open_page("tasks", {"model": "task", "task": "counting", "seq_len": "30", "seed": "3"})
     href = links(at)["input gate shut"]
-    assert "seed=3" in href and "task=counting" in href, "the link keeps every other setting"
+    assert "seed=3" in href and "model=counting" in href, "the link keeps every other setting"
     at = follow(href)
     assert at.selectbox(key="edit_preset").value == "input gate shut"
     assert at.number_input(key="seed").value == 3
@@ -86,7 +87,6 @@ def test_preset_link_on_the_tasks_page_keeps_the_run_and_edits_the_model():
 @pytest.mark.parametrize(
     "query, words",
     [
-        ({"edit_scales": "true", "scale_f": "9"}, ["scale of gate f = 9.0", "-5.0..5.0"]),
         ({"model": "task", "task": "remember_bit", "seq_len": "1"}, ["at least 2"]),
         ({"bias": "false", "edit_preset": "input gate shut"}, ["bias=False"]),
     ],
@@ -96,6 +96,13 @@ def test_invalid_task_and_edit_settings_show_a_message_and_keep_a_valid_run(quer
     message = at.sidebar.error[0].value
     for w in words:
         assert w in message
+    assert at.get("plotly_chart")
+
+
+def test_a_gate_scale_outside_its_limits_in_a_link_is_named_with_the_limit():
+    at = open_page("gates", {"edit_scales": "true", "scale_f": "9"})
+    assert any("`scale_f=9`" in w.value and "-5 to 5" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["spec"].edits.scale == (1.0, 1.0, 1.0, 1.0)
     assert at.get("plotly_chart")
 
 

@@ -50,8 +50,9 @@ def test_uploaded_checkpoint_becomes_the_model_every_page_shows():
     digest = uploads.digest_of(data)
     picker = at.selectbox(key=f"file_lstm_{digest[:12]}")
     assert picker.options == ["encoder: nn.LSTM(6, 10, num_layers=2)", "decoder: nn.LSTM(10, 5)"]
-    assert at.number_input(key="_fixed_hidden_size").value == 10 and at.number_input(key="_fixed_hidden_size").disabled
-    assert "`nn.LSTM(6, 10, num_layers=2)` from tagger.pt" in " ".join(c.value for c in at.sidebar.caption)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "The file fixes the model: `nn.LSTM(6, 10, num_layers=2)`" in captions and "from tagger.pt" in captions
+    assert not any(n.key == "hidden_size" for n in at.sidebar.number_input), "stated once, not drawn disabled"
     spec = RunSpec(
         LSTMConfig(**{**DEFAULTS, "input_size": 6, "hidden_size": 10, "num_layers": 2}),
         file=FileSource(digest, "encoder", "tagger.pt"),
@@ -61,7 +62,7 @@ def test_uploaded_checkpoint_becomes_the_model_every_page_shows():
     assert torch.equal(r.built.lstm.weight_hh_l1, state["encoder.weight_hh_l1"]), "exactly the file's tensors"
     np.testing.assert_array_equal(heatmap(at, "forget gate"), r.trace.layer(0).f[0].T.float().numpy())
     picker.select("decoder: nn.LSTM(10, 5)").run()
-    assert at.number_input(key="_fixed_hidden_size").value == 5
+    assert at.session_state["spec"].config.hidden_size == 5
     at.switch_page("pages/compare.py").run()
     assert "matches nn.LSTM" in at.success[0].value
 

@@ -1,0 +1,35 @@
+"""Text from users and links shown as text in Streamlit's Markdown, never as links or markup (pure)."""
+
+from __future__ import annotations
+
+_SPECIAL = set("\\`*~[]()<>$:@&")
+"""Characters that can start a link, an autolink (``http:``, ``a@b.c``), emphasis, code, math, HTML, an entity,
+or Streamlit's ``:colour[...]`` and ``:material/...:`` extensions."""
+
+
+def plain(text: str) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it as written, never as a link or markup.
+
+    A shared link's value (``?colours=[x](https://example.com)``) or a file's name then reads as the characters
+    it is made of. Newlines become spaces: a message stays one paragraph, so nothing starts a heading or a list.
+    An underscore is escaped only where it could open or close emphasis (``hidden_size`` stays as it is), and
+    the dot of ``www.`` so that no bare address becomes a link.
+    """
+    out = []
+    for n, ch in enumerate(text):
+        if ch in "\r\n":
+            out.append(" ")
+        elif ch in _SPECIAL:
+            out.append("\\" + ch)
+        elif ch == "_" and not (0 < n < len(text) - 1 and text[n - 1].isalnum() and text[n + 1].isalnum()):
+            out.append("\\_")
+        elif ch == "." and text[max(n - 3, 0) : n].lower() == "www":
+            out.append("\\.")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def code(text: str) -> str:
+    """``text`` as one inline code span: shown verbatim (no link, emphasis or icon), backticks replaced by ``'``."""
+    return "`" + text.replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"

@@ -1,0 +1,74 @@
+"""The Streamlit layer: page frame, sidebar controls, runs, charts, share and export; nothing pure lives here."""
+
+from lstm_viz.settings import DEFAULTS, PRESETS
+from lstm_viz.ui.charts import (
+    FIGURE_VIEW_HEIGHT,
+    PICKER_WIDTH,
+    Selection,
+    record_controls,
+    run_summary,
+    setting,
+    show_chart,
+    unit_window,
+)
+from lstm_viz.ui.controls import MAX_TEXT_CHARS, read_link, run_controls
+from lstm_viz.ui.export import export_panel
+from lstm_viz.ui.page import (
+    ViewMode,
+    check_figure_view,
+    link_button,
+    link_flags,
+    link_problems,
+    link_row,
+    log,
+    page_style,
+    require_app,
+    run_note,
+    settings_href,
+    start_page,
+    task_links,
+    verdict_banner,
+    view_mode,
+)
+from lstm_viz.ui.runs import RUNS_KEPT, cached_run, current_run, default_spec, training_progress
+from lstm_viz.ui.share import current_settings, share_dialog_if_asked, view_controls
+
+__all__ = [
+    "DEFAULTS",
+    "FIGURE_VIEW_HEIGHT",
+    "MAX_TEXT_CHARS",
+    "PICKER_WIDTH",
+    "PRESETS",
+    "RUNS_KEPT",
+    "Selection",
+    "ViewMode",
+    "cached_run",
+    "check_figure_view",
+    "current_run",
+    "current_settings",
+    "default_spec",
+    "export_panel",
+    "link_button",
+    "link_flags",
+    "link_problems",
+    "link_row",
+    "log",
+    "page_style",
+    "read_link",
+    "record_controls",
+    "require_app",
+    "run_controls",
+    "run_note",
+    "run_summary",
+    "settings_href",
+    "setting",
+    "share_dialog_if_asked",
+    "show_chart",
+    "start_page",
+    "task_links",
+    "training_progress",
+    "unit_window",
+    "verdict_banner",
+    "view_controls",
+    "view_mode",
+]

@@ -1,0 +1,179 @@
+"""Export for slides and notebooks: one click per file; slow files show progress, then their one button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from lstm_viz.export import (
+    MAX_GIF_FRAMES,
+    ExportBusy,
+    ExportUnavailable,
+    figure_filename,
+    figure_png,
+    figure_svg,
+    figures_html,
+    figures_zip,
+    find_chromium,
+    gates_gif,
+    gates_mp4,
+    rebuild_script,
+    trace_csv_zip,
+    trace_npz,
+)
+from lstm_viz.run import Run
+from lstm_viz.settings import config_words
+from lstm_viz.ui.charts import run_summary
+from lstm_viz.ui.page import FIGURES, RUN, view_mode
+
+_READY = "_export_ready"
+"""Session key of the one slow export made last: ``(what it is for, file name, bytes)``."""
+SLOW_SLOT_PX = 96
+"""Height kept for a slow export's progress bar or its download button, so the dialog never jumps."""
+
+
+def export_panel(page_path: str = "") -> None:
+    """The page's export button, after its figures (not in the teacher view).
+
+    Images are drawn server-side by one kept-alive kaleido (one export at a time server-wide, with a
+    progress bar); without Chromium the page says so and each chart's camera button still saves a PNG.
+    """
+    if st.session_state.get(RUN) is None or view_mode().teacher:
+        return
+    # A dialog, not an expander: its contents run only when it is open, not on every run of every session.
+    if st.button("Export for slides and notebooks…", key=f"_export_open_{page_path}", icon=":material/download:"):
+        _export_dialog(page_path)
+
+
+@st.dialog("Export for slides and notebooks", width="large")
+def _export_dialog(page_path: str) -> None:
+    """One figure as PNG (3x) or SVG, all as a ZIP, a GIF or MP4 of the gates, an offline HTML, the data."""
+    figures: dict[str, go.Figure] = st.session_state.get(FIGURES) or {}
+    r: Run | None = st.session_state.get(RUN)
+    if r is None:
+        return
+    summary = run_summary(r)
+    images_ok = find_chromium() is not None
+    if not images_ok:
+        st.info(
+            "No Chromium on this server, so images cannot be drawn here; each chart's camera button still "
+            "saves a PNG at 3x, and the HTML and data below work.",
+            icon=":material/info:",
+        )
+    slow: list[tuple[str, str, str, Callable[[Any], bytes]]] = []
+    if figures:
+        cols = st.columns([3, 1, 1], vertical_alignment="bottom")
+        key = cols[0].selectbox(
+            "figure",
+            list(figures),
+            format_func=lambda k: figures[k].layout.title.text or k,
+            key=f"_export_fig_{page_path}",
+        )
+        # One click each: drawn when clicked (a fraction of a second with the kept-alive renderer).
+        for col, fmt, draw in ((cols[1], "png", figure_png), (cols[2], "svg", figure_svg)):
+            col.download_button(
+                f"{fmt.upper()}{' 3x' if fmt == 'png' else ''}",
+                lambda draw=draw, fig=figures[key]: draw(fig),
+                file_name=figure_filename(key, summary, fmt),
+                mime="image/png" if fmt == "png" else "image/svg+xml",
+                key=f"_export_{fmt}",
+                on_click="ignore",
+                disabled=not images_ok,
+                icon=":material/image:",
+            )
+        items = list(figures.items())
+        slow.append(
+            (
+                "zip",
+                f"all {len(figures)} figures: ZIP of PNG + SVG",
+                f"lstm_figures_{summary}.zip",
+                lambda progress: figures_zip(items, summary, progress),
+            )
+        )
+    rec = r.trace.layer(0)
+    steps = min(rec.steps, MAX_GIF_FRAMES)
+    for kind, make, words in (("gif", gates_gif, "GIF"), ("mp4", gates_mp4, "MP4 (H.264, 2x, for slides)")):
+        slow.append(
+            (
+                kind,
+                f"{words}: the gates over {steps} steps",
+                figure_filename("gates_over_time", summary, kind),
+                lambda progress, make=make: make(
+                    rec,
+                    batch_item=0,
+                    steps=range(steps),
+                    step_labels=r.labels(0),
+                    highlight=r.highlight,
+                    progress=progress,
+                ),
+            )
+        )
+    st.caption("Slower files (layer 0, batch item 0 for the GIF and MP4) are drawn first, then downloaded:")
+    cols = st.columns(len(slow))
+    slot = st.container(height=SLOW_SLOT_PX, border=False)
+    for col, (kind, label, file_name, make) in zip(cols, slow, strict=True):
+        if col.button(label, key=f"_export_{kind}", disabled=not images_ok, width="stretch"):
+            # The last file is forgotten first: its button never stands beside a new file's progress.
+            st.session_state.pop(_READY, None)
+            _prepare(slot, (summary, kind), file_name, make)
+    ready = st.session_state.get(_READY)
+    if ready and ready[0][0] == summary:
+        _, file_name, data = ready
+        slot.download_button(
+            f"download {file_name}", data, file_name=file_name, key="_export_download", icon=":material/download:"
+        )
+    st.caption("Data and code, one click each:")
+    cols = st.columns(4)
+    title = f"LSTM Explorer: {r.source}"
+    cols[0].download_button(
+        "interactive HTML (offline)",
+        lambda: figures_html(list(figures.items()), title, config_words(r.spec)),
+        file_name=f"lstm_page_{summary}.html",
+        mime="text/html",
+        key="_export_html",
+        on_click="ignore",
+        disabled=not figures,
+    )
+    npz = f"lstm_run_{summary}.npz"
+    cols[1].download_button(
+        "every tensor: NPZ",
+        lambda: trace_npz(r.trace, r.built.input),
+        file_name=npz,
+        key="_export_npz",
+        on_click="ignore",
+    )
+    cols[2].download_button(
+        "one CSV per tensor: ZIP",
+        lambda: trace_csv_zip(r.trace, r.built.input),
+        file_name=f"lstm_run_{summary}_csv.zip",
+        key="_export_csv",
+        on_click="ignore",
+    )
+    cols[3].download_button(
+        "script: rebuild with nn.LSTM",
+        lambda: rebuild_script(npz, config_words(r.spec)),
+        file_name="rebuild_lstm.py",
+        mime="text/x-python",
+        key="_export_script",
+        on_click="ignore",
+    )
+
+
+def _prepare(slot: Any, what: tuple[str, str], file_name: str, make: Callable[[Any], bytes]) -> None:
+    """Make a slow export with a progress bar in ``slot`` and keep it for its download button."""
+    bar = slot.progress(0.0, text=f"drawing {file_name}…")
+
+    def progress(done: int, total: int, words: str) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{words} ({done} of {total})")
+
+    try:
+        data = make(progress)
+    except (ExportUnavailable, ExportBusy, ValueError) as err:
+        bar.empty()
+        slot.error(f"Not exported: {err}", icon=":material/error:")
+        return
+    bar.empty()
+    st.session_state[_READY] = (what, file_name, data)

@@ -1,0 +1,119 @@
+"""The run a page shows: computed once server-wide and shared, a live training's progress while it trains."""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+import torch
+
+from lstm_viz import tasks
+from lstm_viz.config import LSTMConfig
+from lstm_viz.figures import loss_curve_figure
+from lstm_viz.run import Run, RunSpec, TaskSource, run
+from lstm_viz.settings import spec_from_values, url_values
+from lstm_viz.tasks.jobs import Job, trainer
+from lstm_viz.text import plain
+from lstm_viz.ui.charts import show_chart
+from lstm_viz.ui.page import RUN, log, run_note
+
+# Many sessions share a server's few cores and these matrices are small: one thread per forward avoids
+# the oversubscription that made a 40-step run take 300 ms instead of 1 ms under load.
+torch.set_num_threads(1)
+
+RUNS_KEPT = 24
+"""Runs kept server-wide; a class shares one."""
+SPEC, ERROR, LAST_GOOD = "spec", "_config_error", "_last_good_config"
+
+
+def default_spec() -> RunSpec:
+    """The run a link with no settings opens: the shipped bracket-depth model on its own sequences."""
+    return spec_from_values(url_values({})[0])[0]
+
+
+@functools.lru_cache(maxsize=RUNS_KEPT)
+def cached_run(spec: RunSpec | LSTMConfig) -> Run:
+    """The run for ``spec``, computed once and shared read-only by every session.
+
+    A plain dictionary lookup in front of ``st.cache_resource``, whose key hashing was a few percent of every
+    page run; the resource cache behind it computes a run once however many sessions ask at the same moment.
+    """
+    return _computed_run(spec)
+
+
+@st.cache_resource(max_entries=RUNS_KEPT, show_spinner="Running the LSTM…")
+def _computed_run(spec: RunSpec | LSTMConfig) -> Run:
+    return run(spec)
+
+
+def current_run() -> Run:
+    """The run of the settings in the sidebar (the last valid ones if the current ones are not).
+
+    A live training that has not finished shows its progress and stops the page until it has.
+    """
+    spec = st.session_state.get(SPEC) or default_spec()
+    log.info("full page run")
+    if st.session_state.get(ERROR):
+        st.warning(
+            f"Your settings were not applied ({plain(st.session_state[ERROR])}). The page shows the last valid run.",
+            icon=":material/warning:",
+        )
+    if spec.task is not None and spec.task.weights == "trained here":
+        try:
+            job = trainer().submit(spec.task.train_key())
+        except RuntimeError as err:
+            st.error(
+                f"No live training now: {plain(str(err))}. Showing the shipped weights.", icon=":material/hourglass:"
+            )
+            spec = RunSpec(spec.config, TaskSource(spec.task.task), spec.edits)
+        else:
+            if job.state != "done":
+                training_progress(job)
+                st.stop()
+    try:
+        r = cached_run(spec)
+    except (LookupError, ValueError) as err:
+        st.error(
+            f"This run cannot be shown: {plain(str(err))}. Showing the default run instead.", icon=":material/error:"
+        )
+        r = cached_run(default_spec())
+    st.session_state[RUN] = r
+    if r.task is not None and r.task.outside:
+        run_note(
+            "warning",
+            f"Outside the trained range: {r.task.outside}. Allowed, but accuracy falls here "
+            f"({r.task.metric_here:.3f} against {r.task.metric:.3f} at the trained length).",
+            icon=":material/warning:",
+        )
+    return r
+
+
+def training_progress(job: Job) -> None:
+    """A live training's queue position or progress bar and loss curve, refreshed until it ends."""
+    task = tasks.get(job.key.task)
+
+    @st.fragment(run_every=0.5)
+    def _watch() -> None:
+        if job.state == "done":
+            st.rerun()
+        if job.state == "failed":
+            st.error(f"The training failed: {plain(str(job.error))}", icon=":material/error:")
+            return
+        k = job.key
+        st.subheader(f"Training {task.title}: H {k.hidden_size}, seed {k.seed}, forget bias {k.forget_bias:+g}")
+        if job.state == "queued":
+            ahead = trainer().position(job)
+            st.info(
+                f"Queued: {ahead} training(s) ahead of this one. One model trains at a time on this server, and "
+                "everyone who asks for this same training shares it.",
+                icon=":material/hourglass:",
+            )
+            st.progress(0.0, text="waiting for the trainer")
+            return
+        st.progress(job.step / max(job.steps, 1), text=f"Adam step {job.step} of {job.steps}")
+        losses = list(job.losses)
+        if losses:
+            title = f"Training loss of {task.title} so far (step {len(losses)} of {job.steps})"
+            show_chart(loss_curve_figure(losses, title), key="live_loss")
+
+    _watch()
