@@ -21,7 +21,15 @@ Other developers' half-saved edits break a shared working tree's app mid-measure
 
 ``--query controls=hidden`` opens the pages as the teacher link does (no controls drawn).
 
+``--balancer 1 2`` measures a class behind HAProxy instead (issue 16): one ``scripts/serve.sh --workers K`` per
+value, all started at once on their own ports, and every level measured on each of them in turn (the order
+alternating from level to level), so 1 and 2 workers are compared side by side under the same machine load.
+Each simulated student first loads the page over HTTP through the balancer, keeps the ``SERVERID`` cookie it
+is given and opens its websocket with it, as a browser does; the table then shows every worker's CPU time,
+RSS and number of sessions, and a line per level gives the p95 ratios of 1 worker to K.
+
 Run: .venv/bin/python benchmarks/bench_load.py [--sessions 1 10 20 30] [--pages home gates] [--repeat 2]
+     .venv/bin/python benchmarks/bench_load.py --balancer 1 2 --sessions 1 10 30 60 100
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -131,6 +140,9 @@ class Level:
     rss_after_mb: float = 0.0
     kb_per_run: float = 0.0
     cpu_ms_per_run: float = 0.0
+    setup: str = ""
+    workers: dict[str, tuple[float, float, int]] = field(default_factory=dict)
+    """Behind a balancer: worker name -> (CPU seconds used in the level, RSS peak MB, sessions it held)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -194,6 +206,10 @@ class Server:
         self.stop()
         raise RuntimeError(f"the server did not answer /_stcore/health within 60 s; log: {self.log.name}")
 
+    def pids(self) -> dict[str, int]:
+        """The server processes to measure, by name."""
+        return {"server": self.proc.pid}
+
     def stop(self) -> None:
         """Terminate the server's process group, then kill it if it lingers."""
         if self.proc.poll() is None:
@@ -206,13 +222,64 @@ class Server:
         self.log.close()
 
 
+class Balanced:
+    """``scripts/serve.sh --workers K`` on 127.0.0.1:port: K warmed workers behind HAProxy, stopped on exit."""
+
+    cookies = True
+
+    def __init__(self, root: Path, port: int, workers: int) -> None:
+        self.port, self.workers = port, workers
+        self.name = f"{workers}w"
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"bench_load_{workers}w_"))
+        self.log = open(self.run_dir / "serve.log", "w+")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [str(root / "scripts" / "serve.sh"), "--workers", str(workers), "--port", str(port), "--bind", "127.0.0.1"]
+            + ["--worker-port", str(port + 1), "--run-dir", str(self.run_dir)],
+            cwd=root,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        """Wait until serve.sh says every worker is warm and enabled in HAProxy."""
+        deadline = time.monotonic() + timeout
+        while "serve.sh: ready" not in (self.run_dir / "serve.log").read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"serve.sh --workers {self.workers} did not get ready; log: {self.log.name}")
+            time.sleep(0.3)
+
+    def pids(self) -> dict[str, int]:
+        """The workers' processes by name (w1, w2, ...), from serve.sh's ``workers`` file."""
+        out = {}
+        for line in (self.run_dir / "workers").read_text().splitlines():
+            name, _, pid = line.split()
+            out[name] = int(pid)
+        return out
+
+    def stop(self) -> None:
+        """SIGTERM to serve.sh (it stops HAProxy and its workers), then kill the group if anything lingers."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+
 class Session:
     """One browser tab: a websocket session that runs the page and times each run to ``script_finished``."""
 
-    def __init__(self, port: int, page_name: str, query: str = "") -> None:
+    def __init__(self, port: int, page_name: str, query: str = "", cookies: bool = False) -> None:
         self.port = port
         self.page_name = page_name
         self.query = query
+        self.cookies = cookies
+        self.cookie_header = ""
+        self.worker = ""
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.finished = asyncio.Event()
@@ -223,8 +290,24 @@ class Session:
         self.errors: list[str] = []
         self.bytes = 0
 
+    def load_page(self) -> None:
+        """GET the page as a browser's first request does, keeping the cookies the balancer sets (SERVERID)."""
+        url = f"http://127.0.0.1:{self.port}/{self.page_name}" + (f"?{self.query}" if self.query else "")
+        with urllib.request.urlopen(url, timeout=30) as r:
+            r.read()
+            jar = SimpleCookie()
+            for header in r.headers.get_all("Set-Cookie") or []:
+                jar.load(header)
+        self.worker = jar["SERVERID"].value if "SERVERID" in jar else ""
+        self.cookie_header = "; ".join(f"{k}={m.value}" for k, m in jar.items())
+
     async def open(self) -> None:
-        """Connect as the browser does: the subprotocol list carries 'streamlit' (then XSRF token, session id)."""
+        """Connect as the browser does: the subprotocol list carries 'streamlit' (then XSRF token, session id).
+
+        Behind a balancer the page is loaded first and its cookies go with the websocket's upgrade request.
+        """
+        if self.cookies:
+            await asyncio.to_thread(self.load_page)
         self.ws = await connect(
             f"ws://127.0.0.1:{self.port}/_stcore/stream",
             subprotocols=["streamlit"],
@@ -232,6 +315,7 @@ class Session:
             open_timeout=30,
             ping_interval=None,
             compression=None,
+            additional_headers={"Cookie": self.cookie_header} if self.cookie_header else None,
         )
         self.reader = asyncio.create_task(self._read())
 
@@ -305,21 +389,26 @@ class Session:
             self.reader.cancel()
 
 
-async def measure(server: Server, page: str, n: int, reruns: int, timeout: float, query: str = "") -> Level:
+async def measure(server, page: str, n: int, reruns: int, timeout: float, query: str = "") -> Level:
     """N sessions open ``page`` (with the URL query ``query``) at the same moment, then rerun together."""
-    level = Level(page, n)
-    sessions = [Session(server.port, PAGES[page], query) for _ in range(n)]
-    peak = 0.0
+    level = Level(page, n, setup=getattr(server, "name", ""))
+    cookies = getattr(server, "cookies", False)
+    sessions = [Session(server.port, PAGES[page], query, cookies) for _ in range(n)]
+    pids = server.pids()
+    peak = dict.fromkeys(pids, 0.0)
     stop = asyncio.Event()
 
     async def sample_rss() -> None:
-        nonlocal peak
         while not stop.is_set():
-            peak = max(peak, rss_mb(server.proc.pid)[0])
+            for name, pid in pids.items():
+                peak[name] = max(peak[name], rss_mb(pid)[0])
             await asyncio.sleep(0.05)
 
+    def cpu() -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
     sampler = asyncio.create_task(sample_rss())
-    cpu_start = cpu_seconds(server.proc.pid)
+    cpu_start = cpu()
     cpu_pages = None
     try:
         await asyncio.gather(*(s.open() for s in sessions))
@@ -329,7 +418,7 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
             await asyncio.sleep(0.3)  # students do not all click within the same millisecond twice
             times = await asyncio.gather(*(s.run(False, timeout) for s in sessions))
             level.rerun += [t for t in times if t is not None]
-        cpu_pages = cpu_seconds(server.proc.pid)
+        cpu_pages = cpu()
         level.kb_per_run = sum(s.bytes for s in sessions) / 1024 / max(n * (1 + reruns), 1)
         for _ in range(reruns if all(s.fragments for s in sessions) else 0):
             # The page's fragment (Gates: the time cursor and its charts) reruns alone, as a cursor move does.
@@ -341,22 +430,28 @@ async def measure(server: Server, page: str, n: int, reruns: int, timeout: float
     finally:
         # Whole-page runs only: the cheaper fragment runs after them are not counted in.
         runs = len(level.first) + len(level.rerun)
-        used = (cpu_pages if cpu_pages is not None else cpu_seconds(server.proc.pid)) - cpu_start
-        level.cpu_ms_per_run = 1e3 * used / max(runs, 1)
+        end = cpu_pages if cpu_pages is not None else cpu()
+        used = {name: end[name] - cpu_start[name] for name in pids}
+        level.cpu_ms_per_run = 1e3 * sum(used.values()) / max(runs, 1)
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
         stop.set()
         await sampler
     for s in sessions:
         level.errors += s.errors
-    level.rss_peak_mb = peak
-    level.rss_after_mb = rss_mb(server.proc.pid)[0]
+    level.rss_peak_mb = sum(peak.values())
+    level.rss_after_mb = sum(rss_mb(pid)[0] for pid in pids.values())
+    if cookies:
+        held = {name: sum(s.worker == name for s in sessions) for name in pids}
+        level.workers = {name: (used[name], peak[name], held[name]) for name in pids}
+        if sum(held.values()) != n:
+            level.errors.append(f"{n - sum(held.values())} session(s) got no SERVERID cookie of a live worker")
     return level
 
 
-async def warm_up(server: Server, pages: list[str], timeout: float, query: str = "") -> None:
+async def warm_up(server, pages: list[str], timeout: float, query: str = "") -> None:
     """One session opens each page once: imports, the forward and the cached run are paid before timing."""
     for page in pages:
-        s = Session(server.port, PAGES[page], query)
+        s = Session(server.port, PAGES[page], query, getattr(server, "cookies", False))
         await s.open()
         await s.run(True, timeout)
         await s.close()
@@ -387,6 +482,62 @@ def one_server(args: argparse.Namespace) -> list[Level]:
     return levels
 
 
+def balanced(args: argparse.Namespace) -> list[Level]:
+    """Every ``--balancer`` setup started at once; each level measured on each setup in turn, order alternating."""
+    setups = [Balanced(args.root.resolve(), args.port + 100 * k, w) for k, w in enumerate(args.balancer)]
+    levels = []
+    deadline = time.monotonic() + args.max_seconds
+    try:
+        for setup in setups:
+            setup.wait_ready()
+        for setup in setups:
+            asyncio.run(warm_up(setup, args.pages, args.timeout, args.query))
+        print(f"  load average before: {load_average()}", flush=True)
+        k = 0
+        for page in args.pages:
+            for n in args.sessions:
+                if time.monotonic() > deadline:
+                    print(f"  stopped: --max-seconds {args.max_seconds} reached before {page} N={n}")
+                    return levels
+                pair = []
+                for setup in setups[:: 1 if k % 2 == 0 else -1]:
+                    level = asyncio.run(measure(setup, page, n, args.reruns, args.timeout, args.query))
+                    pair.append(level)
+                    time.sleep(args.pause)
+                k += 1
+                pair.sort(key=lambda lv: args.balancer.index(int(lv.setup[:-1])))
+                for level in pair:
+                    print("  " + row(level) + "  " + worker_cells(level), flush=True)
+                print("  " + ratios(pair) + f"  load {load_average()}", flush=True)
+                levels += pair
+    finally:
+        for setup in setups:
+            setup.stop()
+    print(f"  load average after: {load_average()}")
+    return levels
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def worker_cells(level: Level) -> str:
+    """Each worker's CPU seconds in the level, RSS peak and sessions held, e.g. 'w1 3.1 s 410 MB 50 |'."""
+    return " | ".join(f"{name} {cpu:.1f} s {rss:.0f} MB {held:3d}" for name, (cpu, rss, held) in level.workers.items())
+
+
+def ratios(pair: list[Level]) -> str:
+    """How many times the first setup's p95 (first run, rerun) is the others'."""
+    base = pair[0]
+    cells = []
+    for other in pair[1:]:
+        first = percentile(base.first, 95) / percentile(other.first, 95)
+        rerun = percentile(base.rerun, 95) / percentile(other.rerun, 95)
+        cells.append(f"p95 {base.setup}/{other.setup}: first x{first:.2f}, rerun x{rerun:.2f}")
+    return f"{base.page} N={base.sessions}: " + "; ".join(cells)
+
+
 def gc_summary(log: Path) -> str:
     """Count, median, max and total of the server's full (gen-2) collections, from its log."""
     pauses = [float(line.split()[3]) for line in log.read_text().splitlines() if line.startswith("bench_load: gen2")]
@@ -401,7 +552,7 @@ def gc_summary(log: Path) -> str:
 
 
 HEADER = (
-    f"{'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
+    f"{'setup':5s} {'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
     f"{'cursor p50':>10s} {'cursor p95':>10s} {'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s} "
     f"{'CPU ms/run':>10s}"
 )
@@ -415,7 +566,8 @@ def _seconds(values: list[float], q: float, width: int) -> str:
 def row(level: Level) -> str:
     """One table line; times in seconds ('-' where the page has no fragment to rerun alone)."""
     return (
-        f"{level.page:6s} {level.sessions:3d} {_seconds(level.first, 50, 9)} {_seconds(level.first, 95, 9)} "
+        f"{level.setup or '1p':5s} {level.page:6s} {level.sessions:3d} "
+        f"{_seconds(level.first, 50, 9)} {_seconds(level.first, 95, 9)} "
         f"{_seconds(level.rerun, 50, 9)} {_seconds(level.rerun, 95, 9)} "
         f"{_seconds(level.fragment, 50, 10)} {_seconds(level.fragment, 95, 10)} {len(level.errors):6d} "
         f"{level.rss_peak_mb:11.0f} {level.rss_after_mb:12.0f} {level.kb_per_run:7.0f} {level.cpu_ms_per_run:10.1f}"
@@ -424,7 +576,7 @@ def row(level: Level) -> str:
 
 def median_level(runs: list[Level]) -> Level:
     """A level whose percentiles are the medians of the repeats' (a Level holding those values as samples)."""
-    first = Level(runs[0].page, runs[0].sessions)
+    first = Level(runs[0].page, runs[0].sessions, setup=runs[0].setup)
     for q_name in ("first", "rerun", "fragment"):
         p50 = statistics.median(percentile(getattr(r, q_name), 50) for r in runs)
         p95 = statistics.median(percentile(getattr(r, q_name), 95) for r in runs)
@@ -456,6 +608,13 @@ def main() -> None:
     )
     parser.add_argument("--label", default="", help="printed above the table")
     parser.add_argument(
+        "--balancer",
+        type=int,
+        nargs="+",
+        metavar="K",
+        help="measure scripts/serve.sh --workers K for each K (e.g. 1 2) side by side, through HAProxy",
+    )
+    parser.add_argument(
         "--root", type=Path, default=ROOT, help="the app to serve (e.g. a snapshot made with git archive)"
     )
     args = parser.parse_args()
@@ -467,6 +626,19 @@ def main() -> None:
         parser.error("8501 is the developers' own server: pick another port")
     settings = " ".join(args.set + [f"hook={h}" for h in args.hook]) or "the config file as it is"
     settings += f"; pages opened with ?{args.query}" if args.query else ""
+    if args.balancer:
+        if args.set or args.hook or args.repeat != 1 or args.cold:
+            parser.error("--balancer serves the app as serve.sh does: no --set, --hook, --repeat or --cold")
+        where = ", ".join(f"{k} worker(s)" for k in args.balancer)
+        print(f"{args.label or 'bench_load'}: scripts/serve.sh behind HAProxy with {where}; {args.reruns} rerun rounds")
+        print(f"  {HEADER}  per worker: CPU in the level, RSS peak, sessions")
+        levels = balanced(args)
+        errors = [e for level in levels for e in level.errors]
+        for err in sorted(set(errors))[:10]:
+            print(f"  error x{errors.count(err)}: {err}")
+        print("times in seconds from sending the rerun BackMsg to script_finished; targets (issue 16), 2 workers:")
+        print("  N=100: >= 1.6x faster than 1 worker at p95, first p95 <= 1.0, rerun p95 <= 0.75; N=30: 0.35 / 0.3")
+        return
     print(f"{args.label or 'bench_load'}: {settings}; {args.reruns} rerun rounds, {args.repeat} server(s)")
     print(f"  {HEADER}")
     repeats = [one_server(args) for _ in range(args.repeat)]

@@ -8,8 +8,8 @@
 # --port P         Where students connect (default 8501); HAProxy listens there.
 # --bind ADDR      Address HAProxy listens on (default: all); workers always listen on 127.0.0.1 only.
 # --worker-port B  Worker k listens on B+k-1 (default P+1).
-# --run-dir DIR    The HAProxy config, its admin socket, the workers' logs and a `workers` file (name port pid
-#                  per line) go there (default: a fresh temporary directory, removed on exit).
+# --run-dir DIR    The HAProxy config, its admin socket and pid, the workers' logs and a `workers` file (name
+#                  port pid per line) go there (default: a fresh temporary directory, removed on exit).
 # --config-only    Print the HAProxy config and exit.
 #
 # Stickiness is by an inserted cookie (SERVERID), health checks hit /_stcore/health every second, websockets get
@@ -162,6 +162,7 @@ trap 'exit 130' INT
 for ((k = 1; k <= WORKERS; k++)); do start_worker "$k"; done
 "$HAPROXY" -db -f "$RUN_DIR/haproxy.cfg" &
 HAPROXY_PID=$!
+echo "$HAPROXY_PID" >"$RUN_DIR/haproxy.pid"
 log "starting $WORKERS worker(s) on 127.0.0.1:$WORKER_PORT.. behind http://${BIND:-0.0.0.0}:$PORT (run dir $RUN_DIR)"
 
 READY=0

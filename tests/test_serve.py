@@ -1,0 +1,324 @@
+"""scripts/serve.sh end to end: two workers behind HAProxy, sticky sessions, an upload, a killed worker, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI") == "true"
+# A link a student shares: the same query must give the same charts on any worker.
+LINK = ("gates", "model=random&seq_len=12&seed=3")
+
+pytestmark = pytest.mark.skipif(
+    not Path(HAPROXY).is_file() and not IN_CI, reason="Debian's haproxy is not installed (CI installs it)"
+)
+
+
+def _free_ports(count: int) -> int:
+    """A port p with p .. p+count-1 all free on 127.0.0.1 (serve.sh puts its workers right after HAProxy)."""
+    for _ in range(200):
+        base = random.randrange(20_000, 60_000)
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+class Served:
+    """``scripts/serve.sh --workers 2`` on free loopback ports, its run directory readable by the tests."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = _free_ports(3)
+        self.run_dir = tmp / "run"
+        self.log_path = tmp / "serve.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        env = {**os.environ, "LSTM_EXPLORER_CACHE_DIR": str(tmp / "cache")}
+        cmd = ["scripts/serve.sh", "--workers", "2", "--port", str(self.port), "--bind", "127.0.0.1"]
+        cmd += ["--run-dir", str(self.run_dir)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.wait_for(lambda: "serve.sh: ready" in self.log_path.read_text(), 150, "serve.sh to get ready")
+
+    def wait_for(self, condition, timeout: float, what: str) -> float:
+        """Poll ``condition`` until it holds; the seconds it took."""
+        start = time.monotonic()
+        while not condition():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve.sh exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+            if time.monotonic() - start > timeout:
+                raise AssertionError(f"waited {timeout} s for {what}:\n{self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        return time.monotonic() - start
+
+    def workers(self) -> dict[str, int]:
+        """Worker name -> pid, as serve.sh last wrote them."""
+        rows = (self.run_dir / "workers").read_text().split("\n")
+        return {name: int(pid) for name, _, pid in (r.split() for r in rows if r)}
+
+    def status(self) -> dict[str, str]:
+        """Worker name -> HAProxy's view of it (UP, DOWN, MAINT, ...), from its admin socket."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(self.run_dir / "haproxy.sock"))
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        header, *rows = data.decode().splitlines()
+        cols = header.lstrip("# ").split(",")
+        out = {}
+        for r in rows:
+            cells = dict(zip(cols, r.split(","), strict=False))
+            if cells.get("pxname") == "workers" and cells.get("svname", "").startswith("w"):
+                out[cells["svname"]] = cells["status"]
+        return out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    if not Path(HAPROXY).is_file():
+        pytest.fail("CI needs Debian's haproxy for these tests: apt-get install -y --no-install-recommends haproxy")
+    s = Served(tmp_path_factory.mktemp("serve"))
+    yield s
+    s.stop()
+
+
+class Student:
+    """One browser tab through the balancer: loads the page (SERVERID cookie), then runs it over the websocket."""
+
+    def __init__(self, port: int, cookie: str = "") -> None:
+        self.port = port
+        self.cookie = cookie
+        self.worker = cookie.partition("=")[2]
+        self.session_id = ""
+        self.ws = None
+
+    def _load(self, page: str, query: str) -> None:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/{page}?{query}")
+        if self.cookie:
+            req.add_header("Cookie", self.cookie)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
+            self._take_cookie(r.headers.get_all("Set-Cookie") or [])
+
+    def _take_cookie(self, headers: list[str]) -> None:
+        jar = SimpleCookie()
+        for h in headers:
+            jar.load(h)
+        if "SERVERID" in jar:
+            self.worker = jar["SERVERID"].value
+            self.cookie = f"SERVERID={self.worker}"
+
+    async def connect(self, page: str, query: str, resume: bool = False) -> None:
+        """Open the websocket (with the old session id if ``resume``, as Streamlit's frontend reconnects)."""
+        from websockets.asyncio.client import connect
+
+        if not self.cookie:
+            await asyncio.to_thread(self._load, page, query)
+        protocols = ["streamlit", "xsrf", self.session_id] if resume and self.session_id else ["streamlit"]
+        self.ws = await connect(
+            f"ws://127.0.0.1:{self.port}/_stcore/stream",
+            subprotocols=protocols,
+            additional_headers={"Cookie": self.cookie} if self.cookie else None,
+            max_size=None,
+            open_timeout=30,
+        )
+        # A request redispatched away from a dead worker comes back with the new worker's cookie.
+        self._take_cookie(self.ws.response.headers.get_all("Set-Cookie"))
+
+    async def run(self, page: str, query: str, timeout: float = 60) -> list[str]:
+        """One full run of the page; digests of its Plotly figures. Raises on an exception shown on the page."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.page_name = page
+        msg.rerun_script.query_string = query
+        info = msg.rerun_script.context_info
+        info.timezone, info.locale = "UTC", "en-US"
+        await self.ws.send(msg.SerializeToString())
+        figures = []
+        async with asyncio.timeout(timeout):
+            async for data in self.ws:
+                fwd = ForwardMsg()
+                fwd.ParseFromString(data)
+                kind = fwd.WhichOneof("type")
+                if kind == "new_session":
+                    self.session_id = fwd.new_session.initialize.session_id
+                elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                    el = fwd.delta.new_element
+                    assert el.WhichOneof("type") != "exception", el.exception.message
+                    if el.WhichOneof("type") == "plotly_chart":
+                        figures.append(hashlib.sha256(el.plotly_chart.spec.encode()).hexdigest())
+                elif kind == "script_finished" and fwd.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                    return figures
+        raise AssertionError("the websocket closed before the run finished")
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def _students_on_each_worker(port: int) -> dict[str, Student]:
+    """Open students until each worker holds one (leastconn sends the next new session to the emptier worker)."""
+    held: dict[str, Student] = {}
+    for _ in range(6):
+        s = Student(port)
+        await s.connect(*LINK)
+        await s.run(*LINK)
+        if s.worker in held:
+            await s.close()
+        else:
+            held[s.worker] = s
+        if len(held) == 2:
+            return held
+    raise AssertionError(f"new sessions all went to {list(held)}")
+
+
+def test_each_session_stays_on_its_worker_across_reruns_and_reconnects(served):
+    async def scenario():
+        students = await _students_on_each_worker(served.port)
+        assert sorted(students) == ["w1", "w2"]
+        figures = {}
+        for name, s in students.items():
+            first = await s.run(*LINK)
+            assert await s.run(*LINK) == first, "a rerun on the same worker draws the same charts"
+            figures[name] = first
+            session = s.session_id
+            await s.close()
+            # A reconnect (as after a network blip) carries the cookie and the old session id: the same worker
+            # still holds that session, so it is resumed rather than replaced.
+            await s.connect(*LINK, resume=True)
+            assert s.worker == name
+            assert await s.run(*LINK) == first
+            assert s.session_id == session, "the reconnect reached the worker that holds the session"
+            await s.close()
+        assert figures["w1"] == figures["w2"], "a link draws the same charts on every worker"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_an_upload_through_the_balancer_reaches_the_worker_that_holds_the_session(served, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_app_uploads import _checkpoint
+
+    path = tmp_path / "tagger.pt"
+    path.write_bytes(_checkpoint())
+    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    args += ["--disable-component-update", "--disable-sync"]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{served.port}/gates?model=file")
+            picker = page.locator('[data-testid="stSidebar"] input[type="file"]').first
+            picker.wait_for(state="attached", timeout=60_000)
+            # The PUT /_stcore/upload_file/<session>/<file> must reach the session's worker (another says 400).
+            picker.set_input_files(str(path))
+            page.wait_for_selector("text=from tagger.pt", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+            assert cookies.get("SERVERID") in ("w1", "w2")
+        finally:
+            browser.close()
+
+
+def test_a_killed_worker_is_taken_out_its_students_reconnect_elsewhere_and_it_comes_back(served):
+    async def scenario():
+        students = await _students_on_each_worker(served.port)
+        victim, survivor = students["w1"], students["w2"]
+        before = await victim.run(*LINK)
+        pid = served.workers()["w1"]
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        # The other worker's students see nothing: their reruns go on while w1 is taken out.
+        for _ in range(3):
+            assert await survivor.run(*LINK) == before
+        took = served.wait_for(lambda: served.status()["w1"] != "UP", 5, "HAProxy to take w1 out")
+        assert time.monotonic() - killed < 3.5, f"w1 still counted as up {took:.1f} s after it died"
+        # Requests that still carry w1's cookie are answered by w2, none by the dead worker.
+        for _ in range(10):
+            req = urllib.request.Request(f"http://127.0.0.1:{served.port}/_stcore/health")
+            req.add_header("Cookie", "SERVERID=w1")
+            with urllib.request.urlopen(req, timeout=5) as r:
+                assert r.status == 200
+        # The victim's page reconnects as Streamlit's frontend does (old cookie, old session id): it lands on
+        # w2 in a fresh session, and its link draws the same run.
+        await victim.close()
+        old_session = victim.session_id
+        await victim.connect(*LINK, resume=True)
+        assert victim.worker == "w2", "the reconnect was sent to the live worker and given its cookie"
+        assert await victim.run(*LINK) == before
+        assert victim.session_id != old_session, "a fresh session: the dead worker's sessions are gone"
+        newcomers = []
+        for _ in range(3):
+            s = Student(served.port)
+            await s.connect(*LINK)
+            newcomers.append(s)
+        assert {s.worker for s in newcomers} == {"w2"}, "new sessions land on the live worker"
+        for s in newcomers:
+            await s.close()
+        # serve.sh restarts w1, warms it and lets HAProxy send it new sessions again.
+        served.wait_for(lambda: served.workers()["w1"] != pid and served.status()["w1"] == "UP", 120, "w1 back")
+        comeback = Student(served.port)
+        await comeback.connect(*LINK)
+        assert comeback.worker == "w1", "the restarted worker (fewest connections) takes the next session"
+        assert await comeback.run(*LINK) == before
+        for s in (comeback, victim, survivor):
+            await s.close()
+
+    asyncio.run(scenario())
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if text in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_sigterm_stops_haproxy_and_every_worker(served):
+    pids = [*served.workers().values(), int((served.run_dir / "haproxy.pid").read_text())]
+    served.proc.send_signal(signal.SIGTERM)
+    served.proc.wait(30)
+    assert served.proc.returncode == 143
+    alive = [p for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in Path(f"/proc/{p}/status").read_text()]
+    assert not alive, f"left running: {alive}"
+    ports = [f"--server.port {served.port + k}" for k in (1, 2)]
+    assert not [p for text in [str(served.run_dir), *ports] for p in _processes_mentioning(text)], "no orphans"
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{served.port}/_stcore/health", timeout=2)
