@@ -19,32 +19,42 @@ st.title("Compare with nn.LSTM")
 r = ui.current_run()
 cfg, tr, cmp = r.config, r.trace, r.comparison
 ui.verdict_banner(r)
-st.markdown(
-    f"The hand-written forward and `nn.LSTM` run on the same weights, input and initial state. "
-    f"Max |difference|: output **{cmp.output_max_diff:.2e}**, h_n **{cmp.h_n_max_diff:.2e}**, "
-    f"c_n **{cmp.c_n_max_diff:.2e}**, measured against `nn.LSTM`'s generic CPU loop, which the hand-written "
-    "forward follows operation for operation, so it is exact even in float32."
-)
+# On a projected slide the charts come first; the words and the dtype table follow them.
+slide = ui.view_mode().slide
 
-runs = {dtype: ui.cached_run(r.spec.with_config(dtype=dtype)) for dtype in ("float32", "float64")}
-gap = max_abs_diff(runs["float32"].trace.output, runs["float64"].trace.output)
-st.markdown(
-    "**Is a difference rounding?** Called plainly on a CPU in float32 without a projection, `nn.LSTM` "
-    "takes a fused oneDNN kernel that adds the same terms in another order. Compare its difference with "
-    f"the float32 rounding scale: the same run in float32 and float64 differs by **{gap:.1e}**."
-)
-st.table(
-    {
-        "dtype": list(runs),
-        "vs nn.LSTM (generic loop)": [f"{r_.comparison.max_diff:.1e}" for r_ in runs.values()],
-        "vs nn.LSTM as called by default": [
-            f"{r_.comparison.default_kernel_max_diff:.1e}"
-            + (" (oneDNN kernel)" if uses_onednn(r_.built.lstm, r_.built.input) else " (same generic loop)")
-            for r_ in runs.values()
-        ],
-        "verdict": [r_.comparison.verdict for r_ in runs.values()],
-    }
-)
+
+def explain() -> None:
+    """The measured differences in words, and the same run in both dtypes."""
+    st.markdown(
+        f"The hand-written forward and `nn.LSTM` run on the same weights, input and initial state. "
+        f"Max |difference|: output **{cmp.output_max_diff:.2e}**, h_n **{cmp.h_n_max_diff:.2e}**, "
+        f"c_n **{cmp.c_n_max_diff:.2e}**, measured against `nn.LSTM`'s generic CPU loop, which the hand-written "
+        "forward follows operation for operation, so it is exact even in float32."
+    )
+
+    runs = {dtype: ui.cached_run(r.spec.with_config(dtype=dtype)) for dtype in ("float32", "float64")}
+    gap = max_abs_diff(runs["float32"].trace.output, runs["float64"].trace.output)
+    st.markdown(
+        "**Is a difference rounding?** Called plainly on a CPU in float32 without a projection, `nn.LSTM` "
+        "takes a fused oneDNN kernel that adds the same terms in another order. Compare its difference with "
+        f"the float32 rounding scale: the same run in float32 and float64 differs by **{gap:.1e}**."
+    )
+    st.table(
+        {
+            "dtype": list(runs),
+            "vs nn.LSTM (generic loop)": [f"{r_.comparison.max_diff:.1e}" for r_ in runs.values()],
+            "vs nn.LSTM as called by default": [
+                f"{r_.comparison.default_kernel_max_diff:.1e}"
+                + (" (oneDNN kernel)" if uses_onednn(r_.built.lstm, r_.built.input) else " (same generic loop)")
+                for r_ in runs.values()
+            ],
+            "verdict": [r_.comparison.verdict for r_ in runs.values()],
+        }
+    )
+
+
+if not slide:
+    explain()
 other = "float64" if cfg.dtype == "float32" else "float32"
 st.button(
     f"Switch this run to {other}",
@@ -68,22 +78,35 @@ cols = st.columns(2)
 b = cols[0].selectbox("batch item", range(cfg.batch), key="cmp_batch", disabled=cfg.batch == 1)
 window = ui.unit_window(batched_out.shape[-1], "output features shown", "cmp_units", cols[1])
 limit = max(symmetric_limit(official[:, b]), symmetric_limit(batched_out[:, b]))
+labels = r.labels(b)
+# Four charts in two columns: a short first title line, the details on a second, so nothing is cut at 1280 px.
 cols = st.columns(2)
 with cols[0]:
-    title = f"nn.LSTM output ({kernels[against]}), batch item {b}"
-    ui.show_chart(output_heatmap_figure(official[:, b], title, window, (-limit, limit), SIGNED_SCALE), "official")
+    fig = output_heatmap_figure(
+        official[:, b],
+        "nn.LSTM output",
+        window,
+        (-limit, limit),
+        SIGNED_SCALE,
+        labels,
+        f"{kernels[against]}, batch item {b}",
+    )
+    ui.show_chart(fig, "official")
 with cols[1]:
-    title = f"Hand-written output, batch item {b}"
-    ui.show_chart(output_heatmap_figure(batched_out[:, b], title, window, (-limit, limit), SIGNED_SCALE), "mine")
+    fig = output_heatmap_figure(
+        batched_out[:, b], "Hand-written output", window, (-limit, limit), SIGNED_SCALE, labels, f"batch item {b}"
+    )
+    ui.show_chart(fig, "mine")
 diff = (batched_out[:, b] - official[:, b]).abs()
 cols = st.columns(2)
 with cols[0]:
     zmax = float(diff.max())
-    title = f"|hand-written − nn.LSTM {kernels[against]}|, batch item {b}"
+    detail = f"vs nn.LSTM {kernels[against]}, batch item {b}"
     if zmax == 0.0:
-        title += ": all exactly 0"
+        detail += ": all exactly 0"
         zmax = 1e-7
-    ui.show_chart(output_heatmap_figure(diff, title, window, (0.0, zmax), ERROR_SCALE), "diff")
+    fig = output_heatmap_figure(diff, "|hand-written − nn.LSTM|", window, (0.0, zmax), ERROR_SCALE, labels, detail)
+    ui.show_chart(fig, "diff")
 with cols[1]:
     steps_diff = cmp.default_step_max_diff if use_default else cmp.step_max_diff
     ui.show_chart(step_error_figure(steps_diff, cmp.atol, f"nn.LSTM {kernels[against]}"), "step_error")
@@ -99,3 +122,6 @@ for col, name, mine, theirs in ((cols[0], "h_n", h_n, off_h), (cols[1], "c_n", c
     with col:
         ui.show_chart(final_state_figure(theirs, f"nn.LSTM {name}, batch item {b}", labels), f"off_{name}")
         ui.show_chart(final_state_figure(mine, f"Hand-written {name}, batch item {b}", labels), f"my_{name}")
+
+if slide:
+    explain()

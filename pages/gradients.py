@@ -28,13 +28,17 @@ VISIBLE_ORDERS = 3
 
 ui.require_app()
 st.title("Gradient flow")
-st.markdown(
+INTRO = (
     "A loss at the end of the sequence sends its gradient back through time: in a plain RNN every step "
     "multiplies it by the recurrent Jacobian, so **‖dL/dh_t‖ of the RNN shrinks by orders of magnitude** "
     "within a few steps. The LSTM's cell state carries it back multiplied only by the forget gates, so "
     "**‖dL/dc_t‖ follows the forget-gate product** and survives as long as f stays near 1: raise the "
     "forget-gate bias below and watch it last longer."
 )
+# On a projected slide the chart comes first and the words after it.
+slide = ui.view_mode().slide
+if not slide:
+    st.markdown(INTRO)
 r = ui.current_run()
 cfg = r.config
 features = r.trace.output.shape[-1]
@@ -137,6 +141,9 @@ for name, grad, what in (
         grad[b], name, f"{what}: log10 |{name}|", units, labels, height=240, detail=where + shift
     )
     ui.show_chart(fig, key=f"grad_heat_{what}")
+
+if slide:
+    st.markdown(INTRO)
 
 st.subheader("Gate saturation")
 st.caption(

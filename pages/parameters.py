@@ -17,15 +17,15 @@ st.markdown(
     "and the biases are four blocks of `hidden_size` rows, in the order **i, f, g, o**."
 )
 st.code("\n".join(f"{row.name} {row.shape}" for row in rows), language="text")
-st.dataframe(
+# A static table wraps each description to its cell; a dataframe's fixed-width cells cut them off.
+st.table(
     {
         "name": [row.name for row in rows],
         "shape": [str(row.shape) for row in rows],
-        "numbers": [row.numel for row in rows],
+        "numbers": [f"{row.numel:,}" for row in rows],
         "what it holds": [row.description for row in rows],
     },
     hide_index=True,
-    width="stretch",
 )
 st.caption(f"{sum(row.numel for row in rows):,} parameters in all.")
 

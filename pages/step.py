@@ -35,7 +35,7 @@ t = cols[0].number_input("time step t", 0, steps - 1, step=1, key="step_t")
 j = cols[1].number_input("unit j", units[0], units[1] - 1, step=1, key="unit_j")
 shown = cols[2].selectbox("heatmap to click", STATE_ORDER[:6], key="click_of", format_func=lambda n: f"{n}")
 ui.show_chart(
-    click_grid_figure(rec, shown, b, units, (t, j)),
+    click_grid_figure(rec, shown, b, units, (t, j), r.labels(b)),
     key="click_grid",
     on_select=_on_click,
     selection_mode="points",

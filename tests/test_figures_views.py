@@ -14,7 +14,7 @@ from lstm_viz.figures import (
     step_bars_figure,
 )
 from lstm_viz.figures.base import plot_height, unit_dtick
-from lstm_viz.figures.views import SLIDE_FONT, _wrap
+from lstm_viz.figures.views import SLIDE_FONT, SLIDE_LINE_PX, _wrap
 
 
 def _record(hidden_size: int):
@@ -45,9 +45,15 @@ def test_slides_enlarge_axis_text_and_panel_titles_and_keep_them_apart():
     for_slides(bars, "random weights; batch 2, 12 steps")
     assert bars.layout.xaxis.tickfont.size == SLIDE_FONT - 2 and bars.layout.yaxis7.title.font.size == SLIDE_FONT
     assert {a.font.size for a in bars.layout.annotations} == {SLIDE_FONT - 4}, "the i, f, g, ... panel titles"
-    assert bars.layout.margin.t > top + 105, "a row for the panel titles under the two-line title"
-    assert bars.layout.yaxis.dtick is None, "16 rows of slide-size text no longer fit: labels spaced"
+    lines = bars.layout.title.text.count("<br>") + 1
+    assert bars.layout.title.yref == "container" and bars.layout.title.yanchor == "top", "the title grows downwards"
+    assert bars.layout.margin.t >= 12 + SLIDE_LINE_PX * lines + SLIDE_FONT, "a row for the panel titles under the title"
+    assert bars.layout.margin.t > top
+    # 16 rows of slide-size text no longer fit: labels spaced, by a whole number of units (never 2.5).
+    dtick = bars.layout.yaxis.dtick
+    assert isinstance(dtick, int) and dtick > 1 and bars.layout.yaxis.tickmode == "linear"
     assert plot_height(bars.layout) < 16 * (SLIDE_FONT - 2 + 2)
+    assert (16 / dtick) * (SLIDE_FONT - 2 + 2) <= plot_height(bars.layout), "the spaced labels fit"
 
 
 def test_slide_titles_break_at_the_width_they_are_drawn():

@@ -136,6 +136,7 @@ def time_axis(
             dtick=integer_dtick(steps, max_ticks),
             showgrid=False,
             zeroline=False,
+            automargin=True,
         )
     stride = -(-steps // max(max_symbols, 1))
     ticks = list(range(0, steps, stride))
@@ -147,6 +148,7 @@ def time_axis(
         tickangle=0,
         showgrid=False,
         zeroline=False,
+        automargin=True,
     )
 
 
@@ -159,6 +161,7 @@ def unit_axis(rows: int, plot_px: float, title: str = "unit", text_px: int = FON
         showgrid=False,
         zeroline=False,
         autorange="reversed",
+        automargin=True,
     )
 
 
@@ -215,6 +218,7 @@ def log_axis(title: str, low: float, high: float) -> dict:
         tickmode="array",
         tickvals=[10.0**k for k in ticks],
         ticktext=[decade_label(k) for k in ticks],
+        automargin=True,
     )
 
 

@@ -107,7 +107,10 @@ def unit_lines_figure(
                     line=dict(color=colour, width=2),
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
-                    hovertemplate=f"{label}, unit {u}<br>step %{{x}}<br>%{{y:.4f}}<extra></extra>",
+                    customdata=step_labels,
+                    hovertemplate=f"{label}, unit {u}<br>step %{{x}}"
+                    + (" (input %{customdata})" if step_labels is not None else "")
+                    + "<br>%{y:.4f}<extra></extra>",
                 )
             )
     c_lim = symmetric_limit(c)
@@ -116,8 +119,9 @@ def unit_lines_figure(
     layout = base_layout(
         title,
         height,
-        xaxis=dict(domain=[0, 0.46], **time_axis(steps, step_labels)),
-        xaxis2=dict(domain=[0.54, 1], anchor="y2", **time_axis(steps, step_labels)),
+        # Two panels side by side: half the step numbers and symbols of a full-width axis.
+        xaxis=dict(domain=[0, 0.44], **time_axis(steps, step_labels, max_ticks=8, max_symbols=40)),
+        xaxis2=dict(domain=[0.56, 1], anchor="y2", **time_axis(steps, step_labels, max_ticks=8, max_symbols=40)),
         yaxis=dict(title=dict(text="cell state c (no unit)"), range=[-c_lim * 1.05, c_lim * 1.05]),
         yaxis2=dict(
             title=dict(text="hidden state h" + (" (projected)" if projected else ", range −1..1")),

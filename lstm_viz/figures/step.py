@@ -12,21 +12,34 @@ from lstm_viz.trace import LayerTrace, StepTerms
 
 
 def click_grid_figure(
-    rec: LayerTrace, name: str, batch_item: int, units: tuple[int, int], selected: tuple[int, int]
+    rec: LayerTrace,
+    name: str,
+    batch_item: int,
+    units: tuple[int, int],
+    selected: tuple[int, int],
+    step_labels: list[str] | None = None,
 ) -> go.Figure:
     """A heatmap to click on: a transparent scatter overlay, one marker per cell, carries the clicks.
 
-    Plotly heatmap clicks do not reach Streamlit's selection events; scatter points do.
+    Plotly heatmap clicks do not reach Streamlit's selection events; scatter points do. The overlay's hover
+    names the step index, its input symbol (``step_labels``, when the input has symbols), the unit and the value.
 
     Shapes:
         ``getattr(rec, name)[batch_item]`` [T, units] -> a grid of T * units markers.
     """
-    fig = state_heatmap_figure(rec, name, batch_item, units, cursor=selected[0], height=320)
+    fig = state_heatmap_figure(rec, name, batch_item, units, cursor=selected[0], height=320, step_labels=step_labels)
     steps = rec.steps
     # int16 indices: a quarter of the bytes of int64, and T, H <= 512.
     tt, uu = np.meshgrid(  # [units, T] each
         np.arange(steps, dtype=np.int16), np.arange(units[0], units[1], dtype=np.int16)
     )
+    values = fig.data[0].z.ravel()
+    if step_labels is None:
+        custom, value_words, step_words = values, "%{customdata:.4f}", ""
+    else:  # [units * T, 2]: value and input symbol; a plain float array where there are no symbols (fewer bytes)
+        symbols = np.broadcast_to(np.asarray(step_labels, dtype=object), tt.shape).ravel()
+        custom = np.stack([values.astype(object), symbols], axis=1)
+        value_words, step_words = "%{customdata[0]:.4f}", " (input %{customdata[1]})"
     fig.add_trace(
         go.Scatter(
             x=tt.ravel(),
@@ -34,8 +47,8 @@ def click_grid_figure(
             mode="markers",
             marker=dict(size=14, symbol="square", opacity=0),
             # Hoverable on purpose: Plotly only clicks what it hovers, so the overlay carries the label.
-            customdata=fig.data[0].z.ravel(),
-            hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{customdata:.4f}}"
+            customdata=custom,
+            hovertemplate=f"{name}<br>step %{{x}}{step_words}<br>unit %{{y}}<br>value {value_words}"
             "<br>click to select<extra></extra>",
             showlegend=False,
             name="cells",

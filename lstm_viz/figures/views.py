@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import plotly.colors
 import plotly.graph_objects as go
 
-from lstm_viz.figures.base import plot_height, unit_dtick
+from lstm_viz.figures.base import integer_dtick, plot_height, unit_dtick
 from lstm_viz.figures.scales import ERROR_SCALE, GATE_SCALE, SIGNED_SCALE
 
 
@@ -109,28 +109,59 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(lines)
 
 
+SLIDE_LINE_PX = 32
+"""Height of one line of a slide title (its font, 24 px, times Plotly's line spacing of 1.3)."""
+SLIDE_DETAIL_WIDTH = 1.45
+"""A ``<sup>`` line (details, the run's config) holds this many times the characters of a title line."""
+
+
+def _detail_lines(text: str, width: int) -> list[str]:
+    """Lines of a smaller second title line, each in its own ``<sup>``."""
+    return [f"<sup>{line}</sup>" for line in _wrap(text, width).split("<br>")] if text else []
+
+
 def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE_CHARS) -> go.Figure:
     """Large fonts, a white background and the run's config under the title, in place, for a projected slide.
 
     The title is broken into lines of at most ``title_chars`` characters (``SLIDE_TITLE_CHARS_FULL`` for a
-    chart as wide as the page).
+    chart as wide as the page); its smaller detail lines (``<sup>``) and the config words into lines about
+    ``SLIDE_DETAIL_WIDTH`` times as long, so no line runs past the chart's edge.
     """
-    title = _wrap(fig.layout.title.text or "", title_chars)
+    text = fig.layout.title.text or ""
+    main, _, rest = text.partition("<br>")
+    detail = rest.replace("<sup>", "").replace("</sup>", "").replace("<br>", " ")
+    wide = int(title_chars * SLIDE_DETAIL_WIDTH)
+    title_lines = _wrap(main, title_chars).split("<br>")
+    small = [*_detail_lines(detail, wide), *_detail_lines(config_words, wide)]
     height = fig.layout.height or 300
     # Panel titles above the plot (the step bars' i, f, g, ...) grow too, and get a row of their own.
     panel_titles = [a for a in fig.layout.annotations if a.yref == "paper" and (a.y or 0) >= 1]
     for annotation in panel_titles:
         annotation.font.size = SLIDE_FONT - 4
+    legend_on_top = fig.layout.legend.yanchor == "bottom" and (fig.layout.legend.y or 0) >= 1
+    # Plotly spaces every line of a title by the title's font, <sup> lines too: about 1.3 x 24 px each.
+    lines = len(title_lines) + len(small)
+    top = 28 + SLIDE_LINE_PX * lines + (SLIDE_FONT + 8 if panel_titles else 0)
     fig.update_layout(
         font=dict(size=SLIDE_FONT),
-        title=dict(text=f"{title}<br><sup>{config_words}</sup>", font=dict(size=SLIDE_FONT + 4)),
+        # Pinned to the top edge: however many lines, the title grows down into its margin, never into the plot.
+        title=dict(
+            text="<br>".join([*title_lines, *small]),
+            font=dict(size=SLIDE_FONT + 4),
+            yref="container",
+            y=1.0,
+            yanchor="top",
+            pad=dict(t=12),
+        ),
         paper_bgcolor="white",
         plot_bgcolor="white",
         height=int(height * 1.35),
-        margin=dict(t=105 + 34 * title.count("<br>") + (SLIDE_FONT + 8 if panel_titles else 0)),
+        # A legend above the plot sits under the title: room for it too.
+        margin=dict(t=top + (60 if legend_on_top else 0)),
     )
     # Stated per axis: Streamlit's chart theme sizes axis text itself, over the layout's font.
-    axis_text = dict(tickfont=dict(size=SLIDE_FONT - 2), title_font=dict(size=SLIDE_FONT))
+    # automargin: slide-size tick labels and axis titles widen the margins instead of being cut at the edge.
+    axis_text = dict(tickfont=dict(size=SLIDE_FONT - 2), title_font=dict(size=SLIDE_FONT), automargin=True)
     fig.update_xaxes(**axis_text)
     fig.update_yaxes(**axis_text)
     _fit_unit_ticks(fig, SLIDE_FONT - 2)
@@ -138,7 +169,10 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
 
 
 def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
-    """Drop every-unit labels (``dtick`` 1) from unit axes whose rows no longer hold ``text_px`` text."""
+    """Space every-unit labels (``dtick`` 1) of unit axes whose rows no longer hold ``text_px`` text.
+
+    The new spacing is a whole number (2, 5, 10, ...): a unit is never labelled 2.5.
+    """
     rows = {}
     for trace in fig.data:
         if trace.type == "heatmap" and trace.z is not None:
@@ -148,7 +182,8 @@ def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
     for ref, n in rows.items():
         axis = fig.layout[f"yaxis{ref[1:]}"]
         if axis.dtick == 1 and unit_dtick(n, plot_height(fig.layout), text_px) is None:
-            axis.dtick = None
+            axis.tickmode = "linear"
+            axis.dtick = integer_dtick(n, max(int(plot_height(fig.layout) // (text_px + 4)), 1))
 
 
 class SharedFigure(go.Figure):
