@@ -3,14 +3,17 @@
 FROM python:3.11-slim-bookworm
 
 # Debian's Chromium draws the server-side exports (kaleido); without it the app still runs and says so.
+# Debian's HAProxy: the same image runs scripts/serve.sh (every core of one container) and compose's balancer.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium \
+    && apt-get install -y --no-install-recommends chromium haproxy \
     && rm -rf /var/lib/apt/lists/*
 
 # Spaces run the container as uid 1000; the app and its .venv belong to that user everywhere.
 RUN useradd --create-home --uid 1000 app
 USER app
 WORKDIR /home/app/lstm-explorer
+# Trainings and export slots shared by the workers of one container (or one compose volume), owned by app.
+RUN mkdir -p /home/app/cache
 
 # torch==2.13.0 from PyPI is the CUDA build (several GB of nvidia wheels). With PyTorch's CPU index added,
 # pip resolves the same pin to 2.13.0+cpu (a local version ranks above the plain one), so the image stays
@@ -18,6 +21,7 @@ WORKDIR /home/app/lstm-explorer
 ENV PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu \
     PIP_NO_CACHE_DIR=1 \
     PYTHONUNBUFFERED=1 \
+    LSTM_EXPLORER_CACHE_DIR=/home/app/cache \
     PORT=8501
 
 # Requirements first, so editing the code does not reinstall torch. The README's own setup command:
@@ -31,5 +35,6 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD .venv/bin/python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/_stcore/health', timeout=4)"
 
-# The README's run command; .streamlit/config.toml holds the public-demo settings.
+# The README's run command; .streamlit/config.toml holds the public-demo settings. A class on every core of
+# the container instead: docker run -p 8501:8501 lstm-explorer scripts/serve.sh (see the README).
 CMD .venv/bin/streamlit run app.py --server.port "$PORT" --server.address 0.0.0.0 --server.headless true
