@@ -20,12 +20,14 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/gates.py", title="Gates over time", icon=":material/grid_on:"),
     st.Page("pages/tasks.py", title="Trained tasks", icon=":material/school:"),
-    st.Page("pages/compare.py", title="Compare with nn.LSTM", icon=":material/compare:"),
-    st.Page("pages/step.py", title="One step in numbers", icon=":material/calculate:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/step.py", title="One step", icon=":material/calculate:"),
     st.Page("pages/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
-    st.Page("pages/parameters.py", title="Parameters and shapes", icon=":material/table_chart:"),
+    st.Page("pages/parameters.py", title="Parameters", icon=":material/table_chart:"),
 ]
-page = st.navigation(PAGES)
+# Along the top: the sidebar keeps its height for the settings, and Streamlit's own list of pages/ (hidden by
+# client.showSidebarNavigation) never flashes its raw file names while a fresh server starts.
+page = st.navigation(PAGES, position="top")
 ui.page_style()
 st.session_state["spec"] = ui.run_controls(page.url_path)
 ui.link_problems()

@@ -72,8 +72,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 NUMBER_CONTROLS = (
-    ("batch", "batch size B", "Sequences run side by side (1-32)."),
-    ("seq_len", "sequence length T", "Time steps per sequence (1-512)."),
+    ("batch", "batch B", "Batch size: sequences run side by side (1-32)."),
+    ("seq_len", "length T", "Sequence length: time steps per sequence (1-512)."),
     ("input_size", "input size I", "Features per step, nn.LSTM's input_size (1-512)."),
     ("hidden_size", "hidden size H", "Cell units, nn.LSTM's hidden_size (1-512)."),
     ("proj_size", "projection size P (0 = none)", "nn.LSTM's proj_size: h_t = W_hr m_t; must be < H."),

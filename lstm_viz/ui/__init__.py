@@ -30,7 +30,7 @@ from lstm_viz.ui.page import (
     verdict_banner,
     view_mode,
 )
-from lstm_viz.ui.runs import RUNS_KEPT, cached_run, current_run, default_spec, training_progress
+from lstm_viz.ui.runs import RUN_CACHE_BYTES, cached_run, current_run, default_spec, training_progress
 from lstm_viz.ui.share import current_settings, share_dialog_if_asked, view_controls
 
 __all__ = [
@@ -39,7 +39,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "PICKER_WIDTH",
     "PRESETS",
-    "RUNS_KEPT",
+    "RUN_CACHE_BYTES",
     "Selection",
     "ViewMode",
     "cached_run",

@@ -12,7 +12,7 @@ from lstm_viz import tasks, uploads
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
 from lstm_viz.figures import PALETTES
-from lstm_viz.inputs import embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
+from lstm_viz.inputs import MAX_TEXT_CHARS, embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
 from lstm_viz.run import FileSource, RunSpec
 from lstm_viz.settings import (
     CHOICE_CONTROLS,
@@ -24,6 +24,7 @@ from lstm_viz.settings import (
     PRESETS,
     is_task,
     legacy_params,
+    model_choice,
     model_defaults,
     model_options,
     spec_from_values,
@@ -42,8 +43,6 @@ _LINK_READ = "_link_read"
 INPUT_SOURCES = ("generated", "your file", "typed numbers", "token ids")
 SHAPE_KEYS = ("batch", "seq_len", "seed")
 """The controls that apply to every model: how many sequences, how long, which draw."""
-MAX_TEXT_CHARS = 20_000
-"""Characters a text area takes (typed numbers, token ids): a few hundred steps; more is refused by the box."""
 
 
 def read_link() -> None:
@@ -108,6 +107,13 @@ def run_controls(page_path: str = "") -> RunSpec:
             file, file_error = _file_controls(sb, page_path)
         if model == "random" or file is None:
             values.update(_size_controls(sb, defaults))
+    try:
+        # What the model fixes, said once where the model is chosen (the sizes it decides are not drawn).
+        words = model_choice({**defaults, **values}, file).words
+    except (ValueError, LookupError):
+        words = ""
+    if words:
+        sb.caption(words)
     data, shape_words, data_error = None, None, None
     if not is_task(model):
         input_size = file.found().input_size if file is not None else values["input_size"]
@@ -123,10 +129,7 @@ def run_controls(page_path: str = "") -> RunSpec:
     def spec() -> RunSpec:
         if file_error or data_error:
             raise ValueError(file_error or data_error)
-        made, choice = spec_from_values(full, file, data)
-        if choice.words:
-            sb.caption(choice.words)
-        return made
+        return spec_from_values(full, file, data)[0]
 
     made = _settle(spec, sb)
     # Dialogs, not expanders: their contents run only when opened, not on every run of every session.
@@ -288,19 +291,18 @@ def _file_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str | No
         st.session_state[_FILE_ID] = upload.file_id
         try:
             check_file_size(upload.size)
-            item = uploads.add_model_file(upload.getvalue(), upload.name)
-            # The name is this session's: the same bytes uploaded by someone else keep their own name.
-            st.session_state[_FILE] = (item.digest, upload.name)
+            # The name stays this session's: the same bytes uploaded by someone else keep their own name.
+            st.session_state[_FILE] = uploads.add_model_file(upload.getvalue(), upload.name)
             st.session_state[_FILE_ERROR] = None
         except ValueError as err:
             st.session_state[_FILE_ERROR] = f"{upload.name}: {err}"
     if st.session_state.get(_FILE_ERROR):
         sb.error(plain(st.session_state[_FILE_ERROR]), icon=":material/block:")
-    held = st.session_state.get(_FILE)
+    held: uploads.ModelUpload | None = st.session_state.get(_FILE)
     item = None
     if held is not None:
         try:
-            item = uploads.store().get(held[0])
+            item = held.model()
         except LookupError:
             sb.warning(
                 "Your checkpoint is no longer on this server (it was restarted, or the file was dropped to make "
@@ -316,7 +318,7 @@ def _file_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str | No
         )
         link_button("back to random weights", back, container=sb)
         return None, None
-    filename = held[1]
+    filename = held.filename
     prefixes = [f.prefix for f in item.found]
     prefix = sb.selectbox(
         "LSTM in the file",

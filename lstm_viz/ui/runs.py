@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 import torch
 
 from lstm_viz import tasks
+from lstm_viz.cache import ByteLRU, run_bytes
 from lstm_viz.config import LSTMConfig
 from lstm_viz.figures import loss_curve_figure
 from lstm_viz.run import Run, RunSpec, TaskSource, run
@@ -21,8 +20,11 @@ from lstm_viz.ui.page import RUN, log, run_note
 # the oversubscription that made a 40-step run take 300 ms instead of 1 ms under load.
 torch.set_num_threads(1)
 
-RUNS_KEPT = 24
-"""Runs kept server-wide; a class shares one."""
+RUN_CACHE_BYTES = 1024 * 2**20
+"""Memory the server gives finished runs (``run_bytes``: every tensor they hold); a class shares each one.
+
+The largest run the hosting limits allow is measured by ``benchmarks/bench_memory.py``."""
+_runs: ByteLRU[Run] = ByteLRU(RUN_CACHE_BYTES, run_bytes)
 SPEC, ERROR, LAST_GOOD = "spec", "_config_error", "_last_good_config"
 
 
@@ -31,19 +33,12 @@ def default_spec() -> RunSpec:
     return spec_from_values(url_values({})[0])[0]
 
 
-@functools.lru_cache(maxsize=RUNS_KEPT)
 def cached_run(spec: RunSpec | LSTMConfig) -> Run:
-    """The run for ``spec``, computed once and shared read-only by every session.
-
-    A plain dictionary lookup in front of ``st.cache_resource``, whose key hashing was a few percent of every
-    page run; the resource cache behind it computes a run once however many sessions ask at the same moment.
-    """
-    return _computed_run(spec)
-
-
-@st.cache_resource(max_entries=RUNS_KEPT, show_spinner="Running the LSTM…")
-def _computed_run(spec: RunSpec | LSTMConfig) -> Run:
-    return run(spec)
+    """The run for ``spec``, computed once (however many sessions ask at once) and shared read-only."""
+    if spec in _runs:
+        return _runs.get_or_make(spec, lambda: run(spec))
+    with st.spinner("Running the LSTM…"):
+        return _runs.get_or_make(spec, lambda: run(spec))
 
 
 def current_run() -> Run:
