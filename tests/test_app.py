@@ -260,9 +260,9 @@ def test_compare_page_switches_to_pytorchs_default_kernel():
     assert "all exactly 0" in " ".join(charts(at))
     at.radio(key="cmp_against").set_value("default kernel (oneDNN in float32)").run()
     assert not at.exception
-    official = heatmap(at, "nn.LSTM output (default kernel)")
+    official = heatmap(at, "nn.LSTM output<br><sup>default kernel")
     np.testing.assert_array_equal(official, r.comparison.default_output[:, 0, :32].T.float().numpy())
-    diff = heatmap(at, "|hand-written − nn.LSTM default kernel|")
+    diff = heatmap(at, "|hand-written − nn.LSTM|<br><sup>vs nn.LSTM default kernel")
     assert 0 < diff.max() < 1e-5
 
 
