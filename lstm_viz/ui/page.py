@@ -13,7 +13,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from lstm_viz import tasks
 from lstm_viz.run import Run
-from lstm_viz.settings import VIEW_FLAGS, href, task_preset
+from lstm_viz.settings import VIEW_FLAGS, href, model_defaults, task_preset
 from lstm_viz.text import code, plain
 
 log = logging.getLogger("lstm_viz.ui")
@@ -107,25 +107,35 @@ def link_row(links: list[tuple[str, str, str, bool]], container: Any = None) -> 
     (container or st).markdown(f'<div class="lstm-links">{items}</div>', unsafe_allow_html=True)
 
 
-def task_links(prefix: str = "", current: str | None = None, page_path: str = "tasks") -> None:
+def task_links(prefix: str = "", current: str | None = None, page_path: str = "tasks", random: bool = False) -> None:
     """One link per trained task, opening its shipped model inside its trained range; ``current`` highlighted.
 
     Args:
         prefix: Words before each task's title (e.g. ``"Show: "``).
-        current: The task shown now, or None.
+        current: The task shown now (``"random"`` for random weights), or None.
         page_path: The page each link opens.
+        random: Add a last link to random weights (on the Gates page), saying what they are.
     """
-    link_row(
-        [
+    links = [
+        (
+            f"{prefix}{tasks.get(name).title}",
+            settings_href(page_path, task_preset(name)),
+            tasks.get(name).story,
+            name == current,
+        )
+        for name in tasks.names()
+    ]
+    if random:
+        words = "Random weights drawn from the seed: what an LSTM computes before any training (noise)."
+        links.append(
             (
-                f"{prefix}{tasks.get(name).title}",
-                settings_href(page_path, task_preset(name)),
-                tasks.get(name).story,
-                name == current,
+                "random weights (untrained)",
+                settings_href("gates", model_defaults("random")),
+                words,
+                current == "random",
             )
-            for name in tasks.names()
-        ]
-    )
+        )
+    link_row(links)
 
 
 def _link_html(label: str, href: str, help: str, primary: bool) -> str:
