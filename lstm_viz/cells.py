@@ -81,6 +81,10 @@ class Tracks:
         """The values of track ``name``."""
         return self.values[name]
 
+    def window(self, start: int, stop: int) -> Tracks:
+        """The tracks of ``text[start:stop]`` as read in the whole text (a string opened before stays open)."""
+        return Tracks(self.text[start:stop], {k: v[start:stop] for k, v in self.values.items()}, self.method)
+
 
 def _lines(text: str) -> list[str]:
     r"""Lines split at ``\n`` only (the newline kept), unlike ``str.splitlines``, which also splits at ``\r``."""
@@ -445,3 +449,19 @@ def corpus_states(lstm: nn.LSTM, x: Tensor, segments: int = 16, warmup: int = 25
         "h": h_all.reshape(-1, hidden)[:n],
         "c_check": check,
     }
+
+
+def text_tracks(texts: tuple[str, ...] | list[str]) -> dict[str, Tensor]:
+    """Every track of several texts (each read on its own), concatenated. Shapes: each [sum of lengths]."""
+    each = [tracks(t) for t in texts]
+    return {name: torch.cat([t[name] for t in each]) for name in TRACKS}
+
+
+def find_in_corpus(lstm: nn.LSTM, untrained: nn.LSTM, x: Tensor, values: dict[str, Tensor]) -> list[CellFinding]:
+    """Rank every unit of ``lstm`` and of ``untrained`` against every track on one long input (``corpus_states``).
+
+    Shapes: ``x`` [N, I]; each track [N].
+    """
+    trained = corpus_states(lstm, x)
+    base = corpus_states(untrained, x)
+    return find_cells({k: trained[k] for k in ("c", "h")}, {k: base[k] for k in ("c", "h")}, values)

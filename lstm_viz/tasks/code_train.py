@@ -10,12 +10,14 @@ longer run, bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
+from lstm_viz import cells
 from lstm_viz.tasks import corpus
 from lstm_viz.tasks.base import Task
 from lstm_viz.tasks.model import TaskModel, init_model
@@ -76,7 +78,8 @@ def fit(
     """Train the `code` model from ``seed`` for ``steps`` Adam steps on the corpus's training files.
 
     The caller runs this on one torch thread (``train.one_thread``), so the weights are bit-identical per seed.
-    ``info`` gets the loss curve, the corpus digest and sizes, and the schedule; the metric is measured after.
+    ``info`` gets the loss curve, the corpus digest and sizes, the schedule, and the unit finder's result on
+    the held-out analysis corpus (``find_cells``); the metric is measured after.
     """
     text, split = corpus.training_text()
     streams = Streams(corpus.encode_ids(text))
@@ -126,4 +129,17 @@ def fit(
         schedule=f"warm-up {WARMUP}, halved every {DECAY_EVERY} from {DECAY_FROM}",
         clip=CLIP,
     )
+    model.info["cells"] = [dataclasses.asdict(f) for f in find_cells(model)]
     return model
+
+
+def find_cells(model: TaskModel) -> list[cells.CellFinding]:
+    """The unit finder on the fixed held-out analysis corpus, ``model`` beside its own untrained weights.
+
+    The untrained weights are the ones the training started from (same H, seed and forget bias).
+    """
+    held = corpus.analysis()
+    x = torch.nn.functional.one_hot(corpus.encode_ids(held.text).long(), corpus.VOCAB).to(model.dtype)  # [N, V]
+    info = model.info
+    untrained = init_model(model.task, int(info["hidden_size"]), int(info["seed"]), float(info["forget_bias"]))
+    return cells.find_in_corpus(model.lstm, untrained.lstm, x, cells.text_tracks(held.texts))

@@ -226,6 +226,11 @@ CHAR_TRAINED_STEPS = 64
 _SPACE = ALPHABET.index(" ")
 
 
+def _char_ids(text: str) -> Tensor:
+    """Symbol ids of any text for the `chars` model; a character outside its alphabet becomes a space."""
+    return torch.tensor([ALPHABET.index(ch) if ch in ALPHABET else _SPACE for ch in text], dtype=torch.long)
+
+
 def _chars(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
     start = torch.randint(0, len(TEXT) - 1, (batch, 1), generator=gen)
     idx = (start + torch.arange(seq_len + 1).view(1, -1)) % len(TEXT)  # [B, T + 1]
@@ -286,6 +291,8 @@ CHARS = Task(
     phases=_char_phases,
     trained_range=_char_range,
     shipped_steps=1500,
+    chars=ALPHABET,
+    encode=_char_ids,
 )
 
 # ---------------------------------------------------------------- characters of real Python source

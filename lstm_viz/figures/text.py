@@ -1,0 +1,249 @@
+"""The text view: a text drawn as its characters, each on a background coloured by one cell, tracks as bars under it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from torch import Tensor
+
+from lstm_viz.figures.base import base_layout, colour_bar, make_figure, to_numpy
+from lstm_viz.figures.scales import SIGNED_SCALE, TANH_RANGE
+
+WRAP = 100
+"""Characters per row: a longer source line continues on the next row (marked ↪ in the hover)."""
+ROW = 1.0
+"""Height of a row of characters, in y units (the tracks' bars add ``BAR`` each below it)."""
+BAR = 0.2
+GAP = 0.12
+ROW_PX = 19
+"""Pixels per row of characters; bars and gaps scale with it."""
+PANEL_GAP_PX = 34
+SHOWN = {" ": " ", "\n": "↵", "\t": "⇥"}
+"""How invisible characters are drawn (a space stays blank, so the background shows)."""
+TRACK_COLOUR = "#444444"
+MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+LIGHT_TEXT_ABOVE = 0.55
+"""|value| beyond which a character is drawn white, to stay readable on a dark background."""
+
+
+@dataclass(frozen=True)
+class TextPanel:
+    """One coloured copy of the text.
+
+    Attributes:
+        values: The colour of each character, in ``colour_range``.
+        label: What the colour is (``"tanh(c) of cell 18"``), for the colour bar and the hover.
+        colour_range: Fixed colour limits; default -1..1 (tanh(c), h and probability changes all lie in it).
+
+    Shapes: ``values`` [T], one per character.
+    """
+
+    values: Tensor
+    label: str
+    colour_range: tuple[float, float] = TANH_RANGE
+
+
+def layout_grid(text: str, wrap: int = WRAP) -> tuple[np.ndarray, np.ndarray]:
+    """Column and row of every character: a row per source line, long lines wrapped at ``wrap`` characters.
+
+    Shapes: -> ``(columns, rows)``, each [len(text)] int.
+    """
+    cols = np.zeros(len(text), dtype=np.int32)
+    rows = np.zeros(len(text), dtype=np.int32)
+    col = row = 0
+    for k, ch in enumerate(text):
+        if col >= wrap:
+            col, row = 0, row + 1
+        cols[k], rows[k] = col, row
+        if ch == "\n":
+            col, row = 0, row + 1
+        else:
+            col += 1
+    return cols, rows
+
+
+def text_figure(
+    text: str,
+    panels: list[TextPanel],
+    title: str,
+    tracks: dict[str, Tensor] | None = None,
+    wrap: int = WRAP,
+    first_step: int = 0,
+    selected: tuple[int, int] | None = None,
+) -> go.Figure:
+    """The text drawn once per panel, each character on a background coloured by that panel's values.
+
+    A transparent marker sits on every character (hover: the character, its step and each value; box or click
+    selection reports its step as the point's index), so a span can be selected in the browser.
+
+    Args:
+        text: The characters, as the model read them.
+        panels: One coloured copy of the text each, stacked top to bottom.
+        title: The figure's title.
+        tracks: Named per-character tracks drawn as thin bars under each row (count tracks scaled to their
+            maximum); their names are listed under the title.
+        wrap: Characters per row.
+        first_step: Step number of the first character (for a window cut from a longer text).
+        selected: A span ``(start, stop)`` of steps outlined in every panel.
+
+    Shapes: each panel's ``values`` and each track [len(text)].
+    """
+    n = len(text)
+    cols, rows = layout_grid(text, wrap)
+    n_rows = int(rows.max()) + 1 if n else 1
+    tracks = tracks or {}
+    pitch = ROW + len(tracks) * BAR + GAP
+    panel_height = n_rows * pitch
+    px_per_unit = ROW_PX / ROW
+    gap_units = PANEL_GAP_PX / px_per_unit
+    shown = np.asarray([SHOWN.get(ch, ch) for ch in text], dtype=object)
+    steps = np.arange(first_step, first_step + n, dtype=np.int32)
+    values = [to_numpy(p.values).astype(np.float64) for p in panels]
+    hover_values = np.stack(values, 1) if values else np.zeros((n, 0))  # [T, panels]
+    custom = np.concatenate([steps[:, None].astype(np.float64), hover_values], 1)  # [T, 1 + panels]
+    lines = "<br>".join(f"{p.label} %{{customdata[{k + 1}]:+.3f}}" for k, p in enumerate(panels))
+    hover = "'%{text}' at step %{customdata[0]}<br>" + lines + "<extra></extra>"
+    data, shapes, annotations = [], [], []
+    width = max(int(cols.max()) + 1 if n else 1, 1)
+    for k, (panel, v) in enumerate(zip(panels, values, strict=True)):
+        top = k * (panel_height + gap_units)
+        # Bricks given by their edges: a row of characters, then empty (NaN) space where the track bars go.
+        edges = [y for r in range(n_rows) for y in (top + r * pitch, top + r * pitch + ROW)]
+        edges.append(top + n_rows * pitch)
+        grid = np.full((2 * n_rows, width), np.nan)  # [2 * rows, columns]
+        grid[2 * rows, cols] = v
+        lo, hi = panel.colour_range
+        data.append(
+            dict(
+                type="heatmap",
+                x=np.arange(width + 1, dtype=np.float64) - 0.5,
+                y=np.asarray(edges),
+                z=grid,
+                zmin=lo,
+                zmax=hi,
+                colorscale=SIGNED_SCALE,
+                colorbar=colour_bar(panel.label if len(panels) == 1 else "value of each panel's cell"),
+                hoverinfo="skip",
+                showscale=k == 0,
+            )
+        )
+        ys = top + rows * pitch + ROW / 2
+        light = np.abs(v) > LIGHT_TEXT_ABOVE * max(abs(lo), abs(hi))
+        data.append(
+            dict(
+                type="scatter",
+                mode="markers+text",
+                x=cols.astype(np.float64),
+                y=ys,
+                text=shown,
+                textposition="middle center",
+                textfont=dict(family=MONO, size=12, color=np.where(light, "white", "#111111")),
+                marker=dict(size=14, symbol="square", color="rgba(0,0,0,0)"),
+                customdata=custom,
+                hovertemplate=hover,
+                showlegend=False,
+                name=panel.label,
+            )
+        )
+        for j, (name, values_t) in enumerate(tracks.items()):
+            t = to_numpy(values_t).astype(np.float64)
+            peak = float(np.max(np.abs(t))) if t.size else 0.0
+            scaled = t / peak if peak > 0 else t
+            y0 = top + rows * pitch + ROW + j * BAR
+            on = scaled > 0
+            if on.any():
+                data.append(
+                    dict(
+                        type="bar",
+                        x=cols[on].astype(np.float64),
+                        y=np.full(int(on.sum()), BAR * 0.8),
+                        base=y0[on] + BAR * 0.1,
+                        width=1.0,
+                        marker=dict(color=TRACK_COLOUR, opacity=np.clip(scaled[on], 0.15, 1.0), line=dict(width=0)),
+                        hoverinfo="skip",
+                        showlegend=False,
+                        name=name,
+                    )
+                )
+        annotations.append(
+            dict(
+                text=panel.label,
+                x=0,
+                xref="paper",
+                xanchor="left",
+                y=top - 0.15,
+                yref="y",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=12),
+            )
+        )
+        if selected is not None:
+            a, b = selected
+            for s in range(max(a, first_step), min(b, first_step + n)):
+                i = s - first_step
+                y0 = top + rows[i] * pitch
+                shapes.append(
+                    dict(
+                        type="rect",
+                        x0=cols[i] - 0.5,
+                        x1=cols[i] + 0.5,
+                        y0=y0,
+                        y1=y0 + ROW,
+                        line=dict(color="#ff7f0e", width=1.5),
+                        fillcolor="rgba(0,0,0,0)",
+                    )
+                )
+    total = len(panels) * panel_height + max(len(panels) - 1, 0) * gap_units
+    row_ticks = [
+        k * (panel_height + gap_units) + r * pitch + ROW / 2 for k in range(len(panels)) for r in range(n_rows)
+    ]
+    line_numbers = _line_numbers(text, rows, n_rows)
+    every = max(1, n_rows // 30)
+    if tracks:
+        title = f"{title}<br><sup>bars under each row: {', '.join(tracks)} (darker: more)</sup>"
+    layout = base_layout(
+        title,
+        int(total * px_per_unit) + 110 + (14 if tracks else 0),
+        margin=dict(l=56, r=96, t=60 + (14 if tracks else 0), b=46),
+        xaxis=dict(
+            title=dict(text="column"),
+            range=[-0.5, max(width, 10) - 0.5],
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        ),
+        yaxis=dict(
+            title=dict(text="line"),
+            range=[total, -0.6],
+            tickmode="array",
+            tickvals=[row_ticks[i] for i in range(len(row_ticks)) if (i % n_rows) % every == 0],
+            ticktext=[line_numbers[i % n_rows] for i in range(len(row_ticks)) if (i % n_rows) % every == 0],
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        ),
+        shapes=shapes,
+        annotations=annotations,
+        dragmode="select",
+        barmode="overlay",
+        bargap=0,
+        hovermode="closest",
+    )
+    return make_figure(data, layout)
+
+
+def _line_numbers(text: str, rows: np.ndarray, n_rows: int) -> list[str]:
+    """The source line number of each row ('' for a wrapped continuation)."""
+    labels = [""] * n_rows
+    line, last_row = 1, -1
+    for k, ch in enumerate(text):
+        r = int(rows[k])
+        if r != last_row and (k == 0 or text[k - 1] == "\n"):
+            labels[r] = str(line)
+        last_row = r
+        if ch == "\n":
+            line += 1
+    return labels

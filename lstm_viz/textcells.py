@@ -1,0 +1,128 @@
+"""What the "Cells that read code" page computes, pure: its models, their found cells, the match corpus's states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from lstm_viz import cells, tasks
+from lstm_viz.engine import CellClamp
+from lstm_viz.tasks import TaskModel, corpus
+from lstm_viz.tasks.text import TEXT
+
+MODELS = {
+    "code": "trained on Python (the shipped `code` model)",
+    "code_untrained": "the same network before training (the weights it started from)",
+    "chars": "trained on Alice in Wonderland (the shipped `chars` model)",
+}
+"""The page's model choices."""
+
+
+def load(name: str) -> TaskModel:
+    """The model called ``name`` (a key of ``MODELS``).
+
+    Raises:
+        ValueError: naming the choices.
+    """
+    if name == "code":
+        return tasks.pretrained("code")
+    if name == "code_untrained":
+        info = tasks.shipped_info("code")
+        return tasks.init_model(tasks.get("code"), int(info["hidden_size"]), int(info["seed"]), info["forget_bias"])
+    if name == "chars":
+        return tasks.pretrained("chars")
+    raise ValueError(f"there is no model {name!r}: choose one of {', '.join(MODELS)}")
+
+
+def shipped_findings() -> list[cells.CellFinding]:
+    """The cells the finder named for the shipped `code` model when its weights were made (stored with them)."""
+    return [cells.CellFinding(**f) for f in tasks.shipped_info("code")["cells"]]
+
+
+def findings(name: str) -> list[cells.CellFinding]:
+    """Every track's best unit for model ``name``, beside the untrained weights' best (clearest first).
+
+    For the untrained `code` network the roles swap: its own best unit per track is what it has, and the
+    trained model's r stands beside it.
+    """
+    if name == "code":
+        return shipped_findings()
+    if name == "code_untrained":
+        return [
+            cells.CellFinding(f.track, f.untrained_unit, f.untrained_state, f.untrained_r, f.unit, f.state, f.r)
+            for f in shipped_findings()
+        ]
+    model = load(name)
+    x = model.encode(TEXT)[0]  # [N, I]
+    info = model.info
+    untrained = tasks.init_model(model.task, int(info["hidden_size"]), int(info["seed"]), info["forget_bias"])
+    return cells.find_in_corpus(model.lstm, untrained.lstm, x, cells.text_tracks([TEXT]))
+
+
+@dataclass(frozen=True)
+class MatchCorpus:
+    """The fixed held-out analysis corpus with every character's states, kept per server.
+
+    Attributes:
+        text: The corpus (whole held-out files).
+        paths: Its files; ``starts`` their offsets in ``text``.
+        starts: Offset of each file.
+        states: ``"tanh_c"`` and ``"h"`` of every character, float16 (both lie in -1..1). Shapes: [N, H].
+        c_mean: Mean of ``c`` per unit over the corpus (the "clamp to its mean" value). Shapes: [H].
+    """
+
+    text: str
+    paths: tuple[str, ...]
+    starts: tuple[int, ...]
+    states: dict[str, Tensor]
+    c_mean: Tensor
+
+
+def match_corpus(model: TaskModel) -> MatchCorpus:
+    """Run ``model`` over the held-out analysis corpus once (``cells.corpus_states``) and keep what matching needs.
+
+    About 60,000 characters x H units x 2 states in float16 (~60 MB at H = 256).
+    """
+    held = corpus.analysis()
+    x = model.encode(held.text)[0]  # [N, I]
+    st = cells.corpus_states(model.lstm, x)
+    states = {"tanh_c": torch.tanh(st["c"]).half(), "h": st["h"].half()}
+    return MatchCorpus(held.text, held.paths, held.starts, states, st["c"].double().mean(0))
+
+
+CLAMPS = {"none": "no clamp", "zero": "clamped to 0", "mean": "clamped to its mean on held-out code"}
+
+
+def clamp_for(kind: str, unit: int, c_mean: Tensor) -> CellClamp | None:
+    """The clamp of one unit: none, to 0, or to its held-out mean.
+
+    Raises:
+        ValueError: for an unknown kind.
+    """
+    if kind == "none":
+        return None
+    if kind == "zero":
+        return CellClamp((unit,), (0.0,))
+    if kind == "mean":
+        return CellClamp((unit,), (float(c_mean[unit]),))
+    raise ValueError(f"there is no clamp {kind!r}: choose one of {', '.join(CLAMPS)}")
+
+
+def held_out_window(path_index: int, line: int, limit: int) -> tuple[str, str, int, int]:
+    """Up to ``limit`` characters of a held-out analysis file from line ``line`` (1-based), cut at a line end.
+
+    Returns:
+        ``(path, text, first line shown, offset of the text in the analysis corpus)``.
+    """
+    held = corpus.analysis()
+    path_index = min(max(path_index, 0), len(held.paths) - 1)
+    lines = held.texts[path_index].split("\n")
+    line = min(max(line, 1), max(len(lines), 1))
+    skipped = sum(len(x) + 1 for x in lines[: line - 1])
+    text = held.texts[path_index][skipped:]
+    if len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        text = text[: cut + 1 if cut > 0 else limit]
+    return held.paths[path_index], text, line, held.starts[path_index] + skipped

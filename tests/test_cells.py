@@ -1,0 +1,262 @@
+"""Annotation tracks on snippets whose answer is known, the unit finder on a constructed trace, spans, clamps, text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstm_viz import cells, spans, trace
+from lstm_viz.clamp import check_clamped, official_clamped
+from lstm_viz.engine import CellClamp
+from lstm_viz.figures.text import TextPanel, layout_grid, text_figure
+from lstm_viz.generate import MAX_CHARS, generate
+
+
+def marked(text: str, track: str) -> str:
+    """The characters where a binary track is on."""
+    values = cells.tracks(text)[track]
+    return "".join(ch for ch, v in zip(text, values, strict=True) if v)
+
+
+def test_nested_brackets_count_up_and_down_and_ignore_brackets_in_strings_and_comments():
+    text = 'f(a, [b, {c: (d)}], "(") # )\nx = 1\n'
+    t = cells.tracks(text)
+    assert t.method == "tokenize"
+    depth = dict(zip(range(len(text)), t["brackets"].tolist(), strict=True))
+    assert depth[text.index("(")] == 1 and depth[text.index("[")] == 2 and depth[text.index("{")] == 3
+    assert depth[text.index("(d")] == 4 and depth[text.index("d")] == 4
+    assert depth[text.index(")}")] == 3 and depth[text.index("}")] == 2 and depth[text.index("]")] == 1
+    assert depth[text.index('"(")') + 1] == 1, "a bracket inside a string does not count"
+    assert depth[text.index("# )") + 2] == 0, "nor one inside a comment"
+    assert t["brackets"][text.index("x")] == 0
+
+
+def test_strings_with_escaped_quotes_prefixes_and_triple_quotes():
+    text = 's = "a\\"b" + r\'c\' + b"""d\n"e"""\nt = 1\n'
+    assert marked(text, "string") == '"a\\"b"' + "r'c'" + 'b"""d\n"e"""'
+    assert marked(text, "comment") == ""
+
+
+def test_comments_run_to_the_end_of_their_line_and_a_hash_in_a_string_is_not_one():
+    text = 'x = "#no"  # yes (\ny = 2  #two\n'
+    assert marked(text, "comment") == "# yes (#two"
+    assert cells.tracks(text)["brackets"].max() == 0
+
+
+def test_docstrings_of_module_class_and_function_but_not_other_strings():
+    text = (
+        '"""Module."""\nclass A:\n    """Class."""\n    def f(self):\n        """Function."""\n'
+        '        x = "no"\n        "expression, not first"\n'
+    )
+    assert marked(text, "docstring") == '"""Module."""' + '"""Class."""' + '"""Function."""'
+    assert '"no"' in marked(text, "string")
+
+
+def test_tabs_count_to_the_next_multiple_of_eight_in_indentation_and_column():
+    text = "if x:\n\ty = 1\n  \tz = 2\n"
+    t = cells.tracks(text)
+    line2, line3 = text.index("\ty"), text.index("  \tz")
+    assert t["indentation"][line2] == 8 and t["indentation"][text.index("y")] == 8
+    assert t["indentation"][line3] == 8 and t["indentation"][text.index("z")] == 8
+    assert t["column"][text.index("y")] == 8 and t["column"][text.index("z")] == 8
+    assert t["indentation"][0] == 0 and t["column"][text.index("x")] == 3
+
+
+def test_word_position_counts_into_identifiers_and_resets_outside():
+    text = "ab_c(x1)"
+    assert cells.tracks(text)["word"].tolist() == [1, 2, 3, 4, 0, 1, 2, 0]
+
+
+def test_text_that_does_not_tokenize_falls_back_to_the_scanner_and_keeps_every_track():
+    broken = 'def f(:\n    s = "open\n  x = (1,\n\tbad dedent\n'
+    t = cells.tracks(broken)
+    assert t.method != "tokenize" and "scanner" in t.method
+    assert all(v.shape == (len(broken),) for v in t.values.values())
+    assert marked(broken, "string") == '"open'
+    assert int(t["brackets"][-1]) >= 1
+    prose = cells.tracks("Alice said: 'it's (rather) odd'")
+    assert prose["brackets"].max() >= 0 and prose["string"].sum() > 0
+    assert cells.tracks("").values["string"].shape == (0,)
+
+
+def test_a_window_of_a_file_keeps_the_state_read_from_its_start():
+    text = 'x = """\nstill a string\n"""\n'
+    t = cells.tracks(text)
+    window = t.window(8, 20)
+    assert window.text == text[8:20] and bool(window["string"].all())
+
+
+def test_finder_names_the_constructed_units_beside_the_untrained_best():
+    text = "def f(x):\n    if x:\n        return 'a'  # c\n    return (1, [2])\n" * 4
+    values = cells.text_tracks([text])
+    n = len(text)
+    gen = torch.Generator().manual_seed(0)
+    c = torch.randn(n, 6, generator=gen, dtype=torch.float64) * 0.1
+    h = torch.randn(n, 6, generator=gen, dtype=torch.float64) * 0.1
+    c[:, 3] = values["indentation"] * 0.25 + c[:, 3]
+    h[:, 5] = -values["string"] + h[:, 5]
+    untrained = {k: torch.randn(n, 6, generator=gen, dtype=torch.float64) for k in ("c", "h")}
+    found = {f.track: f for f in cells.find_cells({"c": c, "h": h}, untrained, values)}
+    assert (found["indentation"].unit, found["indentation"].state) == (3, "c")
+    assert found["indentation"].r > 0.95
+    assert (found["string"].unit, found["string"].state) == (5, "h") and found["string"].r < -0.85
+    assert abs(found["string"].untrained_r) < 0.3
+    assert found["indentation"].sentence().startswith("cell 3 counts the indentation, r = +0.")
+    assert "untrained best 0." in found["indentation"].sentence()
+    ordered = cells.find_cells({"c": c, "h": h}, untrained, values)
+    assert [f.margin for f in ordered] == sorted((f.margin for f in ordered), reverse=True)
+
+
+def test_correlations_are_pearsons_r_and_zero_for_a_constant_unit():
+    gen = torch.Generator().manual_seed(1)
+    v = torch.randn(500, 3, generator=gen, dtype=torch.float64)
+    v[:, 2] = 1.0
+    y = torch.randn(500, generator=gen, dtype=torch.float64)
+    r = cells.correlations({"c": v}, {"y": y}, chunk=64)["c"]
+    expected = np.corrcoef(v[:, 0].numpy(), y.numpy())[0, 1]
+    assert float(r[0, 0]) == pytest.approx(expected, abs=1e-12)
+    assert float(r[0, 2]) == 0.0
+
+
+def test_corpus_states_are_nn_lstm_h_and_the_c_it_implies():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(5, 7, batch_first=True).eval()
+    x = torch.randn(700, 5)
+    tr = trace(lstm, x.unsqueeze(0)).layer(0)
+    one = cells.corpus_states(lstm, x, segments=1, chunk=100)
+    torch.testing.assert_close(one["h"], tr.h[0])
+    torch.testing.assert_close(one["c"], tr.c[0])
+    assert one["c_check"] < 1e-5
+    split = cells.corpus_states(lstm, x, segments=4, warmup=150, chunk=64)
+    assert split["c"].shape == (700, 7)
+    torch.testing.assert_close(split["h"][:175], tr.h[0, :175]), "the first segment starts at the text's start"
+
+
+# ---------------------------------------------------------------- select and match
+
+
+def constructed_states() -> torch.Tensor:
+    states = torch.full((200, 5), -0.6)
+    states[30:38, 1] = 0.9  # the selected span
+    states[120:128, 1] = 0.8  # the same cell fires on a span as long
+    states[160:190, 1] = 0.8  # and on a much longer one
+    states[:, 4] = 0.1
+    states[30:38, 4] = -0.9  # a second cell, on in the negative sign
+    states[120:128, 4] = -0.9
+    states[30:60, 2] = 0.9  # on across the span but not off after it: not selected
+    return states
+
+
+def test_cells_on_across_a_span_and_off_around_it():
+    found = spans.cells_on(constructed_states(), (30, 38), 0.5)
+    assert {(c.unit, c.sign) for c in found} == {(1, 1), (4, -1)}
+    assert spans.cells_on(constructed_states(), (30, 38), 0.95) == []
+    with pytest.raises(ValueError, match="not inside the text"):
+        spans.cells_on(constructed_states(), (190, 260), 0.5)
+
+
+def test_matching_returns_the_constructed_span_first():
+    states = constructed_states()
+    on = spans.cells_on(states, (30, 38), 0.5)
+    found = spans.match_spans(states, on, 0.5, 8, exclude=(30, 38))
+    assert (found[0].start, found[0].stop) == (120, 128) and found[0].overlap == 1.0
+    assert all(not (m.start < 38 and 30 < m.stop) for m in found), "the selection itself is left out"
+    assert (160, 190) in [(m.start, m.stop) for m in found][1:], "a longer span where half fire ranks lower"
+    itself = spans.match_spans(states, on, 0.5, 8)
+    assert (itself[0].start, itself[0].stop) in {(30, 38), (120, 128)}
+
+
+def test_span_text_is_parsed_with_a_message_naming_the_limit():
+    assert spans.parse_span(" 3-9 ", 10) == (3, 9)
+    with pytest.raises(ValueError, match="start-stop"):
+        spans.parse_span("three", 10)
+    with pytest.raises(ValueError, match="≤ 10"):
+        spans.parse_span("5-11", 10)
+
+
+# ---------------------------------------------------------------- clamping
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_a_clamp_reaches_the_hand_written_forward_and_nn_lstm_alike(batch_first):
+    torch.manual_seed(2)
+    lstm = nn.LSTM(4, 6, num_layers=2, batch_first=batch_first).eval()
+    x = torch.randn(3, 25, 4) if batch_first else torch.randn(25, 3, 4)
+    clamp = CellClamp((1, 4), (0.0, 0.3), layer=1)
+    check = check_clamped(lstm, x, clamp)
+    assert check.allclose and check.max_diff < 1e-6, check.verdict
+    rec = check.trace.layer(1)
+    assert torch.equal(rec.c[..., 1], torch.zeros_like(rec.c[..., 1]))
+    assert torch.all(rec.c[..., 4] == 0.3)
+    plain, _ = lstm(x)
+    assert (plain - check.trace.output).abs().max() > 1e-3, "holding two cells changes what the LSTM outputs"
+    assert torch.equal(trace(lstm, x).output, trace(lstm, x, clamp=None).output)
+    out, _, c_n = official_clamped(lstm, x, clamp)
+    assert torch.all(c_n[1][:, 1] == 0.0)
+
+
+def test_a_bad_clamp_is_refused_with_its_limit():
+    lstm = nn.LSTM(3, 4)
+    x = torch.randn(5, 1, 3)
+    with pytest.raises(ValueError, match="outside 0..3"):
+        trace(lstm, x, clamp=CellClamp((4,), (0.0,)))
+    with pytest.raises(ValueError, match="one value per unit"):
+        CellClamp((1, 2), (0.0,))
+    with pytest.raises(ValueError, match="bidirectional"):
+        official_clamped(nn.LSTM(3, 4, bidirectional=True), x, CellClamp((1,), (0.0,)))
+
+
+# ---------------------------------------------------------------- generation and the text view
+
+
+def test_generation_repeats_per_seed_and_is_bounded():
+    torch.manual_seed(3)
+    lstm, head = nn.LSTM(6, 8, batch_first=True).eval(), nn.Linear(8, 6).eval()
+    prime = torch.tensor([0, 1, 2])
+    a = generate(lstm, head, prime, 40, 0.8, seed=5, vocab=6)
+    assert a.shape == (40,) and int(a.max()) < 6
+    assert torch.equal(a, generate(lstm, head, prime, 40, 0.8, seed=5, vocab=6))
+    assert not torch.equal(a, generate(lstm, head, prime, 40, 0.8, seed=6, vocab=6))
+    with pytest.raises(ValueError, match=f"between 1 and {MAX_CHARS}"):
+        generate(lstm, head, prime, MAX_CHARS + 1, 0.8, seed=0, vocab=6)
+    with pytest.raises(ValueError, match="temperature"):
+        generate(lstm, head, prime, 5, 0.0, seed=0, vocab=6)
+
+
+def test_layout_keeps_source_lines_and_wraps_long_ones():
+    cols, rows = layout_grid("ab\ncdefg\n", wrap=3)
+    assert cols.tolist() == [0, 1, 2, 0, 1, 2, 0, 1, 2]
+    assert rows.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_text_view_colours_each_character_by_its_cell_in_a_fixed_range_and_hovers_its_step():
+    text = "def f():\n\treturn 'x'\n"
+    t = cells.tracks(text)
+    a = torch.linspace(-1, 1, len(text))
+    b = -a
+    fig = text_figure(
+        text,
+        [TextPanel(a, "tanh(c) of cell 1"), TextPanel(b, "h of unit 2")],
+        "Title",
+        tracks={"string": t["string"]},
+        first_step=100,
+        selected=(110, 112),
+    )
+    heat = [d for d in fig.data if d.type == "heatmap"]
+    marks = [d for d in fig.data if d.type == "scatter"]
+    assert len(heat) == 2 and len(marks) == 2
+    assert heat[0].zmin == -1 and heat[0].zmax == 1 and heat[0].showscale and not heat[1].showscale
+    cols, rows = layout_grid(text)
+    z = np.asarray(heat[0].z, dtype=float)
+    np.testing.assert_allclose(z[2 * rows, cols], a.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(heat[1].z, dtype=float)[2 * rows, cols], b.numpy(), rtol=1e-6)
+    custom = np.asarray(marks[0].customdata, dtype=float)
+    assert custom[:, 0].tolist() == list(range(100, 100 + len(text))), "each character hovers its own step"
+    assert list(marks[0].text)[text.index("\t")] == "⇥" and list(marks[0].text)[text.index("\n")] == "↵"
+    assert "step %{customdata[0]}" in marks[0].hovertemplate
+    assert any(d.type == "bar" for d in fig.data), "the string track is drawn as bars"
+    assert len(fig.layout.shapes) == 2 * 2, "the selected span is outlined in both panels"
+    assert fig.layout.xaxis.title.text == "column" and fig.layout.yaxis.title.text == "line"
+    assert fig.layout.title.text.startswith("Title")
