@@ -255,3 +255,52 @@ def test_embed_tokens_looks_up_rows_like_nn_embedding():
     assert x.shape == (2, 3, 4)
     assert torch.equal(x, emb(ids).detach())
     assert "between 0 and 9" in refusal(embed_tokens, torch.tensor([[10]]), emb.weight.detach())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Bounded, linear reading (issue 15): file objects, caps on cells/lines, no regex
+
+
+def test_a_file_object_reads_like_its_bytes():
+    for case, data in GOOD_CSVS.items():
+        assert torch.equal(parse_sequence(io.BytesIO(data), "data.csv", 3), EXPECTED), case
+        assert torch.equal(parse_sequence(io.BufferedReader(io.BytesIO(data)), "data.csv", 3), EXPECTED), case
+    array = np.arange(2 * 4 * 3, dtype=np.float32).reshape(2, 4, 3)
+    assert torch.equal(parse_sequence(io.BytesIO(npy(array)), "x.npy", 3), torch.from_numpy(array).double())
+
+
+def test_fortran_ordered_and_big_endian_npys_read_exactly():
+    array = np.asfortranarray(np.arange(12, dtype=">f8").reshape(4, 3))
+    assert torch.equal(parse_sequence(npy(array), "x.npy", 3)[0], torch.from_numpy(array.astype(np.float64)))
+
+
+def test_old_mac_line_ends_and_long_header_names_are_read():
+    assert torch.equal(parse_sequence(b"0.5,-1,2\r0.001,0,3.25\r", "mac.csv", 3), EXPECTED)
+    header = ",".join("a very long column name " * 4 + str(k) for k in range(3))
+    assert torch.equal(parse_sequence(f"{header}\n0.5,-1,2\n0.001,0,3.25\n".encode(), "h.csv", 3), EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1" * 5000, ["line 1, column 1 is 5,000 characters long", "limit of 64 per number"]),
+        ("1 " * (config.MAX_SEQ_LEN + 1), [f"more than {config.MAX_SEQ_LEN} token ids", "above the limit"]),
+        ("١٢", ["not a number"]),
+        ("+", ["not a number"]),
+    ],
+)
+def test_token_ids_never_reach_int_with_huge_or_foreign_digits(text, expected):
+    message = refusal(parse_token_ids, text, 10)
+    for fragment in expected:
+        assert fragment in message, (fragment, message)
+
+
+@pytest.mark.parametrize("cell", ["1_000", "١", "nan", "Infinity", "0x1p3", "1e", "e1", ".", "+-1", "1.2.3", " "])
+def test_numbers_are_plain_decimals_only(cell):
+    message = refusal(parse_typed, f"1, 2, {cell}" if cell.strip() else "1, 2, 3\n1, 2", 3)
+    assert "line" in message
+
+
+@pytest.mark.parametrize("cell", ["1", "-1", "+.5", "2.", "1e-3", "1E+30", "-0.0", "0" * 60 + "1"])
+def test_every_plain_decimal_is_read_as_python_reads_it(cell):
+    assert parse_typed(f"{cell}, 0, 0", 3)[0, 0, 0].item() == float(cell)

@@ -574,3 +574,49 @@ def test_a_legacy_file_declaring_a_huge_tensor_is_refused_before_torch_allocates
     monkeypatch.setattr(torch, "load", must_not_load)
     message = refusal(huge)
     assert "declares a tensor of 2,147,483,647 values" in message and "nothing in the file was run" in message
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Budgets and sizes from storage (issue 15); the attacks themselves are in test_hostile.py
+
+
+def test_a_legacy_file_whose_view_outgrows_its_storage_is_refused_before_torch_grows_it(monkeypatch):
+    # A legacy storage is allocated as declared and then grown to fit any view over it: the view's size is
+    # read from the pickle first.
+    data = torch_bytes({"weight_ih_l0": torch.zeros(70_000)}, _use_new_zipfile_serialization=False)
+    size = b"J" + struct.pack("<i", 70_000)
+    at = data.rindex(size)  # the view's size (the storage's own size comes first)
+    huge = data[:at] + b"J" + struct.pack("<i", 2**29) + data[at + len(size) :]
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load was called"))
+    assert "declares a tensor of 536,870,912 values" in refusal(huge)
+
+
+def test_a_layer_number_beyond_the_limit_is_refused_from_the_name_alone():
+    state = lstm_sd() | {"weight_ih_l999999": torch.zeros(16, 4), "weight_hh_l999999": torch.zeros(16, 4)}
+    assert f"num_layers = 1000000, above the explorer's limit of {MAX_LAYERS}" in refusal(torch_bytes(state))
+
+
+def test_names_and_counts_are_bounded(monkeypatch):
+    from lstm_viz.weights import files, found
+
+    long_name = "x" * 2000 + ".weight_ih_l0"
+    assert "longer than 1,024 characters" in refusal(st_bytes({long_name: torch.zeros(1)}), "m.safetensors")
+    assert "longer than 1,024 characters" in refusal(torch_bytes({long_name: torch.zeros(1)}))
+    monkeypatch.setattr(files, "MAX_TENSORS", 10)
+    monkeypatch.setattr(found, "MAX_TENSORS", 10)
+    many = {f"t{k}": torch.zeros(1) for k in range(11)}
+    assert "11 tensors, above the limit of 10" in refusal(st_bytes(many), "m.safetensors")
+    assert "more than 10 tensors" in refusal(torch_bytes(many))
+    monkeypatch.setattr(found, "MAX_NODES", 100)
+    assert "more than 100 entries" in refusal(torch_bytes({"losses": list(range(200)), **lstm_sd()}))
+
+
+def test_the_embedding_is_made_once_and_only_chosen_tensors_are_kept(tagger):
+    model, opt = tagger
+    (found,) = load_lstms(torch_bytes({"model": model.state_dict(), "optimizer": opt.state_dict()}), "t.pt")
+    weight = found.embedding_weight()
+    assert weight is found.embedding_weight(), "made while the file was read, then looked up"
+    assert torch.equal(weight, model.embedding.weight.detach())
+    kept = found.kept_tensors()
+    assert sum(t.numel() for t in kept) == sum(p.numel() for p in found.lstm.parameters()) + weight.numel()
+    assert found.others == {"embedding.weight": (50, 8), "head.weight": (5, 16), "head.bias": (5,)}
