@@ -8,6 +8,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from lstm_viz.figures.base import integer_dtick, plot_height, unit_dtick
+from lstm_viz.figures.gradients import title_pad
 from lstm_viz.figures.scales import ERROR_SCALE, GATE_SCALE, SIGNED_SCALE
 
 
@@ -62,6 +63,14 @@ def recolour(fig: go.Figure, palette: Palette) -> go.Figure:
             new = swap.get(_key(marker.colorscale))
             if new:
                 marker.colorscale = new
+    # Shared colour axes (the Gates figure's, one per range), and the heatmap images painted from them.
+    for name in [k for k in fig.layout if k.startswith("coloraxis")]:
+        axis = fig.layout[name]
+        new = swap.get(_key(axis.colorscale)) if axis.colorscale is not None else None
+        if new:
+            axis.colorscale = new
+    if hasattr(fig, "paint"):
+        fig.paint()
     return fig
 
 
@@ -141,7 +150,7 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
     legend_on_top = fig.layout.legend.yanchor == "bottom" and (fig.layout.legend.y or 0) >= 1
     # Plotly spaces every line of a title by the title's font, <sup> lines too: about 1.3 x 24 px each.
     lines = len(title_lines) + len(small)
-    top = 28 + SLIDE_LINE_PX * lines + (SLIDE_FONT + 8 if panel_titles else 0)
+    top = 28 + 8 * (lines - 1) + SLIDE_LINE_PX * lines + (SLIDE_FONT + 8 if panel_titles else 0)
     fig.update_layout(
         font=dict(size=SLIDE_FONT),
         # Pinned to the top edge: however many lines, the title grows down into its margin, never into the plot.
@@ -151,7 +160,7 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
             yref="container",
             y=1.0,
             yanchor="top",
-            pad=dict(t=12),
+            pad=dict(t=title_pad("<br>".join([*title_lines, *small])) + 2),
         ),
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -165,7 +174,26 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
     fig.update_xaxes(**axis_text)
     fig.update_yaxes(**axis_text)
     _fit_unit_ticks(fig, SLIDE_FONT - 2)
+    if getattr(fig, "raw_frames", None):
+        _fit_animated(fig, height)
     return fig
+
+
+def _fit_animated(fig: go.Figure, height: int) -> None:
+    """The Gates figure at slide size: as tall as before (it already fills a screen), its row labels larger.
+
+    Its rows share one unit axis with labels packed for 13 px text; its bar ranges sit in 13 px gaps.
+    """
+    fig.layout.height = height
+    fig.layout.margin.l = (fig.layout.margin.l or 0) + 40
+    fig.update_yaxes(tickfont=dict(size=SLIDE_FONT - 6))
+    for annotation in fig.layout.annotations:
+        if annotation.xref == "paper" and annotation.x == 0:  # the row labels, in the left margin
+            annotation.font.size = SLIDE_FONT - 2
+        elif annotation.xref == "x2":  # the ends of each row's bar range
+            annotation.font.size = 12
+    for menu in fig.layout.updatemenus:
+        menu.font.size = SLIDE_FONT - 4
 
 
 def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
@@ -195,9 +223,19 @@ class SharedFigure(go.Figure):
     """
 
     def __init__(self, figure: go.Figure) -> None:
-        """Copy ``figure`` (finished: coloured, slide-styled) and make its dict once."""
+        """Copy ``figure`` (finished: coloured, slide-styled) and make its dict once.
+
+        An animated figure's frames (``raw_frames``, plain dicts) are kept as they are, and are in the dict.
+        """
         super().__init__(figure)
-        self._shared_dict = super().to_dict()
+        self._raw_frames = getattr(figure, "raw_frames", None)
+        # The figure's own dict: a copy made by go.Figure drops frames that are not graph objects.
+        self._shared_dict = figure.to_dict() if self._raw_frames else super().to_dict()
+
+    @property
+    def raw_frames(self) -> list[dict] | None:
+        """An animated figure's frames as plain dicts (see ``figures.hero.AnimatedFigure``), or None."""
+        return self._raw_frames
 
     def to_dict(self) -> dict:
         """The figure's dict, made once; a new top-level dict around the shared (never mutated) parts."""

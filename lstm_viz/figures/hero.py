@@ -1,0 +1,667 @@
+"""The Gates hero: every gate and state over time in one aligned figure, its time cursor animated in the browser."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import functools
+import io
+
+import numpy as np
+import plotly.colors
+import plotly.graph_objects as go
+from PIL import Image
+
+from lstm_viz.figures.base import base_layout, record_label, to_numpy
+from lstm_viz.figures.scales import CURSOR_COLOUR, FONT, MAX_UNITS_SHOWN, QUANTITIES, STATE_ORDER, quantity_range
+from lstm_viz.trace import LayerTrace
+
+HERO_HEIGHT = 640
+"""Pixels of the whole figure: seven rows, the input strip, the slider and the buttons."""
+FRAME_MS = 80
+"""Milliseconds per step while playing: 12.5 steps a second."""
+MAX_CELL_POINTS = 24_000
+"""Up to this many heatmap cells (all seven rows) carry a transparent hover and click point each.
+
+Beyond it only the input strip takes clicks (a step, no unit): a point per cell would make the page heavy.
+"""
+ROW_WORDS = {
+    "i": "input",
+    "f": "forget",
+    "g": "candidate",
+    "o": "output",
+    "c": "cell",
+    "m": "o·tanh(c)",
+    "h": "hidden",
+}
+"""A row's label beside its letter, short enough for the left margin."""
+ANIMATE = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+"""How the slider moves to a step: at once, only the moving traces redrawn."""
+NICE_STRIDES = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+
+# Vertical layout in pixels of the plot area (the figure less its margins).
+_STRIP_PX = 22
+_GAP_PX = 13
+_TOP, _BOTTOM, _LEFT, _RIGHT = 56, 92, 122, 78
+# Horizontal layout in fractions of the plot width: heatmaps, then the values at the cursor.
+_HEAT_END, _BARS_START = 0.70, 0.765
+
+
+def _stride(n: int, room_px: float, label_px: float) -> int:
+    """The smallest nice stride that gives each of ``n`` labels ``label_px`` in ``room_px``."""
+    for s in NICE_STRIDES:
+        if room_px / max(-(-n // s), 1) >= label_px:
+            return s
+    return NICE_STRIDES[-1]
+
+
+def _integer_ticks(start: int, stop: int, stride: int) -> list[int]:
+    """Multiples of ``stride`` in ``[start, stop)``, and ``start`` itself: integer ticks only, never halves."""
+    first = -(-start // stride) * stride
+    return sorted({start, *range(first, stop, stride)})
+
+
+def _groups(rec: LayerTrace) -> dict[str, str]:
+    """Each row's colour axis: rows on the same range and scale share one axis and one colour bar.
+
+    Returns row name -> ``"coloraxis"``, ``"coloraxis2"``, ... in the order the ranges first appear.
+    """
+    keys: dict[tuple, str] = {}
+    axis_of = {}
+    for name in STATE_ORDER:
+        key = (QUANTITIES[name].scale, quantity_range(rec, name))
+        if key not in keys:
+            keys[key] = "coloraxis" + ("" if not keys else str(len(keys) + 1))
+        axis_of[name] = keys[key]
+    return axis_of
+
+
+def _colour_axes(rec: LayerTrace, axis_of: dict[str, str], plot_px: float) -> dict[str, dict]:
+    """One colour axis per range, its colour bar stacked under the others in one column at the right.
+
+    Titled on one line above the bar ("σ: i f o"): sized in pixels, the bar keeps its length at any height.
+    """
+    members: dict[str, list[str]] = {}
+    for name, axis in axis_of.items():
+        members.setdefault(axis, []).append(name)
+    n = len(members)
+    slot_px = plot_px / n
+    axes = {}
+    for k, (axis, names) in enumerate(members.items()):
+        lo, hi = quantity_range(rec, names[0])
+        kind = "σ: " if (lo, hi) == (0.0, 1.0) else "tanh: " if (lo, hi) == (-1.0, 1.0) else ""
+        axes[axis] = dict(
+            colorscale=QUANTITIES[names[0]].scale,
+            cmin=lo,
+            cmax=hi,
+            colorbar=dict(
+                title=dict(text=kind + " ".join(names), side="top", font=dict(size=12)),
+                thickness=12,
+                len=max(slot_px - 34, 20),
+                lenmode="pixels",
+                y=1 - k / n,
+                yanchor="top",
+                x=1.015,
+                xanchor="left",
+                tickfont=dict(size=11),
+                nticks=3,
+                outlinewidth=0,
+            ),
+        )
+    return axes
+
+
+def _window(rec: LayerTrace, name: str, units: tuple[int, int]) -> tuple[int, int]:
+    """The rows a quantity shows: the units window, or a projected h's first features."""
+    n = getattr(rec, name).shape[-1]
+    if name == "h" and rec.weights.weight_hr is not None:
+        return (0, min(n, MAX_UNITS_SHOWN))
+    return (min(units[0], n), min(units[1], n))
+
+
+def gates_over_time_figure(
+    rec: LayerTrace,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    cursor: int = 0,
+    step_labels: list[str] | None = None,
+    highlight: tuple[int, ...] = (),
+    height: int = HERO_HEIGHT,
+    frame_ms: int = FRAME_MS,
+    clickable: bool = True,
+) -> AnimatedFigure:
+    """Every gate and state over time on one shared time axis, with the values at a cursor that moves in the browser.
+
+    Rows, top to bottom: the input symbols (when the run has them), then ``i, f, g, o, c, m, h`` as units x steps
+    heatmaps; at the right of each row, that row's values at the cursor step as bars on the same unit axis. One
+    colour bar per range (sigmoid 0..1, tanh -1..1, c's symmetric range, a projected h's). The cursor is an
+    outlined column across every row; one Plotly frame per step moves it and the bars, played by the slider and
+    the play/pause buttons in the browser with no server run (frames carry only the moving traces, never the
+    heatmaps). Each cell carries a transparent point for hover (step, symbol, unit, value) and for clicks
+    (Streamlit's selection events: heatmap clicks do not reach them), up to ``MAX_CELL_POINTS`` cells.
+
+    All rows share one unit axis (and the bars one value axis, each row scaled to its range): a frame redraws
+    every subplot, so two subplots keep a step's redraw short. The heatmaps are layout images, not heatmap
+    traces: plotly.js drops every trace of a kind it cannot animate from a frame drawn without a full redraw.
+
+    Args:
+        rec: The layer-direction record.
+        batch_item: Which sequence of the batch.
+        units: ``[start, stop)`` window of units; default the first ``MAX_UNITS_SHOWN``.
+        cursor: The step the figure opens at (clamped into the sequence).
+        step_labels: The input symbol of each step, or None.
+        highlight: Units outlined on every row (a task's memory unit).
+        height: Figure height in pixels.
+        frame_ms: Milliseconds per step while playing.
+        clickable: Whether the page takes clicks (hover then says "click to move the cursor here").
+
+    Shapes:
+        each quantity's ``[batch_item]`` [T, units] is drawn transposed, [units, T]; a frame holds each
+        quantity at ``[batch_item, t]`` ([units]).
+    """
+    steps = rec.steps
+    t0 = min(max(int(cursor), 0), steps - 1)
+    hidden = rec.c.shape[-1]
+    units = units or (0, min(hidden, MAX_UNITS_SHOWN))
+    windows = {name: _window(rec, name, units) for name in STATE_ORDER}
+    values = {  # [units, T] each
+        name: np.ascontiguousarray(to_numpy(getattr(rec, name)[batch_item, :, lo:hi]).T)
+        for name, (lo, hi) in windows.items()
+    }
+    labels = list(step_labels) if step_labels else None
+    projected = rec.weights.weight_hr is not None
+    n_rows = len(STATE_ORDER)
+
+    # One y axis in "unit rows", 0 at the top: the strip, then each quantity's units, gaps between.
+    plot_px = height - _TOP - _BOTTOM
+    total_units = sum(hi - lo for lo, hi in windows.values())
+    per_unit = (plot_px - _STRIP_PX - n_rows * _GAP_PX) / total_units  # pixels per unit row
+    strip_h, gap = _STRIP_PX / per_unit, _GAP_PX / per_unit
+    begins, y = {}, strip_h
+    for name, (lo, hi) in windows.items():
+        begins[name] = y + gap
+        y = begins[name] + hi - lo
+    total = y
+    centres = {n: begins[n] + np.arange(hi - lo, dtype=np.float32) + 0.5 for n, (lo, hi) in windows.items()}
+    axis_of = _groups(rec)
+    cells = sum(v.size for v in values.values())
+
+    data: list[dict] = []
+    images: list[dict] = []
+    paint: list[tuple[np.ndarray, str]] = []
+    annotations: list[dict] = []
+    shapes: list[dict] = []
+    tickvals: list[float] = []
+    ticktext: list[str] = []
+    for name, (lo, hi) in windows.items():
+        own = not (projected and name == "h")
+        row_px = (hi - lo) * per_unit
+        for u in _integer_ticks(lo, hi, _stride(hi - lo, row_px, FONT["size"] + 4)):
+            tickvals.append(float(centres[name][u - lo]))
+            ticktext.append(f"<b>{u}</b>" if own and u in highlight else str(u))
+        images.append(
+            dict(
+                source="",
+                xref="x domain",
+                yref="paper",
+                x=0,
+                y=1 - begins[name] / total,
+                sizex=1,
+                sizey=(hi - lo) / total,
+                xanchor="left",
+                yanchor="top",
+                sizing="stretch",
+                layer="below",
+            )
+        )
+        paint.append((values[name], axis_of[name]))
+        middle = 1 - (begins[name] + (hi - lo) / 2) / total
+        annotations.append(_row_label(f"<b>{name}</b> {ROW_WORDS[name]}", middle))
+        annotations += _range_labels(rec, name, 1 - (begins[name] + hi - lo) / total)
+        if own:
+            shapes += [
+                dict(
+                    type="rect",
+                    xref=ref,
+                    yref="y",
+                    x0=0,
+                    x1=1,
+                    y0=float(centres[name][u - lo]) - 0.5,
+                    y1=float(centres[name][u - lo]) + 0.5,
+                    line=dict(color=CURSOR_COLOUR, width=1.5, dash="dash"),
+                    fillcolor="rgba(0,0,0,0)",
+                    layer="above",
+                )
+                for u in highlight
+                if lo <= u < hi
+                for ref in ("x domain", "x2 domain")
+            ]
+        # The zero of each row's bars.
+        r_lo, r_hi = quantity_range(rec, name)
+        zero = _scaled(0.0, r_lo, r_hi) if r_lo < 0 else 0.0
+        shapes.append(
+            dict(
+                type="line",
+                xref="x2",
+                yref="y",
+                x0=zero,
+                x1=zero,
+                y0=begins[name],
+                y1=begins[name] + hi - lo,
+                line=dict(color="#bbb", width=1),
+                layer="below",
+            )
+        )
+    annotations.append(_row_label("input" if labels else "", 1 - strip_h / 2 / total))
+
+    # The input strip: symbols along the shared time axis, and a transparent point per step to click.
+    click = "<br>click to move the cursor here" if clickable else ""
+    strip = dict(
+        type="scatter",
+        x=np.arange(steps, dtype=np.int16),
+        y=np.full(steps, strip_h / 2, dtype=np.float32),
+        mode="markers+text" if labels else "markers",
+        marker=dict(size=12, symbol="square", opacity=0),
+        xaxis="x",
+        yaxis="y",
+        showlegend=False,
+        name="input",
+        unselected=dict(marker=dict(opacity=0)),
+        selected=dict(marker=dict(opacity=0)),
+    )
+    if labels:
+        every = -(-steps // 80)
+        strip |= dict(
+            text=[s if t % every == 0 else "" for t, s in enumerate(labels)],
+            textfont=dict(size=12, color="#222"),
+            textposition="middle center",
+            hovertext=labels,
+            hovertemplate=f"step %{{x}}<br>input %{{hovertext}}{click}<extra></extra>",
+        )
+    else:
+        strip["hovertemplate"] = f"step %{{x}}{click}<extra></extra>"
+    data.append(strip)
+    if cells <= MAX_CELL_POINTS:
+        for name in STATE_ORDER:
+            data.append(_cell_points(name, values[name], windows[name], centres[name], labels, projected, click))
+
+    # The moving traces, in this order in every frame: the cursor, the bars, the readout.
+    moving_start = len(data)
+    spans = [(0.0, strip_h)] + [(begins[n], begins[n] + hi - lo) for n, (lo, hi) in windows.items()]
+    data.append(
+        dict(
+            type="scatter",
+            x=_cursor_x(t0, len(spans)),
+            y=[v for y0, y1 in spans for v in (y0, y0, y1, y1, y0, None)],
+            mode="lines",
+            line=dict(color=CURSOR_COLOUR, width=2.5),
+            xaxis="x",
+            yaxis="y",
+            hoverinfo="skip",
+            showlegend=False,
+            name="cursor",
+        )
+    )
+    for name in STATE_ORDER:
+        lo, hi = windows[name]
+        r_lo, r_hi = quantity_range(rec, name)
+        what = "feature" if projected and name == "h" else "unit"
+        v = values[name][:, t0]
+        data.append(
+            dict(
+                type="bar",
+                x=_bar_length(v, r_lo, r_hi),
+                base=_scaled(0.0, r_lo, r_hi) if r_lo < 0 else 0.0,
+                y=centres[name],
+                width=0.85,
+                orientation="h",
+                xaxis="x2",
+                yaxis="y",
+                marker=dict(color=v, coloraxis=axis_of[name], line=dict(width=0)),
+                customdata=np.arange(lo, hi, dtype=np.int16),
+                meta=_meta(t0, labels),
+                hovertemplate=f"{name} at step %{{meta[0]}}%{{meta[1]}}<br>{what} %{{customdata}}"
+                "<br>value %{marker.color:.4f}<extra></extra>",
+                unselected=dict(marker=dict(opacity=1)),
+                showlegend=False,
+                name=f"{name} at the cursor",
+            )
+        )
+    data.append(
+        dict(
+            type="scatter",
+            x=[0.0],
+            y=[strip_h / 2],
+            mode="text",
+            textposition="middle right",
+            text=[_readout(t0, labels)],
+            textfont=dict(size=13, color="#222"),
+            xaxis="x2",
+            yaxis="y",
+            hoverinfo="skip",
+            showlegend=False,
+            name="readout",
+        )
+    )
+    moving = list(range(moving_start, len(data)))
+    frames = [
+        dict(
+            name=str(t),
+            traces=moving,
+            # Each update names its trace's type: a frame's trace without one would be read as a scatter.
+            data=[dict(type="scatter", x=_cursor_x(t, len(spans)))]
+            + [
+                dict(
+                    type="bar",
+                    x=_bar_length(values[n][:, t], *quantity_range(rec, n)),
+                    marker=dict(color=values[n][:, t]),
+                    meta=_meta(t, labels),
+                )
+                for n in STATE_ORDER
+            ]
+            + [dict(type="scatter", text=[_readout(t, labels)])],
+        )
+        for t in range(steps)
+    ]
+    play = dict(
+        mode="immediate",
+        fromcurrent=True,
+        frame=dict(duration=frame_ms, redraw=False),
+        transition=dict(duration=0),
+    )
+    pause = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    slider_y = -44 / plot_px
+    title = f"Every gate and state over {steps} steps, {record_label(rec, batch_item)}"
+    if highlight:
+        title += f" (unit {', '.join(map(str, highlight))} outlined)"
+    layout = base_layout(
+        title,
+        height,
+        margin=dict(l=_LEFT, r=_RIGHT, t=_TOP, b=_BOTTOM),
+        showlegend=False,
+        hovermode="closest",
+        hoverdistance=-1,
+        clickmode="event+select" if clickable else "event",
+        dragmode=False,
+        annotations=annotations,
+        shapes=shapes,
+        images=images,
+        xaxis=dict(
+            domain=[0, _HEAT_END],
+            range=[-0.5, steps - 0.5],
+            anchor="y",
+            tickmode="array",
+            tickvals=_integer_ticks(0, steps, _stride(steps, 620 * _HEAT_END, 22)),
+            title=dict(text="time step t", standoff=4),
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        ),
+        xaxis2=dict(domain=[_BARS_START, 1.0], range=[0, 1], anchor="y", visible=False, fixedrange=True),
+        yaxis=dict(
+            domain=[0, 1],
+            range=[total, 0],  # the strip and unit 0 at the top
+            anchor="x",
+            tickmode="array",
+            tickvals=tickvals,
+            ticktext=ticktext,
+            tickfont=dict(size=11),
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        ),
+        sliders=[
+            dict(
+                active=t0,
+                steps=[dict(method="animate", label=str(t), args=[[str(t)], ANIMATE]) for t in range(steps)],
+                x=0,
+                len=_HEAT_END,
+                y=slider_y,
+                yanchor="top",
+                pad=dict(t=0, b=0, l=0, r=0),
+                currentvalue=dict(visible=False),
+                font=dict(size=1, color="rgba(0,0,0,0)"),
+                ticklen=3,
+                minorticklen=0,
+                tickwidth=1,
+                transition=dict(duration=0),
+            )
+        ],
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                showactive=False,
+                x=_BARS_START,
+                xanchor="left",
+                y=slider_y + 4 / plot_px,
+                yanchor="top",
+                pad=dict(t=0, r=4),
+                buttons=[
+                    # From the figure's own step, then from wherever the slider was moved to.
+                    dict(label="▶ play", method="animate", args=[[str(t) for t in range(t0, steps)], play]),
+                    dict(label="❚❚ pause", method="animate", args=[[None], pause]),
+                ],
+            )
+        ],
+        **_colour_axes(rec, axis_of, plot_px),
+    )
+    return AnimatedFigure(dict(data=data, layout=layout), frames, paint)
+
+
+def _scaled(v: float | np.ndarray, lo: float, hi: float) -> float | np.ndarray:
+    """A value's place on a row's bar axis: its range ``[lo, hi]`` spans 0..1."""
+    return (v - lo) / max(hi - lo, 1e-12)
+
+
+def _bar_length(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Bar lengths on the shared 0..1 value axis, from the row's zero (its range's start if it has no zero)."""
+    zero = _scaled(0.0, lo, hi) if lo < 0 else 0.0
+    return (np.clip(_scaled(v, lo, hi), 0, 1) - zero).astype(np.float32)
+
+
+def _range_labels(rec: LayerTrace, name: str, bottom: float) -> list[dict]:
+    """The ends (and zero) of a row's bar range, small, under its bars."""
+    lo, hi = quantity_range(rec, name)
+    marks = [(0.0, _short(lo)), (1.0, _short(hi))] + ([(float(_scaled(0.0, lo, hi)), "0")] if lo < 0 else [])
+    return [
+        dict(
+            text=text,
+            xref="x2",
+            yref="paper",
+            x=x,
+            y=bottom,
+            xanchor="left" if x == 0 else "right" if x == 1 else "center",
+            yanchor="top",
+            showarrow=False,
+            font=dict(size=10, color="#666"),
+        )
+        for x, text in marks
+    ]
+
+
+class AnimatedFigure(go.Figure):
+    """A figure whose frames stay plain dicts and whose heatmaps are images painted from their colour axes.
+
+    Graph-object frames cost more to build and to copy than the rest of the figure (one per step, each validated
+    again by every copy): they stay dicts, added to the figure's dict as they are. Read-only once made, like
+    ``SharedFigure`` (``raw_frames`` and the painted values are not copied).
+    """
+
+    def __init__(self, figure: dict, raw_frames: list[dict], paint: list[tuple[np.ndarray, str]]) -> None:
+        """A figure from a ``data``/``layout`` dict, its frames, and each layout image's values and colour axis.
+
+        Shapes:
+            each ``paint`` value array is [units, T], painted row 0 at the top.
+        """
+        super().__init__(figure)
+        self._raw_frames = raw_frames
+        self._paint = paint
+        self._encoded: list[dict] | None = None
+        self.paint()
+
+    @property
+    def raw_frames(self) -> list[dict]:
+        """One dict per step: ``name`` (the step), ``traces`` (the moving traces' indices) and their ``data``."""
+        return self._raw_frames
+
+    def paint(self) -> None:
+        """(Re)draw each heatmap image in its colour axis's current scale and range (after ``recolour``)."""
+        for image, (z, axis) in zip(self.layout.images, self._paint, strict=True):
+            ca = self.layout[axis]
+            image.source = heat_png(z, tuple(tuple(p) for p in ca.colorscale), ca.cmin, ca.cmax)
+
+    def to_dict(self) -> dict:
+        """The figure's dict with its frames, their arrays base64-encoded as Plotly's own ``to_dict`` does."""
+        result = super().to_dict()
+        if self._encoded is None:
+            self._encoded = [_encoded(frame) for frame in self._raw_frames]
+        result["frames"] = list(self._encoded)
+        return result
+
+
+CELL_PX = (720, 160)
+"""A heatmap image is at least about this wide and tall in pixels (whole cells each): crisp when the browser scales."""
+
+
+@functools.lru_cache(maxsize=32)
+def _lut(scale: tuple[tuple[float, str], ...]) -> np.ndarray:
+    """256 RGB colours along a colour scale. Shapes: [256, 3] uint8."""
+    colours = plotly.colors.sample_colorscale([list(p) for p in scale], np.linspace(0, 1, 256).tolist())
+    return np.array([plotly.colors.unlabel_rgb(c) for c in colours], dtype=np.uint8)
+
+
+def heat_png(z: np.ndarray, scale: tuple[tuple[float, str], ...], lo: float, hi: float) -> str:
+    """A heatmap as a PNG data URL: each value coloured on ``scale`` over ``[lo, hi]``, each cell a block of pixels.
+
+    Shapes:
+        ``z`` [rows, columns] -> an image of rows x columns blocks, row 0 at the top.
+    """
+    rows, cols = z.shape
+    index = np.rint(np.clip((z - lo) / max(hi - lo, 1e-12), 0, 1) * 255).astype(np.uint8)  # [rows, cols]
+    rgb = _lut(scale)[index]  # [rows, cols, 3]
+    ky, kx = max(1, -(-CELL_PX[1] // max(rows, 1))), max(1, -(-CELL_PX[0] // max(cols, 1)))
+    big = np.repeat(np.repeat(rgb, ky, axis=0), kx, axis=1)  # [rows * ky, cols * kx, 3]
+    buffer = io.BytesIO()
+    Image.fromarray(big, "RGB").save(buffer, format="PNG", compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _encoded(value: object) -> object:
+    """``value`` with every numpy array as Plotly's typed-array dict (what ``to_dict`` sends), lists kept."""
+    # Plotly's own convert_to_base64 inspects every list it meets: ten times slower on a figure's frames.
+    if isinstance(value, np.ndarray):
+        return {"dtype": value.dtype.str.lstrip("<|"), "bdata": base64.b64encode(value.tobytes()).decode("ascii")}
+    if isinstance(value, dict):
+        return {k: _encoded(v) for k, v in value.items()}
+    if isinstance(value, list) and any(isinstance(v, (dict, np.ndarray)) for v in value):
+        return [_encoded(v) for v in value]
+    return value
+
+
+def _row_label(text: str, y: float) -> dict:
+    """A row's name in the left margin, left of its unit ticks, at ``y`` (paper)."""
+    return dict(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=y,
+        xanchor="right",
+        yanchor="middle",
+        xshift=-30,
+        showarrow=False,
+        font=dict(size=13),
+    )
+
+
+def _cell_points(
+    name: str,
+    z: np.ndarray,
+    window: tuple[int, int],
+    centres: np.ndarray,
+    labels: list[str] | None,
+    projected: bool,
+    click: str,
+) -> dict:
+    """A transparent point on every cell of a row: Plotly hovers and clicks it (it does not click heatmaps).
+
+    Each point's ``customdata`` is ``[unit, value]``: the unit axis is shared by all rows, so ``y`` is a place
+    on it, not the unit.
+
+    Shapes:
+        ``z`` [units, T] -> ``units * T`` points, unit-major like ``z.ravel()``; ``centres`` [units].
+    """
+    units, steps = z.shape
+    tt = np.tile(np.arange(steps, dtype=np.int16), units)  # [units * T]
+    yy = np.repeat(centres.astype(np.float32), steps)  # [units * T]
+    uu = np.repeat(np.arange(window[0], window[0] + units, dtype=np.float32), steps)  # [units * T]
+    what = "feature" if projected and name == "h" else "unit"
+    title = "h = W_hr m (projected)" if projected and name == "h" else QUANTITIES[name].title
+    symbol = "<br>input %{text}" if labels else ""
+    points = dict(
+        type="scatter",
+        x=tt,
+        y=yy,
+        mode="markers",
+        marker=dict(size=10, symbol="square", opacity=0),
+        customdata=np.stack([uu, z.ravel()], axis=1),  # [units * T, 2]
+        hovertemplate=f"{title}<br>step %{{x}}{symbol}<br>{what} %{{customdata[0]:.0f}}"
+        f"<br>value %{{customdata[1]:.4f}}{click}<extra></extra>",
+        xaxis="x",
+        yaxis="y",
+        showlegend=False,
+        name=title,
+        unselected=dict(marker=dict(opacity=0)),
+        selected=dict(marker=dict(opacity=0)),
+    )
+    if labels:
+        points["text"] = np.tile(np.asarray(labels, dtype=object), units)
+    return points
+
+
+def _cursor_x(t: int, rows: int) -> list[float | None]:
+    """The outline of column ``t`` in each of ``rows`` rows, as closed lines with breaks between them."""
+    return [t - 0.5, t + 0.5, t + 0.5, t - 0.5, t - 0.5, None] * rows
+
+
+def _meta(t: int, labels: list[str] | None) -> list:
+    """What a bar's hover names: the step, and its input symbol where there is one."""
+    return [t, f" (input {labels[t]})" if labels else ""]
+
+
+def _readout(t: int, labels: list[str] | None) -> str:
+    """The words above the bars: which step they show."""
+    return f"<b>at t = {t}</b>" + (f"  input {labels[t]}" if labels else "")
+
+
+def _short(v: float) -> str:
+    """A colour range end as a tick label: 0, 1, -1, 0.5, 3.2."""
+    return f"{v:.2g}" if abs(v) < 10 else f"{v:.0f}"
+
+
+def still_at(fig: AnimatedFigure, t: int) -> go.Figure:
+    """The figure as it stands at step ``t``, without frames, slider or buttons: one image of an animation.
+
+    Kaleido renders a figure's data, not its frames: frame ``t``'s moving traces are written into a copy.
+    """
+    frame = fig.raw_frames[t]
+    data = [copy.deepcopy(trace.to_plotly_json()) for trace in fig.data]
+    for index, update in zip(frame["traces"], frame["data"], strict=True):
+        _merge(data[index], update)
+    layout = copy.deepcopy(fig.layout.to_plotly_json())
+    layout.pop("sliders", None)
+    layout.pop("updatemenus", None)
+    margin = dict(layout.get("margin") or {})
+    margin["b"] = max(int(margin.get("b", 0)) - 50, 45)  # no slider under the time axis
+    layout["margin"] = margin
+    return go.Figure(dict(data=data, layout=layout))
+
+
+def _merge(into: dict, update: dict) -> None:
+    """Plotly's frame merge: nested dicts merge, everything else (arrays included) is replaced."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
