@@ -83,6 +83,13 @@ if [ ! -x "$HAPROXY" ]; then
   exit 1
 fi
 "$HAPROXY" -c -q -f "$RUN_DIR/haproxy.cfg"
+# A port already taken would make a worker fail and be restarted forever: refuse to start instead.
+for port in "$PORT" $(seq "$WORKER_PORT" $((WORKER_PORT + WORKERS - 1))); do
+  if (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+    echo "serve.sh: port $port is already in use (pick others with --port / --worker-port)" >&2
+    exit 1
+  fi
+done
 
 # One secret for every worker (Streamlit reads STREAMLIT_SERVER_COOKIE_SECRET); never on a command line.
 export STREAMLIT_SERVER_COOKIE_SECRET=${LSTM_EXPLORER_COOKIE_SECRET:-$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')}

@@ -37,6 +37,7 @@ WORKER = textwrap.dedent(
         return _train(*args, **kwargs)
     jobs.train = train
     go = Path(sys.argv[2])
+    Path(sys.argv[3]).touch()  # imported: ready
     while not go.exists():  # both workers ask at the same moment
         time.sleep(0.01)
     trainer = jobs.Trainer(cache=TrainCache(Path(sys.argv[1])))
@@ -68,8 +69,11 @@ def _wait(job, seconds: float = 60.0) -> None:
 
 def test_two_worker_processes_asking_for_one_key_train_it_once_and_get_the_same_bits(tmp_path):
     go = tmp_path / "go"
-    workers = [_spawn(WORKER, str(tmp_path / "cache"), str(go)) for _ in range(2)]
-    time.sleep(2.0)  # both have imported torch and wait for the signal
+    ready = [tmp_path / f"ready{k}" for k in range(2)]
+    workers = [_spawn(WORKER, str(tmp_path / "cache"), str(go), str(r)) for r in ready]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.05)
     go.touch()
     results = []
     for w in workers:
