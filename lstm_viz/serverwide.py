@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import functools
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -17,13 +20,24 @@ POLL_S = 0.1
 
 
 def shared_dir() -> Path:
-    """The server's shared directory: ``$LSTM_EXPLORER_CACHE_DIR``, else one per user under the temp directory.
+    """The server's shared directory: ``$LSTM_EXPLORER_CACHE_DIR`` (created if missing), else this process's own.
 
-    Workers started by one ``scripts/serve.sh`` (or one container) share it; it survives a worker's restart.
+    ``scripts/serve.sh`` points every worker it starts at one directory (its run directory's ``cache/`` unless
+    the variable is set already), as compose.yaml and the image do. A lone ``streamlit run app.py`` has nothing
+    to share: it gets a fresh temporary directory, removed when it exits, so nothing lingers between runs.
     """
     configured = os.environ.get(CACHE_DIR_ENV)
-    path = Path(configured) if configured else Path(tempfile.gettempdir()) / f"lstm-explorer-cache-{os.getuid()}"
+    if not configured:
+        return _private_dir()
+    path = Path(configured)
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@functools.cache
+def _private_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="lstm-explorer-cache-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
 
 

@@ -16,10 +16,11 @@
 # a 2 h tunnel timeout. Every worker shares one server.cookieSecret: $LSTM_EXPLORER_COOKIE_SECRET, else one
 # generated per start. A worker takes no student until it is warm: HAProxy starts it in maintenance, and it is
 # enabled (admin socket) only after its /_stcore/health answers and one session has opened Home and Gates over
-# its websocket (imports, the default run in its cache). A worker that dies is taken out by the health check
-# within ~2 s, restarted, warmed and enabled again. SIGTERM or Ctrl-C stops HAProxy and every worker (each in
-# its own process group, so anything a worker started goes with it). `streamlit run app.py` still serves one
-# student or a small class alone.
+# its websocket (imports, the default run in its cache). A worker that dies is taken out within ~2 s,
+# restarted, warmed and enabled again. The workers share trainings (one per key) and export slots through
+# $LSTM_EXPLORER_CACHE_DIR (default: the run directory's cache/). SIGTERM or Ctrl-C stops HAProxy and every
+# worker (each in its own process group, so anything a worker started goes with it). `streamlit run app.py`
+# still serves one student or a small class alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -93,6 +94,8 @@ done
 
 # One secret for every worker (Streamlit reads STREAMLIT_SERVER_COOKIE_SECRET); never on a command line.
 export STREAMLIT_SERVER_COOKIE_SECRET=${LSTM_EXPLORER_COOKIE_SECRET:-$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')}
+# Trainings (one per key) and export slots shared by every worker: lstm_viz/serverwide.py.
+export LSTM_EXPLORER_CACHE_DIR=${LSTM_EXPLORER_CACHE_DIR:-$RUN_DIR/cache}
 # One core per worker: torch's own thread pool would make N workers fight over the same cores.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export PYTHONUNBUFFERED=1

@@ -178,6 +178,9 @@ def test_a_damaged_entry_is_trained_again_never_shown(tmp_path):
     assert cache.load(KEY) is None
 
 
-def test_the_shared_directory_comes_from_the_environment(tmp_path, monkeypatch):
+def test_the_shared_directory_comes_from_the_environment_else_is_the_process_own(tmp_path, monkeypatch):
     monkeypatch.setenv(serverwide.CACHE_DIR_ENV, str(tmp_path / "server"))
     assert serverwide.shared_dir() == tmp_path / "server" and (tmp_path / "server").is_dir()
+    monkeypatch.delenv(serverwide.CACHE_DIR_ENV)
+    own = serverwide.shared_dir()
+    assert own.is_dir() and own == serverwide.shared_dir() and own.name.startswith("lstm-explorer-cache-")
