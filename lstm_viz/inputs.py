@@ -14,8 +14,8 @@ from torch import Tensor
 
 from lstm_viz import config
 
-MAX_INPUT_BYTES = 64 * 1024 * 1024
-"""The largest input file read at all (64 MB): a [32, 512, 512] float64 NPY is exactly that, plus its header."""
+MAX_INPUT_BYTES = 64 * 1024 * 1024 + 64 * 1024
+"""The largest input file read at all (64 MB and room for a header): a [32, 512, 512] float64 NPY is 64 MB."""
 MAX_TEXT_CHARS = 1_000_000
 """The most characters a text box (typed numbers, token ids) may hold; ``max_chars`` of every text area."""
 MAX_LINE_CHARS = 65_536
