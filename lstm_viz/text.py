@@ -1,6 +1,8 @@
-"""Text from users and links shown as text in Streamlit's Markdown, never as links or markup (pure)."""
+"""Text for Streamlit's Markdown: what users and links say escaped (never a link or markup), link buttons (pure)."""
 
 from __future__ import annotations
+
+import html
 
 _SPECIAL = set("\\`*~[]()<>$:@&")
 """Characters that can start a link, an autolink (``http:``, ``a@b.c``), emphasis, code, math, HTML, an entity,
@@ -33,3 +35,10 @@ def plain(text: str) -> str:
 def code(text: str) -> str:
     """``text`` as one inline code span: shown verbatim (no link, emphasis or icon), backticks replaced by ``'``."""
     return "`" + text.replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
+
+
+def link_html(label: str, href: str, help: str = "", primary: bool = False) -> str:
+    """An ``<a>`` styled as a button (the app's ``lstm-link`` class), every attribute and the label escaped."""
+    kind = "lstm-link primary" if primary else "lstm-link"
+    tip = f' title="{html.escape(help)}"' if help else ""
+    return f'<a class="{kind}" href="{html.escape(href)}" target="_self"{tip}>{html.escape(label)}</a>'

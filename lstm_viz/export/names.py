@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lstm_viz.config import LSTMConfig
@@ -46,6 +47,12 @@ def config_summary(config: LSTMConfig, task: str | None = None, edited: bool = F
     if edited:
         parts.append("edited")
     return _slug("_".join(parts))
+
+
+@functools.lru_cache(maxsize=256)
+def spec_summary(config: LSTMConfig, task: str | None, edited: bool) -> str:
+    """``config_summary`` made once per run: every chart of every page run names its PNG after the run."""
+    return config_summary(config, task, edited)
 
 
 def figure_filename(key: str, config_summary: str, ext: str = "png") -> str:

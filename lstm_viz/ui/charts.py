@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from lstm_viz.config import LSTMConfig
-from lstm_viz.export import config_summary, figure_filename
+from lstm_viz.export import figure_filename
+from lstm_viz.export.names import spec_summary
 from lstm_viz.figures import (
     PALETTES,
     SLIDE_TITLE_CHARS,
@@ -22,7 +21,7 @@ from lstm_viz.figures import (
     unit_pages,
 )
 from lstm_viz.figures.cache import FigureCache
-from lstm_viz.run import Run, RunSpec
+from lstm_viz.run import Run
 from lstm_viz.settings import BOUND_DEFAULTS, config_words
 from lstm_viz.trace import LayerTrace
 from lstm_viz.ui.page import CHART_KEYS, FIGURES, RUN, view_mode
@@ -87,13 +86,7 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
 
 def run_summary(r: Run) -> str:
     """The run in a file name: sizes, dtype, input or task, seed, edits."""
-    return _summary(r.spec, r.config)
-
-
-@functools.lru_cache(maxsize=256)
-def _summary(spec: RunSpec, config: LSTMConfig) -> str:
-    # Every chart of every page run names its PNG after the run: made once per run, not per chart.
-    return config_summary(config, spec.task.task if spec.task else None, spec.edits.active)
+    return spec_summary(r.config, r.spec.task.task if r.spec.task else None, r.spec.edits.active)
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ def _advanced_controls(sb: Any, model: str, file: FileSource | None) -> dict[str
     """dtype, initial state, layout, bias, colours and the weight experiments, in one collapsed section."""
     defaults = model_defaults(model)
     values: dict[str, Any] = {}
-    box = sb.expander("Advanced: dtype, initial state, layout, colours, weight experiments", icon=":material/tune:")
+    box = sb.expander("Advanced settings", icon=":material/tune:")
     values["dtype"] = _choice(box, "dtype", defaults)
     if not is_task(model):
         values["initial_state"] = _choice(box, "initial_state", defaults)

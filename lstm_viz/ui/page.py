@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from lstm_viz import tasks
 from lstm_viz.run import Run
 from lstm_viz.settings import VIEW_FLAGS, href, model_defaults, task_preset
-from lstm_viz.text import code, plain
+from lstm_viz.text import code, link_html, plain
 
 log = logging.getLogger("lstm_viz.ui")
 if os.environ.get("LSTM_EXPLORER_LOG"):
@@ -93,7 +92,7 @@ def settings_href(page_path: str, values: dict[str, Any]) -> str:
 
 def link_button(label: str, href: str, help: str = "", primary: bool = False, container: Any = None) -> None:
     """A link styled as a button (``page_style`` defines the look)."""
-    (container or st).markdown(_link_html(label, href, help, primary), unsafe_allow_html=True)
+    (container or st).markdown(link_html(label, href, help, primary), unsafe_allow_html=True)
 
 
 def link_row(links: list[tuple[str, str, str, bool]], container: Any = None) -> None:
@@ -103,7 +102,7 @@ def link_row(links: list[tuple[str, str, str, bool]], container: Any = None) -> 
         links: ``(label, href, help, primary)`` for each link.
         container: Where to draw the row (default: the main area).
     """
-    items = "".join(_link_html(*link) for link in links)
+    items = "".join(link_html(*link) for link in links)
     (container or st).markdown(f'<div class="lstm-links">{items}</div>', unsafe_allow_html=True)
 
 
@@ -136,12 +135,6 @@ def task_links(prefix: str = "", current: str | None = None, page_path: str = "t
             )
         )
     link_row(links)
-
-
-def _link_html(label: str, href: str, help: str, primary: bool) -> str:
-    kind = "lstm-link primary" if primary else "lstm-link"
-    tip = f' title="{html.escape(help)}"' if help else ""
-    return f'<a class="{kind}" href="{html.escape(href)}" target="_self"{tip}>{html.escape(label)}</a>'
 
 
 def page_style() -> None:
