@@ -20,6 +20,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/gates.py", title="Gates over time", icon=":material/grid_on:"),
     st.Page("pages/tasks.py", title="Trained tasks", icon=":material/school:"),
+    st.Page("pages/code.py", title="Cells that read code", icon=":material/code:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("pages/step.py", title="One step", icon=":material/calculate:"),
     st.Page("pages/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
