@@ -370,7 +370,8 @@ def _input_controls(sb: Any, input_size: int, file: FileSource | None) -> tuple[
         )
         if up is not None:
             key = ("file", up.file_id, input_size)
-            make = lambda: (parse_sequence(up.getvalue(), up.name, input_size), up.name, None)  # noqa: E731
+            # The upload as a file: read lazily, so the row and line limits stop it before it is all in memory.
+            make = lambda: (parse_sequence(_rewound(up), up.name, input_size), up.name, None)  # noqa: E731
     elif how == "typed numbers":
         text = sb.text_area(
             f"one step per line, {input_size} number(s) each",
@@ -423,6 +424,11 @@ def _input_controls(sb: Any, input_size: int, file: FileSource | None) -> tuple[
         return digest, None, None
     batch, steps = (x.shape[0], x.shape[1]) if x.dim() == 3 else (1, x.shape[0])
     return digest, f"Your input decides the shape: batch {batch}, {steps} steps.", None
+
+
+def _rewound(upload: Any) -> Any:
+    upload.seek(0)
+    return upload
 
 
 def _settle(make: Any, sb: Any) -> RunSpec:
