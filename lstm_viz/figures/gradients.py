@@ -52,8 +52,20 @@ def title_on_top(layout: dict) -> dict:
 
     Plotly centres a title in the top margin by default, where a wrapping legend grows into it.
     """
-    layout["title"] = {**layout["title"], "yref": "container", "y": 1.0, "yanchor": "top", "pad": dict(t=10)}
+    title = layout["title"]
+    pad = title_pad(title.get("text", ""), title.get("font", {}).get("size", 15))
+    layout["title"] = {**title, "yref": "container", "y": 1.0, "yanchor": "top", "pad": dict(t=pad)}
     return layout
+
+
+def title_pad(text: str, size: float) -> int:
+    """Pixels between a top-anchored title of font ``size`` and the figure's top edge.
+
+    Plotly sets a one-line title's top at the pad, but a title of several lines by its first line's baseline
+    (the first line's own offset is dropped): such a title needs its font's height more, or its first line's
+    top is drawn past the edge.
+    """
+    return 10 + (round(size) if "<br>" in text else 0)
 
 
 def gradient_norms_figure(
@@ -192,7 +204,7 @@ def gradient_heatmap_figure(
         two_line_title(title, detail),
         height,
         xaxis=time_axis(grad.shape[0], step_labels),
-        margin=dict(HEATMAP_MARGIN, t=64 if detail else 50),
+        margin=dict(HEATMAP_MARGIN, t=72 if detail else 50),
     )
     layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout))
     return make_figure([heat], title_on_top(layout))

@@ -323,10 +323,9 @@ def unit_scores_figure(scores: list[UnitScore], untrained: list[UnitScore], late
         )
     chance = max((abs(s.r) for s in untrained), default=0.0)
     n_units = len(best)
-    title = f"Each unit's Pearson r with the {latent_name}"
-    detail = "fresh sequences; grey band: the untrained model's best |r|"
-    if n_units > len(order):
-        detail = f"the {len(order)} of {n_units} units with the largest |r|; " + detail
+    shown = f"all {n_units} units" if n_units <= len(order) else f"{len(order)} of {n_units} units"
+    title = f"Pearson r with the {latent_name}"
+    detail = f"{shown}, largest |r| first; grey band: untrained best |r|"
     height = max(300, 142 + 2 * 14 * len(order))
     layout = base_layout(
         two_line_title(title, detail),
@@ -351,7 +350,7 @@ def unit_scores_figure(scores: list[UnitScore], untrained: list[UnitScore], late
             )
         ],
         legend=LEGEND_ON_TOP,
-        margin=dict(l=70, r=20, t=92, b=50),
+        margin=dict(l=70, r=20, t=100, b=50),
     )
     return make_figure(data, title_on_top(layout))
 

@@ -150,7 +150,7 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
     legend_on_top = fig.layout.legend.yanchor == "bottom" and (fig.layout.legend.y or 0) >= 1
     # Plotly spaces every line of a title by the title's font, <sup> lines too: about 1.3 x 24 px each.
     lines = len(title_lines) + len(small)
-    top = 28 + 8 * (lines - 1) + SLIDE_LINE_PX * lines + (SLIDE_FONT + 8 if panel_titles else 0)
+    top = 40 + SLIDE_LINE_PX * lines + (SLIDE_FONT + 8 if panel_titles else 0)
     fig.update_layout(
         font=dict(size=SLIDE_FONT),
         # Pinned to the top edge: however many lines, the title grows down into its margin, never into the plot.
@@ -160,7 +160,7 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
             yref="container",
             y=1.0,
             yanchor="top",
-            pad=dict(t=title_pad("<br>".join([*title_lines, *small])) + 2),
+            pad=dict(t=title_pad("<br>".join([*title_lines, *small]), SLIDE_FONT + 4)),
         ),
         paper_bgcolor="white",
         plot_bgcolor="white",
