@@ -143,6 +143,8 @@ class Level:
     setup: str = ""
     workers: dict[str, tuple[float, float, int]] = field(default_factory=dict)
     """Behind a balancer: worker name -> (CPU seconds used in the level, RSS peak MB, sessions it held)."""
+    others_cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the rest in the level: this benchmark's own process (the students) and HAProxy."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -244,7 +246,10 @@ class Balanced:
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Wait until serve.sh says every worker is warm and enabled in HAProxy."""
         deadline = time.monotonic() + timeout
-        while "serve.sh: ready" not in (self.run_dir / "serve.log").read_text():
+        while "serve.sh: ready" not in (log := (self.run_dir / "serve.log").read_text()):
+            if "did not warm up" in log:
+                self.stop()
+                raise RuntimeError(f"the app fails on its first run; see the worker logs in {self.run_dir}")
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"serve.sh --workers {self.workers} did not get ready; log: {self.log.name}")
@@ -257,6 +262,10 @@ class Balanced:
             name, _, pid = line.split()
             out[name] = int(pid)
         return out
+
+    def helpers(self) -> dict[str, int]:
+        """HAProxy's process (its CPU is reported beside the workers')."""
+        return {"haproxy": int((self.run_dir / "haproxy.pid").read_text())}
 
     def stop(self) -> None:
         """SIGTERM to serve.sh (it stops HAProxy and its workers), then kill the group if anything lingers."""
@@ -408,6 +417,8 @@ async def measure(server, page: str, n: int, reruns: int, timeout: float, query:
         return {name: cpu_seconds(pid) for name, pid in pids.items()}
 
     sampler = asyncio.create_task(sample_rss())
+    others = {"students": os.getpid(), **getattr(server, "helpers", dict)()}
+    others_start = {name: cpu_seconds(pid) for name, pid in others.items()}
     cpu_start = cpu()
     cpu_pages = None
     try:
@@ -443,6 +454,7 @@ async def measure(server, page: str, n: int, reruns: int, timeout: float, query:
     if cookies:
         held = {name: sum(s.worker == name for s in sessions) for name in pids}
         level.workers = {name: (used[name], peak[name], held[name]) for name in pids}
+        level.others_cpu_s = {name: cpu_seconds(pid) - others_start[name] for name, pid in others.items()}
         if sum(held.values()) != n:
             level.errors.append(f"{n - sum(held.values())} session(s) got no SERVERID cookie of a live worker")
     return level
@@ -524,7 +536,9 @@ def load_average() -> str:
 
 def worker_cells(level: Level) -> str:
     """Each worker's CPU seconds in the level, RSS peak and sessions held, e.g. 'w1 3.1 s 410 MB 50 |'."""
-    return " | ".join(f"{name} {cpu:.1f} s {rss:.0f} MB {held:3d}" for name, (cpu, rss, held) in level.workers.items())
+    cells = [f"{name} {cpu:.1f} s {rss:.0f} MB {held:3d}" for name, (cpu, rss, held) in level.workers.items()]
+    cells += [f"{name} {cpu:.1f} s" for name, cpu in level.others_cpu_s.items()]
+    return " | ".join(cells)
 
 
 def ratios(pair: list[Level]) -> str:
@@ -631,7 +645,7 @@ def main() -> None:
             parser.error("--balancer serves the app as serve.sh does: no --set, --hook, --repeat or --cold")
         where = ", ".join(f"{k} worker(s)" for k in args.balancer)
         print(f"{args.label or 'bench_load'}: scripts/serve.sh behind HAProxy with {where}; {args.reruns} rerun rounds")
-        print(f"  {HEADER}  per worker: CPU in the level, RSS peak, sessions")
+        print(f"  {HEADER}  per worker: CPU in the level, RSS peak, sessions; CPU of the students and HAProxy")
         levels = balanced(args)
         errors = [e for level in levels for e in level.errors]
         for err in sorted(set(errors))[:10]:
