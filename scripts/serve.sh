@@ -102,7 +102,6 @@ export PYTHONUNBUFFERED=1
 
 declare -a PID WARM ENABLED
 HAPROXY_PID=""
-STOPPING=0
 
 log() { echo "serve.sh: $*" >&2; }
 
@@ -139,7 +138,6 @@ stop_group() {
 
 cleanup() {
   local k t pids=()
-  STOPPING=1
   trap - TERM INT
   for ((k = 1; k <= WORKERS; k++)); do
     [ -n "${WARM[k]:-}" ] && kill -TERM "${WARM[k]}" 2>/dev/null || true
