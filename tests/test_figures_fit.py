@@ -1,0 +1,240 @@
+"""Figures that read at a glance: whole-number ticks, full hovers, decades on log axes, aligned heatmaps, proofs.
+
+Pure Plotly checks of the figures built for Compare, Gradient flow, Parameters, Trained tasks and the step page;
+that their text fits the drawn chart is measured in Chromium by tests/test_browser_fit.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz import build, trace
+from lstm_viz.analysis import gradient_flow, memory_trace, orders_apart, step_norms
+from lstm_viz.config import LSTMConfig
+from lstm_viz.figures import (
+    ERROR_SCALE,
+    SIGNED_SCALE,
+    click_grid_figure,
+    for_slides,
+    gradient_heatmap_figure,
+    gradient_norms_figure,
+    loss_curve_figure,
+    memory_against_figure,
+    memory_split_figure,
+    output_heatmap_figure,
+    step_error_figure,
+    task_state_heatmap,
+    unit_scores_figure,
+    weight_figure,
+)
+from lstm_viz.figures.base import decade_label, integer_dtick, log_axis, time_axis
+from lstm_viz.figures.tasks import BIT_COLOURS, MAX_SCORED_UNITS
+from lstm_viz.figures.views import SLIDE_DETAIL_WIDTH, SLIDE_TITLE_CHARS
+from lstm_viz.run import RunSpec, TaskSource, run
+from lstm_viz.tasks.units import UnitScore
+
+
+def _whole_ticks(axis) -> bool:
+    """Ticks at whole numbers only: a linear axis stepping by a whole number, or listed whole values."""
+    if axis.tickmode == "array":
+        return all(float(v) == int(v) for v in axis.tickvals)
+    return axis.tickmode == "linear" and isinstance(axis.dtick, int) and float(axis.tick0 or 0) == int(axis.tick0 or 0)
+
+
+@pytest.fixture(scope="module")
+def short_run():
+    """Three steps and four units: where Plotly's own ticks would fall at 0.5, 1.5, ..."""
+    built = build(LSTMConfig(hidden_size=4, seq_len=3, batch=1))
+    return built, trace(built.lstm, built.input, built.hx)
+
+
+@pytest.fixture(scope="module")
+def bit_run():
+    return run(RunSpec(LSTMConfig(batch=4, seq_len=20), TaskSource("remember_bit")))
+
+
+def test_integer_dtick_labels_whole_numbers_with_few_ticks():
+    assert [integer_dtick(n) for n in (1, 3, 10, 11, 40, 64, 512)] == [1, 1, 1, 2, 5, 10, 100]
+    assert integer_dtick(40, max_ticks=4) == 10
+    for n in range(1, 300):
+        d = integer_dtick(n, 8)
+        assert -(-n // d) <= 8 and str(d)[0] in "125"
+
+
+def test_time_axis_ticks_are_whole_steps_or_the_steps_symbols():
+    numbers = time_axis(3)
+    assert numbers["tickmode"] == "linear" and numbers["dtick"] == 1 and numbers["tick0"] == 0
+    labels = [f"s{k}" for k in range(100)]
+    symbols = time_axis(100, labels, max_symbols=40)
+    assert symbols["tickvals"] == list(range(0, 100, 3)) and symbols["ticktext"][1] == "s3"
+    assert symbols["title"]["text"] == "step t (input symbol, every 3rd)"
+    assert time_axis(10, labels[:10])["title"]["text"] == "step t (input symbol)"
+
+
+def test_log_axes_label_only_decades_as_powers_of_ten():
+    axis = log_axis("loss", 0.003, 4.0)
+    assert axis["ticktext"] == ["10<sup>−3</sup>", "10<sup>−2</sup>", "0.1", "1", "10"]
+    assert [math.log10(v) for v in axis["tickvals"]] == pytest.approx([-3, -2, -1, 0, 1])
+    wide = log_axis("norm", 1e-30, 1.0)
+    assert len(wide["ticktext"]) <= 7 and all(math.log10(v) % 5 == 0 for v in wide["tickvals"])
+    assert decade_label(-4) == "10<sup>−4</sup>" and decade_label(0) == "1"
+    loss = loss_curve_figure([3.0, 1.0, 0.2, 0.05, 0.04], "loss")
+    assert loss.layout.yaxis.type == "log" and set(loss.layout.yaxis.ticktext) <= {"10<sup>−2</sup>", "0.1", "1", "10"}
+    err = step_error_figure(torch.zeros(5), 1e-8, "nn.LSTM")
+    assert all(t in ("1", "0.1", "10") or t.startswith("10<sup>") for t in err.layout.yaxis.ticktext)
+    assert any("all exactly 0" in a.text for a in err.layout.annotations), "said beside the points, not in the title"
+    assert _whole_ticks(err.layout.xaxis)
+
+
+def test_heatmaps_have_whole_number_ticks_on_short_sequences_and_weights(short_run):
+    built, tr = short_run
+    rec = tr.layer(0)
+    out = tr.output[0] if tr.batched else tr.output
+    figs = [
+        output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE),
+        gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad"),
+        task_state_heatmap(rec, "f", 0, None),
+    ]
+    for fig in figs:
+        assert _whole_ticks(fig.layout.xaxis), fig.layout.title.text
+        assert _whole_ticks(fig.layout.yaxis), fig.layout.title.text
+    for name in ("weight_ih_l0", "weight_hh_l0"):
+        w = weight_figure(getattr(built.lstm, name).detach(), name)
+        assert _whole_ticks(w.layout.xaxis), name
+        assert w.layout.yaxis.ticktext[0].startswith("i rows"), "gate blocks are labelled by name"
+
+
+def test_every_heatmap_hover_names_step_index_symbol_unit_and_value(bit_run):
+    r = bit_run
+    rec, labels = r.trace.layer(0), r.labels(0)
+    out = r.trace.output[0]
+    figs = {
+        "output": output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels),
+        "gradient": gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad", step_labels=labels),
+        "task heatmap": task_state_heatmap(rec, "c", 0, labels, (1,)),
+    }
+    for what, fig in figs.items():
+        heat = fig.data[0]
+        template = heat.hovertemplate
+        assert "step %{x}" in template and "(input %{customdata})" in template, what
+        assert "unit %{y}" in template or "feature %{y}" in template, what
+        assert "%{z" in template, what
+        custom = np.asarray(heat.customdata)
+        assert custom.shape == np.asarray(heat.z).shape, what  # one symbol per cell, [rows, T]
+        assert list(custom[0]) == labels, what
+    grid = click_grid_figure(rec, "c", 0, (0, 4), (3, 1), labels)
+    cells = grid.data[1]  # the clickable overlay is what the pointer hovers
+    assert "step %{x} (input %{customdata[1]})" in cells.hovertemplate and "unit %{y}" in cells.hovertemplate
+    assert [row[1] for row in cells.customdata[:20]] == labels
+
+
+def test_heatmaps_shown_together_share_plot_margins_and_colour_bar_placement(bit_run):
+    r = bit_run
+    rec, labels = r.trace.layer(0), r.labels(0)
+    out = r.trace.output[0]
+    together = [
+        output_heatmap_figure(out, "nn.LSTM output", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels, "generic loop"),
+        output_heatmap_figure(out, "Hand-written output", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels, "batch 0"),
+        output_heatmap_figure(out.abs(), "|diff|", (0, 4), (0.0, 1.0), ERROR_SCALE, labels, "all exactly 0"),
+    ]
+    flow = [gradient_heatmap_figure(rec.c[0], name, name, step_labels=labels, detail="layer 0") for name in ("a", "b")]
+    norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels)
+    for group in (together, [*flow, norms], [task_state_heatmap(rec, n, 0, labels, (1,)) for n in ("c", "f")]):
+        assert len({(f.layout.margin.l, f.layout.margin.r) for f in group}) == 1, [f.layout.title.text for f in group]
+        bars = {
+            (b.x, b.xanchor, b.thickness, b.len) for f in group for b in [getattr(f.data[0], "colorbar", None)] if b
+        }
+        assert len(bars) <= 1
+
+
+def test_remember_bit_proof_draws_each_sequence_coloured_by_its_bit_splitting_at_the_marker(bit_run):
+    r = bit_run
+    best = r.task.best
+    assert best.state == "c", "the finding names the cell state, the state the proof draws"
+    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 20)
+    fig = memory_split_figure(mem.values, mem.latent, mem.labels, best)
+    assert len(fig.data) == mem.values.shape[0], "one line per sequence"
+    assert f"Unit {best.unit}'s cell state c" in fig.layout.title.text
+    legend = [d.name for d in fig.data if d.showlegend]
+    assert sorted(legend) == ["held bit +", "held bit −"], "one legend entry per bit"
+    apart = {1: [], -1: []}
+    for k, line in enumerate(fig.data):
+        bit = 1 if float(mem.latent[k, -1]) > 0 else -1
+        assert line.line.color == BIT_COLOURS[bit]
+        marker = int((mem.latent[k] != 0).int().argmax())
+        x = np.asarray(line.x)
+        assert x[marker] == 0 and list(x) == list(range(-marker, 20 - marker)), "aligned at the marker"
+        np.testing.assert_allclose(line.y, mem.values[k].double().numpy(), rtol=1e-6)
+        apart[bit].append(np.asarray(line.y)[marker:])
+    # From the marker on, every + sequence's c lies on one side of every − sequence's: the memory splits and stays.
+    steps_after = min(len(a) for group in apart.values() for a in group)
+    plus = np.stack([a[:steps_after] for a in apart[1]])
+    minus = np.stack([a[:steps_after] for a in apart[-1]])
+    gap = plus.min(0) - minus.max(0) if best.slope > 0 else minus.min(0) - plus.max(0)
+    assert (gap > 0).all(), gap
+    assert "customdata[0]" in fig.data[0].hovertemplate and "(input %{customdata[1]})" in fig.data[0].hovertemplate
+
+
+@pytest.mark.parametrize("name", ["brackets", "counting"])
+def test_counting_proofs_draw_the_cell_state_against_the_latent_with_the_mean_per_level(name):
+    r = run(RunSpec(LSTMConfig(batch=4, seq_len=30), TaskSource(name)))
+    best = r.task.best
+    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 30)
+    fig = memory_against_figure(mem.values, mem.latent, mem.labels, best, r.task.model.task.latent_name)
+    points, means = fig.data
+    assert len(points.y) == mem.values.numel()
+    np.testing.assert_allclose(np.round(points.x), mem.latent.reshape(-1).numpy(), atol=0)
+    levels = np.unique(mem.latent.numpy())
+    np.testing.assert_array_equal(means.x, levels)
+    assert abs(best.r) > 0.95 and np.all(np.diff(means.y) * np.sign(best.slope) > 0), "a staircase, one level per 1"
+    assert _whole_ticks(fig.layout.xaxis) and f"cell state c against the {r.task.model.task.latent_name}" in (
+        fig.layout.title.text
+    )
+
+
+def test_per_unit_chart_stays_readable_at_32_units_and_more():
+    gen = torch.Generator().manual_seed(0)
+    rs = torch.rand(2, 40, generator=gen) * 2 - 1
+    scores = [UnitScore(u, s, float(rs[k, u]), 0.0) for k, s in enumerate("ch") for u in range(40)]
+    fig = unit_scores_figure(scores, [UnitScore(0, "c", 0.3, 0.0)], "depth")
+    rows = list(fig.data[0].y)
+    assert len(rows) == MAX_SCORED_UNITS and all(d.orientation == "h" for d in fig.data)
+    best = {u: max(abs(float(rs[0, u])), abs(float(rs[1, u]))) for u in range(40)}
+    assert rows == [f"unit {u}" for u in sorted(best, key=lambda u: -best[u])[:MAX_SCORED_UNITS]], "largest |r| first"
+    assert f"{MAX_SCORED_UNITS} of 40 units" in fig.layout.title.text
+    band = fig.layout.shapes[0]
+    assert (band.x0, band.x1) == (-0.3, 0.3), "the untrained model's best |r|"
+
+
+def test_orders_apart_is_the_log_ratio_and_the_default_task_shows_the_lesson():
+    assert orders_apart(torch.tensor([1.0, 1.0]), torch.tensor([1e-5, 1.0]), 0) == pytest.approx(5.0)
+    assert orders_apart(torch.tensor([1.0]), torch.tensor([0.0]), 0) == pytest.approx(30.0), "zero at the floor"
+    # The app's default run (the shipped bracket model): the LSTM's cell gradient outlives the RNN's.
+    r = run(RunSpec(LSTMConfig(batch=4, seq_len=40), TaskSource("brackets")))
+    flow = gradient_flow(r.built.lstm, r.built.input, r.built.hx, "last", None, 0)
+    dc = step_norms(flow.grads.layer(0).dc, 0)
+    rnn = step_norms(flow.rnn.layer_dh(0), 0)
+    assert orders_apart(dc, rnn, 0) > 3
+    fig = gradient_norms_figure(
+        {"LSTM ‖dL/dc_t‖": dc, "RNN ‖dL/dh_t‖": rnn}, "x", gap=(0, "LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖")
+    )
+    assert f"{orders_apart(dc, rnn, 0):.0f} orders of" in fig.layout.annotations[0].text
+
+
+def test_slide_titles_wrap_their_detail_and_config_lines_and_grow_downwards(bit_run):
+    r = bit_run
+    config = "task remember_bit (shipped); batch 4, 20 steps, float32, seed 0; see the sidebar for the rest of it"
+    fig = gradient_heatmap_figure(r.trace.layer(0).c[0], "dL/dc_t", "LSTM cell state", detail="layer 0 forward, b 0")
+    for_slides(fig, config)
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) >= 3
+    for line in lines:
+        plain = line.replace("<sup>", "").replace("</sup>", "")
+        limit = SLIDE_TITLE_CHARS if "<sup>" not in line else int(SLIDE_TITLE_CHARS * SLIDE_DETAIL_WIDTH)
+        assert len(plain) <= limit, line
+    assert fig.layout.title.yanchor == "top" and fig.layout.title.pad.t >= fig.layout.title.font.size
+    assert fig.layout.yaxis.automargin and fig.layout.xaxis.automargin
