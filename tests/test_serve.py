@@ -24,9 +24,51 @@ IN_CI = os.environ.get("CI") == "true"
 # A link a student shares: the same query must give the same charts on any worker.
 LINK = ("gates", "model=random&seq_len=12&seed=3")
 
-pytestmark = pytest.mark.skipif(
+needs_haproxy = pytest.mark.skipif(
     not Path(HAPROXY).is_file() and not IN_CI, reason="Debian's haproxy is not installed (CI installs it)"
 )
+
+
+def test_the_rendered_config_has_stickiness_checks_tunnel_timeout_and_failover(tmp_path):
+    out = subprocess.run(
+        ["scripts/serve.sh", "--workers", "3", "--port", "9000", "--run-dir", str(tmp_path), "--config-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in [
+        "bind :9000",
+        "cookie SERVERID insert indirect nocache",
+        "option httpchk GET /_stcore/health",
+        "timeout tunnel 2h",
+        "option redispatch 1",
+        "retries 2",
+        "on-marked-down shutdown-sessions",
+        "server w3 127.0.0.1:9003 check cookie w3 disabled",
+        f"stats socket {tmp_path}/haproxy.sock",
+    ]:
+        assert line in out, line
+    assert "@" not in out.replace("# Placeholders, each between at-signs", ""), "every placeholder is filled"
+    if Path(HAPROXY).is_file():
+        (tmp_path / "c.cfg").write_text(out)
+        subprocess.run([HAPROXY, "-c", "-q", "-f", str(tmp_path / "c.cfg")], check=True)
+
+
+def test_compose_renders_the_same_template_with_container_dns():
+    from deploy.worker_ctl import render
+
+    text = render(
+        (ROOT / "deploy" / "haproxy.cfg.template").read_text(),
+        ":8501",
+        "/tmp/h.sock",
+        ["w1=worker1:8501"],
+        "127.0.0.11:53",
+    )
+    assert "nameserver dns1 127.0.0.11:53" in text
+    assert "server w1 worker1:8501 check cookie w1 resolvers dns init-addr last,libc,none" in text
+    with pytest.raises(ValueError, match="name=host:port"):
+        render("", ":1", "/s", ["worker1:8501"])
 
 
 def _free_ports(count: int) -> int:
@@ -104,6 +146,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
+    """``scripts/serve.sh --workers 2``, shared by the tests below (the last one stops it with SIGTERM)."""
     if not Path(HAPROXY).is_file():
         pytest.fail("CI needs Debian's haproxy for these tests: apt-get install -y --no-install-recommends haproxy")
     s = Served(tmp_path_factory.mktemp("serve"))
@@ -203,6 +246,7 @@ async def _students_on_each_worker(port: int) -> dict[str, Student]:
     raise AssertionError(f"new sessions all went to {list(held)}")
 
 
+@needs_haproxy
 def test_each_session_stays_on_its_worker_across_reruns_and_reconnects(served):
     async def scenario():
         students = await _students_on_each_worker(served.port)
@@ -227,6 +271,7 @@ def test_each_session_stays_on_its_worker_across_reruns_and_reconnects(served):
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+@needs_haproxy
 def test_an_upload_through_the_balancer_reaches_the_worker_that_holds_the_session(served, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     from test_app_uploads import _checkpoint
@@ -252,6 +297,7 @@ def test_an_upload_through_the_balancer_reaches_the_worker_that_holds_the_sessio
             browser.close()
 
 
+@needs_haproxy
 def test_a_killed_worker_is_taken_out_its_students_reconnect_elsewhere_and_it_comes_back(served):
     async def scenario():
         students = await _students_on_each_worker(served.port)
@@ -311,6 +357,7 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+@needs_haproxy
 def test_sigterm_stops_haproxy_and_every_worker(served):
     pids = [*served.workers().values(), int((served.run_dir / "haproxy.pid").read_text())]
     served.proc.send_signal(signal.SIGTERM)
