@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from lstm_viz import config
+from lstm_viz.weights.files import memory_refusal
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024 + 64 * 1024
 """The largest input file read at all (64 MB and room for a header): a [32, 512, 512] float64 NPY is 64 MB."""
@@ -63,8 +64,14 @@ def parse_sequence(
         The sequence as float64. Shapes: -> [B, T, I].
 
     Raises:
-        ValueError: naming the problem, the line/column or position where it is, and the limit.
+        ValueError: naming the problem, the line/column or position where it is, and the limit (or that the
+            server had no memory for it: any allocation failure is this same refusal).
     """
+    with memory_refusal("this file"):
+        return _parse_sequence(data, filename, input_size, max_steps, max_batch)
+
+
+def _parse_sequence(data: bytes | BinaryIO, filename: str, input_size: int, max_steps: int, max_batch: int) -> Tensor:
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     size = _remaining_bytes(stream)
     if size is not None and size > MAX_INPUT_BYTES:
@@ -94,9 +101,14 @@ def parse_typed(text: str, input_size: int, max_steps: int = config.MAX_SEQ_LEN)
     Shapes: -> [1, T, I], float64.
 
     Raises:
-        ValueError: naming the line, the problem and the limit.
+        ValueError: naming the line, the problem and the limit (or that the server had no memory for it).
     """
     _check_text(text, "typed numbers")
+    with memory_refusal("these numbers"):
+        return _parse_typed(text, input_size, max_steps)
+
+
+def _parse_typed(text: str, input_size: int, max_steps: int) -> Tensor:
     lines = []
     for number, line in _bracket_lines(text):
         lines.append((number, line))
@@ -131,6 +143,11 @@ def parse_token_ids(
             typed, or more than ``max_steps`` ids / ``max_batch`` lines.
     """
     _check_text(text, "token ids")
+    with memory_refusal("these token ids"):
+        return _parse_token_ids(text, vocab_size, max_steps, max_batch)
+
+
+def _parse_token_ids(text: str, vocab_size: int, max_steps: int, max_batch: int) -> Tensor:
     rows: list[list[int]] = []
     numbers: list[int] = []
     for number, line in _bracket_lines(text):

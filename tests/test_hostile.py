@@ -121,6 +121,15 @@ def test_a_paste_over_the_text_limit_is_refused_before_it_is_read():
     assert f"above the limit of {MAX_TEXT_CHARS:,}" in refusal(parse_token_ids, paste, 10)
 
 
+def test_a_pickle_naming_a_huge_global_is_refused_at_once():
+    # The refusal names what a pickle would import; the name is the file's, so it is never matched by a pattern.
+    data = b"\x80\x02ctorch\n" + b"1" * 200_000 + b"-\nq\x00)\x81."
+    with heartbeat(max_s=3.0):
+        message = refusal(load_lstms, data, "evil.pt")
+    assert "plain Python pickle" in message and "nothing in the file was run" in message
+    assert len(message) < 1_000, "the name is quoted cut short"
+
+
 def test_a_csv_of_many_long_cells_stays_linear():
     row = ",".join(["1" * 60 + "x"] * 3)
     data = "\n".join([row] * 400).encode()
@@ -300,6 +309,10 @@ def test_stride_zero_expanded_storages_are_refused_from_their_sizes():
     with heartbeat(max_s=5.0):
         message = refusal(load_lstms, data, "expanded.pt")
     assert "claims 1,048,576 values over a storage of only 1" in message and "expanded (stride-0)" in message
+    # A huge expanded embedding beside a small LSTM: refused too, rather than copied on every rerun.
+    small = {f"rnn.{k}": v for k, v in nn.LSTM(3, 4).state_dict().items()}
+    message = refusal(load_lstms, torch_bytes(small | {"emb.weight": one.expand(10_000_000, 3)}), "emb.pt")
+    assert "'emb.weight' of shape [10000000, 3] claims 30,000,000 values" in message
 
 
 def test_overlapping_and_shared_views_are_refused():

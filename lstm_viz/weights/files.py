@@ -6,7 +6,6 @@ import io
 import json
 import pickle
 import pickletools
-import re
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -66,8 +65,7 @@ def memory_refusal(what: str) -> Iterator[None]:
 
 
 _OUT_OF_MEMORY = (
-    "reading {what} needs more memory than the server can give one upload, so it is refused; the explorer's "
-    f"limits are {MAX_LAYERS} layers of up to {MAX_SIZE} units"
+    "reading {what} needs more memory than the server can give one upload, so it is refused: try a smaller one"
 )
 
 
@@ -246,14 +244,14 @@ def _unpickling_message(data: bytes, kind: str, error: Exception) -> str:
     if modules:
         # Name the user's own classes when there are some (the model), else the torch module class.
         own = [n for n in names if not n.startswith("torch.")]
-        shown = ", ".join(own[:3]) + (", ..." if len(own) > 3 else "") if own else modules[0]
+        shown = ", ".join(map(_cut, own[:3])) + (", ..." if len(own) > 3 else "") if own else _cut(modules[0])
         return (
             f"this file holds a whole pickled model ({shown}) instead of a state_dict; reading it would mean "
             f"running Python code from the file, so it is refused ({_SAFE_TAIL}): "
             "save model.state_dict() instead, e.g. torch.save(model.state_dict(), 'model.pt')"
         )
     if names:
-        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        shown = ", ".join(map(_cut, names[:3])) + (", ..." if len(names) > 3 else "")
         return (
             f"this file holds Python objects beside its tensors ({shown}); loading them would run code from the "
             f"file, so it is refused ({_SAFE_TAIL}): save only tensors, e.g. "
@@ -293,7 +291,7 @@ def _plain_pickle_message(data: bytes) -> str:
     """A pickle torch.save did not write is never unpickled: say whether it would even have run code."""
     names = _unsafe_globals(data, "pickle")
     if names:
-        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        shown = ", ".join(map(_cut, names[:3])) + (", ..." if len(names) > 3 else "")
         return (
             f"this is a plain Python pickle holding Python objects ({shown}); loading it would run code from the "
             f"file, so it is refused ({_SAFE_TAIL}): save the weights with torch.save(model.state_dict(), "
@@ -317,7 +315,21 @@ def _unsafe_globals(data: bytes, kind: str) -> list[str]:
     except Exception:  # a damaged pickle just names nothing; the caller then says "damaged"
         return []
     safe = ("torch._utils.", "torch.storage.", "collections.OrderedDict", "builtins.set", "torch.Size")
-    return sorted(n for n in found if not n.startswith(safe) and not re.fullmatch(r"torch\.\w+(Storage|\d+)?", n))
+    return sorted(n for n in found if not n.startswith(safe) and not _is_torch_type(n))
+
+
+def _cut(name: str) -> str:
+    """A name from the file as a message quotes it: at most 80 characters."""
+    return name if len(name) <= 80 else name[:77] + "..."
+
+
+def _is_torch_type(name: str) -> bool:
+    """Whether ``name`` is ``torch.<word>`` (a dtype or storage class such as ``torch.FloatStorage``), in linear time.
+
+    Names come from the file, so no pattern with ambiguous repetition ever reads them.
+    """
+    rest = name.removeprefix("torch.")
+    return rest != name and bool(rest) and all(c.isalnum() or c == "_" for c in rest)
 
 
 def _data_pkl(data: bytes) -> bytes:
@@ -330,6 +342,8 @@ def _data_pkl(data: bytes) -> bytes:
         return b""
 
 
+MAX_PICKLE_OPS = 2_000_000
+"""Pickle opcodes read statically before a file is called damaged (a state_dict needs about 20 per tensor)."""
 _STRING_OPS = ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE")
 _INT_OPS = ("BININT", "BININT1", "BININT2", "LONG1", "LONG4", "INT", "LONG")
 
@@ -347,6 +361,7 @@ def _scan_pickles(data: bytes) -> tuple[list[str], tuple[list[int], list[int]]]:
     storages: dict[object, int] = {}
     views: list[int] = []
     stream = io.BytesIO(data)
+    ops = 0
     for _ in range(5):  # magic number, protocol, sys info, the object, storage keys
         strings: list[str] = []
         memo: dict[int, str | None] = {}
@@ -358,6 +373,9 @@ def _scan_pickles(data: bytes) -> tuple[list[str], tuple[list[int], list[int]]]:
         after_storage = False
         view: list[int] | None = None
         for op, arg, _pos in pickletools.genops(stream):
+            ops += 1
+            if ops > MAX_PICKLE_OPS:
+                raise ValueError(f"more than {MAX_PICKLE_OPS:,} pickle operations")
             name = op.name
             pushed = None
             is_int = name in _INT_OPS and isinstance(arg, int) and not isinstance(arg, bool)
