@@ -21,6 +21,7 @@ STATES = {"tanh_c": "tanh(c)", "h": "h"}
 VIEW_KEY = "code_view"
 CONTEXT = 80  # characters shown either side of a matched span
 TOP_SHOWN = 3  # matches drawn coloured; the rest are listed
+CLAMP_LABELS = {"none": "none", "to 0": "zero", "to its mean": "mean"}  # URL words -> textcells.CLAMPS
 WINDOW = 1200  # characters of a held-out file shown at once (the text view stays a screen or two tall)
 
 
@@ -94,17 +95,21 @@ st.markdown(
 
 top = st.columns([2, 2, 1, 1])
 model_name = top[0].selectbox(
-    "model", list(textcells.MODELS), format_func=textcells.MODELS.get, key="code_model", bind="query-params"
+    "model",
+    list(textcells.MODELS),
+    key="code_model",
+    bind="query-params",
+    help="; ".join(f"{k}: {v}" for k, v in textcells.MODELS.items()),
 )
 found = _findings(model_name)
 by_track = {f.track: f for f in found}
 track = top[1].selectbox(
     "cell that follows",
     [f.track for f in found],
-    format_func=lambda t: f"{cells.TRACKS[t].label} ({by_track[t].name}, r = {by_track[t].r:+.2f})",
     key="code_track",
     bind="query-params",
-    help="Each hypothesis with the unit that follows it best on held-out code, clearest first.",
+    help="Each hypothesis, clearest first: "
+    + "; ".join(f"{f.track}: {cells.TRACKS[f.track].label} ({f.name}, r = {f.r:+.2f})" for f in found),
 )
 best = by_track[track]
 hidden = _model(model_name).lstm.hidden_size
@@ -117,14 +122,14 @@ unit_choice = top[2].selectbox(
 )
 unit = best.unit if unit_choice == "found" else int(unit_choice)
 default_state = "tanh_c" if best.state == "c" else "h"
-state = top[3].selectbox(
+state_label = top[3].selectbox(
     "state",
-    list(STATES),
+    list(STATES.values()),
     index=list(STATES).index(default_state),
-    format_func=STATES.get,
     key="code_state",
     bind="query-params",
 )
+state = next(k for k, v in STATES.items() if v == state_label)
 ui.run_note(
     "success" if best.margin >= 0.25 else "info",
     f"**{best.sentence()}** (on {len(textcells.corpus.analysis().text):,} held-out characters, "
@@ -217,7 +222,6 @@ row = st.columns(2)
 more = row[0].multiselect(
     "also show the cells that follow",
     [f.track for f in found if f.track != track],
-    format_func=lambda t: cells.TRACKS[t].label,
     key="code_more",
     bind="query-params",
 )
@@ -225,7 +229,6 @@ bars = row[1].multiselect(
     "tracks drawn as bars under the text",
     list(cells.TRACKS),
     default=[track],
-    format_func=lambda t: cells.TRACKS[t].label,
     key="code_bars",
     bind="query-params",
 )
@@ -341,16 +344,16 @@ else:
                 )
 
 st.subheader("Break it: clamp the cell")
-clamp_kind = st.radio(
+clamp_label = st.radio(
     "clamp",
-    list(textcells.CLAMPS),
-    format_func=textcells.CLAMPS.get,
+    list(CLAMP_LABELS),
     key="code_clamp",
     bind="query-params",
     horizontal=True,
     help="After every character the cell's memory c is set to the value, in the hand-written forward and in "
     "nn.LSTM stepped one character at a time: it keeps nothing from one character to the next.",
 )
+clamp_kind = CLAMP_LABELS[clamp_label]
 if clamp_kind != "none":
     file_where = () if offset is None else (index, offset - held.starts[index])
     clamp, effect = _clamped(model_name, text, clamp_kind, unit, track, file_where)

@@ -1,11 +1,13 @@
 """Train built-in tasks from seed 0 and write their shipped weights; rerunning rewrites identical bytes.
 
 Usage: .venv/bin/python scripts/make_task_weights.py [--out DIR] [--steps N] [--snapshots DIR] [task ...]
+       .venv/bin/python scripts/make_task_weights.py [--out DIR] --finish SNAPSHOT code
 
 Without task names it makes every task except the long ones (`code`: about an hour on one CPU thread), which
 must be named. ``--steps`` overrides the shipped step count (a shortened run, for checks); ``--snapshots DIR``
 also writes the weights every 1,000 steps of a long training there (``code_step1000.safetensors``, ...), which
-equal a run of that many steps bit for bit. Progress of a long training goes to stdout.
+equal a run of that many steps bit for bit; ``--finish SNAPSHOT`` measures one and writes it as the shipped
+file (the bytes a run of its step count writes). Progress of a long training goes to stdout.
 """
 
 from __future__ import annotations
@@ -33,10 +35,19 @@ def _stamp(model: tasks.TaskModel) -> None:
     model.info["torch"] = torch.__version__.split("+")[0]
 
 
-def main(names: list[str], out: Path | None = None, steps: int | None = None, snapshots: Path | None = None) -> None:
+def main(
+    names: list[str],
+    out: Path | None = None,
+    steps: int | None = None,
+    snapshots: Path | None = None,
+    finish: Path | None = None,
+) -> None:
     """Train and save each named task (default: all but the long ones) into ``out`` (default: the shipped place)."""
     for name in names or [n for n in tasks.names() if tasks.get(n).fit is None]:
         task = tasks.get(name)
+        if finish is not None:
+            _finish(task, finish, out)
+            continue
         options = {}
         if task.fit is not None:
             options["progress"] = _reporter(name)
@@ -48,6 +59,19 @@ def main(names: list[str], out: Path | None = None, steps: int | None = None, sn
         save_model(model, out / weights_path(task).name if out else weights_path(task))
         verdict = "reached" if task.reached(model.info["metric"]) else "DID NOT reach"
         print(f"{name}: {task.metric_name} {model.info['metric']:.4f} {verdict} {task.target_metric}", flush=True)  # noqa: T201
+
+
+def _finish(task: tasks.Task, snapshot: Path, out: Path | None) -> None:
+    from lstm_viz.tasks.code_train import finish_snapshot
+    from lstm_viz.tasks.store import load_model
+    from lstm_viz.tasks.train import one_thread
+
+    with one_thread():
+        model = finish_snapshot(load_model(task, snapshot))
+        model.info["metric"] = model.evaluate()
+    _stamp(model)
+    save_model(model, out / weights_path(task).name if out else weights_path(task))
+    print(f"{task.name}: {model.info['steps']} steps, {task.metric_name} {model.info['metric']:.4f}", flush=True)  # noqa: T201
 
 
 def _reporter(name: str):  # noqa: ANN202
@@ -79,7 +103,12 @@ def _snapshotter(name: str, folder: Path):  # noqa: ANN202
 if __name__ == "__main__":
     args = sys.argv[1:]
     kwargs: dict = {}
-    flags = {"--out": ("out", Path), "--steps": ("steps", int), "--snapshots": ("snapshots", Path)}
+    flags = {
+        "--out": ("out", Path),
+        "--steps": ("steps", int),
+        "--snapshots": ("snapshots", Path),
+        "--finish": ("finish", Path),
+    }
     while args[:1] and args[0] in flags:
         key, kind = flags[args[0]]
         kwargs[key], args = kind(args[1]), args[2:]

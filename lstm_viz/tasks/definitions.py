@@ -298,7 +298,7 @@ CHARS = Task(
 # ---------------------------------------------------------------- characters of real Python source
 
 CODE_SYMBOLS = tuple({" ": "␣", "\n": "↵", "\t": "⇥"}.get(ch, ch) for ch in corpus.SYMBOLS)
-CODE_WINDOW = 256
+CODE_WINDOW = 128
 """Characters per held-out window the page shows and the metric scores (each from a zero state)."""
 
 
@@ -373,7 +373,7 @@ CODE = Task(
     sample=_code,
     phases=_code_phases,
     trained_range=_code_range,
-    eval_batch=64,
+    eval_batch=128,
     shipped_steps=12_000,
     fit=code_train.fit,
     chars=corpus.SYMBOLS,

@@ -1,0 +1,151 @@
+"""The `code` task: its corpus and split, the shipped model's cells on held-out code, clamps, and a shortened run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from lstm_viz import cells, spans, tasks, textcells
+from lstm_viz.clamp import clamp_effect
+from lstm_viz.engine import CellClamp
+from lstm_viz.tasks import code_train, corpus
+from lstm_viz.tasks.train import one_thread
+
+pytestmark = pytest.mark.skipif("code" not in tasks.names(), reason="the code task's weights are not shipped")
+
+SHORT = 6
+"""Steps of the shortened run CI repeats."""
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tasks.pretrained("code")
+
+
+@pytest.fixture(scope="module")
+def same_corpus(model):
+    """Whether this machine's torch wheel and CPU kernels are the ones the shipped weights were made on."""
+    split = code_train.training_streams()[1]
+    return split.digest == model.info["corpus_digest"] and (
+        torch.backends.cpu.get_cpu_capability() == model.info["cpu_capability"]
+    )
+
+
+def test_the_split_is_by_path_and_the_held_out_files_are_never_trained_on():
+    files = corpus.file_list()
+    assert list(files) == sorted(files) and len(files) > 1000
+    held = [f for f in files if corpus.is_held_out(f)]
+    assert 0.02 < len(held) / len(files) < 0.1
+    split = code_train.training_streams()[1]
+    assert set(split.train).isdisjoint(split.held_out) and len(split.train) + len(split.held_out) == len(files)
+    assert set(corpus.held_out().paths) <= set(split.held_out)
+    assert set(corpus.analysis().paths) <= set(corpus.held_out().paths)
+    assert len(corpus.analysis().text) <= corpus.ANALYSIS_CHARS
+
+
+def test_characters_outside_the_vocabulary_become_the_stated_fallback(model):
+    text = "s = 'naïve → ok'\n\tx\r\n"
+    ids = corpus.encode_ids(text)
+    assert model.decode(ids) == "s = 'na\ufffdve \ufffd ok'\n\tx\ufffd\n"
+    x = model.encode(text)
+    assert x.shape == (1, len(text), corpus.VOCAB) and torch.equal(x[0].argmax(-1), ids.long())
+    assert corpus.SYMBOLS[-1] == corpus.FALLBACK and "\t" in corpus.SYMBOLS
+
+
+def test_sample_gives_held_out_windows_with_the_indentation_as_latent(model):
+    b = model.batch(4, seed=0)
+    held = corpus.held_out().text
+    for row in range(4):
+        window = model.decode(b.tokens[row])
+        assert window in held
+        assert torch.equal(b.target[row, :-1], b.tokens[row, 1:])
+    assert b.latent.shape == b.tokens.shape
+
+
+def test_shipped_metadata_states_its_corpus_training_and_the_found_cells(model, same_corpus):
+    info = model.info
+    task = tasks.get("code")
+    assert info["steps"] == task.full_steps == len(info["losses"])
+    assert info["hidden_size"] == model.lstm.hidden_size and info["held_out_rule"].startswith("sha256(path)")
+    assert {f["track"] for f in info["cells"]} == set(cells.TRACKS)
+    assert sum(info["losses"][-100:]) < sum(info["losses"][:100]) / 2
+    if same_corpus:
+        assert model.evaluate() == pytest.approx(info["metric"], abs=1e-9)
+
+
+def test_shipped_cells_on_held_out_code_reach_what_the_metadata_states(model, same_corpus):
+    """The finder, rerun on nn.LSTM's own states over the held-out analysis corpus, finds the stored cells."""
+    with one_thread():
+        found = code_train.find_cells(model)
+    stored = {f["track"]: f for f in model.info["cells"]}
+    for f in found:
+        want = stored[f.track]
+        assert (f.unit, f.state) == (want["unit"], want["state"]), f.track
+        assert f.r == pytest.approx(want["r"], abs=1e-6 if same_corpus else 0.05)
+    reaching = code_train.reaching_target(found)
+    assert len(reaching) == model.info["target_tracks_reached"], [f.sentence() for f in found]
+
+
+def test_clamping_a_found_cell_reaches_both_forwards_on_held_out_code(model):
+    clearest = textcells.findings("code")[0]
+    _, text, _, _ = textcells.held_out_window(0, 1, 400)
+    x = model.encode(text)
+    track = cells.tracks(text)[clearest.track]
+    effect = clamp_effect(
+        model.lstm, model.head, x, corpus.encode_ids(text).long(), track, CellClamp((clearest.unit,), (0.0,))
+    )
+    check = effect.check
+    assert check.allclose and check.max_diff == 0.0, check.verdict
+    assert torch.all(check.trace.layer(0).c[0, :, clearest.unit] == 0.0)
+    assert effect.loss.shape == (len(text) - 1,) and torch.isfinite(effect.clamped_loss).all()
+    assert float(effect.clamped_loss.mean()) > float(effect.loss.mean()), "holding the cell costs loss"
+
+
+def test_matching_returns_the_span_it_was_given_in_the_held_out_corpus(model):
+    mc = textcells.match_corpus(model)
+    clearest = textcells.findings("code")[0]
+    state = "tanh_c" if clearest.state == "c" else "h"
+    values = mc.states[state][:4000].float()
+    span = next((a, a + 5) for a in range(0, 3990) if spans.cells_on(values, (a, a + 5), 0.5))
+    on = spans.cells_on(values, span, 0.5)
+    found = spans.match_spans(mc.states[state].float(), on, 0.5, 5, top=50)
+    assert any(m.start <= span[0] and span[1] <= m.stop for m in found), (span, found[:3])
+
+
+def test_a_shortened_run_repeats_the_shipped_curve_and_a_snapshot_is_the_shorter_run(model, same_corpus):
+    task = tasks.get("code")
+    snaps = {}
+
+    def keep(step, m):
+        snaps[step] = {k: v.clone() for k, v in m.lstm.state_dict().items()}
+
+    with one_thread():
+        longer = code_train.fit(task, 32, 0, SHORT, snapshot=keep, snapshot_every=SHORT // 2, find=False)
+        shorter = code_train.fit(task, 32, 0, SHORT // 2, find=False)
+    for k, v in shorter.lstm.state_dict().items():
+        assert torch.equal(v, snaps[SHORT // 2][k]), "a snapshot equals a run of that many steps"
+    assert longer.info["losses"][: SHORT // 2] == shorter.info["losses"]
+    with one_thread():
+        shipped_size = code_train.fit(task, model.lstm.hidden_size, int(model.info["seed"]), SHORT, find=False)
+    if same_corpus:
+        assert shipped_size.info["losses"] == model.info["losses"][:SHORT], "the first steps of the shipped run"
+    else:
+        with one_thread():
+            again = code_train.fit(task, model.lstm.hidden_size, int(model.info["seed"]), SHORT, find=False)
+        assert again.info["losses"] == shipped_size.info["losses"]
+
+
+def test_findings_round_trip_through_the_metadata():
+    stored = textcells.shipped_findings()
+    assert stored and all(isinstance(f, cells.CellFinding) for f in stored)
+    assert dataclasses.asdict(stored[0]).keys() == {
+        "track",
+        "unit",
+        "state",
+        "r",
+        "untrained_unit",
+        "untrained_state",
+        "untrained_r",
+    }
