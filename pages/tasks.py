@@ -9,6 +9,7 @@ from lstm_viz.figures import (
     loss_curve_figure,
     memory_against_figure,
     memory_split_figure,
+    memory_text_figure,
     task_state_heatmap,
     unit_latent_figure,
     unit_scores_figure,
@@ -48,23 +49,15 @@ if not slide:
 st.subheader("The unit that carries the memory")
 ui.run_note("success", f"**{v.finding}**.", icon=":material/lightbulb:")
 best = v.best  # the finding's unit and state: the chart below draws the same
-if task.name == "remember_bit" or task.regression:
+if task.name == "remember_bit":
     mem = memory_trace(r.built.lstm, v.model, best.unit, best.state, r.config.seq_len)
-    proof = (
-        memory_split_figure(mem.values, mem.latent, mem.labels, best, best.state)
-        if task.name == "remember_bit"
-        else memory_against_figure(mem.values, mem.latent, mem.labels, best, task.latent_name, best.state)
-    )
-else:  # a character model: the best unit over the text on screen
-    rec0 = r.trace.layer(0)
-    proof = unit_latent_figure(
-        getattr(rec0, best.state)[0, :, best.unit],
-        v.batch.latent[0],
-        best,
-        task.latent_name,
-        r.labels(0),
-        "batch item 0",
-    )
+    proof = memory_split_figure(mem.values, mem.latent, mem.labels, best, best.state)
+elif task.regression:  # a counter: its state against the count
+    mem = memory_trace(r.built.lstm, v.model, best.unit, best.state, r.config.seq_len)
+    proof = memory_against_figure(mem.values, mem.latent, mem.labels, best, task.latent_name, best.state)
+else:  # a character model: the best unit over a few passages of text
+    mem = memory_trace(r.built.lstm, v.model, best.unit, best.state, min(r.config.seq_len, 96), n=4)
+    proof = memory_text_figure(mem.values, mem.labels, best, task.latent_name, best.state)
 ui.show_chart(proof, key="memory_proof")
 if slide:
     st.markdown(task.story)

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import charts, decode, open_page
 
-from lstm_viz.analysis import forget_product, gradient_flow, step_norms
+from lstm_viz.analysis import forget_product, gradient_flow, orders_apart, step_norms
 from lstm_viz.backward import TASK_LOSS, backward, loss_grad, task_loss_grad
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
@@ -114,10 +114,28 @@ def test_gradient_flow_page_offers_the_task_loss_on_a_task_run_and_draws_its_gra
     )
     # remember_bit scores only the last step: its loss reaches back from there alone.
     assert lines["LSTM ‖dL/dh_t‖"][-1] > 0
-    # Back to a random model, the task loss is no longer offered and the page falls back to a sum loss.
-    at.selectbox(key="model").set_value("random").run()
+    # On a random model the task loss is not offered: the page falls back to a sum loss.
+    at = open_page("gradients", {"model": "random"})
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="grad_loss").value == "last"
+    assert TASK_LOSS not in at.selectbox(key="grad_loss").options
+
+
+def test_gradient_flow_says_how_many_orders_of_magnitude_the_lstm_outlives_the_rnn():
+    at = open_page("gradients", {"model": "brackets"})
+    assert not at.exception, [e.value for e in at.exception]
+    r = run(RunSpec(LSTMConfig(**{**DEFAULTS, "batch": 4, "seq_len": 40}), TaskSource("brackets")))
+    flow = gradient_flow(r.built.lstm, r.built.input, r.built.hx, "last", None, r.config.seed)
+    apart = orders_apart(step_norms(flow.grads.layer(0).dc, 0), step_norms(flow.rnn.layer_dh(0), 0), 0)
+    assert apart > 3, "the shipped bracket model (the app's default) shows the lesson"
+    note = next(s.value for s in at.success if "orders of magnitude" in s.value)
+    assert f"**{apart:.0f} orders of magnitude**" in note and "t = 0" in note
+    spec = chart(at, "How far back")
+    assert f"{apart:.0f} orders of" in spec["layout"]["annotations"][0]["text"]
+    # Random weights: forget gates near 0.5, no lesson to see; the page says so and links the trained tasks.
+    at = open_page("gradients", {"model": "random"})
+    assert not any("orders of magnitude** larger" in s.value for s in at.success)
+    assert any("too few to tell the two apart" in i.value for i in at.info)
 
 
 def test_step_page_backward_view_offers_the_task_loss_on_a_task_run():

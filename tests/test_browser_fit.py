@@ -27,7 +27,7 @@ CASES = {
     "slide view at 1280x720": [(page, "slide=1", (LAPTOP,)) for page in PAGES]
     + [("tasks", "model=remember_bit&slide=1", (LAPTOP,))],
     # Random weights (numbers on the time axes) and the other tasks (their symbols, 32 units for chars).
-    "other runs at 1280x720": [(page, "model=random", (LAPTOP,)) for page in ("compare", "gradients", "parameters")]
+    "other runs at 1280x720": [(page, "model=random", (LAPTOP,)) for page in ("compare", "gradients")]
     + [("tasks", f"model={name}", (LAPTOP,)) for name in ("remember_bit", "chars")]
     + [("gradients", "model=chars", (LAPTOP,)), ("gates", "model=chars", (LAPTOP,))],
 }
@@ -97,7 +97,7 @@ def _fit_to_page(pg, width: int) -> None:
     """The viewport as tall as the page at ``width``, as a full-page screenshot lays it out; charts redrawn."""
     full = pg.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     pg.set_viewport_size({"width": width, "height": min(full + 40, 12_000)})
-    pg.wait_for_timeout(1200)  # Streamlit and Plotly redraw every chart at the new width
+    pg.wait_for_timeout(900)  # Streamlit and Plotly redraw every chart at the new width
 
 
 @pytest.mark.parametrize("group", list(CASES))

@@ -61,7 +61,7 @@ def choose(pg, label: str, option: str) -> None:
 
 
 def test_gradient_flow_page_draws_lstm_and_rnn_and_the_forget_bias_slider_moves_the_lstm(server, page):  # noqa: F811
-    goto(page, server, "gradients")
+    goto(page, server, "gradients?model=random")
     no_exception(page)
     names = [t["name"] for t in plot(page, NORMS)["traces"]]
     assert names[:3] == ["LSTM ‖dL/dc_t‖", "LSTM ‖dL/dh_t‖", "RNN ‖dL/dh_t‖"]
@@ -95,6 +95,25 @@ def test_gradient_flow_page_draws_lstm_and_rnn_and_the_forget_bias_slider_moves_
     assert after[0] > before[0], "with forget gates nearer 1 the cell gradient reaches the first step stronger"
     assert line(page, "RNN ‖dL/dh_t‖") == rnn_before, "the RNN has no forget gate"
     shoot(page, "gradient_flow_forget_bias_plus3")
+
+
+def test_default_run_shows_the_lesson_with_heatmaps_as_wide_as_the_norms(server, page):  # noqa: F811
+    page.set_viewport_size({"width": 1280, "height": 720})
+    goto(page, server, "gradients")
+    no_exception(page)
+    note = page.locator('[data-testid="stAlert"]').filter(has_text="orders of magnitude").first.inner_text()
+    assert "t = 0" in note and "outlives" in note
+    lstm, rnn = line(page, "LSTM ‖dL/dc_t‖"), line(page, "RNN ‖dL/dh_t‖")
+    assert lstm[0] / max(rnn[0], 1e-30) > 1e3, "the LSTM's gradient reaches the first step, the RNN's does not"
+    widths = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => [
+            (el.layout?.title?.text ?? '').replace(/<[^>]+>/g, ''), el._fullLayout._size.w])"""
+    )
+    norms = next(w for t, w in widths if t.startswith(NORMS))
+    heat = [w for t, w in widths if "log10 |" in t]
+    assert len(heat) == 3 and all(abs(w - norms) <= 2 for w in heat), (norms, heat)
+    assert norms > 600, "at 1280x720 every step of the three heatmaps has room"
+    shoot(page, "gradient_flow_default_lesson")
 
 
 def test_step_page_backward_view_shows_its_equations(server, page):  # noqa: F811

@@ -25,6 +25,7 @@ from lstm_viz.figures import (
     loss_curve_figure,
     memory_against_figure,
     memory_split_figure,
+    memory_text_figure,
     output_heatmap_figure,
     step_error_figure,
     task_state_heatmap,
@@ -32,7 +33,7 @@ from lstm_viz.figures import (
     weight_figure,
 )
 from lstm_viz.figures.base import decade_label, integer_dtick, log_axis, time_axis
-from lstm_viz.figures.tasks import BIT_COLOURS, MAX_SCORED_UNITS
+from lstm_viz.figures.tasks import BIT_COLOURS, MAX_SCORED_UNITS, TEXT_COLUMNS
 from lstm_viz.figures.views import SLIDE_DETAIL_WIDTH, SLIDE_TITLE_CHARS
 from lstm_viz.run import RunSpec, TaskSource, run
 from lstm_viz.tasks.units import UnitScore
@@ -238,3 +239,22 @@ def test_slide_titles_wrap_their_detail_and_config_lines_and_grow_downwards(bit_
         assert len(plain) <= limit, line
     assert fig.layout.title.yanchor == "top" and fig.layout.title.pad.t >= fig.layout.title.font.size
     assert fig.layout.yaxis.automargin and fig.layout.xaxis.automargin
+
+
+def test_character_proof_colours_each_character_of_several_passages_by_the_unit():
+    r = run(RunSpec(LSTMConfig(batch=2, seq_len=64), TaskSource("chars")))
+    best = r.task.best
+    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 64, n=3)
+    fig = memory_text_figure(mem.values, mem.labels, best, "letters since the last space")
+    heat = fig.data[0]
+    z, text = np.asarray(heat.z, dtype=np.float64), np.asarray(heat.text, dtype=object)
+    per = 64 // TEXT_COLUMNS
+    assert z.shape == (3 * (per + 1) - 1, TEXT_COLUMNS), "rows of text, a blank row between passages"
+    for k in range(3):
+        rows = slice(k * (per + 1), k * (per + 1) + per)
+        np.testing.assert_allclose(z[rows].reshape(-1), mem.values[k].double().numpy(), rtol=1e-6)
+        assert list(text[rows].reshape(-1)) == mem.labels[k]
+    assert np.isnan(z[per]).all() and heat.texttemplate == "%{text}"
+    assert heat.zmin == -heat.zmax, "signed, symmetric around 0"
+    assert "(input %{customdata[1]})" in heat.hovertemplate
+    assert heat.customdata[0][5][0] == "sequence 0, step 5" and heat.customdata[0][5][1] == mem.labels[0][5]

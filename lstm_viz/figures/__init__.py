@@ -27,6 +27,7 @@ from lstm_viz.figures.tasks import (
     loss_curve_figure,
     memory_against_figure,
     memory_split_figure,
+    memory_text_figure,
     unit_latent_figure,
     unit_scores_figure,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "loss_curve_figure",
     "memory_against_figure",
     "memory_split_figure",
+    "memory_text_figure",
     "output_heatmap_figure",
     "pca_trajectory_figure",
     "quantity_range",

@@ -178,7 +178,7 @@ def heat_hover(what: str, labels: list[str] | None, value: str = "value %{z:.4g}
     return f"{what}<br>{step}<br>{row} %{{y}}<br>{value}<extra></extra>"
 
 
-HEATMAP_MARGIN = dict(l=84, r=96, t=50, b=48)
+HEATMAP_MARGIN = dict(l=92, r=96, t=50, b=48)
 """Every heatmap's margins: figures shown together share them, so their plots and colour bars line up.
 
 Wide enough on the right for a colour bar, its tick labels and its title, so Plotly need not widen one

@@ -23,7 +23,7 @@ from lstm_viz.figures.base import (
     unit_axis,
 )
 from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
-from lstm_viz.figures.scales import CURSOR_COLOUR, QUANTITIES, quantity_range
+from lstm_viz.figures.scales import CURSOR_COLOUR, QUANTITIES, SIGNED_SCALE, quantity_range
 from lstm_viz.tasks.units import UnitScore
 from lstm_viz.trace import LayerTrace
 
@@ -170,6 +170,66 @@ def memory_against_figure(
         margin=dict(l=70, r=30, t=64, b=100),
     )
     return make_figure(data, layout)
+
+
+TEXT_COLUMNS = 32
+"""Characters per row of the text proof: a row of the page holds this many cells with their letter legible."""
+
+
+def memory_text_figure(
+    values: Tensor, labels: list[list[str]], score: UnitScore, latent_name: str, state: str = "c"
+) -> go.Figure:
+    """A character model's proof: the text of several sequences, each character's cell coloured by the unit's state.
+
+    The way Karpathy, Johnson and Fei-Fei (2015) show a cell over text: a reader sees where in the words the
+    unit rises and falls. Each sequence is laid out in rows of ``TEXT_COLUMNS`` characters, one blank row
+    between sequences.
+
+    Shapes:
+        values [N, T]; labels [N][T] -> a [rows, TEXT_COLUMNS] grid of cells.
+    """
+    v = to_numpy(values).astype(np.float64)
+    n, steps = v.shape
+    per = -(-steps // TEXT_COLUMNS)  # rows per sequence
+    rows = n * (per + 1) - 1
+    z = np.full((rows, TEXT_COLUMNS), np.nan)
+    text = np.full((rows, TEXT_COLUMNS), "", dtype=object)
+    custom = np.full((rows, TEXT_COLUMNS, 2), "", dtype=object)
+    for k in range(n):
+        for t in range(steps):
+            row, col = k * (per + 1) + t // TEXT_COLUMNS, t % TEXT_COLUMNS
+            z[row, col] = v[k, t]
+            text[row, col] = labels[k][t]
+            custom[row, col] = (f"sequence {k}, step {t}", labels[k][t])
+    limit = max(float(np.nanmax(np.abs(v))) if v.size else 0.0, 1e-12)
+    heat = dict(
+        type="heatmap",
+        z=z,
+        text=text,
+        texttemplate="%{text}",
+        textfont=dict(size=13),
+        customdata=custom,
+        zmin=-limit,
+        zmax=limit,
+        colorscale=SIGNED_SCALE,
+        colorbar=colour_bar(f"{state} of unit {score.unit}"),
+        xgap=1,
+        ygap=1,
+        hovertemplate=f"%{{customdata[0]}} (input %{{customdata[1]}})<br>{state} of unit {score.unit} %{{z:.4f}}"
+        "<extra></extra>",
+        hoverongaps=False,
+    )
+    layout = base_layout(
+        two_line_title(
+            f"Unit {score.unit}'s {STATE_WORDS[state]} over the text",
+            f"{n} fresh passages, each character coloured by it; r = {score.r:+.2f} with the {latent_name}",
+        ),
+        72 + 22 * rows,
+        xaxis=dict(visible=False, range=[-0.5, TEXT_COLUMNS - 0.5]),
+        yaxis=dict(visible=False, autorange="reversed"),
+        margin=dict(HEATMAP_MARGIN, l=20, t=64, b=10),
+    )
+    return make_figure([heat], layout)
 
 
 def unit_latent_figure(
