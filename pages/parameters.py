@@ -12,11 +12,14 @@ st.title("Parameters and shapes")
 r = ui.current_run()
 cfg, lstm = r.config, r.built.lstm
 rows = parameter_table(lstm)
-st.markdown(
-    "Names and shapes exactly as `nn.LSTM.named_parameters()` lists them. Rows of `weight_ih`, `weight_hh` "
-    "and the biases are four blocks of `hidden_size` rows, in the order **i, f, g, o**."
-)
-st.code("\n".join(f"{row.name} {row.shape}" for row in rows), language="text")
+# On a projected slide the table alone says it (the listing repeats it), so the weight chart reaches the screen.
+slide = ui.view_mode().slide
+if not slide:
+    st.markdown(
+        "Names and shapes exactly as `nn.LSTM.named_parameters()` lists them. Rows of `weight_ih`, `weight_hh` "
+        "and the biases are four blocks of `hidden_size` rows, in the order **i, f, g, o**."
+    )
+    st.code("\n".join(f"{row.name} {row.shape}" for row in rows), language="text")
 # A static table wraps each description to its cell; a dataframe's fixed-width cells cut them off.
 st.table(
     {

@@ -258,3 +258,16 @@ def test_character_proof_colours_each_character_of_several_passages_by_the_unit(
     assert heat.zmin == -heat.zmax, "signed, symmetric around 0"
     assert "(input %{customdata[1]})" in heat.hovertemplate
     assert heat.customdata[0][5][0] == "sequence 0, step 5" and heat.customdata[0][5][1] == mem.labels[0][5]
+
+
+def test_trajectory_colour_bar_and_unit_lines_count_whole_steps(short_run):
+    from lstm_viz.analysis import pca_2d
+    from lstm_viz.figures import pca_trajectory_figure, unit_lines_figure
+
+    _, tr = short_run
+    rec = tr.layer(0)
+    traj = pca_2d(rec.h)
+    bar = pca_trajectory_figure(traj.coords, traj.explained, "pca").data[0].marker.colorbar
+    assert bar.tickmode == "linear" and bar.dtick == 1
+    lines = unit_lines_figure(rec, [0, 1], 0, "lines")
+    assert _whole_ticks(lines.layout.xaxis) and _whole_ticks(lines.layout.xaxis2)

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, make_figure, time_axis, to_numpy
+from lstm_viz.figures.base import base_layout, integer_dtick, make_figure, time_axis, to_numpy
 from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
 from lstm_viz.figures.scales import GATE_SCALE, TANH_RANGE, symmetric_limit
 from lstm_viz.trace import LayerTrace
@@ -55,7 +55,14 @@ def pca_trajectory_figure(
                     cmin=0,
                     cmax=max(steps - 1, 1),
                     showscale=b == 0,
-                    colorbar=dict(title=dict(text="time step t", side="right"), thickness=12, len=0.9),
+                    colorbar=dict(
+                        title=dict(text="time step t", side="right"),
+                        thickness=12,
+                        len=0.9,
+                        tickmode="linear",
+                        tick0=0,
+                        dtick=integer_dtick(steps, 8),  # whole steps, never 0.5
+                    ),
                 ),
                 customdata=custom,
                 hovertemplate=f"batch item {b}<br>{hover}<br>PC1 %{{x:.3f}}, PC2 %{{y:.3f}}<extra></extra>",
