@@ -609,6 +609,8 @@ def test_names_and_counts_are_bounded(monkeypatch):
     assert "more than 10 tensors" in refusal(torch_bytes(many))
     monkeypatch.setattr(found, "MAX_NODES", 100)
     assert "more than 100 entries" in refusal(torch_bytes({"losses": list(range(200)), **lstm_sd()}))
+    monkeypatch.setattr(files, "MAX_PICKLE_OPS", 1000)
+    assert "more than 1,000 pickle operations" in refusal(torch_bytes({"losses": list(range(2000)), **lstm_sd()}))
 
 
 def test_the_embedding_is_made_once_and_only_chosen_tensors_are_kept(tagger):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import pickle
 import pickletools
@@ -234,6 +235,18 @@ def _check_zip(data: bytes) -> None:
         raise ValueError(
             "this is a zip archive but not a file written by torch.save (it has no data.pkl inside); "
             "if you zipped a checkpoint, upload the .pt/.safetensors file itself"
+        )
+    if len(infos) > MAX_TENSORS + 16:  # one record per storage, and a few of torch.save's own
+        raise ValueError(f"this archive holds {len(infos):,} files, above the limit of {MAX_TENSORS:,} tensors")
+    # torch's weights-only unpickler is written in Python: its opcodes are counted first, statically.
+    try:
+        ops = sum(1 for _ in itertools.islice(pickletools.genops(io.BytesIO(_data_pkl(data))), MAX_PICKLE_OPS + 1))
+    except Exception:  # noqa: BLE001 - a damaged pickle: torch.load says what is wrong below
+        ops = 0
+    if ops > MAX_PICKLE_OPS:
+        raise ValueError(
+            f"this file's object takes more than {MAX_PICKLE_OPS:,} pickle operations to describe, the limit: "
+            "save only the model's state_dict, e.g. torch.save(model.state_dict(), 'model.pt')"
         )
 
 
