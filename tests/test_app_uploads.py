@@ -103,7 +103,26 @@ def test_token_ids_go_through_the_checkpoints_embedding_and_label_the_time_axis(
     at.radio(key="input_source").set_value("token ids").run()
     at.text_area(key="input_ids").input("3, 14, 15, 9").run()
     assert not at.exception
-    spec = next(s for t, s in charts(at).items() if t.startswith("forget gate"))
-    assert spec["layout"]["xaxis"]["ticktext"] == ["3", "14", "15", "9"]
+    labels = ["3", "14", "15", "9"]
+    drawn = charts(at)
+    heatmaps = [s for t, s in drawn.items() if t.startswith("forget gate")]
+    if heatmaps:  # a page of one heatmap per quantity labels its time axis
+        assert heatmaps[0]["layout"]["xaxis"]["ticktext"] == labels
+    else:  # the Gates figure writes each step's input symbol in its input row
+        row = next(tr for spec in drawn.values() for tr in spec["data"] if tr.get("name") == "input")
+        assert list(row["text"]) == labels
     at.text_area(key="input_ids").input("3, 99").run()
     assert "out of range" in " ".join(e.value for e in at.sidebar.error)
+
+
+def test_the_same_bytes_under_two_names_show_each_session_its_own_name():
+    data = _checkpoint()
+    alice = _upload(open_page("gates", {"model": "file"}), "alice_thesis.pt", data)
+    bob = _upload(open_page("gates", {"model": "file"}), "bob.pt", data)
+    assert "alice_thesis.pt" in " ".join(c.value for c in alice.sidebar.caption)
+    bob_words = " ".join(c.value for c in bob.sidebar.caption) + " ".join(m.value for m in bob.markdown)
+    assert "bob.pt" in bob_words and "alice" not in bob_words
+    bob.switch_page("pages/home.py").run()
+    assert not bob.exception
+    home = " ".join(e.value for kind in ("markdown", "caption", "info", "success") for e in bob.get(kind))
+    assert "alice" not in home
