@@ -75,5 +75,9 @@ def clicked_cell(points: Sequence[Mapping[str, Any]]) -> tuple[int | None, int |
     point = points[0]
     t = _integer(point.get("x"))
     data = point.get("customdata")
-    unit = _integer(round(float(data[0]))) if isinstance(data, (list, tuple)) and data else None
+    # A row of a 2-D typed array reaches Python as {"0": unit, "1": value}; a plain list as [unit, value].
+    first = (
+        data.get("0") if isinstance(data, Mapping) else data[0] if isinstance(data, (list, tuple)) and data else None
+    )
+    unit = _integer(round(float(first))) if isinstance(first, (int, float)) else None
     return t, unit

@@ -1,77 +1,63 @@
-"""Gates over time: heatmaps of every gate and state, and a time cursor that never re-runs the forward."""
+"""Gates over time: every gate and state in one aligned figure, its time cursor moved in the browser."""
 
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.figures import STATE_ORDER, state_heatmap_figure, step_bars_figure
+from lstm_viz.cursor import STEP_KEY, UNIT_KEY, clicked_cell, parse_step, parse_unit
+from lstm_viz.figures.hero import gates_over_time_figure
+
+# The figure's chart key: its name in exports and in one-figure links (``figure=gates``).
+HERO = "gates"
+
+# Pixels of the figure: under the page title, all of it in a 1280x720 window.
+GATES_HEIGHT = 590
 
 ui.require_app()
 st.title("Gates over time")
 r = ui.current_run()
+# The figure first, its pickers under it: in a laptop's first screen the figure is what counts.
+notes, chart = st.container(), st.container()
 sel = ui.record_controls(r, "gates")
 rec, b, units = sel.record, sel.batch_item, sel.units
-steps = rec.steps
 # Outlined units belong to the first layer's forward direction, where a task's memory was found.
 highlight = r.highlight if (rec.layer, rec.reverse) == (0, False) else ()
-if r.task is not None:
-    ui.run_note("info", f"**{r.task.finding}**. It is outlined on every heatmap.", icon=":material/lightbulb:")
-st.caption(
-    "Sigmoid gates i, f, o share the fixed range 0..1; g, m (and h without a projection) the tanh range "
-    "−1..1; c (and a projected h) a range symmetric around 0 over the whole run. Hover any cell for its value."
-)
+t, step_problem = parse_step(st.query_params.get(STEP_KEY), rec.steps)
+unit, unit_problem = parse_unit(st.query_params.get(UNIT_KEY), units)
+for problem in (step_problem, unit_problem):
+    if problem:
+        # Drawn directly, not as a run note: a link that was not honoured says so in every view.
+        notes.warning(problem, icon=":material/link_off:")
 
 
-def _move(delta: int) -> None:
-    st.session_state["cursor_t"] = min(max(st.session_state.get("cursor_t", 0) + delta, 0), steps - 1)
-
-
-def _toggle_play() -> None:
-    st.session_state["playing"] = not st.session_state.get("playing", False)
-    if st.session_state["playing"] and st.session_state.get("cursor_t", 0) >= steps - 1:
-        st.session_state["cursor_t"] = 0
-
-
-if st.session_state.get("cursor_t", 0) > steps - 1:
-    st.session_state["cursor_t"] = steps - 1
-playing = st.session_state.get("playing", False) and steps > 1
-
-
-@st.fragment(run_every=0.7 if playing else None)
-def cursor_view() -> None:
-    """The time cursor and everything it highlights; reruns alone when the cursor moves."""
-    ui.log.info("cursor fragment run")
-    if st.session_state.get("playing") and steps > 1:
-        if st.session_state.get("cursor_t", 0) >= steps - 1:
-            st.session_state["playing"] = False
-            st.rerun()
-        st.session_state["cursor_t"] = st.session_state.get("cursor_t", 0) + 1
-    # One row container, not columns: each column is one more message to every student on the server.
-    row = st.container(horizontal=True, vertical_alignment="bottom")
-    if steps > 1:
-        t = row.slider("time step t", 0, steps - 1, key="cursor_t")
+def _on_click() -> None:
+    """A clicked cell (or input symbol) becomes the step, and the unit, the page and its link open at."""
+    clicked_t, clicked_unit = clicked_cell(st.session_state[HERO]["selection"]["points"])
+    if clicked_t is None:
+        return
+    st.query_params[STEP_KEY] = str(clicked_t)
+    if clicked_unit is None:
+        st.query_params.pop(UNIT_KEY, None)
     else:
-        t = 0
-        row.markdown("time step t = 0 (a one-step sequence)")
-    row.button("◀ step", key="step_back", on_click=_move, args=(-1,), disabled=t == 0)
-    row.button("step ▶", key="step_fwd", on_click=_move, args=(1,), disabled=t >= steps - 1)
-    label = "⏸ pause" if st.session_state.get("playing") else "▶ play"
-    if row.button(label, key="play", disabled=steps == 1):
-        _toggle_play()
-        st.rerun()
-    labels = r.labels(b)
-    where = (r.spec, rec.layer, rec.reverse, b, units, t)
-    symbol = labels[t] if labels else None
-    ui.show_chart(lambda: step_bars_figure(rec, t, b, units, symbol=symbol), key="bars", cache=where)
-    grid = st.columns(2)
-    for n, name in enumerate(STATE_ORDER):
-        with grid[n % 2]:
-            ui.show_chart(
-                lambda name=name: state_heatmap_figure(
-                    rec, name, b, units, cursor=t, step_labels=labels, highlight=highlight
-                ),
-                key=f"heat_{name}",
-                cache=where,
-            )
+        st.query_params[UNIT_KEY] = str(clicked_unit)
 
 
-cursor_view()
+labels = r.labels(b)
+# Scrubbing and playing run in the browser (Plotly frames): the server draws the figure once per opening step.
+with chart:
+    ui.show_chart(
+        lambda: gates_over_time_figure(
+            rec, b, units, cursor=t, step_labels=labels, highlight=highlight, height=GATES_HEIGHT
+        ),
+        key=HERO,
+        cache=(r.spec, rec.layer, rec.reverse, b, units, t),
+        on_select=_on_click,
+        selection_mode="points",
+    )
+if r.task is not None:
+    ui.run_note("info", f"**{r.task.finding}**. It is outlined on every row.", icon=":material/lightbulb:")
+st.caption(
+    "Drag the slider or press play: the cursor moves in your browser. Click a cell to open the page (and its "
+    "link) at that step and unit. Sigmoid gates i, f, o share the range 0..1; g, m (and h without a projection) "
+    "the tanh range −1..1; c (and a projected h) a range symmetric around 0 over the whole run."
+    + (f" Unit {unit} picked." if unit is not None else "")
+)

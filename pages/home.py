@@ -3,7 +3,11 @@
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, state_heatmap_figure, symmetric_limit
+from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, symmetric_limit
+from lstm_viz.figures.hero import gates_over_time_figure
+
+# The Gates figure on Home: short enough to sit under the title in a 1280x720 window.
+HOME_HERO_HEIGHT = 500
 
 ui.require_app()
 st.title("LSTM Explorer")
@@ -12,25 +16,25 @@ st.markdown(
     "comes from a hand-written forward pass, and every run is checked against PyTorch's own."
 )
 r = ui.current_run()
+# The Gates page's figure for this run, first: it is the page's lesson, above the fold at 1280x720.
+ui.show_chart(
+    lambda: gates_over_time_figure(
+        r.trace.layer(0), 0, step_labels=r.labels(0), highlight=r.highlight, height=HOME_HERO_HEIGHT, clickable=False
+    ),
+    key="home_gates",
+    cache=(r.spec, HOME_HERO_HEIGHT),
+)
 ui.verdict_banner(r)
 st.markdown("**See a trained LSTM at work** (random weights show only noise): one click each.")
 ui.task_links()
 if r.task is not None:
     ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
-cols = st.columns(2)
-with cols[0]:
-    # As tall as the official output beside it (output_heatmap_figure's 300 px).
-    fig = lambda: state_heatmap_figure(  # noqa: E731
-        r.trace.layer(0), "c", 0, height=300, step_labels=r.labels(0), highlight=r.highlight
-    )
-    ui.show_chart(fig, key="home_c", cache=(r.spec,))
-with cols[1]:
-    official = r.trace.time_major(r.comparison.output)  # [T, B, features]
-    window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
-    limit = symmetric_limit(official[:, 0])
-    title = "nn.LSTM output h, batch item 0 (official)"
-    out = lambda: output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE)  # noqa: E731
-    ui.show_chart(out, key="home_out", cache=(r.spec,))
+official = r.trace.time_major(r.comparison.output)  # [T, B, features]
+window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
+limit = symmetric_limit(official[:, 0])
+title = "nn.LSTM output h, batch item 0 (official)"
+out = lambda: output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE)  # noqa: E731
+ui.show_chart(out, key="home_out", cache=(r.spec,))
 st.page_link("pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 
 st.subheader("What an LSTM computes at each step t")

@@ -59,9 +59,22 @@ def decode(arr) -> np.ndarray:
 
 
 def heatmap(at: AppTest, title_start: str) -> np.ndarray:
-    matches = [s for t, s in charts(at).items() if t.startswith(title_start)]
-    assert matches, f"no chart titled {title_start!r} in {list(charts(at))}"
-    return decode(matches[0]["data"][0]["z"])
+    """The values of the chart titled ``title_start``, or of the Gates figure's row of that name ([units, T])."""
+    drawn = charts(at)
+    matches = [s for t, s in drawn.items() if t.startswith(title_start)]
+    if matches:
+        return decode(matches[0]["data"][0]["z"])
+    for spec in drawn.values():
+        for trace in spec["data"]:
+            if (trace.get("name") or "").startswith(title_start) and "customdata" in trace:
+                cells = decode(trace["customdata"])  # [units * T, 2]: unit, value, unit-major
+                return cells[:, 1].reshape(-1, int(decode(trace["x"]).max()) + 1)
+    raise AssertionError(f"no chart or Gates row titled {title_start!r} in {list(drawn)}")
+
+
+def gates_figure(at: AppTest) -> dict:
+    """The Gates figure (every gate and state over time) of a page, as Streamlit sends it."""
+    return next(s for t, s in charts(at).items() if t.startswith("Every gate and state"))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -245,13 +258,19 @@ def test_tutorial_preset_link_sets_every_control():
     assert heatmap(at, "input gate").shape == (5, 3)
 
 
-def test_step_buttons_move_the_time_cursor():
-    at = open_page("gates")
-    assert at.slider(key="cursor_t").value == 0
-    at.button(key="step_fwd").click().run()
-    assert at.slider(key="cursor_t").value == 1
-    bars = [s for t, s in charts(at).items() if t.startswith("Every gate and state at step t = 1")]
-    assert bars
+def test_a_link_step_opens_the_gates_figure_there_and_its_frames_move_the_cursor_in_the_browser():
+    spec = gates_figure(open_page("gates", {"t": "12", "unit": "3"}))
+    assert spec["layout"]["sliders"][0]["active"] == 12
+    assert len(spec["frames"]) == DEFAULTS["seq_len"], "one frame per step, played in the browser"
+    cursor = next(tr for tr in spec["data"] if tr["name"] == "cursor")
+    assert min(x for x in cursor["x"] if x is not None) == 11.5
+    assert gates_figure(open_page("gates"))["layout"]["sliders"][0]["active"] == 0
+    # An unreadable or out-of-range step is named with the range, never a traceback.
+    at = open_page("gates", {"t": "zebra"})
+    assert any("t=zebra" in w.value and "0..39" in w.value for w in at.warning), [w.value for w in at.warning]
+    at = open_page("gates", {"t": "500", "unit": "99"})
+    assert gates_figure(at)["layout"]["sliders"][0]["active"] == DEFAULTS["seq_len"] - 1
+    assert any("unit=99" in w.value for w in at.warning)
 
 
 def test_compare_page_switches_to_pytorchs_default_kernel():
@@ -267,14 +286,13 @@ def test_compare_page_switches_to_pytorchs_default_kernel():
 
 
 def test_colour_choice_in_the_url_swaps_scales_but_keeps_ranges():
-    plain = charts(open_page("gates"))
-    swapped = charts(open_page("gates", {"colours": "cividis"}))
-    title = next(t for t in plain if t.startswith("input gate"))
-    a, b = plain[title]["data"][0], swapped[title]["data"][0]
-    assert (a["zmin"], a["zmax"]) == (b["zmin"], b["zmax"]) == (0.0, 1.0)
+    plain = gates_figure(open_page("gates"))["layout"]
+    swapped = gates_figure(open_page("gates", {"colours": "cividis"}))["layout"]
+    a, b = plain["coloraxis"], swapped["coloraxis"]  # the sigmoid gates' colour axis
+    assert (a["cmin"], a["cmax"]) == (b["cmin"], b["cmax"]) == (0.0, 1.0)
     assert a["colorscale"][0][1] == "#440154" and b["colorscale"][0][1] != "#440154"
-    signed = next(t for t in plain if t.startswith("cell candidate"))
-    assert plain[signed]["data"][0]["colorscale"] != swapped[signed]["data"][0]["colorscale"]
+    assert plain["coloraxis2"]["colorscale"] != swapped["coloraxis2"]["colorscale"]  # tanh: g, m, h
+    assert [im["source"] for im in plain["images"]] != [im["source"] for im in swapped["images"]], "repainted"
 
 
 ALL_PAGES = ["home", "gates", "tasks", "compare", "step", "gradients", "parameters"]
@@ -300,14 +318,9 @@ def test_teacher_view_reads_sizes_flags_scales_and_colours_from_the_link():
     assert spec == shown.session_state["spec"]
     assert (spec.config.hidden_size, spec.config.bias, spec.config.dtype) == (7, False, "float64")
     assert spec.edits.scale == (1.0, 0.5, 1.0, 1.0)
-    gate = charts(taught)["input gate i = σ(·), layer 0 forward, batch item 0"]["data"][0]["colorscale"]
-    assert gate == charts(shown)["input gate i = σ(·), layer 0 forward, batch item 0"]["data"][0]["colorscale"]
-    assert (
-        gate
-        != charts(open_page("gates", query))["input gate i = σ(·), layer 0 forward, batch item 0"]["data"][0][
-            "colorscale"
-        ]
-    ), "magma, not the default viridis"
+    gate = gates_figure(taught)["layout"]["coloraxis"]["colorscale"]
+    assert gate == gates_figure(shown)["layout"]["coloraxis"]["colorscale"]
+    assert gate != gates_figure(open_page("gates", query))["layout"]["coloraxis"]["colorscale"], "magma, not viridis"
 
 
 def test_teacher_view_names_unreadable_and_invalid_values_and_keeps_a_valid_run():
@@ -320,16 +333,16 @@ def test_teacher_view_names_unreadable_and_invalid_values_and_keeps_a_valid_run(
 
 
 def test_one_figure_view_draws_that_chart_alone_and_tall_without_controls():
-    at = open_page("gates", {"figure": "heat_f", "hidden_size": "6"})
+    at = open_page("gates", {"figure": "gates", "hidden_size": "6"})
     drawn = charts(at)
-    assert list(drawn) == ["forget gate f = σ(·), layer 0 forward, batch item 0"]
+    assert list(drawn) == ["Every gate and state over 40 steps, layer 0 forward, batch item 0"]
     assert drawn[next(iter(drawn))]["layout"]["height"] == ui.FIGURE_VIEW_HEIGHT
     assert not at.sidebar.number_input, "the controls are hidden: the link decides the run"
     assert at.session_state["spec"].config.hidden_size == 6
     assert not at.error
 
 
-@pytest.mark.parametrize(("page", "key"), [("gates", "heat_f"), ("home", "home_c"), ("tasks", "train_loss")])
+@pytest.mark.parametrize(("page", "key"), [("gates", "gates"), ("home", "home_gates"), ("tasks", "train_loss")])
 def test_one_figure_view_leaves_out_notes_about_the_run_but_not_a_link_it_could_not_honour(page, key):
     # 40 steps of remember_bit lie outside its trained range: the full page warns, and states the finding.
     task = {"model": "task", "task": "remember_bit", "seq_len": "40"}
@@ -348,9 +361,9 @@ def test_one_figure_view_leaves_out_notes_about_the_run_but_not_a_link_it_could_
 
 def test_slide_titles_wrap_to_the_chart_width_and_state_the_run():
     task = {"model": "task", "task": "remember_bit", "slide": "1"}
-    half = next(t for t in charts(open_page("gates", task)) if t.startswith("forget gate"))
-    whole = next(iter(charts(open_page("gates", {**task, "figure": "heat_f"}))))
-    name = "forget gate f = σ(·) (unit 2 outlined), layer 0 forward, batch item 0"
+    half = next(t for t in charts(open_page("gates", task)) if t.startswith("Every gate"))
+    whole = next(iter(charts(open_page("gates", {**task, "figure": "gates"}))))
+    name = "Every gate and state over 20 steps, layer 0 forward, batch item 0 (unit 2 outlined)"
     assert len(name) > SLIDE_TITLE_CHARS
     title, run_line = whole.split("<br><sup>")
     assert title == name, "a chart as wide as the page keeps its title on one line"
@@ -364,4 +377,4 @@ def test_one_figure_view_names_the_page_figures_when_the_key_is_wrong():
     at = open_page("gates", {"figure": "heat_x"})
     assert not charts(at)
     message = at.error[0].value
-    assert "heat_x" in message and "heat_f" in message and "bars" in message
+    assert "heat_x" in message and "gates" in message

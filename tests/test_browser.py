@@ -191,8 +191,7 @@ def test_url_updates_when_a_control_moves(server, page):
         "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '7'", timeout=30_000
     )
     other.wait_for_function(
-        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('input gate'))"
-        " && [...document.querySelectorAll('.js-plotly-plot')].length >= 8",
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('Every gate and state'))",
         timeout=30_000,
     )
 
@@ -202,31 +201,7 @@ def test_invalid_url_shows_message_not_traceback(server, page):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("must be smaller than hidden_size = 8").count() >= 1
     # The message comes first; the last valid run's charts follow it.
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 7", timeout=60_000)
-
-
-def test_time_cursor_reruns_only_its_fragment(server, page):
-    goto(page, server, "gates")
-    full_before = server.count("full page run")
-    frag_before = server.count("cursor fragment run")
-    page.get_by_role("button", name="step ▶").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('step t = 1'))",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(800)
-    assert server.count("cursor fragment run") > frag_before
-    assert server.count("full page run") == full_before, "the cursor must not rerun the whole page"
-
-
-def test_play_button_advances_the_cursor(server, page):
-    goto(page, server, "gates")
-    page.get_by_role("button", name="▶ play").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.gtitle')].some(e => /step t = [3-9]/.test(e.textContent))",
-        timeout=30_000,
-    )
-    page.get_by_role("button", name="⏸ pause").click()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1", timeout=60_000)
 
 
 def test_clicking_a_heatmap_cell_selects_step_and_unit(server, page):
@@ -296,7 +271,7 @@ def test_upload_a_checkpoint_through_the_file_picker_and_see_its_gates(server, p
     page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(str(path))
     page.wait_for_selector("text=from tagger.pt", timeout=60_000)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('forget gate'))",
+        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('Every gate and state'))",
         timeout=60_000,
     )
     wait_idle(page)
@@ -343,11 +318,11 @@ def test_teacher_and_slide_views_hide_the_controls(server, page):
         timeout=30_000,
     )
     # The one-figure view: that chart alone, across the page, nothing else of the page shown.
-    goto(page, server, "gates?model=task&task=brackets&figure=heat_f")
+    goto(page, server, "gates?model=task&task=brackets&figure=gates")
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1", timeout=30_000)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert not page.get_by_role("heading", name="Gates over time").is_visible()
-    assert page.locator(".gtitle").first.text_content().startswith("forget gate f")
+    assert page.locator(".gtitle").first.text_content().startswith("Every gate and state")
     chart = page.locator(".js-plotly-plot").bounding_box()
     main = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
     assert chart["width"] > 0.9 * (main["width"] - 200), "full width, not half of a column pair"
@@ -381,15 +356,15 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
 
     goto(page, server, "gates?seq_len=6&hidden_size=4&batch=1")
     page.get_by_role("button", name="Export for slides and notebooks…").click()
-    zipped = _prepared(page, "all 8 figures: ZIP of PNG + SVG", tmp_path, ".zip")
+    zipped = _prepared(page, "all 1 figures: ZIP of PNG + SVG", tmp_path, ".zip")
     assert zipped.name == "lstm_figures_B1_T6_I4_H4_L1_float32_step_seed0.zip"
     with zipfile.ZipFile(zipped) as zf:
         names = zf.namelist()
-        assert len(names) == 16 and sum(n.endswith(".png") for n in names) == 8
-        png = next(n for n in names if n.startswith("lstm_heat_f_") and n.endswith(".png"))
+        assert len(names) == 2 and sum(n.endswith(".png") for n in names) == 1
+        png = next(n for n in names if n.startswith("lstm_gates_") and n.endswith(".png"))
         width, height = struct.unpack(">II", zf.read(png)[16:24])
         # A chart stretched to its column has no layout width; exports draw it at DEFAULT_WIDTH.
-        assert (width, height) == (3 * DEFAULT_WIDTH, 3 * 260), "PNG at 3x the figure's layout size"
+        assert (width, height) == (3 * DEFAULT_WIDTH, 3 * 590), "PNG at 3x the figure's layout size"
         assert zf.read(png.replace(".png", ".svg")).lstrip().startswith(b"<svg")
     gif = _prepared(page, "GIF: the gates over 6 steps (layer 0, batch item 0)", tmp_path, ".gif")
     from PIL import Image
@@ -425,7 +400,7 @@ def test_deep_link_as_the_first_request_of_a_fresh_server_opens_that_page_with_i
             "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '8'", timeout=60_000
         )
         page.wait_for_function(
-            "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('input gate'))",
+            "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('Every gate'))",
             timeout=60_000,
         )
         wait_idle(page)
@@ -446,8 +421,8 @@ def test_presets_and_share_dialogs_give_links_that_reproduce_the_run(server, pag
     codes = dialog.locator("code").all_inner_texts()
     assert any("gates?" in c and "hidden_size=7" in c and "seed=3" in c for c in codes)
     assert any(c.endswith("controls=hidden") for c in codes) and any(c.endswith("slide=1") for c in codes)
-    # The one-figure link offers the charts the page has just drawn (the first, the step bars, by default).
-    assert any(c.endswith("figure=bars") and "hidden_size=7" in c for c in codes)
+    # The one-figure link offers the charts the page has just drawn (the Gates figure).
+    assert any(c.endswith("figure=gates") and "hidden_size=7" in c for c in codes)
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Presets: links to share…").click()
     page.get_by_role("dialog").get_by_role("link", name="the tutorial (2, 3, 4, 5, proj 3)").click()

@@ -34,6 +34,7 @@ from lstm_viz.export import (
 )
 from lstm_viz.export.data import RECORDED, record_key
 from lstm_viz.figures import state_heatmap_figure, step_bars_figure
+from lstm_viz.figures.hero import HERO_HEIGHT, STILL_TRIM_PX
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed for kaleido")
@@ -136,7 +137,8 @@ def test_gif_has_one_frame_per_step(kaleido_renderer):
     gif = Image.open(io.BytesIO(data))
     assert gif.format == "GIF"
     assert gif.n_frames == SMALL.seq_len
-    assert gif.size[0] == 1000 and gif.size[1] == 340 + 260  # bars above the heatmap, layout pixels
+    # The Gates figure without its slider, at layout pixels.
+    assert gif.size[0] == 1000 and gif.size[1] == HERO_HEIGHT - STILL_TRIM_PX
     assert [c[0] for c in calls] == [0, 1, 2, 3, 4, 5]
     with pytest.raises(ValueError, match="inside"):
         gates_gif(tr.layer(0), steps=range(3, 9), renderer_=kaleido_renderer)
@@ -154,7 +156,7 @@ def test_mp4_is_h264_with_one_frame_per_step_at_twice_the_layout_size(kaleido_re
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
-        assert (stream.width, stream.height) == (2 * 1000, 2 * (340 + 260)), "bars above the heatmap, at 2x"
+        assert (stream.width, stream.height) == (2 * 1000, 2 * (HERO_HEIGHT - STILL_TRIM_PX)), "the figure at 2x"
         assert float(stream.average_rate) == pytest.approx(4.0), "frame_ms 250: four steps a second"
         frames = list(container.decode(stream))
     assert len(frames) == SMALL.seq_len

@@ -204,6 +204,8 @@ def test_still_at_is_the_figure_at_that_step_without_frames_or_controls(fig, rec
     np.testing.assert_allclose(_trace(still, "o at the cursor").marker.color, rec.o[1, 7].float().numpy(), rtol=1e-6)
     assert min(x for x in _trace(still, "cursor").x if x is not None) == 6.5
     assert len(still.layout.images) == len(STATE_ORDER)
+    names = {tr.name for tr in still.data}
+    assert names == {"input", "cursor", "readout", *(f"{n} at the cursor" for n in STATE_ORDER)}, "no hover points"
 
 
 def test_many_cells_drop_the_cell_points_but_keep_the_strip():
@@ -240,5 +242,7 @@ def test_parse_unit_keeps_units_inside_the_window_only():
 
 def test_clicked_cell_reads_cells_and_strip_points():
     assert clicked_cell([{"x": 7, "y": 3.5, "customdata": [4.0, 0.25]}]) == (7, 4)
+    # What Streamlit hands over for a row of a typed customdata array.
+    assert clicked_cell([{"x": 17, "y": 10.6, "customdata": {"0": 2, "1": 0.63}, "text": "a"}]) == (17, 2)
     assert clicked_cell([{"x": 2, "y": 0.4}]) == (2, None)
     assert clicked_cell([]) == (None, None)

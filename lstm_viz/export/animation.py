@@ -1,4 +1,4 @@
-"""Animations of the gates over time (GIF, MP4): the step bars and a heatmap's cursor moving through the sequence."""
+"""Animations of the gates over time (GIF, MP4): the Gates figure at each step, its cursor moving."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ from typing import Any
 
 from PIL import Image
 
-from lstm_viz.export.images import DEFAULT_WIDTH, FigureRenderer, Progress, layout_size, renderer
-from lstm_viz.figures import state_heatmap_figure, step_bars_figure
+from lstm_viz.export.images import DEFAULT_WIDTH, FigureRenderer, Progress, renderer
+from lstm_viz.figures.hero import gates_over_time_figure, stills
 from lstm_viz.trace import LayerTrace
 
 MAX_GIF_FRAMES = 128
-"""One frame per step costs two renders (~0.6 s): longer sequences are animated a window of steps at a time."""
+"""One frame per step costs a render (~0.3 s): longer sequences are animated a window of steps at a time."""
 
 
 def gate_frames(
     rec: LayerTrace,
     batch_item: int = 0,
     units: tuple[int, int] | None = None,
-    quantity: str = "c",
     steps: range | None = None,
     step_labels: list[str] | None = None,
     highlight: tuple[int, ...] = (),
@@ -30,19 +29,19 @@ def gate_frames(
     progress: Progress | None = None,
     renderer_: FigureRenderer | None = None,
 ) -> list[Image.Image]:
-    """One RGB frame per step: every gate's bars at step t above ``quantity``'s heatmap, its cursor at t.
+    """One RGB frame per step: the Gates page's figure (every gate and state, the values at the cursor) at step t.
 
-    The frames are the app's own figures (``step_bars_figure`` and ``state_heatmap_figure`` with its cursor),
-    rendered by the server's kaleido at ``DEFAULT_WIDTH``; all of them are one export job (one server slot).
+    The frames are the page's own figure (``gates_over_time_figure``), each step's state as Plotly's frame for
+    that step leaves it, without the slider and buttons, rendered by the server's kaleido at ``DEFAULT_WIDTH``;
+    all of them are one export job (one server slot).
 
     Args:
         rec: The layer-direction record.
         batch_item: Which sequence of the batch.
         units: ``[start, stop)`` window of units, as on the page; default the first page of units.
-        quantity: The heatmap under the bars, one of ``i, f, g, o, c, m, h``.
         steps: The steps to animate (default all); at most ``MAX_GIF_FRAMES``.
-        step_labels: The input symbol of each step (time-axis labels), or None.
-        highlight: Units outlined on the heatmap.
+        step_labels: The input symbol of each step (the input strip), or None.
+        highlight: Units outlined on every row.
         scale: Pixels per layout pixel.
         progress: Called with ``(done, total, "step t")`` before each frame.
         renderer_: The renderer to use; the server's one by default.
@@ -53,8 +52,8 @@ def gate_frames(
         ExportBusy: the server's export slots stayed taken.
 
     Shapes:
-        each frame shows ``getattr(rec, name)[batch_item, t]`` ([units]) as bars and ``[batch_item]`` of
-        ``quantity`` ([T, units]) as the heatmap.
+        frame t shows every quantity's ``[batch_item]`` ([T, units]) as its row and ``[batch_item, t]``
+        ([units]) as the bars beside it.
     """
     steps = steps if steps is not None else range(rec.steps)
     if len(steps) == 0 or steps[0] < 0 or steps[-1] >= rec.steps:
@@ -64,27 +63,17 @@ def gate_frames(
             f"{len(steps)} steps is more than the {MAX_GIF_FRAMES} frames one animation may hold: "
             "export a window of steps"
         )
+    fig = gates_over_time_figure(rec, batch_item, units, cursor=steps[0], step_labels=step_labels, highlight=highlight)
+    images = stills(fig, list(steps))
     r = renderer_ or renderer()
     frames: list[Image.Image] = []
     total = len(steps)
     with r.job():
-        for done, t in enumerate(steps):
+        for done, (t, still) in enumerate(zip(steps, images, strict=True)):
             if progress is not None:
                 progress(done, total, f"step {t}")
-            symbol = step_labels[t] if step_labels else None
-            bars = step_bars_figure(rec, t, batch_item, units, symbol=symbol)
-            heat = state_heatmap_figure(
-                rec, quantity, batch_item, units, cursor=t, step_labels=step_labels, highlight=highlight
-            )
-            images = []
-            for fig in (bars, heat):
-                _, height = layout_size(fig)
-                png = r.render(fig, "png", DEFAULT_WIDTH, height, scale)
-                images.append(Image.open(io.BytesIO(png)).convert("RGB"))
-            frame = Image.new("RGB", (max(im.width for im in images), sum(im.height for im in images)), "white")
-            frame.paste(images[0], (0, 0))
-            frame.paste(images[1], (0, images[0].height))
-            frames.append(frame)
+            png = r.render(still, "png", DEFAULT_WIDTH, still["layout"]["height"], scale)
+            frames.append(Image.open(io.BytesIO(png)).convert("RGB"))
     return frames
 
 

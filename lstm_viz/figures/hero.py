@@ -641,21 +641,43 @@ def _short(v: float) -> str:
 
 
 def still_at(fig: AnimatedFigure, t: int) -> go.Figure:
-    """The figure as it stands at step ``t``, without frames, slider or buttons: one image of an animation.
+    """The figure as it stands at step ``t``, without frames, slider, buttons or hover points: one still image.
 
     Kaleido renders a figure's data, not its frames: frame ``t``'s moving traces are written into a copy.
     """
-    frame = fig.raw_frames[t]
-    data = [copy.deepcopy(trace.to_plotly_json()) for trace in fig.data]
-    for index, update in zip(frame["traces"], frame["data"], strict=True):
-        _merge(data[index], update)
+    return go.Figure(stills(fig, [t])[0])
+
+
+def stills(fig: AnimatedFigure, steps: list[int]) -> list[dict]:
+    """``still_at`` for each of ``steps`` as plain figure dicts (what a renderer takes), the static parts shared.
+
+    The transparent hover and click points are left out: an image has no hover, and they cost render time.
+    """
+    kept = [
+        n
+        for n, trace in enumerate(fig.data)
+        if not (trace.type == "scatter" and trace.mode == "markers" and trace.marker.opacity == 0)
+    ]
+    data = [fig.data[n].to_plotly_json() for n in kept]
     layout = copy.deepcopy(fig.layout.to_plotly_json())
     layout.pop("sliders", None)
     layout.pop("updatemenus", None)
     margin = dict(layout.get("margin") or {})
-    margin["b"] = max(int(margin.get("b", 0)) - 50, 45)  # no slider under the time axis
+    margin["b"] = max(int(margin.get("b", 0)) - STILL_TRIM_PX, 45)  # no slider under the time axis
     layout["margin"] = margin
-    return go.Figure(dict(data=data, layout=layout))
+    layout["height"] = int(layout.get("height") or HERO_HEIGHT) - STILL_TRIM_PX
+    result = []
+    for t in steps:
+        frame = fig.raw_frames[t]
+        moved = [copy.deepcopy(trace) for trace in data]
+        for index, update in zip(frame["traces"], frame["data"], strict=True):
+            _merge(moved[kept.index(index)], update)
+        result.append(dict(data=moved, layout=layout))
+    return result
+
+
+STILL_TRIM_PX = 50
+"""Pixels a still is shorter than the figure: the slider and buttons under the time axis are left out."""
 
 
 def _merge(into: dict, update: dict) -> None:

@@ -186,6 +186,13 @@ def _fit_animated(fig: go.Figure, height: int) -> None:
     """
     fig.layout.height = height
     fig.layout.margin.l = (fig.layout.margin.l or 0) + 40
+    # Slide-size time-axis text is taller: the slider and buttons move down under it.
+    fig.layout.margin.b = (fig.layout.margin.b or 0) + 28
+    plot_px = height - fig.layout.margin.t - fig.layout.margin.b
+    for slider in fig.layout.sliders:
+        slider.y = -72 / plot_px
+    for menu in fig.layout.updatemenus:
+        menu.y = -68 / plot_px
     fig.update_yaxes(tickfont=dict(size=SLIDE_FONT - 6))
     for annotation in fig.layout.annotations:
         if annotation.xref == "paper" and annotation.x == 0:  # the row labels, in the left margin

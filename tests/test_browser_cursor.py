@@ -1,0 +1,188 @@
+"""The Gates time cursor in a real browser: it moves with no server message, opens at a link's step, follows clicks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_browser import CHROMIUM, SHOTS, browser, goto, server, wait_idle  # noqa: F401 - fixtures
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+GATES = "gates?model=brackets"
+HERO = '[data-testid="stPlotlyChart"]:has(.gtitle)'
+
+# The Gates figure's graph div and what the browser shows of its cursor.
+STATE_JS = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+    g => g.layout && g.layout.title && String(g.layout.title.text).includes('Every gate and state'));
+  if (!gd || !gd._fullLayout || !gd._fullLayout.sliders) return null;
+  const cursor = gd.data.find(tr => tr.name === 'cursor');
+  const readout = gd.data.find(tr => tr.name === 'readout');
+  return {active: gd._fullLayout.sliders[0].active, x: Math.min(...cursor.x.filter(v => v !== null)) + 0.5,
+          readout: readout.text[0], images: gd.querySelectorAll('.layer-below image, .imagelayer image').length};
+}"""
+
+
+@pytest.fixture
+def page(browser):  # noqa: F811 - the browser fixture of test_browser
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _count_sent(pg) -> list[int]:
+    """A counter of the frames the page sends on its websockets (Streamlit's BackMsgs: reruns, widget values)."""
+    sent = [0]
+    pg.on("websocket", lambda ws: ws.on("framesent", lambda _frame: sent.__setitem__(0, sent[0] + 1)))
+    return sent
+
+
+def _state(pg) -> dict:
+    pg.wait_for_function(f"({STATE_JS})() !== null", timeout=60_000)
+    return pg.evaluate(f"({STATE_JS})()")
+
+
+def _rail(pg) -> dict:
+    chart = pg.locator(HERO)
+    chart.scroll_into_view_if_needed()
+    return chart.locator(".slider-rail-touch-rect").bounding_box()
+
+
+def _step_at(pg, fraction: float) -> None:
+    """Click the slider's rail at ``fraction`` of its width (Plotly moves to the nearest step)."""
+    rail = _rail(pg)
+    pg.mouse.click(rail["x"] + fraction * rail["width"], rail["y"] + rail["height"] / 2)
+
+
+def test_scrubbing_and_playing_send_no_message_to_the_server(server, page):  # noqa: F811
+    sent = _count_sent(page)
+    goto(page, server, GATES)
+    start = _state(page)
+    assert start["active"] == 0 and start["images"] == 7
+    runs, before = server.count("full page run"), sent[0]
+    # Drag the slider's grip across the rail.
+    rail = _rail(page)
+    y = rail["y"] + rail["height"] / 2
+    page.mouse.move(rail["x"] + 2, y)
+    page.mouse.down()
+    for k in range(1, 21):
+        page.mouse.move(rail["x"] + k * rail["width"] / 40, y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    dragged = _state(page)
+    assert dragged["active"] > 5 and dragged["x"] == dragged["active"], dragged
+    assert f"t = {dragged['active']}" in dragged["readout"]
+    assert dragged["images"] == 7, "the heatmaps stay while the cursor moves"
+    # Play runs on its own, then pauses.
+    page.locator(HERO).locator(".updatemenu-button", has_text="play").click()
+    page.wait_for_function(f"({STATE_JS})().active >= {dragged['active'] + 5}", timeout=10_000)
+    page.locator(HERO).locator(".updatemenu-button", has_text="pause").click()
+    played = _state(page)
+    page.wait_for_timeout(500)
+    assert _state(page)["active"] == played["active"], "pause stops the cursor"
+    page.wait_for_timeout(500)
+    assert sent[0] == before, f"{sent[0] - before} websocket messages while the cursor moved"
+    assert server.count("full page run") == runs, "no server run while the cursor moved"
+
+
+def test_a_link_opens_at_its_step(server, page):  # noqa: F811
+    goto(page, server, f"{GATES}&t=12&unit=1")
+    state = _state(page)
+    assert state["active"] == 12 and state["x"] == 12 and "t = 12" in state["readout"]
+    assert "t=12" in page.url and "unit=1" in page.url
+    assert page.locator('[data-testid="stException"]').count() == 0
+    goto(page, server, f"{GATES}&t=abc")
+    assert _state(page)["active"] == 0
+    assert page.get_by_text("t=abc is not a whole number").count() == 1
+
+
+def test_clicking_a_cell_moves_the_cursor_and_puts_the_step_and_unit_in_the_link(server, page):  # noqa: F811
+    goto(page, server, GATES)
+    chart = page.locator(HERO)
+    chart.scroll_into_view_if_needed()
+    t, unit = 17, 2
+    # The forget gate's cell (t, unit), in page pixels, from the figure's own axes.
+    point = page.evaluate(
+        """([t, unit]) => {
+          const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+            g => String(g.layout.title.text).includes('Every gate and state'));
+          // calcdata: the points as plotly.js placed them (data arrays may still be base64 here).
+          const k = gd.data.findIndex(tr => String(tr.name).startsWith('forget gate'));
+          const steps = gd.calcdata[gd.data.findIndex(tr => tr.name === 'input')].length;
+          const cell = gd.calcdata[k][unit * steps + t];
+          const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+          return {x: box.left + xa._offset + xa.l2p(cell.x), y: box.top + ya._offset + ya.l2p(cell.y)};
+        }""",
+        [t, unit],
+    )
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_timeout(300)
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function(f"() => location.search.includes('t={t}')", timeout=30_000)
+    wait_idle(page)
+    assert f"unit={unit}" in page.url
+    page.wait_for_function(f"({STATE_JS})()?.active === {t}", timeout=30_000)
+    state = _state(page)
+    assert state["x"] == t and f"t = {t}" in state["readout"]
+    # The link carries the step: opened fresh, the page starts there.
+    other = page.context.new_page()
+    goto(other, server, page.url.removeprefix(server.url + "/"))
+    assert _state(other)["active"] == t
+
+
+@pytest.mark.parametrize(("width", "height"), [(1600, 900), (1280, 720)])
+@pytest.mark.parametrize("name", ["gates", "home"])
+def test_screenshots_of_gates_and_home_with_the_figure_in_the_first_screen(server, browser, name, width, height):  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    try:
+        goto(pg, server, GATES if name == "gates" else "?model=brackets")
+        chart = pg.locator(HERO).first.bounding_box()
+        main = pg.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+        assert chart["x"] >= main["x"] - 1 and chart["x"] + chart["width"] <= main["x"] + main["width"] + 1
+        # Above the fold: the whole figure on Gates at 1600x900 and on Home at both sizes, its rows on Gates at 720.
+        visible = (
+            chart["y"] + chart["height"] if (name, height) != ("gates", 720) else chart["y"] + 0.8 * chart["height"]
+        )
+        assert chart["y"] >= 0 and visible <= height + 2, (chart, height)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / f"cursor_{name}_{width}x{height}_first_screen.png"))
+        full = pg.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        pg.set_viewport_size({"width": width, "height": min(full + 40, 10_000)})
+        pg.wait_for_timeout(1000)
+        pg.screenshot(path=str(SHOTS / f"cursor_{name}_{width}x{height}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_the_interactive_html_export_plays_offline(browser, tmp_path):  # noqa: F811
+    from lstm_viz.config import LSTMConfig
+    from lstm_viz.export.html import figures_html
+    from lstm_viz.figures.hero import gates_over_time_figure
+    from lstm_viz.run import run
+
+    rec = run(LSTMConfig(batch=1, seq_len=10, input_size=3, hidden_size=4)).trace.layer(0)
+    path = tmp_path / "page.html"
+    html = figures_html([("gates", gates_over_time_figure(rec))], "title", "config")
+    path.write_text(html if isinstance(html, str) else html.decode())
+    pg = browser.new_page()
+    foreign = []
+    pg.on("request", lambda req: None if req.url.startswith(("file:", "data:", "blob:")) else foreign.append(req.url))
+    pg.goto(path.as_uri())
+    pg.wait_for_function(f"({STATE_JS})() !== null", timeout=30_000)
+    pg.wait_for_timeout(2000)  # plotly's HTML plays the frames once on opening (auto_play)
+    pg.evaluate(
+        """async () => { const gd = document.querySelector('.js-plotly-plot');
+          await Plotly.animate(gd, ['7'], {mode: 'immediate', frame: {duration: 0, redraw: false},
+                                           transition: {duration: 0}}); }"""
+    )
+    state = pg.evaluate(f"({STATE_JS})()")
+    assert state["x"] == 7 and "t = 7" in state["readout"] and state["images"] == 7
+    assert foreign == []
+    pg.close()
