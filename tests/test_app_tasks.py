@@ -51,7 +51,8 @@ def test_home_link_switches_every_page_to_the_task_model():
 
 
 def test_task_url_opens_the_same_model_with_symbols_on_the_time_axis_and_the_unit_outlined():
-    at = open_page("gates", {"model": "task", "task": "remember_bit", "seq_len": "20", "batch": "4"})
+    # The Trained tasks page's forget-gate heatmap (the Gates page draws one hero figure, tested with it).
+    at = open_page("tasks", {"model": "task", "task": "remember_bit", "seq_len": "20", "batch": "4"})
     r = _task_run("remember_bit", 20)
     spec = next(s for t, s in charts(at).items() if t.startswith("forget gate"))
     assert spec["layout"]["xaxis"]["ticktext"] == r.labels(0)
