@@ -249,12 +249,17 @@ class _Reader:
         return self._head[:n]
 
     def read(self, n: int) -> bytes:
-        out = self._head[:n]
+        parts = [self._head[:n]]
         self._head = self._head[n:]
-        if len(out) < n:
-            out += self._stream.read(n - len(out))
-        self._count(len(out))
-        return out
+        got = len(parts[0])
+        while got < n:  # a raw stream may return less than asked before its end
+            more = self._stream.read(n - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        self._count(got)
+        return b"".join(parts)
 
     def readline(self, limit: int) -> bytes:
         if self._head:
