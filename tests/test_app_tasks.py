@@ -30,7 +30,7 @@ def test_tasks_page_offers_each_task_and_one_click_shows_the_trained_model():
     assert r.task.finding in at.success[-1].value
     best = r.task.best
     assert best.state == "c" and f"unit {best.unit}'s cell state c" in at.success[-1].value
-    title = next(t for t in charts(at) if t.startswith(f"Unit {best.unit}'s cell state c over the text"))
+    title = next(t for t in charts(at) if t.startswith(f"Unit {best.unit}'s cell state c over one sequence"))
     line = decode(charts(at)[title]["data"][0]["y"])
     np.testing.assert_array_equal(line, r.trace.layer(0).c[0, :, best.unit].float().numpy())
     # The proof: the finding's unit and state, against the depth on fresh sequences.

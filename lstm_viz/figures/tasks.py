@@ -285,7 +285,7 @@ def unit_latent_figure(
     ]
     layout = base_layout(
         two_line_title(
-            f"Unit {score.unit}'s {STATE_WORDS[state]} over the text, beside the {latent_name}",
+            f"Unit {score.unit}'s {STATE_WORDS[state]} over one sequence, beside the {latent_name}",
             f"{where}; r = {score.r:+.2f} on fresh sequences",
         ),
         340,
