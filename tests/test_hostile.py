@@ -511,3 +511,18 @@ def test_npz_and_csv_exports_run_in_the_export_queue():
     assert trace_npz(r.trace, r.built.input, renderer_=queue).startswith(b"PK")
     assert trace_csv_zip(r.trace, r.built.input, renderer_=queue).startswith(b"PK")
     assert queue.jobs == 2 and not queue.inside
+
+
+def test_a_csv_export_too_big_to_write_quickly_is_refused_before_it_takes_a_slot(monkeypatch):
+    from lstm_viz.export import data
+    from lstm_viz.run import run
+
+    r = run(config.LSTMConfig(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, seq_len=5))
+    arrays = data.trace_arrays(r.trace, r.built.input)
+    values = sum(a.size for k, a in arrays.items() if k != data.META)
+    assert data.trace_values(r.trace, r.built.input) == values
+    monkeypatch.setattr(data, "MAX_CSV_VALUES", values - 1)
+    queue = CountingQueue()
+    message = refusal(data.trace_csv_zip, r.trace, r.built.input, queue)
+    assert f"{values:,} numbers, above the limit of {values - 1:,}" in message and "NPZ" in message
+    assert queue.jobs == 0 and data.csv_refusal(r.trace, r.built.input) == message

@@ -23,6 +23,10 @@ RECORDED = ("i", "f", "g", "o", "c", "m", "h", "x")
 PARAM_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 META = "meta"
 """The NPZ key of a JSON text with ``nn.LSTM``'s arguments and the input's layout."""
+MAX_CSV_VALUES = 8_000_000
+"""The most numbers a CSV ZIP is written with: text costs about 1 s of CPU per 1.5 million of them, and an
+export holds one of the server's export slots. The largest run the hosting limits allow has 29 million (61 s
+of CPU measured on a loaded 2-core server); its NPZ holds the same numbers in 8 s."""
 
 _DIMS = {
     "input": None,  # depends on batch_first and batching, see _input_dims
@@ -99,6 +103,31 @@ def trace_arrays(tr: LSTMTrace, input: Tensor) -> dict[str, np.ndarray]:
     return arrays
 
 
+def trace_values(tr: LSTMTrace, input: Tensor) -> int:
+    """How many numbers ``trace_arrays`` holds, from shapes alone (nothing is copied)."""
+    params = sum(
+        t.numel()
+        for rec in tr.layers
+        for t in (rec.weights.weight_ih, rec.weights.weight_hh, rec.weights.bias_ih, rec.weights.bias_hh)
+        + (rec.weights.weight_hr,)
+        if t is not None
+    )
+    records = sum(getattr(rec, name).numel() for rec in tr.layers for name in RECORDED)
+    states = sum(rec.h0.numel() + rec.c0.numel() for rec in tr.layers)
+    return params + records + states + input.numel() + tr.output.numel() + tr.h_n.numel() + tr.c_n.numel()
+
+
+def csv_refusal(tr: LSTMTrace, input: Tensor) -> str | None:
+    """Why ``trace_csv_zip`` would refuse this run (more than ``MAX_CSV_VALUES`` numbers), or None."""
+    values = trace_values(tr, input)
+    if values <= MAX_CSV_VALUES:
+        return None
+    return (
+        f"this run holds {values:,} numbers, above the limit of {MAX_CSV_VALUES:,} for a CSV export (text is slow "
+        "to write and the server makes one export at a time): download the NPZ, which holds every one of them"
+    )
+
+
 def trace_npz(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None) -> bytes:
     """``trace_arrays`` as a compressed NPZ file (``numpy.load`` reads it without pickle), in an export slot.
 
@@ -152,8 +181,12 @@ def trace_csv_zip(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None
     Made in one of the server's export slots, like an image export.
 
     Raises:
+        ValueError: for a run of more than ``MAX_CSV_VALUES`` numbers (``csv_refusal`` says so beforehand).
         ExportBusy: the server's export slots stayed taken.
     """
+    refusal = csv_refusal(tr, input)
+    if refusal is not None:
+        raise ValueError(refusal)
     with (renderer_ or renderer()).job():
         arrays = trace_arrays(tr, input)
         meta = json.loads(str(arrays.pop(META)))
