@@ -121,16 +121,25 @@ def test_every_heatmap_hover_names_step_index_symbol_unit_and_value(bit_run):
     for what, fig in figs.items():
         heat = fig.data[0]
         template = heat.hovertemplate
-        assert "step %{x}" in template and "(input %{customdata})" in template, what
+        # On an axis labelled by symbols %{x} reads as the symbol ("step ("): the index comes from customdata.
+        assert "step %{customdata[0]} (input %{customdata[1]})" in template and "step %{x}" not in template, what
         assert "unit %{y}" in template or "feature %{y}" in template, what
         assert "%{z" in template, what
         custom = np.asarray(heat.customdata)
-        assert custom.shape == np.asarray(heat.z).shape, what  # one symbol per cell, [rows, T]
-        assert list(custom[0]) == labels, what
+        assert custom.shape == (*np.asarray(heat.z).shape, 2), what  # [rows, T, 2]: index and symbol per cell
+        assert list(custom[0, :, 1]) == labels and list(custom[-1, :, 0]) == list(range(len(labels))), what
+    numbers = gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad")
+    assert "step %{x}" in numbers.data[0].hovertemplate, "numbered steps: the axis value is the index"
     grid = click_grid_figure(rec, "c", 0, (0, 4), (3, 1), labels)
     cells = grid.data[1]  # the clickable overlay is what the pointer hovers
-    assert "step %{x} (input %{customdata[1]})" in cells.hovertemplate and "unit %{y}" in cells.hovertemplate
-    assert [row[1] for row in cells.customdata[:20]] == labels
+    assert "step %{customdata[2]} (input %{customdata[1]})" in cells.hovertemplate
+    assert "unit %{y}" in cells.hovertemplate
+    assert [row[1] for row in cells.customdata[:20]] == labels and [row[2] for row in cells.customdata[:20]] == list(
+        range(20)
+    )
+    norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels)
+    assert "step %{customdata[0]} (input %{customdata[1]})" in norms.data[0].hovertemplate
+    assert list(np.asarray(norms.data[0].customdata)[:, 0]) == list(range(20))
 
 
 def test_heatmaps_shown_together_share_plot_margins_and_colour_bar_placement(bit_run):

@@ -166,16 +166,39 @@ def unit_axis(rows: int, plot_px: float, title: str = "unit", text_px: int = FON
 
 
 def step_customdata(labels: list[str] | None, rows: int) -> np.ndarray | None:
-    """Each cell's input symbol for a heatmap's hover, ``[rows, T]``; None where the input has no symbols."""
+    """Each cell's step index and input symbol for a heatmap's hover, ``[rows, T, 2]``; None without symbols.
+
+    The index is carried, not read from ``%{x}``: on an axis labelled by symbols, ``%{x}`` is the symbol.
+    """
     if labels is None:
         return None
-    return np.broadcast_to(np.asarray(labels, dtype=object), (rows, len(labels))).copy()  # [rows, T]
+    steps = len(labels)
+    cell = np.empty((steps, 2), dtype=object)  # [T, 2]: index, symbol
+    cell[:, 0] = np.arange(steps)
+    cell[:, 1] = labels
+    return np.broadcast_to(cell, (rows, steps, 2)).copy()  # [rows, T, 2]
+
+
+def step_words(labels: list[str] | None, index: str = "customdata[0]", symbol: str = "customdata[1]") -> str:
+    """'step %{x}' for a hover; 'step 12 (input ()' from customdata where the axis is labelled by symbols."""
+    if labels is None:
+        return "step %{x}"
+    return f"step %{{{index}}} (input %{{{symbol}}})"
+
+
+def step_pairs(labels: list[str] | None) -> np.ndarray | None:
+    """Each step's index and input symbol, ``[T, 2]``, as the customdata of a line over time; None without."""
+    if labels is None:
+        return None
+    pairs = np.empty((len(labels), 2), dtype=object)
+    pairs[:, 0] = np.arange(len(labels))
+    pairs[:, 1] = labels
+    return pairs
 
 
 def heat_hover(what: str, labels: list[str] | None, value: str = "value %{z:.4g}", row: str = "unit") -> str:
     """A heatmap hover naming the step index, its input symbol (when there is one), the unit and the value."""
-    step = "step %{x}" + (" (input %{customdata})" if labels is not None else "")
-    return f"{what}<br>{step}<br>{row} %{{y}}<br>{value}<extra></extra>"
+    return f"{what}<br>{step_words(labels)}<br>{row} %{{y}}<br>{value}<extra></extra>"
 
 
 HEATMAP_MARGIN = dict(l=92, r=96, t=50, b=48)

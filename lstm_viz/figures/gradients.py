@@ -17,6 +17,8 @@ from lstm_viz.figures.base import (
     make_figure,
     plot_height,
     step_customdata,
+    step_pairs,
+    step_words,
     time_axis,
     to_numpy,
     two_line_title,
@@ -105,10 +107,8 @@ def gradient_norms_figure(
                 name=name,
                 line=dict(width=2, **style),
                 marker=dict(size=4),
-                customdata=step_labels,
-                hovertemplate=f"{name}<br>step %{{x}}"
-                + (" (input %{customdata})" if step_labels is not None else "")
-                + "<br>%{y:.3e}<extra></extra>",
+                customdata=step_pairs(step_labels),
+                hovertemplate=f"{name}<br>{step_words(step_labels)}<br>%{{y:.3e}}<extra></extra>",
             )
         )
     layout = base_layout(

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, integer_dtick, make_figure, time_axis, to_numpy
+from lstm_viz.figures.base import base_layout, integer_dtick, make_figure, step_pairs, step_words, time_axis, to_numpy
 from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
 from lstm_viz.figures.scales import GATE_SCALE, TANH_RANGE, symmetric_limit
 from lstm_viz.trace import LayerTrace
@@ -114,10 +114,8 @@ def unit_lines_figure(
                     line=dict(color=colour, width=2),
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
-                    customdata=step_labels,
-                    hovertemplate=f"{label}, unit {u}<br>step %{{x}}"
-                    + (" (input %{customdata})" if step_labels is not None else "")
-                    + "<br>%{y:.4f}<extra></extra>",
+                    customdata=step_pairs(step_labels),
+                    hovertemplate=f"{label}, unit {u}<br>{step_words(step_labels)}<br>%{{y:.4f}}<extra></extra>",
                 )
             )
     c_lim = symmetric_limit(c)

@@ -35,11 +35,12 @@ def click_grid_figure(
     )
     values = fig.data[0].z.ravel()
     if step_labels is None:
-        custom, value_words, step_words = values, "%{customdata:.4f}", ""
+        custom, value_words, step_words = values, "%{customdata:.4f}", "%{x}"
     else:  # [units * T, 2]: value and input symbol; a plain float array where there are no symbols (fewer bytes)
+        # The step index too: on an axis labelled by symbols, %{x} reads as the symbol.
         symbols = np.broadcast_to(np.asarray(step_labels, dtype=object), tt.shape).ravel()
-        custom = np.stack([values.astype(object), symbols], axis=1)
-        value_words, step_words = "%{customdata[0]:.4f}", " (input %{customdata[1]})"
+        custom = np.stack([values.astype(object), symbols, tt.ravel().astype(object)], axis=1)  # [units * T, 3]
+        value_words, step_words = "%{customdata[0]:.4f}", "%{customdata[2]} (input %{customdata[1]})"
     fig.add_trace(
         go.Scatter(
             x=tt.ravel(),
@@ -48,7 +49,7 @@ def click_grid_figure(
             marker=dict(size=14, symbol="square", opacity=0),
             # Hoverable on purpose: Plotly only clicks what it hovers, so the overlay carries the label.
             customdata=custom,
-            hovertemplate=f"{name}<br>step %{{x}}{step_words}<br>unit %{{y}}<br>value {value_words}"
+            hovertemplate=f"{name}<br>step {step_words}<br>unit %{{y}}<br>value {value_words}"
             "<br>click to select<extra></extra>",
             showlegend=False,
             name="cells",

@@ -17,6 +17,8 @@ from lstm_viz.figures.base import (
     make_figure,
     plot_height,
     step_customdata,
+    step_pairs,
+    step_words,
     time_axis,
     to_numpy,
     two_line_title,
@@ -136,9 +138,10 @@ def memory_against_figure(
             y=v.reshape(-1),
             marker=dict(size=5, color=STATE_COLOUR, opacity=0.35),
             name=f"{state} at a step",
-            customdata=np.stack([seq.reshape(-1), step.reshape(-1), symbols, lat.reshape(-1)], axis=1),
+            # The latent in words: whole numbers as such ("3", not d3's "3.00000").
+            customdata=np.stack([seq.reshape(-1), step.reshape(-1), symbols, [f"{x:g}" for x in lat.reshape(-1)]], 1),
             hovertemplate="sequence %{customdata[0]}, step %{customdata[1]} (input %{customdata[2]})"
-            f"<br>{latent_name} %{{customdata[3]:g}}<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
+            f"<br>{latent_name} %{{customdata[3]}}<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
         ),
         dict(
             type="scatter",
@@ -257,8 +260,8 @@ def unit_latent_figure(
     state = state or score.state
     steps = values.shape[0]
     t = np.arange(steps, dtype=np.int32)
-    hover = step_labels or [str(k) for k in range(steps)]
-    step_words = "step %{x} (input %{customdata})" if step_labels else "step %{x}"
+    hover = step_pairs(step_labels)
+    words = step_words(step_labels)
     data = [
         dict(
             type="scatter",
@@ -269,7 +272,7 @@ def unit_latent_figure(
             line=dict(color=STATE_COLOUR, width=2),
             marker=dict(size=5),
             customdata=hover,
-            hovertemplate=f"{step_words}<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
+            hovertemplate=f"{words}<br>{state} of unit {score.unit} %{{y:.4f}}<extra></extra>",
         ),
         dict(
             type="scatter",
@@ -280,7 +283,7 @@ def unit_latent_figure(
             line=dict(color=LATENT_COLOUR, width=2, dash="dot", shape="hv"),
             name=latent_name,
             customdata=hover,
-            hovertemplate=f"{step_words}<br>{latent_name} %{{y:g}}<extra></extra>",
+            hovertemplate=f"{words}<br>{latent_name} %{{y:g}}<extra></extra>",
         ),
     ]
     layout = base_layout(
