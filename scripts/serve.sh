@@ -119,7 +119,8 @@ haproxy_cmd() { "$PYTHON" deploy/worker_ctl.py haproxy "$RUN_DIR/haproxy.sock" "
 start_worker() {
   local k=$1 port=$((WORKER_PORT + $1 - 1))
   # setsid: the worker leads its own process group, so stopping the group also stops a Chromium it started.
-  setsid "$PYTHON" -m streamlit run app.py --server.port "$port" --server.address 127.0.0.1 \
+  # worker_boot.py is `streamlit run` with a failover fix (a fresh session's first click in a fragment).
+  setsid "$PYTHON" deploy/worker_boot.py app.py --server.port "$port" --server.address 127.0.0.1 \
     --server.headless true >>"$RUN_DIR/w$k.log" 2>&1 &
   PID[k]=$!
   ENABLED[k]=0
