@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,14 @@ def test_default_run_shows_the_lesson_with_heatmaps_as_wide_as_the_norms(server,
     heat = [w for t, w in widths if "log10 |" in t]
     assert len(heat) == 3 and all(abs(w - norms) <= 2 for w in heat), (norms, heat)
     assert norms > 600, "at 1280x720 every step of the three heatmaps has room"
+    # Hover on a heatmap whose axis shows symbols: the step's index, its symbol, the unit and the value.
+    heat_plot = page.locator(".js-plotly-plot").nth(1)
+    heat_plot.scroll_into_view_if_needed()
+    area = heat_plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.31, area["y"] + area["height"] * 0.4)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=10_000)
+    hover = page.locator(".hoverlayer .hovertext").first.text_content()
+    assert re.search(r"step \d+ \(input .\)unit \d+log10", hover), hover
     shoot(page, "gradient_flow_default_lesson")
 
 
