@@ -280,3 +280,14 @@ def test_trajectory_colour_bar_and_unit_lines_count_whole_steps(short_run):
     assert bar.tickmode == "linear" and bar.dtick == 1
     lines = unit_lines_figure(rec, [0, 1], 0, "lines")
     assert _whole_ticks(lines.layout.xaxis) and _whole_ticks(lines.layout.xaxis2)
+
+
+def test_task_heatmap_of_many_units_shows_a_window_around_the_memory_unit():
+    built = build(LSTMConfig(hidden_size=200, seq_len=5, batch=1))
+    rec = trace(built.lstm, built.input, built.hx).layer(0)
+    fig = task_state_heatmap(rec, "c", 0, None, highlight=(150,))
+    heat = fig.data[0]
+    assert np.asarray(heat.z).shape == (64, 5) and heat.y0 == 118
+    np.testing.assert_array_equal(np.asarray(heat.z), rec.c[0, :, 118:182].T.float().numpy())
+    assert [(s.y0 + s.y1) / 2 for s in fig.layout.shapes] == [150], "the memory unit is outlined inside the window"
+    assert _whole_ticks(fig.layout.yaxis)

@@ -25,7 +25,7 @@ from lstm_viz.figures.base import (
     unit_axis,
 )
 from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
-from lstm_viz.figures.scales import CURSOR_COLOUR, QUANTITIES, SIGNED_SCALE, quantity_range
+from lstm_viz.figures.scales import CURSOR_COLOUR, MAX_UNITS_SHOWN, QUANTITIES, SIGNED_SCALE, quantity_range
 from lstm_viz.tasks.units import UnitScore
 from lstm_viz.trace import LayerTrace
 
@@ -325,19 +325,25 @@ def state_heatmap(
 ) -> go.Figure:
     """One gate or state of one sequence, units x steps, its unit outlined; drawn like every heatmap beside it.
 
+    At most ``MAX_UNITS_SHOWN`` units, a window around the first outlined unit (a screen shows no more).
+
     Shapes:
-        ``getattr(rec, name)[batch_item]`` [T, H] is drawn transposed, [H, T].
+        ``getattr(rec, name)[batch_item]`` [T, H] is drawn transposed, [units in the window, T].
     """
     q = QUANTITIES[name]
     values = getattr(rec, name)[batch_item]  # [T, H]
-    z = np.ascontiguousarray(to_numpy(values).T)  # [H, T]
+    units = values.shape[1]
+    centre = highlight[0] if highlight else 0
+    start = max(0, min(centre - MAX_UNITS_SHOWN // 2, units - MAX_UNITS_SHOWN))
+    stop = min(units, start + MAX_UNITS_SHOWN)
+    z = np.ascontiguousarray(to_numpy(values[:, start:stop]).T)  # [stop - start, T]
     zmin, zmax = quantity_range(rec, name)
     heat = dict(
         type="heatmap",
         z=z,
         x0=0,
         dx=1,
-        y0=0,
+        y0=start,
         dy=1,
         zmin=zmin,
         zmax=zmax,
@@ -351,10 +357,12 @@ def state_heatmap(
         two_line_title(q.title, ", ".join(w for w in (outlined, f"batch item {batch_item}") if w)),
         height,
         xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=20),
-        shapes=highlight_shapes(list(highlight), (0, z.shape[0])),
+        shapes=highlight_shapes(list(highlight), (start, stop)),
         margin=dict(HEATMAP_MARGIN, t=64),
     )
     layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout))
+    if start:  # whole-number ticks counted from the window's first unit
+        layout["yaxis"]["tick0"] = start
     return make_figure([heat], layout)
 
 
