@@ -328,11 +328,11 @@ def test_a_killed_worker_is_taken_out_its_students_reconnect_elsewhere_and_it_co
             with urllib.request.urlopen(req, timeout=5) as r:
                 assert r.status == 200
         # The victim's page reconnects as Streamlit's frontend does (old cookie, old session id) and lands on w2
-        # in a fresh session. The frontend does not rerun the page then; the student's next click is in the time
-        # cursor's fragment, which w2 has never run: deploy/worker_boot.py answers it with the whole page, and
-        # the link draws the same run.
+        # in a fresh session. The frontend does not rerun the page then; if the student's next click is inside a
+        # fragment, w2 has never run it (Streamlit would drop the request): deploy/worker_boot.py answers it
+        # with the whole page, and the link draws the same run. Any id stands for a fragment of the dead worker.
         await victim.close()
-        old_session, fragment = victim.session_id, min(victim.fragments)
+        old_session, fragment = victim.session_id, min(victim.fragments, default="fragment-of-the-dead-worker")
         await victim.connect(*LINK, resume=True)
         assert victim.worker == "w2", "the reconnect was sent to the live worker and given its cookie"
         assert await victim.run(*LINK, fragment=fragment) == before
