@@ -55,6 +55,17 @@ MEASURE = """() => {
         if (box.right > outer.right + 2 || box.left < outer.left - 2) {
             problems.push(`${name}: drawing ${box.width | 0} px wider than its container ${outer.width | 0} px`);
         }
+        // An axis title as long as its axis runs into the chart's title above it: overprinted, as good as cut.
+        const head = plot.querySelector('.g-gtitle text');
+        const top = head && head.textContent.trim() ? head.getBoundingClientRect() : null;
+        if (top) {
+            for (const el of plot.querySelectorAll('.infolayer text[class*="ytitle"]')) {
+                const r = el.getBoundingClientRect();
+                if (r.width && r.top < top.bottom - 1 && r.right > top.left && r.left < top.right) {
+                    problems.push(`${name}: axis title "${el.textContent.trim().slice(0, 50)}" runs into the title`);
+                }
+            }
+        }
         const seen = new Set();
         for (const [kind, selector] of TEXT) {
             for (const el of plot.querySelectorAll(selector)) {

@@ -73,7 +73,8 @@ def pca_trajectory_figure(
         title,
         height,
         xaxis=dict(title=dict(text=f"principal component 1 ({ev[0]:.0%} of variance, state units)")),
-        yaxis=dict(title=dict(text=f"principal component 2 ({ev[1]:.0%} of variance, state units)")),
+        # Short: a rotated title longer than a slide's plot height would run into the figure's title.
+        yaxis=dict(title=dict(text=f"PC 2 ({ev[1]:.0%} of variance)")),
         showlegend=False,
     )
     return make_figure(data, layout)
