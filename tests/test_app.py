@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_viz import ui
 from lstm_viz.config import LSTMConfig
-from lstm_viz.figures import SLIDE_TITLE_CHARS
+from lstm_viz.figures import QUANTITIES, SLIDE_TITLE_CHARS
 from lstm_viz.run import run
 from lstm_viz.ui import DEFAULTS
 
@@ -64,10 +64,12 @@ def heatmap(at: AppTest, title_start: str) -> np.ndarray:
     matches = [s for t, s in drawn.items() if t.startswith(title_start)]
     if matches:
         return decode(matches[0]["data"][0]["z"])
+    row = next((q.name for q in QUANTITIES.values() if q.title.startswith(title_start)), None)
     for spec in drawn.values():
         for trace in spec["data"]:
-            if (trace.get("name") or "").startswith(title_start) and "customdata" in trace:
-                cells = decode(trace["customdata"])  # [units * T, 2]: unit, value, unit-major
+            if trace.get("name") == "cells" and row is not None:
+                # The Gates figure's cell points: [unit, value] each, unit-major per row, the row's letter as text.
+                cells = decode(trace["customdata"])[np.asarray(trace["text"]) == row]
                 return cells[:, 1].reshape(-1, int(decode(trace["x"]).max()) + 1)
     raise AssertionError(f"no chart or Gates row titled {title_start!r} in {list(drawn)}")
 

@@ -107,15 +107,16 @@ def test_clicking_a_cell_moves_the_cursor_and_puts_the_step_and_unit_in_the_link
     chart = page.locator(HERO)
     chart.scroll_into_view_if_needed()
     t, unit = 17, 2
-    # The forget gate's cell (t, unit), in page pixels, from the figure's own axes.
+    # The forget gate's cell (t, unit), in page pixels, from the figure's own axes (rows in i, f, g, ... order).
     point = page.evaluate(
         """([t, unit]) => {
           const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
             g => String(g.layout.title.text).includes('Every gate and state'));
           // calcdata: the points as plotly.js placed them (data arrays may still be base64 here).
-          const k = gd.data.findIndex(tr => String(tr.name).startsWith('forget gate'));
+          const k = gd.data.findIndex(tr => tr.name === 'cells');
           const steps = gd.calcdata[gd.data.findIndex(tr => tr.name === 'input')].length;
-          const cell = gd.calcdata[k][unit * steps + t];
+          const units = gd.calcdata[k].length / 7 / steps;
+          const cell = gd.calcdata[k][1 * units * steps + unit * steps + t];  // row f, the second
           const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
           return {x: box.left + xa._offset + xa.l2p(cell.x), y: box.top + ya._offset + ya.l2p(cell.y)};
         }""",

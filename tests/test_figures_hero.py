@@ -64,7 +64,7 @@ def test_one_frame_per_step_carrying_only_the_moving_traces(fig):
     assert static and not static & set(moving)
     for frame in spec["frames"]:
         for update in frame["data"]:
-            assert set(update) <= {"type", "x", "marker", "meta", "text"}
+            assert set(update) <= {"type", "x", "marker", "meta", "text", "customdata"}
     # The frames are a small part of the figure.
     assert len(json.dumps(spec["frames"])) < 0.6 * len(pio.to_json(fig, validate=False))
 
@@ -80,8 +80,9 @@ def test_each_frame_puts_the_cursor_on_its_step_and_the_bars_at_that_step(fig, r
             update = frame["data"][1 + n]
             assert spec["data"][bars[n]]["name"] == f"{name} at the cursor"
             np.testing.assert_allclose(
-                _decode(update["marker"]["color"]), getattr(rec, name)[1, t].float().numpy(), rtol=1e-6
+                _decode(update["customdata"]), getattr(rec, name)[1, t].float().numpy(), rtol=1e-6
             )
+            assert all(c.startswith("#") for c in update["marker"]["color"]), "colours as strings"
             assert update["meta"][0] == t and LABELS[t] in update["meta"][1]
         assert f"t = {t}" in frame["data"][-1]["text"][0]
 
@@ -90,7 +91,7 @@ def test_the_figure_opens_at_its_cursor_with_the_slider_there(rec):
     fig = gates_over_time_figure(rec, 0, cursor=6)
     assert fig.layout.sliders[0].active == 6
     assert min(x for x in _trace(fig, "cursor").x if x is not None) == 5.5
-    np.testing.assert_allclose(_trace(fig, "c at the cursor").marker.color, rec.c[0, 6].float().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_trace(fig, "c at the cursor").customdata, rec.c[0, 6].float().numpy(), rtol=1e-6)
     assert gates_over_time_figure(rec, 0, cursor=99).layout.sliders[0].active == CFG.seq_len - 1
     slider = fig.layout.sliders[0]
     assert len(slider.steps) == CFG.seq_len
@@ -103,33 +104,25 @@ def test_the_figure_opens_at_its_cursor_with_the_slider_there(rec):
 
 
 def test_hover_names_step_symbol_unit_and_value(fig, rec):
+    cells = _trace(fig, "cells")
+    template = cells.hovertemplate
+    assert "step %{x}" in template and "input %{hovertext}" in template and "<b>%{text}</b>" in template
+    assert "unit %{customdata[0]:.0f}" in template and "%{customdata[1]:.4f}" in template
+    custom = np.asarray(cells.customdata)  # [7 * units * T, 2]: unit, value
+    letters = np.asarray(cells.text)
     for name in STATE_ORDER:
-        cells = next(tr for tr in fig.data if tr.name and tr.name.startswith(QUANTITY_TITLES[name]))
-        template = cells.hovertemplate
-        assert "step %{x}" in template and "input %{text}" in template
-        assert "unit %{customdata[0]:.0f}" in template and "value %{customdata[1]:.4f}" in template
-        custom = np.asarray(cells.customdata)  # [units * T, 2]: unit, value
+        rows = letters == name
         z = getattr(rec, name)[1].float().numpy().T  # [units, T]
-        np.testing.assert_allclose(custom[:, 1], z.ravel(), rtol=1e-6)
-        np.testing.assert_array_equal(custom[:, 0], np.repeat(np.arange(CFG.hidden_size), CFG.seq_len))
-        np.testing.assert_array_equal(cells.x, np.tile(np.arange(CFG.seq_len), CFG.hidden_size))
-        assert list(cells.text[: CFG.seq_len]) == LABELS
+        np.testing.assert_allclose(custom[rows, 1], z.ravel(), rtol=1e-6)
+        np.testing.assert_array_equal(custom[rows, 0], np.repeat(np.arange(CFG.hidden_size), CFG.seq_len))
+        np.testing.assert_array_equal(np.asarray(cells.x)[rows], np.tile(np.arange(CFG.seq_len), CFG.hidden_size))
+        assert list(np.asarray(cells.hovertext)[rows][: CFG.seq_len]) == LABELS
     bars = _trace(fig, "f at the cursor")
-    assert "step %{meta[0]}%{meta[1]}" in bars.hovertemplate and "value %{marker.color:.4f}" in bars.hovertemplate
+    assert "step %{meta[0]}%{meta[1]}" in bars.hovertemplate and "value %{customdata:.4f}" in bars.hovertemplate
+    assert "unit %{text}" in bars.hovertemplate and bars.textposition == "none"
     strip = _trace(fig, "input")
     assert list(strip.text) == LABELS and "step %{x}" in strip.hovertemplate
     assert not any("step (" in (tr.hovertemplate or "") for tr in fig.data)
-
-
-QUANTITY_TITLES = {
-    "i": "input gate",
-    "f": "forget gate",
-    "g": "cell candidate",
-    "o": "output gate",
-    "c": "cell state",
-    "m": "m = o",
-    "h": "hidden state",
-}
 
 
 def test_steps_and_units_have_integer_ticks(fig):
@@ -148,9 +141,12 @@ def test_one_colour_bar_per_range_aligned_in_one_column(fig, rec):
     assert len({fig.layout[a].colorbar.thickness for a in axes}) == 1
     titles = sorted(fig.layout[a].colorbar.title.text for a in axes)
     assert titles == ["c", "tanh: g m h", "σ: i f o"]
-    for n in STATE_ORDER:
-        bar = _trace(fig, f"{n} at the cursor")
-        assert (fig.layout[bar.marker.coloraxis].cmin, fig.layout[bar.marker.coloraxis].cmax) == quantity_range(rec, n)
+    carriers = [tr for tr in fig.data if tr.name.startswith("colour bar")]
+    assert sorted(tr.marker.coloraxis for tr in carriers) == sorted(axes), "one trace carries each colour bar"
+    for n in STATE_ORDER:  # each row's range has its colour bar, titled with the row
+        lo, hi = quantity_range(rec, n)
+        axis = next(a for a in axes if (fig.layout[a].cmin, fig.layout[a].cmax) == (lo, hi))
+        assert n in fig.layout[axis].colorbar.title.text
 
 
 def test_a_projected_h_has_a_colour_bar_of_its_own():
@@ -201,18 +197,19 @@ def test_a_shared_copy_keeps_the_frames_and_slides_keep_the_animation(fig):
 def test_still_at_is_the_figure_at_that_step_without_frames_or_controls(fig, rec):
     still = still_at(fig, 7)
     assert not still.frames and not still.layout.sliders and not still.layout.updatemenus
-    np.testing.assert_allclose(_trace(still, "o at the cursor").marker.color, rec.o[1, 7].float().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_trace(still, "o at the cursor").customdata, rec.o[1, 7].float().numpy(), rtol=1e-6)
     assert min(x for x in _trace(still, "cursor").x if x is not None) == 6.5
     assert len(still.layout.images) == len(STATE_ORDER)
     names = {tr.name for tr in still.data}
-    assert names == {"input", "cursor", "readout", *(f"{n} at the cursor" for n in STATE_ORDER)}, "no hover points"
+    bars = {f"{n} at the cursor" for n in STATE_ORDER}
+    assert names - {n for n in names if n.startswith("colour bar")} == {"input", "cursor", "readout", *bars}
 
 
 def test_many_cells_drop_the_cell_points_but_keep_the_strip():
     big = LSTMConfig(batch=1, seq_len=200, input_size=2, hidden_size=32)
     assert 7 * 200 * 32 > MAX_CELL_POINTS
     fig = gates_over_time_figure(run(big).trace.layer(0))
-    assert [tr.name for tr in fig.data if tr.type == "scatter" and tr.mode == "markers"] == ["input"]
+    assert "cells" not in {tr.name for tr in fig.data} and "input" in {tr.name for tr in fig.data}
     assert len(fig.to_dict()["frames"]) == 200
 
 

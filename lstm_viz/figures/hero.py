@@ -282,8 +282,8 @@ def gates_over_time_figure(
         strip["hovertemplate"] = f"step %{{x}}{click}<extra></extra>"
     data.append(strip)
     if cells <= MAX_CELL_POINTS:
-        for name in STATE_ORDER:
-            data.append(_cell_points(name, values[name], windows[name], centres[name], labels, projected, click))
+        # One trace for every row: plotly.js redoes each trace's defaults on every frame, so fewer is faster.
+        data.append(_cell_points(values, windows, centres, labels, projected, click))
 
     # The moving traces, in this order in every frame: the cursor, the bars, the readout.
     moving_start = len(data)
@@ -317,11 +317,16 @@ def gates_over_time_figure(
                 orientation="h",
                 xaxis="x2",
                 yaxis="y",
-                marker=dict(color=v, coloraxis=axis_of[name], line=dict(width=0)),
-                customdata=np.arange(lo, hi, dtype=np.int16),
+                # Colours as strings, painted from the row's colour axis (``AnimatedFigure.paint``): numbers
+                # on a colour scale make plotly.js log a warning per bar on every frame, a quarter of its time.
+                marker=dict(color="#888", line=dict(width=0)),
+                # The units as text never drawn (static), the values as customdata (each frame's own).
+                text=[str(u) for u in range(lo, hi)],
+                textposition="none",
+                customdata=v,
                 meta=_meta(t0, labels),
-                hovertemplate=f"{name} at step %{{meta[0]}}%{{meta[1]}}<br>{what} %{{customdata}}"
-                "<br>value %{marker.color:.4f}<extra></extra>",
+                hovertemplate=f"{name} at step %{{meta[0]}}%{{meta[1]}}<br>{what} %{{text}}"
+                "<br>value %{customdata:.4f}<extra></extra>",
                 unselected=dict(marker=dict(opacity=1)),
                 showlegend=False,
                 name=f"{name} at the cursor",
@@ -344,6 +349,24 @@ def gates_over_time_figure(
         )
     )
     moving = list(range(moving_start, len(data)))
+    # One invisible point per colour axis: it carries the axis's colour bar (the bars' colours are strings).
+    for axis in dict.fromkeys(axis_of.values()):
+        name = next(n for n, a in axis_of.items() if a == axis)
+        data.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker=dict(color=[quantity_range(rec, name)[0]], coloraxis=axis, size=1),
+                xaxis="x2",
+                yaxis="y",
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"colour bar {axis}",
+            )
+        )
+    bars = [(moving_start + 1 + k, 1 + k, values[n], axis_of[n]) for k, n in enumerate(STATE_ORDER)]
     frames = [
         dict(
             name=str(t),
@@ -354,7 +377,8 @@ def gates_over_time_figure(
                 dict(
                     type="bar",
                     x=_bar_length(values[n][:, t], *quantity_range(rec, n)),
-                    marker=dict(color=values[n][:, t]),
+                    customdata=values[n][:, t],
+                    marker=dict(color=[]),  # painted
                     meta=_meta(t, labels),
                 )
                 for n in STATE_ORDER
@@ -446,7 +470,7 @@ def gates_over_time_figure(
         ],
         **_colour_axes(rec, axis_of, plot_px),
     )
-    return AnimatedFigure(dict(data=data, layout=layout), frames, paint)
+    return AnimatedFigure(dict(data=data, layout=layout), frames, paint, bars, t0)
 
 
 def _scaled(v: float | np.ndarray, lo: float, hi: float) -> float | np.ndarray:
@@ -488,15 +512,31 @@ class AnimatedFigure(go.Figure):
     ``SharedFigure`` (``raw_frames`` and the painted values are not copied).
     """
 
-    def __init__(self, figure: dict, raw_frames: list[dict], paint: list[tuple[np.ndarray, str]]) -> None:
-        """A figure from a ``data``/``layout`` dict, its frames, and each layout image's values and colour axis.
+    def __init__(
+        self,
+        figure: dict,
+        raw_frames: list[dict],
+        paint: list[tuple[np.ndarray, str]],
+        bars: list[tuple[int, int, np.ndarray, str]],
+        t0: int,
+    ) -> None:
+        """A figure from a ``data``/``layout`` dict, its frames, and what ``paint`` colours.
+
+        Args:
+            figure: ``data`` and ``layout``.
+            raw_frames: One dict per step (see ``raw_frames``).
+            paint: Each layout image's values and colour axis.
+            bars: Each bar trace's index in ``data``, its index in a frame's ``data``, its values and colour axis.
+            t0: The step the figure opens at.
 
         Shapes:
-            each ``paint`` value array is [units, T], painted row 0 at the top.
+            each value array is [units, T], painted row 0 at the top.
         """
         super().__init__(figure)
         self._raw_frames = raw_frames
         self._paint = paint
+        self._bars = bars
+        self._t0 = t0
         self._encoded: list[dict] | None = None
         self.paint()
 
@@ -510,6 +550,13 @@ class AnimatedFigure(go.Figure):
         for image, (z, axis) in zip(self.layout.images, self._paint, strict=True):
             ca = self.layout[axis]
             image.source = heat_png(z, tuple(tuple(p) for p in ca.colorscale), ca.cmin, ca.cmax)
+        for index, position, z, axis in self._bars:
+            ca = self.layout[axis]
+            colours = heat_colours(z, tuple(tuple(p) for p in ca.colorscale), ca.cmin, ca.cmax)  # [units, T]
+            self.data[index].marker.color = colours[:, self._t0].tolist()
+            for t, frame in enumerate(self._raw_frames):
+                frame["data"][position]["marker"]["color"] = colours[:, t].tolist()
+        self._encoded = None
 
     def to_dict(self) -> dict:
         """The figure's dict with its frames, their arrays base64-encoded as Plotly's own ``to_dict`` does."""
@@ -531,6 +578,22 @@ def _lut(scale: tuple[tuple[float, str], ...]) -> np.ndarray:
     return np.array([plotly.colors.unlabel_rgb(c) for c in colours], dtype=np.uint8)
 
 
+@functools.lru_cache(maxsize=32)
+def _hex_lut(scale: tuple[tuple[float, str], ...]) -> np.ndarray:
+    """``_lut`` as '#rrggbb' strings. Shapes: [256]."""
+    return np.array([f"#{r:02x}{g:02x}{b:02x}" for r, g, b in _lut(scale)])
+
+
+def _index(z: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Each value's place on a 256-colour scale over ``[lo, hi]``."""
+    return np.rint(np.clip((z - lo) / max(hi - lo, 1e-12), 0, 1) * 255).astype(np.uint8)
+
+
+def heat_colours(z: np.ndarray, scale: tuple[tuple[float, str], ...], lo: float, hi: float) -> np.ndarray:
+    """Each value's colour on ``scale`` over ``[lo, hi]`` as a '#rrggbb' string. Shapes: like ``z``."""
+    return _hex_lut(scale)[_index(z, lo, hi)]
+
+
 def heat_png(z: np.ndarray, scale: tuple[tuple[float, str], ...], lo: float, hi: float) -> str:
     """A heatmap as a PNG data URL: each value coloured on ``scale`` over ``[lo, hi]``, each cell a block of pixels.
 
@@ -538,8 +601,7 @@ def heat_png(z: np.ndarray, scale: tuple[tuple[float, str], ...], lo: float, hi:
         ``z`` [rows, columns] -> an image of rows x columns blocks, row 0 at the top.
     """
     rows, cols = z.shape
-    index = np.rint(np.clip((z - lo) / max(hi - lo, 1e-12), 0, 1) * 255).astype(np.uint8)  # [rows, cols]
-    rgb = _lut(scale)[index]  # [rows, cols, 3]
+    rgb = _lut(scale)[_index(z, lo, hi)]  # [rows, cols, 3]
     ky, kx = max(1, -(-CELL_PX[1] // max(rows, 1))), max(1, -(-CELL_PX[0] // max(cols, 1)))
     big = np.repeat(np.repeat(rgb, ky, axis=0), kx, axis=1)  # [rows * ky, cols * kx, 3]
     buffer = io.BytesIO()
@@ -576,47 +638,56 @@ def _row_label(text: str, y: float) -> dict:
 
 
 def _cell_points(
-    name: str,
-    z: np.ndarray,
-    window: tuple[int, int],
-    centres: np.ndarray,
+    values: dict[str, np.ndarray],
+    windows: dict[str, tuple[int, int]],
+    centres: dict[str, np.ndarray],
     labels: list[str] | None,
     projected: bool,
     click: str,
 ) -> dict:
-    """A transparent point on every cell of a row: Plotly hovers and clicks it (it does not click heatmaps).
+    """A transparent point on every cell of every row: Plotly hovers and clicks them (it does not click heatmaps).
 
     Each point's ``customdata`` is ``[unit, value]``: the unit axis is shared by all rows, so ``y`` is a place
-    on it, not the unit.
+    on it, not the unit. Its ``text`` is the row's letter, its
+    ``hovertext`` the step's input symbol.
 
     Shapes:
-        ``z`` [units, T] -> ``units * T`` points, unit-major like ``z.ravel()``; ``centres`` [units].
+        each ``values[name]`` [units, T] -> ``units * T`` points, unit-major like ``z.ravel()``; ``centres[name]``
+        [units].
     """
-    units, steps = z.shape
-    tt = np.tile(np.arange(steps, dtype=np.int16), units)  # [units * T]
-    yy = np.repeat(centres.astype(np.float32), steps)  # [units * T]
-    uu = np.repeat(np.arange(window[0], window[0] + units, dtype=np.float32), steps)  # [units * T]
-    what = "feature" if projected and name == "h" else "unit"
-    title = "h = W_hr m (projected)" if projected and name == "h" else QUANTITIES[name].title
-    symbol = "<br>input %{text}" if labels else ""
+    xs, ys, custom, names, symbols = [], [], [], [], []
+    for name in STATE_ORDER:
+        z = values[name]
+        units, steps = z.shape
+        xs.append(np.tile(np.arange(steps, dtype=np.int16), units))  # [units * T]
+        ys.append(np.repeat(centres[name].astype(np.float32), steps))
+        unit = np.repeat(np.arange(windows[name][0], windows[name][0] + units, dtype=np.float32), steps)
+        custom.append(np.stack([unit, z.ravel()], axis=1))
+        # A letter and a symbol per point: a row's name in every point would make the cells most of the figure.
+        names += [name] * (units * steps)
+        if labels:
+            symbols += labels * units
+    what = "unit (feature of a projected h)" if projected else "unit"
+    symbol = ", input %{hovertext}" if labels else ""
     points = dict(
         type="scatter",
-        x=tt,
-        y=yy,
+        x=np.concatenate(xs),
+        y=np.concatenate(ys),
         mode="markers",
         marker=dict(size=10, symbol="square", opacity=0),
-        customdata=np.stack([uu, z.ravel()], axis=1),  # [units * T, 2]
-        hovertemplate=f"{title}<br>step %{{x}}{symbol}<br>{what} %{{customdata[0]:.0f}}"
-        f"<br>value %{{customdata[1]:.4f}}{click}<extra></extra>",
+        customdata=np.concatenate(custom),  # [cells, 2]
+        text=names,
+        hovertemplate=f"<b>%{{text}}</b> = %{{customdata[1]:.4f}}<br>step %{{x}}{symbol}<br>{what} "
+        f"%{{customdata[0]:.0f}}{click}<extra></extra>",
         xaxis="x",
         yaxis="y",
         showlegend=False,
-        name=title,
+        name="cells",
         unselected=dict(marker=dict(opacity=0)),
         selected=dict(marker=dict(opacity=0)),
     )
     if labels:
-        points["text"] = np.tile(np.asarray(labels, dtype=object), units)
+        points["hovertext"] = symbols
     return points
 
 
