@@ -18,8 +18,8 @@ from lstm_viz.trace import LayerTrace
 
 HERO_HEIGHT = 640
 """Pixels of the whole figure: seven rows, the input strip, the slider and the buttons."""
-FRAME_MS = 80
-"""Milliseconds per step while playing: 12.5 steps a second."""
+FRAME_MS = 60
+"""Milliseconds per step while playing: up to 16 steps a second, at least 10 where a step takes 100 ms to draw."""
 MAX_CELL_POINTS = 24_000
 """Up to this many heatmap cells (all seven rows) carry a transparent hover and click point each.
 
