@@ -91,12 +91,12 @@ with cols[0]:
         labels,
         f"{kernels[against]}, batch item {b}",
     )
-    ui.show_chart(fig, "official")
+    ui.show_chart(fig, "official", half=True)
 with cols[1]:
     fig = output_heatmap_figure(
         batched_out[:, b], "Hand-written output", window, (-limit, limit), SIGNED_SCALE, labels, f"batch item {b}"
     )
-    ui.show_chart(fig, "mine")
+    ui.show_chart(fig, "mine", half=True)
 diff = (batched_out[:, b] - official[:, b]).abs()
 cols = st.columns(2)
 with cols[0]:
@@ -106,10 +106,10 @@ with cols[0]:
         detail += ": all exactly 0"
         zmax = 1e-7
     fig = output_heatmap_figure(diff, "|hand-written − nn.LSTM|", window, (0.0, zmax), ERROR_SCALE, labels, detail)
-    ui.show_chart(fig, "diff")
+    ui.show_chart(fig, "diff", half=True)
 with cols[1]:
     steps_diff = cmp.default_step_max_diff if use_default else cmp.step_max_diff
-    ui.show_chart(step_error_figure(steps_diff, cmp.atol, f"nn.LSTM {kernels[against]}"), "step_error")
+    ui.show_chart(step_error_figure(steps_diff, cmp.atol, f"nn.LSTM {kernels[against]}"), "step_error", half=True)
 
 st.subheader("Final states h_n and c_n")
 labels = [f"layer {k}{suffix(bool(d))}" for k in range(cfg.num_layers) for d in range(cfg.directions)]
@@ -120,8 +120,8 @@ if tr.batched:
 cols = st.columns(2)
 for col, name, mine, theirs in ((cols[0], "h_n", h_n, off_h), (cols[1], "c_n", c_n, off_c)):
     with col:
-        ui.show_chart(final_state_figure(theirs, f"nn.LSTM {name}, batch item {b}", labels), f"off_{name}")
-        ui.show_chart(final_state_figure(mine, f"Hand-written {name}, batch item {b}", labels), f"my_{name}")
+        ui.show_chart(final_state_figure(theirs, f"nn.LSTM {name}, batch item {b}", labels), f"off_{name}", half=True)
+        ui.show_chart(final_state_figure(mine, f"Hand-written {name}, batch item {b}", labels), f"my_{name}", half=True)
 
 if slide:
     explain()

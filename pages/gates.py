@@ -4,7 +4,7 @@ import streamlit as st
 
 from lstm_viz import ui
 from lstm_viz.cursor import STEP_KEY, UNIT_KEY, clicked_cell, parse_step, parse_unit
-from lstm_viz.figures.hero import gates_over_time_figure
+from lstm_viz.figures import gates_over_time_figure
 
 # The figure's chart key: its name in exports and in one-figure links (``figure=gates``).
 HERO = "gates"

@@ -5,7 +5,6 @@ import streamlit as st
 from lstm_viz import ui
 from lstm_viz.analysis import (
     forget_product,
-    gradient_flow,
     orders_apart,
     pca_2d,
     saturation,
@@ -13,7 +12,6 @@ from lstm_viz.analysis import (
     step_norms,
 )
 from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS
-from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.figures import (
     direction_label,
     gradient_heatmap_figure,
@@ -22,6 +20,7 @@ from lstm_viz.figures import (
     saturation_figure,
     unit_lines_figure,
 )
+from lstm_viz.gradient_cache import flow_for
 
 # The LSTM's gradient visibly outlives the RNN's when it is this many powers of ten larger at the far step.
 VISIBLE_ORDERS = 3
@@ -68,9 +67,9 @@ delta = cols[2].slider(
     help="Applied to a copy of the weights; the hand-written pass and nn.LSTM both run the copy.",
 )
 unit = None if unit_pick == "all" or kind == TASK_LOSS else int(unit_pick)
-lstm = apply_edits(r.built.lstm, Edits(forget_bias=delta)) if delta else r.built.lstm
 task, batch = (r.task.model, r.task.batch) if r.task is not None else (None, None)
-flow = gradient_flow(lstm, r.built.input, r.built.hx, kind, unit, cfg.seed, task, batch)
+# Computed once per run and view for every session (a class at this page shares one backward pass).
+flow = flow_for(r, kind, unit, delta)
 if kind == TASK_LOSS:
     dz = "2 (prediction − target)" if task.task.regression else "(softmax − one-hot)"
     st.caption(

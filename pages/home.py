@@ -3,20 +3,26 @@
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.figures import MAX_UNITS_SHOWN, SIGNED_SCALE, output_heatmap_figure, symmetric_limit
-from lstm_viz.figures.hero import gates_over_time_figure
+from lstm_viz.figures import (
+    MAX_UNITS_SHOWN,
+    SIGNED_SCALE,
+    gates_over_time_figure,
+    output_heatmap_figure,
+    symmetric_limit,
+)
 
 # The Gates figure on Home: short enough to sit under the title in a 1280x720 window.
-HOME_HERO_HEIGHT = 500
+HOME_HERO_HEIGHT = 470
 
 ui.require_app()
 st.title("LSTM Explorer")
 st.markdown(
-    "Watch, gate by gate and step by step, what `torch.nn.LSTM` computes. Every number on these pages "
-    "comes from a hand-written forward pass, and every run is checked against PyTorch's own."
+    "What `torch.nn.LSTM` computes, gate by gate and step by step: every number here comes from a hand-written "
+    "forward pass, checked against PyTorch's own on every run."
 )
 r = ui.current_run()
-# The Gates page's figure for this run, first: it is the page's lesson, above the fold at 1280x720.
+ui.verdict_banner(r)
+# The Gates page's figure for this run: the page's lesson, above the fold at 1280x720.
 ui.show_chart(
     lambda: gates_over_time_figure(
         r.trace.layer(0), 0, step_labels=r.labels(0), highlight=r.highlight, height=HOME_HERO_HEIGHT, clickable=False
@@ -24,9 +30,6 @@ ui.show_chart(
     key="home_gates",
     cache=(r.spec, HOME_HERO_HEIGHT),
 )
-ui.verdict_banner(r)
-st.markdown("**See a trained LSTM at work** (random weights show only noise): one click each.")
-ui.task_links()
 if r.task is not None:
     ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
 official = r.trace.time_major(r.comparison.output)  # [T, B, features]
@@ -36,6 +39,9 @@ title = "nn.LSTM output h, batch item 0 (official)"
 out = lambda: output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE)  # noqa: E731
 ui.show_chart(out, key="home_out", cache=(r.spec,))
 st.page_link("pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
+st.markdown("**Every trained model, and random weights for contrast**: one click each, a link that reproduces its run.")
+current = r.spec.task.task if r.spec.task else ("random" if r.spec.file is None else None)
+ui.task_links(current=current, random=True)
 
 st.subheader("What an LSTM computes at each step t")
 # One element, not six: every element is a message, and a class's server sends each to every student.

@@ -5,8 +5,9 @@ import math
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS, backward, loss_grad, task_loss_grad
+from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS
 from lstm_viz.figures import STATE_ORDER, cell_diagram_figure, click_grid_figure
+from lstm_viz.gradient_cache import step_backward
 
 ui.require_app()
 st.title("One step in numbers")
@@ -127,13 +128,13 @@ def backward_view() -> None:
     if st.session_state.get("step_loss") not in losses:
         st.session_state.pop("step_loss", None)  # a choice this model does not offer falls back to the first
     kind = cols[0].selectbox("loss", list(losses), format_func=losses.get, key="step_loss")
+    # Computed once per run and loss for every session: the step and unit pickers only read other entries.
+    loss, grads = step_backward(r, kind)
     if kind == TASK_LOSS:
-        loss = task_loss_grad(r.trace, r.task.model, r.task.batch)
         cols[1].caption(f"{loss.description}; L = {loss.value:.4g}. dL/dy_t comes through the read-out's weights.")
     else:
-        loss = loss_grad(r.trace, kind)
         cols[1].caption("dL/dy = 1 wherever the loss reads the output, over every output feature and batch item.")
-    g = backward(r.trace, loss.grad_output).layer(rec.layer, rec.reverse)
+    g = grads.layer(rec.layer, rec.reverse)
     terms = rec.step_terms(t)
     v = {n: float(getattr(rec, n)[b, t, j]) for n in ("i", "f", "g", "o", "c")}
     d = {n: float(getattr(g, n)[b, t, j]) for n in ("dc", "dm", "di", "df", "dg", "do")}

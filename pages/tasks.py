@@ -123,15 +123,15 @@ grid = st.columns(2)
 for col, name in zip(grid, ("c", "f"), strict=True):
     with col:
         fig = task_state_heatmap(rec, name, b, labels, highlight=(score.unit,))
-        ui.show_chart(fig, key=f"task_heat_{name}")
+        ui.show_chart(fig, key=f"task_heat_{name}", half=True)
 grid = st.columns(2)
 with grid[0]:
-    ui.show_chart(unit_scores_figure(v.scores, v.untrained_scores, task.latent_name), key="unit_scores")
+    ui.show_chart(unit_scores_figure(v.scores, v.untrained_scores, task.latent_name), key="unit_scores", half=True)
 with grid[1]:
     losses = info.get("losses") or []
     if losses:
         title = two_line_title("Training loss per Adam step", f"how {task.title} was learned")
-        ui.show_chart(loss_curve_figure(losses, title), key="train_loss")
+        ui.show_chart(loss_curve_figure(losses, title), key="train_loss", half=True)
     else:
         ui.run_note("info", "Untrained weights: no training curve.", icon=":material/info:")
 

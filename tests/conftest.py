@@ -6,11 +6,21 @@ recomputes the gates from PyTorch's own ``chunk(4)`` layout, so it can catch a w
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
 from torch import Tensor, nn
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_screenshots():
+    """Screenshots of this run only: the folder is emptied once, before the first test of the session."""
+    shots = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+    if shots.exists():
+        shutil.rmtree(shots)
 
 
 def pytest_configure(config):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
@@ -22,6 +21,7 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = {
     "home": "",
     "gates": "gates",
+    "gates_random": "gates?model=random",
     "tasks": "tasks",
     "compare": "compare",
     "step": "step",
@@ -175,7 +175,7 @@ def test_screenshot_of_every_page(server, page, name):
 
 
 def test_url_updates_when_a_control_moves(server, page):
-    goto(page, server, "gates")
+    goto(page, server, "gates?model=random")
     box = number_input(page, "hidden size H")
     box.fill("7")
     box.press("Enter")
@@ -197,7 +197,7 @@ def test_url_updates_when_a_control_moves(server, page):
 
 
 def test_invalid_url_shows_message_not_traceback(server, page):
-    goto(page, server, "gates?proj_size=40&hidden_size=8")
+    goto(page, server, "gates?model=random&proj_size=40&hidden_size=8")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("must be smaller than hidden_size = 8").count() >= 1
     # The message comes first; the last valid run's charts follow it.
@@ -205,7 +205,7 @@ def test_invalid_url_shows_message_not_traceback(server, page):
 
 
 def test_clicking_a_heatmap_cell_selects_step_and_unit(server, page):
-    goto(page, server, "step?seq_len=10&hidden_size=6")
+    goto(page, server, "step?model=random&seq_len=10&hidden_size=6")
     plot = page.locator(".js-plotly-plot").first
     plot.scroll_into_view_if_needed()
     area = plot.locator(".nsewdrag").first.bounding_box()
@@ -222,8 +222,8 @@ def test_clicking_a_heatmap_cell_selects_step_and_unit(server, page):
 
 
 def test_settings_survive_page_switches(server, page):
-    goto(page, server, "gates?seed=3&hidden_size=9")
-    page.get_by_role("link", name="Compare with nn.LSTM").click()
+    goto(page, server, "gates?model=random&seed=3&hidden_size=9")
+    page.get_by_role("link", name="Compare", exact=True).click()
     page.wait_for_url("**/compare*")
     wait_idle(page)
     assert "seed=3" in page.url and "hidden_size=9" in page.url
@@ -233,20 +233,20 @@ def test_settings_survive_page_switches(server, page):
 def test_one_click_shows_a_trained_task_and_puts_it_in_the_url(server, page):
     goto(page, server, "")
     page.get_by_role("link", name="counting", exact=True).click()
-    page.wait_for_url("**/tasks?*task=counting*", timeout=30_000)
-    page.wait_for_selector("text=follows the count of a so far", timeout=60_000)
+    page.wait_for_url("**/tasks?*model=counting*", timeout=30_000)
+    page.wait_for_selector("text=tracks the count of a so far", timeout=60_000)
     wait_idle(page)
-    assert "model=task" in page.url
+    assert "model=counting" in page.url
     assert page.get_by_text("tracks the count of a so far").count() >= 1
     # The link opens the same trained model in a fresh tab, and a weight preset link keeps it.
     other = page.context.new_page()
     other.goto(page.url)
-    other.wait_for_selector("text=follows the count of a so far", timeout=60_000)
+    other.wait_for_selector("text=tracks the count of a so far", timeout=60_000)
     wait_idle(other)
     other.get_by_role("link", name="forget bias -3").click()
     other.wait_for_url("**edit_preset=forget+bias+-3*", timeout=30_000)
     other.wait_for_selector("text=from the edits", timeout=60_000)
-    assert "task=counting" in other.url
+    assert "model=counting" in other.url
 
 
 def test_live_training_shows_progress_then_the_trained_model(server, page):
@@ -254,7 +254,7 @@ def test_live_training_shows_progress_then_the_trained_model(server, page):
     page.goto(f"{server.url}/tasks?model=task&task=brackets&weights=trained+here&train_hidden=2&train_seed=31")
     page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
     # The progress fragment refreshes alone, then one full rerun shows the trained model.
-    page.wait_for_selector("text=follows the nesting depth", timeout=90_000)
+    page.wait_for_selector("text=tracks the nesting depth", timeout=90_000)
     wait_idle(page)
     assert page.get_by_text("trained on this server: H 2, seed 31").count() >= 1
     assert server.count("full page run") - full_before <= 3, "progress refreshes must not rerun the page"
@@ -276,7 +276,9 @@ def test_upload_a_checkpoint_through_the_file_picker_and_see_its_gates(server, p
     )
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert number_input(page, "hidden size H").input_value() == "10"
+    assert page.get_by_text("The file fixes the model").count() == 1, "its sizes stated once, not as controls"
+    assert page.get_by_label("hidden size H", exact=True).count() == 0
+    assert "nn.LSTM(6, 10, num_layers=2)" in page.locator('[data-testid="stSidebar"]').inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "gates_uploaded_checkpoint.png"), full_page=True)
 
@@ -309,7 +311,7 @@ def test_teacher_and_slide_views_hide_the_controls(server, page):
     goto(page, server, "tasks?model=task&task=brackets&controls=hidden")
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     # On a fresh server the unit finder's first run takes a moment: wait for its finding.
-    page.get_by_text("follows the nesting depth").first.wait_for(timeout=60_000)
+    page.get_by_text("tracks the nesting depth").first.wait_for(timeout=60_000)
     goto(page, server, "gates?model=task&task=brackets&slide=1")
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     # Slide titles state the run.
@@ -354,7 +356,7 @@ def _prepared(page, start: str, tmp_path, suffix: str):
 def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_path):
     from lstm_viz.export.images import DEFAULT_WIDTH
 
-    goto(page, server, "gates?seq_len=6&hidden_size=4&batch=1")
+    goto(page, server, "gates?model=random&seq_len=6&hidden_size=4&batch=1")
     page.get_by_role("button", name="Export for slides and notebooks…").click()
     zipped = _prepared(page, "all 1 figures: ZIP of PNG + SVG", tmp_path, ".zip")
     assert zipped.name == "lstm_figures_B1_T6_I4_H4_L1_float32_step_seed0.zip"
@@ -366,14 +368,12 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
         # A chart stretched to its column has no layout width; exports draw it at DEFAULT_WIDTH.
         assert (width, height) == (3 * DEFAULT_WIDTH, 3 * 590), "PNG at 3x the figure's layout size"
         assert zf.read(png.replace(".png", ".svg")).lstrip().startswith(b"<svg")
-    gif = _prepared(page, "GIF: the gates over 6 steps (layer 0, batch item 0)", tmp_path, ".gif")
+    gif = _prepared(page, "GIF: the gates over 6 steps", tmp_path, ".gif")
     from PIL import Image
 
     with Image.open(gif) as im:
         assert im.n_frames == 6, "one frame per step"
-    mp4 = _prepared(
-        page, "MP4 (H.264, 2x, for slides): the gates over 6 steps (layer 0, batch item 0)", tmp_path, ".mp4"
-    )
+    mp4 = _prepared(page, "MP4 (H.264, 2x, for slides): the gates over 6 steps", tmp_path, ".mp4")
     import av
 
     with av.open(str(mp4)) as container:
@@ -387,7 +387,7 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
     script = _download(page, "script: rebuild with nn.LSTM", tmp_path)
     result = subprocess.run([sys.executable, str(script), str(npz)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    csvs = _download(page, "one CSV per tensor: ZIP", tmp_path)
+    csvs = _prepared(page, "one CSV per tensor: ZIP", tmp_path, "_csv.zip")
     with zipfile.ZipFile(csvs) as zf:
         assert any(n.endswith(".csv") for n in zf.namelist())
 
@@ -395,7 +395,7 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
 def test_deep_link_as_the_first_request_of_a_fresh_server_opens_that_page_with_its_settings(page):
     fresh = Server()
     try:
-        page.goto(f"{fresh.url}/gates?hidden_size=8&seed=3")
+        page.goto(f"{fresh.url}/gates?model=random&hidden_size=8&seed=3")
         page.wait_for_function(
             "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '8'", timeout=60_000
         )
@@ -414,7 +414,7 @@ def test_deep_link_as_the_first_request_of_a_fresh_server_opens_that_page_with_i
 
 
 def test_presets_and_share_dialogs_give_links_that_reproduce_the_run(server, page):
-    goto(page, server, "gates?hidden_size=7&seed=3")
+    goto(page, server, "gates?model=random&hidden_size=7&seed=3")
     page.get_by_role("button", name="Share this run…").click()
     dialog = page.get_by_role("dialog")
     dialog.locator("code").nth(3).wait_for(timeout=30_000)
@@ -423,16 +423,18 @@ def test_presets_and_share_dialogs_give_links_that_reproduce_the_run(server, pag
     assert any(c.endswith("controls=hidden") for c in codes) and any(c.endswith("slide=1") for c in codes)
     # The one-figure link offers the charts the page has just drawn (the Gates figure).
     assert any(c.endswith("figure=gates") and "hidden_size=7" in c for c in codes)
+    # The cursor moves in the browser without telling the server: the teacher picks the step a link opens at.
+    dialog.get_by_role("slider").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    dialog.locator("code").filter(has_text="t=5").first.wait_for(timeout=30_000)
+    codes = dialog.locator("code").all_inner_texts()
+    assert all("t=5" in c for c in codes[:4]), codes
     page.keyboard.press("Escape")
+    page.mouse.move(0, 0)  # the Share button's tooltip would cover the button below it
     page.get_by_role("button", name="Presets: links to share…").click()
     page.get_by_role("dialog").get_by_role("link", name="the tutorial (2, 3, 4, 5, proj 3)").click()
     page.wait_for_url("**/gates?*proj_size=3*", timeout=30_000)
     page.wait_for_function(
         "() => document.querySelector('input[aria-label=\"hidden size H\"]')?.value === '5'", timeout=60_000
     )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _clean_shots():
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)

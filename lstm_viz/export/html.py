@@ -33,6 +33,8 @@ def figures_html(figures: list[tuple[str, go.Figure]], title: str, caption: str 
                 full_html=False,
                 div_id=f"fig-{key}",
                 default_width="100%",
+                # An animated figure (the Gates figure's frames) waits for its play button, as in the app.
+                auto_play=False,
             )
         )
     body = "\n".join(f'<section class="figure">{part}</section>' for part in parts)

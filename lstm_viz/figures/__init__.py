@@ -4,6 +4,7 @@ from lstm_viz.figures.base import cursor_shape, direction_label, record_label
 from lstm_viz.figures.compare import final_state_figure, output_heatmap_figure, step_error_figure
 from lstm_viz.figures.gates import state_heatmap_figure, step_bars_figure
 from lstm_viz.figures.gradients import gradient_heatmap_figure, gradient_norms_figure, saturation_figure
+from lstm_viz.figures.hero import gates_over_time_figure
 from lstm_viz.figures.params import MAX_WEIGHT_SIDE, weight_figure
 from lstm_viz.figures.scales import (
     CURSOR_COLOUR,
@@ -43,6 +44,7 @@ from lstm_viz.figures.views import (
 )
 
 __all__ = [
+    "gates_over_time_figure",
     "CURSOR_COLOUR",
     "ERROR_SCALE",
     "GATE_SCALE",

@@ -42,7 +42,13 @@ def setting(key: str) -> Any:
     return (st.session_state.get(URL_SETTINGS) or {}).get(key, BOUND_DEFAULTS[key])
 
 
-def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple | None = None, **kwargs: Any) -> Any:
+def show_chart(
+    fig: go.Figure | Callable[[], go.Figure],
+    key: str,
+    cache: tuple | None = None,
+    half: bool = False,
+    **kwargs: Any,
+) -> Any:
     """Draw a figure in the chosen colours, slide-styled in the slide view, and list it for the page's exports.
 
     Its camera button saves a PNG at 3x, named after the figure and the run.
@@ -52,6 +58,7 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
         key: The chart's key on the page (also its name in exported files).
         cache: What decides the figure (the run's spec and the builder's arguments): given, the finished
             figure is built once server-wide and shared read-only by every session that shows the same.
+        half: The chart sits in one of two (or more) columns: its slide title breaks at half the width.
         **kwargs: Passed to ``st.plotly_chart`` (e.g. ``on_select``).
     """
     mode = view_mode()
@@ -69,12 +76,12 @@ def show_chart(fig: go.Figure | Callable[[], go.Figure], key: str, cache: tuple 
         built = fig() if callable(fig) else fig
         recolour(built, palette)
         if slide:
-            for_slides(built, config_words(r.spec), SLIDE_TITLE_CHARS_FULL if alone else SLIDE_TITLE_CHARS)
+            for_slides(built, config_words(r.spec), SLIDE_TITLE_CHARS if half and not alone else SLIDE_TITLE_CHARS_FULL)
         if alone:
             built.update_layout(height=FIGURE_VIEW_HEIGHT)
         return built
 
-    figure = finish() if cache is None else figures.get((*cache, key, palette.name, slide, alone), finish)
+    figure = finish() if cache is None else figures.get((*cache, key, palette.name, slide, alone, half), finish)
     st.session_state.setdefault(FIGURES, {})[key] = figure
     name = figure_filename(key, run_summary(r), "png").removesuffix(".png") if r is not None else f"lstm_{key}"
     config = {

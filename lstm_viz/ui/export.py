@@ -24,6 +24,7 @@ from lstm_viz.export import (
     trace_csv_zip,
     trace_npz,
 )
+from lstm_viz.export.data import csv_refusal
 from lstm_viz.run import Run
 from lstm_viz.settings import config_words
 from lstm_viz.ui.charts import run_summary
@@ -111,11 +112,23 @@ def _export_dialog(page_path: str) -> None:
                 ),
             )
         )
+    refusal = csv_refusal(r.trace, r.built.input)
+    slow.append(
+        (
+            "csv",
+            "one CSV per tensor: ZIP",
+            f"lstm_run_{summary}_csv.zip",
+            lambda progress: trace_csv_zip(r.trace, r.built.input),
+        )
+    )
     st.caption("Slower files (layer 0, batch item 0 for the GIF and MP4) are drawn first, then downloaded:")
     cols = st.columns(len(slow))
     slot = st.container(height=SLOW_SLOT_PX, border=False)
     for col, (kind, label, file_name, make) in zip(cols, slow, strict=True):
-        if col.button(label, key=f"_export_{kind}", disabled=not images_ok, width="stretch"):
+        unavailable = refusal if kind == "csv" else None if images_ok else "no Chromium on this server"
+        if col.button(
+            label, key=f"_export_{kind}", disabled=unavailable is not None, help=unavailable, width="stretch"
+        ):
             # The last file is forgotten first: its button never stands beside a new file's progress.
             st.session_state.pop(_READY, None)
             _prepare(slot, (summary, kind), file_name, make)
@@ -126,7 +139,7 @@ def _export_dialog(page_path: str) -> None:
             f"download {file_name}", data, file_name=file_name, key="_export_download", icon=":material/download:"
         )
     st.caption("Data and code, one click each:")
-    cols = st.columns(4)
+    cols = st.columns(3)
     title = f"LSTM Explorer: {r.source}"
     cols[0].download_button(
         "interactive HTML (offline)",
@@ -146,13 +159,6 @@ def _export_dialog(page_path: str) -> None:
         on_click="ignore",
     )
     cols[2].download_button(
-        "one CSV per tensor: ZIP",
-        lambda: trace_csv_zip(r.trace, r.built.input),
-        file_name=f"lstm_run_{summary}_csv.zip",
-        key="_export_csv",
-        on_click="ignore",
-    )
-    cols[3].download_button(
         "script: rebuild with nn.LSTM",
         lambda: rebuild_script(npz, config_words(r.spec)),
         file_name="rebuild_lstm.py",

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from lstm_viz import tasks
+from lstm_viz.cursor import STEP_KEY, UNIT_KEY
 from lstm_viz.run import Run
 from lstm_viz.settings import VIEW_FLAGS, href, model_defaults, task_preset
 from lstm_viz.text import code, link_html, plain
@@ -24,7 +25,7 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
 RUN, FIGURES, VIEW, CHART_KEYS = "_current_run", "_page_figures", "_view_mode", "_chart_keys"
 LINK_PROBLEMS = "_link_problems"
 """Session key of what the link that opened this session said and the app could not read."""
-LINK_FLAGS = (*VIEW_FLAGS, "t", "unit")
+LINK_FLAGS = (*VIEW_FLAGS, STEP_KEY, UNIT_KEY)
 """Query parameters that are not settings and travel with every link: the view flags, the time step, the unit."""
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from lstm_viz.cursor import STEP_KEY, parse_step
 from lstm_viz.settings import BOUND_DEFAULTS, href
 from lstm_viz.ui.charts import URL_SETTINGS, setting
 from lstm_viz.ui.page import FIGURES, RUN, link_button, view_mode
@@ -29,13 +30,8 @@ def view_controls() -> None:
     """
     if view_mode().teacher:
         return
-    share_help = (
-        "Every setting lives in the page URL: copy the link to share this exact run, seed included. "
-        "A live training is redone (or found) by whoever opens the link."
-    )
-    if st.sidebar.button(
-        "Share this run…", key="_share_open", icon=":material/share:", width="stretch", help=share_help
-    ):
+    # No tooltip: it stayed up over the buttons around it once the dialog closed (focus returns here).
+    if st.sidebar.button("Share this run…", key="_share_open", icon=":material/share:", width="stretch"):
         st.session_state[_SHARE_ASKED] = True
 
 
@@ -47,8 +43,7 @@ def share_dialog_if_asked(page_path: str) -> None:
 
 def _url_step(steps: int) -> int:
     """The step this page's link opened at (``t=``), within the run's steps; 0 when it names none."""
-    raw = str(st.query_params.get("t", ""))
-    return min(int(raw), steps - 1) if raw.isdigit() and len(raw) < 7 else 0
+    return parse_step(st.query_params.get(STEP_KEY), steps)[0]
 
 
 @st.dialog("Share this run", width="large")
@@ -60,7 +55,7 @@ def _share_dialog(page_path: str) -> None:
         # The browser moves the time cursor without telling the server: the teacher picks the step here.
         t = st.slider("the time step the links open at", 0, steps - 1, _url_step(steps), key="_share_t")
         if t:
-            flags["t"] = str(t)
+            flags[STEP_KEY] = str(t)
     page = href(page_path, current_settings(), flags)
     base = (st.context.url or "").rstrip("/")
     root = base[: -len(page_path)].rstrip("/") if page_path and base.endswith(page_path) else base
@@ -73,7 +68,10 @@ def _share_dialog(page_path: str) -> None:
             "(until then random weights and generated sequences are shown). Every other setting is in it.",
             icon=":material/link_off:",
         )
-    st.caption("This page and run, seed included:")
+    st.caption(
+        "Every setting lives in the page URL, so each link below reproduces this exact run, seed included; a live "
+        "training is found (or redone) by whoever opens it. This page and run:"
+    )
     st.code(link, language=None, wrap_lines=True)
     st.caption("Teacher link: the same with the controls hidden, for projecting:")
     st.code(f"{link}{joiner}controls=hidden", language=None, wrap_lines=True)
