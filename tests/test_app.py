@@ -79,6 +79,15 @@ def gates_figure(at: AppTest) -> dict:
     return next(s for t, s in charts(at).items() if t.startswith("Every gate and state"))
 
 
+@pytest.mark.parametrize("page", ["home", "gates", "tasks", "code", "compare", "step", "gradients", "parameters"])
+def test_every_page_opens_on_the_shipped_bracket_model_with_no_query(page):
+    at = open_page(page, as_link=True)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    spec = at.session_state["spec"]
+    assert spec.task is not None and spec.task.task == "brackets" and spec.task.weights == "shipped"
+    assert not any("cannot read" in w.value or "not applied" in w.value for w in at.warning)
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_without_exception(page):
     at = open_page(page)
