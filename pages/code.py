@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from lstm_viz import cells, spans, tasks, textcells, ui
+from lstm_viz import cells, spans, textcells, ui
 from lstm_viz.clamp import clamp_effect
 from lstm_viz.figures.text import TextPanel, text_figure
 from lstm_viz.generate import MAX_CHARS, TEMPERATURES, generate
@@ -12,9 +12,6 @@ from lstm_viz.textrun import MAX_TEXT, run_text
 
 ui.require_app()
 st.title("Cells that read code")
-if "code" not in tasks.names():
-    st.info("The `code` model's weights are not shipped in this checkout yet.", icon=":material/hourglass:")
-    st.stop()
 
 SOURCES = ("held-out file", "your text", "generated")
 STATES = {"tanh_c": "tanh(c)", "h": "h"}

@@ -9,11 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, decode
 
-from lstm_viz import spans, tasks, textcells
+from lstm_viz import spans, textcells
 from lstm_viz.figures.text import layout_grid
 from lstm_viz.textrun import MAX_TEXT, run_text
-
-pytestmark = pytest.mark.skipif("code" not in tasks.names(), reason="the code task's weights are not shipped")
 
 PAGE = "pages/code.py"
 QUERY = {"model": "brackets"}

@@ -13,8 +13,6 @@ from lstm_viz.engine import CellClamp
 from lstm_viz.tasks import code_train, corpus
 from lstm_viz.tasks.train import one_thread
 
-pytestmark = pytest.mark.skipif("code" not in tasks.names(), reason="the code task's weights are not shipped")
-
 SHORT = 6
 """Steps of the shortened run CI repeats."""
 
