@@ -147,3 +147,30 @@ def test_findings_round_trip_through_the_metadata():
         "untrained_state",
         "untrained_r",
     }
+
+
+def test_clamping_the_string_cell_costs_more_inside_strings_than_elsewhere(model):
+    """The causal test: hold the string unit's memory at 0 and the model loses track of strings, not of the rest."""
+    unit = next(f.unit for f in textcells.findings("code") if f.track == "string")
+    held = corpus.analysis()
+    inside = outside = 0.0
+    n_in = n_out = 0
+    for text_all in held.texts[:4]:
+        text = text_all[:1500]
+        track = cells.tracks(text_all).window(0, len(text))["string"]
+        effect = clamp_effect(
+            model.lstm,
+            model.head,
+            model.encode(text),
+            corpus.encode_ids(text).long(),
+            track,
+            CellClamp((unit,), (0.0,)),
+        )
+        assert effect.check.allclose
+        rise = effect.clamped_loss - effect.loss
+        inside += float(rise[effect.inside].sum())
+        outside += float(rise[~effect.inside].sum())
+        n_in += int(effect.inside.sum())
+        n_out += int((~effect.inside).sum())
+    assert n_in > 500 and n_out > 500
+    assert inside / n_in > 2 * (outside / n_out) > 0
