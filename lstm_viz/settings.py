@@ -289,6 +289,29 @@ def legacy_params(params: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+MAX_PAGE_VALUE_CHARS = 1000
+"""The longest value a page's own setting (``code_prime=...``) may have in a link."""
+MAX_EXACT_NUMBER = 2**53
+"""Beyond this a number is no longer exact in the browser: a widget bound to it would fail on it."""
+
+
+def page_value_problem(raw: str) -> str | None:
+    """Why a link's value for one of a page's own settings (not in the table) cannot be given to its widget.
+
+    The page's widgets parse their own values; what would break them instead of being refused is refused
+    here: a value too long, or a number that is not finite or not exact (``1e400``, ``nan``, a 30-digit number).
+    """
+    if len(raw) > MAX_PAGE_VALUE_CHARS:
+        return f"longer than {MAX_PAGE_VALUE_CHARS:,} characters"
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    if not abs(number) <= MAX_EXACT_NUMBER:  # also refuses nan
+        return f"not a usable number (allowed: finite, at most {MAX_EXACT_NUMBER:,} in size)"
+    return None
+
+
 def quoted(raw: str) -> str:
     """A link's value as it may be quoted back in a message: cut to ``MAX_SHOWN_VALUE`` characters."""
     return raw if len(raw) <= MAX_SHOWN_VALUE else raw[:MAX_SHOWN_VALUE] + "…"

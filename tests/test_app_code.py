@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP, decode
 
@@ -113,13 +112,16 @@ def test_other_models_colour_the_same_text():
         assert text_view(at)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lstm_viz.ui.controls.read_link drops query parameters it does not know (code_*) before the page "
-    "runs; needs it to keep the page's own keys (see the code task's report)",
-)
 def test_a_link_with_the_page_settings_opens_them():
     at = open_code({"code_clamp": "to 0", "code_source": "generated", "code_track": "string"})
     assert at.radio(key="code_clamp").value == "to 0"
     assert at.selectbox(key="code_track").value == "string"
     assert at.radio(key="code_source").value == "generated"
+
+
+def test_a_page_setting_that_would_break_its_widget_is_named_and_dropped():
+    at = open_code({"code_seed": "1e400", "code_line": "nan", "code_source": "generated"})
+    assert not at.exception
+    message = next(w.value for w in at.warning if "cannot read" in w.value)
+    assert "`code_seed=1e400`" in message and "`code_line=nan`" in message
+    assert at.radio(key="code_source").value == "generated", "the page's other settings are kept"

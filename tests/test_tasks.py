@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_names_lists_every_task_in_menu_order():
-    assert tasks.names() == ["brackets", "remember_bit", "counting", "chars"]
+    assert tasks.names() == ["brackets", "remember_bit", "counting", "chars", "code"]
     with pytest.raises(ValueError, match="built-in tasks are brackets"):
         tasks.get("sorting")
 
@@ -142,7 +142,9 @@ def test_save_and_load_round_trip_every_tensor_and_the_info(tmp_path):
 
 def test_the_weights_script_regenerates_the_shipped_files_bit_identically(tmp_path):
     """The script, in a fresh process, writes exactly the bytes in the repo (same CPU kernel family)."""
-    recorded = {tasks.shipped_info(n)["cpu_capability"] for n in tasks.names()}
+    # The code task's long training has its own loop and its own check (tests/test_code_task.py).
+    made_here = [n for n in tasks.names() if TASKS[n].fit is None]
+    recorded = {tasks.shipped_info(n)["cpu_capability"] for n in made_here}
     here = torch.backends.cpu.get_cpu_capability()
     cmd = [sys.executable, str(ROOT / "scripts" / "make_task_weights.py"), "--out", str(tmp_path)]
     if recorded != {here}:
@@ -155,7 +157,7 @@ def test_the_weights_script_regenerates_the_shipped_files_bit_identically(tmp_pa
             assert a == (tmp_path / "b" / f"{name}.safetensors").read_bytes()
         return
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
-    for name in TASKS:
+    for name in made_here:
         shipped = weights_path(TASKS[name])
         assert shipped.parent == WEIGHTS_DIR
         made = (tmp_path / shipped.name).read_bytes()

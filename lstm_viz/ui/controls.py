@@ -27,6 +27,8 @@ from lstm_viz.settings import (
     model_choice,
     model_defaults,
     model_options,
+    page_value_problem,
+    quoted,
     spec_from_values,
     url_values,
 )
@@ -60,8 +62,13 @@ def read_link() -> None:
     values, problems = url_values(params)
     st.session_state[URL_SETTINGS] = values
     st.session_state[LINK_PROBLEMS] = problems
+    # A page's own settings (code_cell=...) are its widgets' to read; only what would break them is refused.
+    for key, raw in params.items():
+        why = None if key in values or key in LINK_FLAGS or key == "task" else page_value_problem(raw)
+        if why is not None:
+            problems.append((key, quoted(raw), why))
     bad = {key for key, _, _ in problems}
-    kept = {k: v for k, v in legacy_params(params).items() if k not in bad and (k in values or k in LINK_FLAGS)}
+    kept = {k: v for k, v in legacy_params(params).items() if k not in bad}
     if kept != params:
         st.query_params.from_dict(kept)
         # Bound widgets seed themselves from the query string the session opened with, not from
