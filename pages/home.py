@@ -12,14 +12,11 @@ from lstm_viz.figures import (
 )
 
 # The Gates figure on Home: short enough to sit under the title in a 1280x720 window.
-HOME_HERO_HEIGHT = 470
+HOME_HERO_HEIGHT = 460
 
 ui.require_app()
 st.title("LSTM Explorer")
-st.markdown(
-    "What `torch.nn.LSTM` computes, gate by gate and step by step: every number here comes from a hand-written "
-    "forward pass, checked against PyTorch's own on every run."
-)
+st.markdown("What `torch.nn.LSTM` computes, gate by gate: a hand-written forward pass, checked on every run.")
 r = ui.current_run()
 ui.verdict_banner(r)
 # The Gates page's figure for this run: the page's lesson, above the fold at 1280x720.

@@ -29,6 +29,13 @@ def plots(pg) -> list[dict]:
 
 
 def plot(pg, title_start: str) -> dict:
+    # The page's notes come before its charts: on a busy machine the first chart can follow them by seconds.
+    pg.wait_for_function(
+        "(start) => [...document.querySelectorAll('.js-plotly-plot')].some("
+        "el => (el.layout?.title?.text ?? '').replace(/<[^>]+>/g, '').startsWith(start))",
+        arg=title_start,
+        timeout=60_000,
+    )
     found = [p for p in plots(pg) if p["title"].startswith(title_start)]
     assert found, f"no chart titled {title_start!r}: {[p['title'] for p in plots(pg)]}"
     return found[0]
