@@ -265,7 +265,7 @@ def _view():
     return text_figure(
         r.text,
         [_panel(*p) for p in panel_specs],
-        f"{where}: coloured by each cell (−1 blue … +1 red)",
+        f"{where}<br><sup>coloured by each cell, −1 blue to +1 red</sup>",
         tracks={t: r.tracks[t] for t in bars},
         selected=span,
     )

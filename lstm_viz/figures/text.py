@@ -203,7 +203,13 @@ def text_figure(
     line_numbers = _line_numbers(text, rows, n_rows)
     every = max(1, n_rows // 30)
     if tracks:
-        title = f"{title}<br><sup>bars under each row: {', '.join(tracks)} (darker: more)</sup>"
+        bars = f"bars under each row: {', '.join(tracks)} (darker: more)"
+        # One line of detail under the title: the bars join a subtitle the caller gave, or make one.
+        title = (
+            f"{title.removesuffix('</sup>')}; {bars}</sup>"
+            if title.endswith("</sup>")
+            else f"{title}<br><sup>{bars}</sup>"
+        )
     layout = base_layout(
         title,
         int(total * px_per_unit) + 110 + (14 if tracks else 0),
