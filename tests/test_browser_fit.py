@@ -18,7 +18,7 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-PAGES = ("", "gates", "tasks", "compare", "step", "parameters", "gradients")
+PAGES = ("", "gates", "tasks", "code", "compare", "step", "parameters", "gradients")
 """Every page."""
 WIDE, LAPTOP = (1600, 900), (1280, 720)
 CASES = {
