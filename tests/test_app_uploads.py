@@ -126,3 +126,19 @@ def test_the_same_bytes_under_two_names_show_each_session_its_own_name():
     assert not bob.exception
     home = " ".join(e.value for kind in ("markdown", "caption", "info", "success") for e in bob.get(kind))
     assert "alice" not in home
+
+
+def test_an_upload_the_server_process_no_longer_holds_is_named_as_lost():
+    # A session that moved to another worker (its own restarted) opens with the upload's name in the URL.
+    at = open_page("gates", {"model": "file", "file": "0123456789ab"})
+    assert not at.exception
+    message = " ".join(w.value for w in at.sidebar.warning)
+    assert "`0123456789ab`" in message and "Upload it again" in message
+    assert not any("cannot read" in w.value for w in at.warning), "the upload's name is not a setting to refuse"
+
+
+def test_an_accepted_upload_names_itself_in_the_url():
+    data = _checkpoint()
+    at = _upload(open_page("gates", {"model": "file"}), "tagger.pt", data)
+    assert at.query_params["file"] in (uploads.digest_of(data)[:12], [uploads.digest_of(data)[:12]])
+    assert not at.sidebar.warning

@@ -32,9 +32,9 @@ from lstm_viz.settings import (
     spec_from_values,
     url_values,
 )
-from lstm_viz.text import plain
+from lstm_viz.text import code, plain
 from lstm_viz.ui.charts import URL_SETTINGS
-from lstm_viz.ui.page import LINK_FLAGS, LINK_PROBLEMS, link_button, settings_href, view_mode
+from lstm_viz.ui.page import LINK_FLAGS, LINK_PROBLEMS, UPLOAD_KEY, link_button, settings_href, view_mode
 from lstm_viz.ui.runs import ERROR, LAST_GOOD, default_spec
 from lstm_viz.ui.share import SETTINGS, current_settings
 from lstm_viz.weights import MAX_FILE_BYTES, check_file_size
@@ -301,6 +301,8 @@ def _file_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str | No
             # The name stays this session's: the same bytes uploaded by someone else keep their own name.
             st.session_state[_FILE] = uploads.add_model_file(upload.getvalue(), upload.name)
             st.session_state[_FILE_ERROR] = None
+            # In the URL too: should this server process restart, the session's next one can say what was lost.
+            st.query_params[UPLOAD_KEY] = st.session_state[_FILE].digest[:12]
         except ValueError as err:
             st.session_state[_FILE_ERROR] = f"{upload.name}: {err}"
     if st.session_state.get(_FILE_ERROR):
@@ -317,12 +319,22 @@ def _file_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str | No
                 icon=":material/cloud_off:",
             )
             st.session_state.pop(_FILE, None)
-    if item is None:
+    lost = st.query_params.get(UPLOAD_KEY)
+    if item is None and lost and st.session_state.get(_FILE_ID) is None:
+        # The URL names an upload this session never made here: its server process restarted (or was another).
+        sb.warning(
+            f"The checkpoint this page showed ({code(lost)}…) is not on this server process: the one that held "
+            "your session restarted (or the link was copied), and a link cannot carry a file. Upload it again; "
+            "until then random weights are shown.",
+            icon=":material/cloud_off:",
+        )
+    elif item is None:
         sb.info(
             "Upload a checkpoint to see its LSTM. A link cannot carry a file: whoever opens a shared link "
             "uploads it again; until then random weights are shown.",
             icon=":material/upload_file:",
         )
+    if item is None:
         link_button("back to random weights", back, container=sb)
         return None, None
     filename = held.filename

@@ -25,8 +25,11 @@ if os.environ.get("LSTM_EXPLORER_LOG"):
 RUN, FIGURES, VIEW, CHART_KEYS = "_current_run", "_page_figures", "_view_mode", "_chart_keys"
 LINK_PROBLEMS = "_link_problems"
 """Session key of what the link that opened this session said and the app could not read."""
-LINK_FLAGS = (*VIEW_FLAGS, STEP_KEY, UNIT_KEY)
-"""Query parameters that are not settings and travel with every link: the view flags, the time step, the unit."""
+UPLOAD_KEY = "file"
+"""Query parameter naming (by its digest's start) the checkpoint this session uploaded: a session that moved to
+another server process after its own restarted can then say its upload was lost."""
+LINK_FLAGS = (*VIEW_FLAGS, STEP_KEY, UNIT_KEY, UPLOAD_KEY)
+"""Query parameters that are not settings: the view flags, the time step and unit, the upload's name."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,6 @@ def require_app() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-def link_flags() -> dict[str, str]:
-    """The query parameters every link of this page keeps: the view flags, and the time step and unit."""
-    return {k: st.query_params[k] for k in LINK_FLAGS if k in st.query_params}
 
 
 def settings_href(page_path: str, values: dict[str, Any]) -> str:
