@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from lstm_viz.cache import storage_bytes
+from lstm_viz.cache import ByteLRU, storage_bytes
 from lstm_viz.weights import FoundLSTM, load_lstms, memory_refusal
 
 MAX_STORED_BYTES = 512 * 2**20
@@ -113,21 +111,17 @@ class Store:
     """
 
     def __init__(self, max_bytes: int = MAX_STORED_BYTES, max_item_bytes: int | None = None) -> None:
-        self._items: OrderedDict[str, tuple[UploadedModel | UploadedInput, int]] = OrderedDict()
-        self._bytes = 0
-        self._max = max_bytes
+        # Each item is kept with its size, measured once before it is let in (an item over the cap never is).
+        self._items: ByteLRU[tuple[UploadedModel | UploadedInput, int]] = ByteLRU(max_bytes, lambda kept: kept[1])
         self._max_item = min(max_bytes, MAX_ITEM_BYTES if max_item_bytes is None else max_item_bytes)
-        self._lock = threading.Lock()
 
     @property
     def nbytes(self) -> int:
         """The bytes the items held now take, as ``item_bytes`` counts them."""
-        with self._lock:
-            return self._bytes
+        return self._items.nbytes
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
+        return len(self._items)
 
     def get(self, digest: str) -> UploadedModel | UploadedInput:
         """The upload with ``digest``.
@@ -135,11 +129,10 @@ class Store:
         Raises:
             LookupError: when the server has none (never uploaded here, or dropped to make room).
         """
-        with self._lock:
-            if digest not in self._items:
-                raise LookupError("the uploaded file is no longer on the server: upload it again")
-            self._items.move_to_end(digest)
-            return self._items[digest][0]
+        kept = self._items.get(digest)
+        if kept is None:
+            raise LookupError("the uploaded file is no longer on the server: upload it again")
+        return kept[0]
 
     def put(self, item: UploadedModel | UploadedInput) -> None:
         """Keep ``item``, dropping the least recently used uploads beyond the memory limit.
@@ -153,15 +146,7 @@ class Store:
                 f"this upload takes {size / 2**20:.1f} MB in memory, above the {self._max_item / 2**20:.0f} MB "
                 "the server keeps for one upload"
             )
-        with self._lock:
-            if item.digest in self._items:
-                self._items.move_to_end(item.digest)
-                return
-            self._items[item.digest] = (item, size)
-            self._bytes += size
-            while self._bytes > self._max:
-                _, (_old, old_size) = self._items.popitem(last=False)
-                self._bytes -= old_size
+        self._items.put(item.digest, (item, size))
 
 
 @functools.cache
