@@ -30,7 +30,7 @@ PAGES = [
 # client.showSidebarNavigation) never flashes its raw file names while a fresh server starts.
 page = st.navigation(PAGES, position="top")
 ui.page_style()
-st.session_state["spec"] = ui.run_controls(page.url_path)
+st.session_state[ui.SPEC] = ui.run_controls(page.url_path)
 ui.link_problems()
 ui.view_controls()
 page.run()

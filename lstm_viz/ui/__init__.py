@@ -29,7 +29,7 @@ from lstm_viz.ui.page import (
     verdict_banner,
     view_mode,
 )
-from lstm_viz.ui.runs import RUN_CACHE_BYTES, cached_run, current_run, default_spec, training_progress
+from lstm_viz.ui.runs import RUN_CACHE_BYTES, SPEC, cached_run, current_run, default_spec, training_progress
 from lstm_viz.ui.share import current_settings, share_dialog_if_asked, view_controls
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "PICKER_WIDTH",
     "PRESETS",
     "RUN_CACHE_BYTES",
+    "SPEC",
     "Selection",
     "ViewMode",
     "cached_run",

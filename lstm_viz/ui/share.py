@@ -10,6 +10,7 @@ from lstm_viz.cursor import STEP_KEY, parse_step
 from lstm_viz.settings import BOUND_DEFAULTS, href
 from lstm_viz.ui.charts import URL_SETTINGS, setting
 from lstm_viz.ui.page import FIGURES, RUN, link_button, view_mode
+from lstm_viz.ui.runs import SPEC
 
 SETTINGS = "_settings"
 """Session key of every setting of the run shown (the sidebar's, or the link's in the teacher view)."""
@@ -61,7 +62,7 @@ def _share_dialog(page_path: str) -> None:
     root = base[: -len(page_path)].rstrip("/") if page_path and base.endswith(page_path) else base
     link = f"{root}/{page.removeprefix('./')}"
     joiner = "&" if "?" in link else "?"
-    spec = st.session_state.get("spec")
+    spec = st.session_state.get(SPEC)
     if spec is not None and (spec.file is not None or spec.data is not None):
         st.warning(
             "A link cannot carry an uploaded file or your own input: whoever opens it uploads them again "
