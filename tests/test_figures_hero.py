@@ -47,6 +47,12 @@ def _trace(fig, name: str):
     return next(tr for tr in fig.data if tr.name == name)
 
 
+def _row(fig_or_trace, name: str, field: str = "customdata") -> np.ndarray:
+    """One row's part of the bars' ``field`` (all rows share one bar trace, each bar's text its row)."""
+    bars = fig_or_trace if not hasattr(fig_or_trace, "data") else _trace(fig_or_trace, "values at the cursor")
+    return np.asarray(bars[field])[np.asarray(bars.text) == name]
+
+
 def test_the_figure_validates_as_plotly_json_frames_included(fig):
     whole = go.Figure(fig.to_dict())  # validates every trace, the layout and every frame
     assert len(whole.frames) == CFG.seq_len
@@ -57,7 +63,7 @@ def test_one_frame_per_step_carrying_only_the_moving_traces(fig):
     assert [f["name"] for f in spec["frames"]] == [str(t) for t in range(CFG.seq_len)]
     moving = spec["frames"][0]["traces"]
     names = [spec["data"][k]["name"] for k in moving]
-    assert names == ["cursor", *(f"{n} at the cursor" for n in STATE_ORDER), "readout"]
+    assert names == ["cursor", "values at the cursor", "readout"], "all rows' bars are one trace"
     assert all(f["traces"] == moving for f in spec["frames"])
     # Nothing static travels in a frame: no cell points, no strip, and no heatmap (those are images).
     static = set(range(len(spec["data"]))) - set(moving)
@@ -71,19 +77,21 @@ def test_one_frame_per_step_carrying_only_the_moving_traces(fig):
 
 def test_each_frame_puts_the_cursor_on_its_step_and_the_bars_at_that_step(fig, rec):
     spec = _spec(fig)
-    bars = [k for k in spec["frames"][0]["traces"] if spec["data"][k]["type"] == "bar"]
+    (bars,) = [k for k in spec["frames"][0]["traces"] if spec["data"][k]["type"] == "bar"]
+    rows = np.asarray(spec["data"][bars]["text"])
+    assert list(dict.fromkeys(rows)) == list(STATE_ORDER)
     for frame in spec["frames"]:
         t = int(frame["name"])
         cursor_x = [x for x in frame["data"][0]["x"] if x is not None]
         assert min(cursor_x) == t - 0.5 and max(cursor_x) == t + 0.5
-        for n, name in enumerate(STATE_ORDER):
-            update = frame["data"][1 + n]
-            assert spec["data"][bars[n]]["name"] == f"{name} at the cursor"
+        update = frame["data"][1]
+        for name in STATE_ORDER:
             np.testing.assert_allclose(
-                _decode(update["customdata"]), getattr(rec, name)[1, t].float().numpy(), rtol=1e-6
+                _decode(update["customdata"])[rows == name], getattr(rec, name)[1, t].float().numpy(), rtol=1e-6
             )
-            assert all(c.startswith("#") for c in update["marker"]["color"]), "colours as strings"
-            assert update["meta"][0] == t and LABELS[t] in update["meta"][1]
+        assert len(update["marker"]["color"]) == len(rows)
+        assert all(c.startswith("#") for c in update["marker"]["color"]), "colours as strings"
+        assert update["meta"][0] == t and LABELS[t] in update["meta"][1]
         assert f"t = {t}" in frame["data"][-1]["text"][0]
 
 
@@ -91,7 +99,7 @@ def test_the_figure_opens_at_its_cursor_with_the_slider_there(rec):
     fig = gates_over_time_figure(rec, 0, cursor=6)
     assert fig.layout.sliders[0].active == 6
     assert min(x for x in _trace(fig, "cursor").x if x is not None) == 5.5
-    np.testing.assert_allclose(_trace(fig, "c at the cursor").customdata, rec.c[0, 6].float().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_row(fig, "c"), rec.c[0, 6].float().numpy(), rtol=1e-6)
     assert gates_over_time_figure(rec, 0, cursor=99).layout.sliders[0].active == CFG.seq_len - 1
     slider = fig.layout.sliders[0]
     assert len(slider.steps) == CFG.seq_len
@@ -117,9 +125,11 @@ def test_hover_names_step_symbol_unit_and_value(fig, rec):
         np.testing.assert_array_equal(custom[rows, 0], np.repeat(np.arange(CFG.hidden_size), CFG.seq_len))
         np.testing.assert_array_equal(np.asarray(cells.x)[rows], np.tile(np.arange(CFG.seq_len), CFG.hidden_size))
         assert list(np.asarray(cells.hovertext)[rows][: CFG.seq_len]) == LABELS
-    bars = _trace(fig, "f at the cursor")
+    bars = _trace(fig, "values at the cursor")
     assert "step %{meta[0]}%{meta[1]}" in bars.hovertemplate and "value %{customdata:.4f}" in bars.hovertemplate
-    assert "unit %{text}" in bars.hovertemplate and bars.textposition == "none"
+    assert "<b>%{text}</b>" in bars.hovertemplate and "%{hovertext}" in bars.hovertemplate
+    assert list(_row(bars, "f", "hovertext")) == [f"unit {u}" for u in range(CFG.hidden_size)]
+    assert bars.textposition == "none"
     strip = _trace(fig, "input")
     assert list(strip.text) == LABELS and "step %{x}" in strip.hovertemplate
     assert not any("step (" in (tr.hovertemplate or "") for tr in fig.data)
@@ -153,12 +163,27 @@ def test_a_projected_h_has_a_colour_bar_of_its_own():
     rec = run(LSTMConfig(batch=1, seq_len=4, input_size=3, hidden_size=5, proj_size=2)).trace.layer(0)
     fig = gates_over_time_figure(rec)
     assert len([k for k in fig.layout if k.startswith("coloraxis")]) == 4
-    assert len(_trace(fig, "h at the cursor").x) == 2, "h has proj_size features"
+    assert list(_row(fig, "h", "hovertext")) == ["feature 0", "feature 1"], "h has proj_size features"
 
 
 def test_highlighted_units_are_outlined_on_every_row(fig):
     outlines = [s for s in fig.layout.shapes if s.type == "rect" and s.line.dash == "dash"]
-    assert len(outlines) == 2 * len(STATE_ORDER), "on each heatmap and beside its bars"
+    assert len(outlines) == len(STATE_ORDER), "one per row"
+    assert all((s.xref, s.x0, s.x1) == ("paper", 0, 1) for s in outlines), "across the heatmap and its bars"
+    assert len(fig.layout.shapes) == len(outlines), "nothing else is a shape: each costs every frame"
+
+
+def test_each_rows_bar_range_is_labelled_under_its_bars(fig, rec):
+    ranges = _trace(fig, "bar ranges")
+    labels = [t for t in ranges.text if t]
+    for name in ("i", "g", "c"):
+        lo, hi = quantity_range(rec, name)
+        assert {f"{lo:.2g}", f"{hi:.2g}"} <= set(labels)
+    assert labels.count("0") == sum(quantity_range(rec, n)[0] < 0 for n in STATE_ORDER) + sum(
+        quantity_range(rec, n)[0] == 0 for n in STATE_ORDER
+    )
+    # Row names in the margin are the only annotations: each costs every frame.
+    assert len(fig.layout.annotations) == len(STATE_ORDER) + 1
 
 
 def test_heatmaps_are_images_repainted_by_recolour(rec):
@@ -197,12 +222,18 @@ def test_a_shared_copy_keeps_the_frames_and_slides_keep_the_animation(fig):
 def test_still_at_is_the_figure_at_that_step_without_frames_or_controls(fig, rec):
     still = still_at(fig, 7)
     assert not still.frames and not still.layout.sliders and not still.layout.updatemenus
-    np.testing.assert_allclose(_trace(still, "o at the cursor").customdata, rec.o[1, 7].float().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_row(still, "o"), rec.o[1, 7].float().numpy(), rtol=1e-6)
     assert min(x for x in _trace(still, "cursor").x if x is not None) == 6.5
     assert len(still.layout.images) == len(STATE_ORDER)
     names = {tr.name for tr in still.data}
-    bars = {f"{n} at the cursor" for n in STATE_ORDER}
-    assert names - {n for n in names if n.startswith("colour bar")} == {"input", "cursor", "readout", *bars}
+    assert names - {n for n in names if n.startswith("colour bar")} == {
+        "input",
+        "cursor",
+        "readout",
+        "values at the cursor",
+        "bar zeros",
+        "bar ranges",
+    }
 
 
 def test_many_cells_drop_the_cell_points_but_keep_the_strip():
@@ -243,3 +274,11 @@ def test_clicked_cell_reads_cells_and_strip_points():
     assert clicked_cell([{"x": 17, "y": 10.6, "customdata": {"0": 2, "1": 0.63}, "text": "a"}]) == (17, 2)
     assert clicked_cell([{"x": 2, "y": 0.4}]) == (2, None)
     assert clicked_cell([]) == (None, None)
+
+
+def test_the_figure_dict_is_written_by_orjson_without_plotlys_slow_cleaning_pass(fig):
+    import orjson
+
+    # plotly.io.to_json tries orjson on the dict as it is and, on a TypeError (an object array, say), walks
+    # every list in Python first: several milliseconds of every page run for every student.
+    orjson.dumps(fig.to_dict(), option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)

@@ -217,12 +217,12 @@ def gates_over_time_figure(
         paint.append((values[name], axis_of[name]))
         middle = 1 - (begins[name] + (hi - lo) / 2) / total
         annotations.append(_row_label(f"<b>{name}</b> {ROW_WORDS[name]}", middle))
-        annotations += _range_labels(rec, name, 1 - (begins[name] + hi - lo) / total)
         if own:
+            # One outline across the row's heatmap and its bars (paper x): one shape per row, not two.
             shapes += [
                 dict(
                     type="rect",
-                    xref=ref,
+                    xref="paper",
                     yref="y",
                     x0=0,
                     x1=1,
@@ -234,24 +234,7 @@ def gates_over_time_figure(
                 )
                 for u in highlight
                 if lo <= u < hi
-                for ref in ("x domain", "x2 domain")
             ]
-        # The zero of each row's bars.
-        r_lo, r_hi = quantity_range(rec, name)
-        zero = _scaled(0.0, r_lo, r_hi) if r_lo < 0 else 0.0
-        shapes.append(
-            dict(
-                type="line",
-                xref="x2",
-                yref="y",
-                x0=zero,
-                x1=zero,
-                y0=begins[name],
-                y1=begins[name] + hi - lo,
-                line=dict(color="#bbb", width=1),
-                layer="below",
-            )
-        )
     annotations.append(_row_label("input" if labels else "", 1 - strip_h / 2 / total))
 
     # The input strip: symbols along the shared time axis, and a transparent point per step to click.
@@ -285,6 +268,8 @@ def gates_over_time_figure(
         # One trace for every row: plotly.js redoes each trace's defaults on every frame, so fewer is faster.
         data.append(_cell_points(values, windows, centres, labels, projected, click))
 
+    data += _bar_ranges(rec, windows, begins)
+
     # The moving traces, in this order in every frame: the cursor, the bars, the readout.
     moving_start = len(data)
     spans = [(0.0, strip_h)] + [(begins[n], begins[n] + hi - lo) for n, (lo, hi) in windows.items()]
@@ -302,36 +287,35 @@ def gates_over_time_figure(
             name="cursor",
         )
     )
-    for name in STATE_ORDER:
-        lo, hi = windows[name]
-        r_lo, r_hi = quantity_range(rec, name)
-        what = "feature" if projected and name == "h" else "unit"
-        v = values[name][:, t0]
-        data.append(
-            dict(
-                type="bar",
-                x=_bar_length(v, r_lo, r_hi),
-                base=_scaled(0.0, r_lo, r_hi) if r_lo < 0 else 0.0,
-                y=centres[name],
-                width=0.85,
-                orientation="h",
-                xaxis="x2",
-                yaxis="y",
-                # Colours as strings, painted from the row's colour axis (``AnimatedFigure.paint``): numbers
-                # on a colour scale make plotly.js log a warning per bar on every frame, a quarter of its time.
-                marker=dict(color="#888", line=dict(width=0)),
-                # The units as text never drawn (static), the values as customdata (each frame's own).
-                text=[str(u) for u in range(lo, hi)],
-                textposition="none",
-                customdata=v,
-                meta=_meta(t0, labels),
-                hovertemplate=f"{name} at step %{{meta[0]}}%{{meta[1]}}<br>{what} %{{text}}"
-                "<br>value %{customdata:.4f}<extra></extra>",
-                unselected=dict(marker=dict(opacity=1)),
-                showlegend=False,
-                name=f"{name} at the cursor",
-            )
+    # Every row's bars in one trace: plotly.js redoes each trace's defaults on every frame, so fewer is faster.
+    what = {n: "feature" if projected and n == "h" else "unit" for n in STATE_ORDER}
+    data.append(
+        dict(
+            type="bar",
+            x=_bar_lengths(rec, values, t0),
+            # A list: Plotly keeps an array ``base`` as an object array, which orjson cannot write (a slow path).
+            base=[_zero(rec, n) for n, (lo, hi) in windows.items() for _ in range(lo, hi)],
+            y=np.concatenate([centres[n] for n in STATE_ORDER]),
+            width=0.85,
+            orientation="h",
+            xaxis="x2",
+            yaxis="y",
+            # Colours as strings, painted from each row's colour axis (``AnimatedFigure.paint``): numbers on a
+            # colour scale make plotly.js log a warning per bar on every frame, a quarter of its time.
+            marker=dict(color="#888", line=dict(width=0)),
+            # Each bar's row and unit as text never drawn (static), the values as customdata (each frame's own).
+            text=[n for n, (lo, hi) in windows.items() for _ in range(lo, hi)],
+            hovertext=[f"{what[n]} {u}" for n, (lo, hi) in windows.items() for u in range(lo, hi)],
+            textposition="none",
+            customdata=_bar_values(values, t0),
+            meta=_meta(t0, labels),
+            hovertemplate="<b>%{text}</b> at step %{meta[0]}%{meta[1]}<br>%{hovertext}"
+            "<br>value %{customdata:.4f}<extra></extra>",
+            unselected=dict(marker=dict(opacity=1)),
+            showlegend=False,
+            name="values at the cursor",
         )
+    )
     data.append(
         dict(
             type="scatter",
@@ -366,24 +350,23 @@ def gates_over_time_figure(
                 name=f"colour bar {axis}",
             )
         )
-    bars = [(moving_start + 1 + k, 1 + k, values[n], axis_of[n]) for k, n in enumerate(STATE_ORDER)]
+    bars = (moving_start + 1, 1, [(values[n], axis_of[n]) for n in STATE_ORDER])
     frames = [
         dict(
             name=str(t),
             traces=moving,
             # Each update names its trace's type: a frame's trace without one would be read as a scatter.
-            data=[dict(type="scatter", x=_cursor_x(t, len(spans)))]
-            + [
+            data=[
+                dict(type="scatter", x=_cursor_x(t, len(spans))),
                 dict(
                     type="bar",
-                    x=_bar_length(values[n][:, t], *quantity_range(rec, n)),
-                    customdata=values[n][:, t],
+                    x=_bar_lengths(rec, values, t),
+                    customdata=_bar_values(values, t),
                     marker=dict(color=[]),  # painted
                     meta=_meta(t, labels),
-                )
-                for n in STATE_ORDER
-            ]
-            + [dict(type="scatter", text=[_readout(t, labels)])],
+                ),
+                dict(type="scatter", text=[_readout(t, labels)]),
+            ],
         )
         for t in range(steps)
     ]
@@ -484,23 +467,62 @@ def _bar_length(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (np.clip(_scaled(v, lo, hi), 0, 1) - zero).astype(np.float32)
 
 
-def _range_labels(rec: LayerTrace, name: str, bottom: float) -> list[dict]:
-    """The ends (and zero) of a row's bar range, small, under its bars."""
+def _zero(rec: LayerTrace, name: str) -> float:
+    """Where a row's bars start on the shared 0..1 value axis: its zero, or its range's start if it has none."""
     lo, hi = quantity_range(rec, name)
-    marks = [(0.0, _short(lo)), (1.0, _short(hi))] + ([(float(_scaled(0.0, lo, hi)), "0")] if lo < 0 else [])
+    return float(_scaled(0.0, lo, hi)) if lo < 0 else 0.0
+
+
+def _bar_lengths(rec: LayerTrace, values: dict[str, np.ndarray], t: int) -> np.ndarray:
+    """Every row's bar lengths at step ``t``, rows in ``STATE_ORDER``. Shapes: each [units, T] -> [all units]."""
+    return np.concatenate([_bar_length(values[n][:, t], *quantity_range(rec, n)) for n in STATE_ORDER])
+
+
+def _bar_values(values: dict[str, np.ndarray], t: int) -> np.ndarray:
+    """Every row's values at step ``t``, rows in ``STATE_ORDER``. Shapes: each [units, T] -> [all units]."""
+    return np.concatenate([values[n][:, t] for n in STATE_ORDER])
+
+
+def _bar_ranges(rec: LayerTrace, windows: dict[str, tuple[int, int]], begins: dict[str, float]) -> list[dict]:
+    """Each row's zero line beside its bars, and the ends (and zero) of its range under them: two static traces.
+
+    Traces, not a shape and three annotations per row: plotly.js redoes every layout item's defaults on every
+    frame. Points are (x on the 0..1 value axis, y on the unit axis); ``None`` breaks the lines between rows.
+    """
+    line_x: list[float | None] = []
+    line_y: list[float | None] = []
+    xs: list[float] = []
+    ys: list[float] = []
+    texts: list[str] = []
+    where: list[str] = []
+    for name, (lo, hi) in windows.items():
+        r_lo, r_hi = quantity_range(rec, name)
+        top, bottom = begins[name], begins[name] + hi - lo
+        zero = _zero(rec, name)
+        line_x += [zero, zero, None]
+        line_y += [top, bottom, None]
+        marks = [(0.0, _short(r_lo), "bottom right"), (1.0, _short(r_hi), "bottom left")]
+        if r_lo < 0:
+            marks.append((zero, "0", "bottom center"))
+        for x, text, position in marks:
+            xs.append(x)
+            ys.append(bottom)
+            texts.append(text)
+            where.append(position)
+    common = dict(type="scatter", xaxis="x2", yaxis="y", hoverinfo="skip", showlegend=False)
     return [
+        dict(common, x=line_x, y=line_y, mode="lines", line=dict(color="#bbb", width=1), name="bar zeros"),
         dict(
-            text=text,
-            xref="x2",
-            yref="paper",
-            x=x,
-            y=bottom,
-            xanchor="left" if x == 0 else "right" if x == 1 else "center",
-            yanchor="top",
-            showarrow=False,
-            font=dict(size=10, color="#666"),
-        )
-        for x, text in marks
+            common,
+            x=xs,
+            y=ys,
+            mode="text",
+            text=texts,
+            textposition=where,
+            textfont=dict(size=10, color="#666"),
+            cliponaxis=False,
+            name="bar ranges",
+        ),
     ]
 
 
@@ -517,7 +539,7 @@ class AnimatedFigure(go.Figure):
         figure: dict,
         raw_frames: list[dict],
         paint: list[tuple[np.ndarray, str]],
-        bars: list[tuple[int, int, np.ndarray, str]],
+        bars: tuple[int, int, list[tuple[np.ndarray, str]]],
         t0: int,
     ) -> None:
         """A figure from a ``data``/``layout`` dict, its frames, and what ``paint`` colours.
@@ -526,7 +548,8 @@ class AnimatedFigure(go.Figure):
             figure: ``data`` and ``layout``.
             raw_frames: One dict per step (see ``raw_frames``).
             paint: Each layout image's values and colour axis.
-            bars: Each bar trace's index in ``data``, its index in a frame's ``data``, its values and colour axis.
+            bars: The bar trace's index in ``data``, its index in a frame's ``data``, and each row's values and
+                colour axis (rows in the trace's order).
             t0: The step the figure opens at.
 
         Shapes:
@@ -550,12 +573,16 @@ class AnimatedFigure(go.Figure):
         for image, (z, axis) in zip(self.layout.images, self._paint, strict=True):
             ca = self.layout[axis]
             image.source = heat_png(z, tuple(tuple(p) for p in ca.colorscale), ca.cmin, ca.cmax)
-        for index, position, z, axis in self._bars:
-            ca = self.layout[axis]
-            colours = heat_colours(z, tuple(tuple(p) for p in ca.colorscale), ca.cmin, ca.cmax)  # [units, T]
-            self.data[index].marker.color = colours[:, self._t0].tolist()
-            for t, frame in enumerate(self._raw_frames):
-                frame["data"][position]["marker"]["color"] = colours[:, t].tolist()
+        index, position, rows = self._bars
+        colours = np.concatenate(  # [all units, T], rows in order
+            [
+                heat_colours(z, tuple(tuple(p) for p in ca.colorscale), ca.cmin, ca.cmax)
+                for z, ca in ((z, self.layout[axis]) for z, axis in rows)
+            ]
+        )
+        self.data[index].marker.color = colours[:, self._t0].tolist()
+        for t, frame in enumerate(self._raw_frames):
+            frame["data"][position]["marker"]["color"] = colours[:, t].tolist()
         self._encoded = None
 
     def to_dict(self) -> dict:

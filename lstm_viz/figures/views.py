@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
@@ -197,8 +198,7 @@ def _fit_animated(fig: go.Figure, height: int) -> None:
     for annotation in fig.layout.annotations:
         if annotation.xref == "paper" and annotation.x == 0:  # the row labels, in the left margin
             annotation.font.size = SLIDE_FONT - 2
-        elif annotation.xref == "x2":  # the ends of each row's bar range
-            annotation.font.size = 12
+    fig.update_traces(textfont_size=12, selector=dict(name="bar ranges"))  # the ends of each row's bar range
     for menu in fig.layout.updatemenus:
         menu.font.size = SLIDE_FONT - 4
 
@@ -221,6 +221,24 @@ def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
             axis.dtick = integer_dtick(n, max(int(plot_height(fig.layout) // (text_px + 4)), 1))
 
 
+def json_ready(node: object) -> object:
+    """A figure dict whose every array orjson writes as it is: text and object arrays as lists.
+
+    ``plotly.io.to_json`` (what ``st.plotly_chart`` calls) first hands the dict to orjson; one array orjson
+    cannot write (an object or text array, which Plotly keeps for labels and mixed values) makes it walk every
+    list of the figure in Python instead, several milliseconds of each page run for each student.
+    """
+    if isinstance(node, np.ndarray):
+        if node.dtype.kind in "biuf":
+            return np.ascontiguousarray(node)
+        return node.tolist()
+    if isinstance(node, dict):
+        return {k: json_ready(v) for k, v in node.items()}
+    if isinstance(node, list) and any(isinstance(v, (dict, list, np.ndarray)) for v in node):
+        return [json_ready(v) for v in node]
+    return node
+
+
 class SharedFigure(go.Figure):
     """A finished figure that many sessions draw at once, its Plotly dict made once instead of on every draw.
 
@@ -237,7 +255,7 @@ class SharedFigure(go.Figure):
         super().__init__(figure)
         self._raw_frames = getattr(figure, "raw_frames", None)
         # The figure's own dict: a copy made by go.Figure drops frames that are not graph objects.
-        self._shared_dict = figure.to_dict() if self._raw_frames else super().to_dict()
+        self._shared_dict = json_ready(figure.to_dict() if self._raw_frames else super().to_dict())
 
     @property
     def raw_frames(self) -> list[dict] | None:
