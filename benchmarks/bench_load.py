@@ -54,8 +54,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = {"home": "", "gates": "gates"}
-"""Page key -> ``page_name`` (the URL path ``st.navigation`` gives the page; '' is the default page)."""
+PAGES = {"home": "", "gates": "gates", "code": "code"}
+"""Page key -> ``page_name`` (the URL path ``st.navigation`` gives the page; '' is the default page).
+
+Home and Gates by default; ``--pages code`` adds Cells that read code (issue 17: within the others' figures).
+"""
 MAX_SESSIONS = 100
 """A hard cap so a typo cannot open thousands of sockets on a shared machine."""
 
@@ -607,7 +610,7 @@ def median_level(runs: list[Level]) -> Level:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 20, 30], help="values of N")
-    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES))
+    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=["home", "gates"])
     parser.add_argument("--reruns", type=int, default=3, help="rerun rounds per level")
     parser.add_argument("--repeat", type=int, default=1, help="fresh servers; the table shows medians")
     parser.add_argument("--port", type=int, default=8611)

@@ -268,6 +268,7 @@ def _view():
         f"{where}<br><sup>coloured by each cell, −1 blue to +1 red</sup>",
         tracks={t: r.tracks[t] for t in bars},
         selected=span,
+        writing=source == "generated",
     )
 
 
@@ -275,13 +276,19 @@ with view_box:
     ui.show_chart(
         _view,
         key=VIEW_KEY,
-        cache=("code_view", model_name, text, tuple(panel_specs), tuple(bars), span),
+        cache=("code_view", model_name, text, tuple(panel_specs), tuple(bars), span, source == "generated"),
         on_select="rerun",
         selection_mode=("box", "points"),
     )
+    replay = (
+        " ▶ write replays the model writing it (the slider scrubs through it), the cell's colour appearing with "
+        "each character."
+        if source == "generated"
+        else ""
+    )
     st.caption(
         f"{r.steps:,} characters; hover a character for its step and value. Tracks by Python's tokenize "
-        f"({r.tracks.method}). The hand-written forward {r.comparison.headline}."
+        f"({r.tracks.method}). The hand-written forward {r.comparison.headline}.{replay}"
     )
 
 if span is None:

@@ -260,3 +260,44 @@ def test_text_view_colours_each_character_by_its_cell_in_a_fixed_range_and_hover
     assert len(fig.layout.shapes) == 2 * 2, "the selected span is outlined in both panels"
     assert fig.layout.xaxis.title.text == "column" and fig.layout.yaxis.title.text == "line"
     assert fig.layout.title.text.startswith("Title")
+
+
+def test_a_written_text_replays_in_the_browser_uncovering_its_characters_frame_by_frame():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from lstm_viz.figures import PALETTES, recolour
+    from lstm_viz.figures.text import WRITING_FRAMES
+
+    text = "def f(x):\n    return 'a' * x\n" * 12  # 360 characters, 24 rows
+    values = torch.linspace(-1, 1, len(text))
+    fig = text_figure(text, [TextPanel(values, "tanh(c) of cell 3")], "Title", writing=True)
+    # No heatmap: plotly.js drops heatmaps from frames drawn without a redraw; the background is an image.
+    assert not [d for d in fig.data if d.type == "heatmap"] and len(fig.layout.images) == 1
+    mask = next(k for k, d in enumerate(fig.data) if d.name == "not yet written")
+    assert list(fig.data[mask].x) == [None], "the figure opens on the whole text"
+    frames = fig.frames
+    assert 1 < len(frames) <= WRITING_FRAMES
+    assert all(list(f.traces) == [mask] for f in frames), "a frame moves only the cover"
+    written = [int(s.label) for s in fig.layout.sliders[0].steps]
+    assert written == sorted(written) and written[-1] == len(text)
+    assert fig.layout.sliders[0].active == len(frames) - 1
+    assert all(s.args[1]["frame"]["redraw"] is False for s in fig.layout.sliders[0].steps)
+    play = fig.layout.updatemenus[0].buttons[0]
+    assert play.args[1]["frame"]["redraw"] is False and list(play.args[0]) == [f.name for f in frames]
+    # Frame k covers everything from character written[k] on: the rest of its row and every row under it.
+    cols, rows = layout_grid(text)
+    for k in (0, len(frames) // 2):
+        xs = [x for x in frames[k].data[0].x if x is not None]
+        assert min(xs) == -0.5 and cols[written[k]] - 0.5 in xs
+    assert list(frames[-1].data[0].x) == [None]
+    # The image is the text's colours: red at the end (+1), blue at the start (-1), transparent between rows.
+    png = Image.open(io.BytesIO(base64.b64decode(fig.layout.images[0].source.split(",", 1)[1]))).convert("RGBA")
+    first, last = png.getpixel((1, 1)), png.getpixel((png.width * 20 // 100, png.height - 10))
+    assert first[2] > first[0] and first[3] == 255, "blue, opaque"
+    assert last[0] > last[2], "red"
+    before = fig.layout.images[0].source
+    recolour(fig, PALETTES["cividis"])
+    assert fig.layout.images[0].source != before, "a palette repaints the background"

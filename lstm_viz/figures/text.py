@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from lstm_viz.figures.base import base_layout, colour_bar, make_figure, to_numpy
+from lstm_viz.figures.hero import heat_rgba_png
 from lstm_viz.figures.scales import SIGNED_SCALE, TANH_RANGE
 
 WRAP = 100
@@ -26,6 +27,15 @@ TRACK_COLOUR = "#444444"
 MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 LIGHT_TEXT_ABOVE = 0.55
 """|value| beyond which a character is drawn white, to stay readable on a dark background."""
+WRITING_FRAMES = 150
+"""At most this many frames replay a text being written (several characters a frame for a long text)."""
+WRITING_MS = 40
+"""Milliseconds per frame of the replay: 600 characters written in about 4 s."""
+WRITING_PX = 56
+"""Pixels under the figure for the replay's slider and buttons."""
+IMAGE_PX_PER_ROW = 25
+"""Pixels of a character row in a replay's background image (its track bars and gap in proportion)."""
+IMAGE_PX_PER_COLUMN = 6
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ def text_figure(
     wrap: int = WRAP,
     first_step: int = 0,
     selected: tuple[int, int] | None = None,
+    writing: bool = False,
 ) -> go.Figure:
     """The text drawn once per panel, each character on a background coloured by that panel's values.
 
@@ -87,6 +98,8 @@ def text_figure(
         wrap: Characters per row.
         first_step: Step number of the first character (for a window cut from a longer text).
         selected: A span ``(start, stop)`` of steps outlined in every panel.
+        writing: Replay the text being written, in the browser: a slider and a play button whose Plotly frames
+            uncover it a few characters at a time, every panel's colours with it (the figure opens whole).
 
     Shapes: each panel's ``values`` and each track [len(text)].
     """
@@ -105,8 +118,11 @@ def text_figure(
     custom = np.concatenate([steps[:, None].astype(np.float64), hover_values], 1)  # [T, 1 + panels]
     lines = "<br>".join(f"{p.label} %{{customdata[{k + 1}]:+.3f}}" for k, p in enumerate(panels))
     hover = "'%{text}' at step %{customdata[0]}<br>" + lines + "<extra></extra>"
-    data, shapes, annotations = [], [], []
+    data, shapes, annotations, images, paint = [], [], [], [], []
     width = max(int(cols.max()) + 1 if n else 1, 1)
+    writing = writing and n > 0
+    x_end = max(width, 10) - 0.5
+    total = len(panels) * panel_height + max(len(panels) - 1, 0) * gap_units
     for k, (panel, v) in enumerate(zip(panels, values, strict=True)):
         top = k * (panel_height + gap_units)
         # Bricks given by their edges: a row of characters, then empty (NaN) space where the track bars go.
@@ -115,20 +131,44 @@ def text_figure(
         grid = np.full((2 * n_rows, width), np.nan)  # [2 * rows, columns]
         grid[2 * rows, cols] = v
         lo, hi = panel.colour_range
-        data.append(
-            dict(
-                type="heatmap",
-                x=np.arange(width + 1, dtype=np.float64) - 0.5,
-                y=np.asarray(edges),
-                z=grid,
-                zmin=lo,
-                zmax=hi,
-                colorscale=SIGNED_SCALE,
-                colorbar=colour_bar(panel.label if len(panels) == 1 else "value of each panel's cell"),
-                hoverinfo="skip",
-                showscale=k == 0,
+        if writing:
+            # plotly.js drops heatmaps from frames drawn without a full redraw: a replay paints an image.
+            band = pitch - ROW
+            row_px = [IMAGE_PX_PER_ROW, round(band * IMAGE_PX_PER_ROW)] * n_rows
+            span = (-0.5, x_end)
+            images.append(
+                dict(
+                    source="",
+                    xref="x domain",
+                    yref="paper",
+                    x=0,
+                    y=(total - top) / (total + 0.6),
+                    sizex=width / (span[1] - span[0]),
+                    sizey=n_rows * pitch / (total + 0.6),
+                    xanchor="left",
+                    yanchor="top",
+                    sizing="stretch",
+                    layer="below",
+                )
             )
-        )
+            paint.append((grid, row_px, (lo, hi)))
+            if k == 0:
+                data.append(_carrier(lo, hi, _bar(panels)))
+        else:
+            data.append(
+                dict(
+                    type="heatmap",
+                    x=np.arange(width + 1, dtype=np.float64) - 0.5,
+                    y=np.asarray(edges),
+                    z=grid,
+                    zmin=lo,
+                    zmax=hi,
+                    colorscale=SIGNED_SCALE,
+                    colorbar=_bar(panels),
+                    hoverinfo="skip",
+                    showscale=k == 0,
+                )
+            )
         ys = top + rows * pitch + ROW / 2
         light = np.abs(v) > LIGHT_TEXT_ABOVE * max(abs(lo), abs(hi))
         data.append(
@@ -196,7 +236,6 @@ def text_figure(
                         fillcolor="rgba(0,0,0,0)",
                     )
                 )
-    total = len(panels) * panel_height + max(len(panels) - 1, 0) * gap_units
     row_ticks = [
         k * (panel_height + gap_units) + r * pitch + ROW / 2 for k in range(len(panels)) for r in range(n_rows)
     ]
@@ -210,10 +249,17 @@ def text_figure(
             if title.endswith("</sup>")
             else f"{title}<br><sup>{bars}</sup>"
         )
+    frames, controls = [], {}
+    extra_px = 0
+    if writing:
+        tops = [k * (panel_height + gap_units) for k in range(len(panels))]
+        data.append(_writing_mask(cols, rows, n, pitch, n_rows, tops, x_end, n))
+        frames, controls = _writing_frames(cols, rows, n, pitch, n_rows, tops, x_end, len(data) - 1, total)
+        extra_px = WRITING_PX
     layout = base_layout(
         title,
-        int(total * px_per_unit) + 110 + (14 if tracks else 0),
-        margin=dict(l=56, r=96, t=60 + (14 if tracks else 0), b=46),
+        int(total * px_per_unit) + 110 + (14 if tracks else 0) + extra_px,
+        margin=dict(l=56, r=96, t=60 + (14 if tracks else 0), b=46 + extra_px),
         xaxis=dict(
             title=dict(text="column"),
             range=[-0.5, max(width, 10) - 0.5],
@@ -237,8 +283,165 @@ def text_figure(
         barmode="overlay",
         bargap=0,
         hovermode="closest",
+        images=images,
+        **controls,
     )
+    if writing:
+        return WritingFigure(dict(data=data, layout=layout, frames=frames), paint)
     return make_figure(data, layout)
+
+
+class WritingFigure(go.Figure):
+    """A text view that replays its text being written: its backgrounds are images painted from its colour bar.
+
+    ``recolour`` swaps the colour bar's scale and calls ``paint``, as for the Gates figure's images.
+    """
+
+    def __init__(self, figure: dict, paint: list[tuple[np.ndarray, list[int], tuple[float, float]]]) -> None:
+        """A figure from its dict (frames included) and each panel's grid, pixel rows and colour range.
+
+        Shapes: each grid [2 * rows, columns] (a row of characters, then its bars' band, NaN where empty).
+        """
+        super().__init__(figure)
+        self._grids = paint
+        self.paint()
+
+    def paint(self) -> None:
+        """(Re)draw each panel's background in the colour bar's current scale."""
+        carrier = next(tr for tr in self.data if tr.name == "colour bar")
+        scale = tuple(tuple(p) for p in carrier.marker.colorscale)
+        for image, (grid, row_px, (lo, hi)) in zip(self.layout.images, self._grids, strict=True):
+            image.source = heat_rgba_png(grid, scale, lo, hi, row_px, IMAGE_PX_PER_COLUMN)
+
+
+def _carrier(lo: float, hi: float, colorbar: dict) -> dict:
+    """An invisible point that carries the colour bar of a figure whose colours are images."""
+    return dict(
+        type="scatter",
+        x=[None],
+        y=[None],
+        mode="markers",
+        marker=dict(color=[lo], cmin=lo, cmax=hi, colorscale=SIGNED_SCALE, showscale=True, colorbar=colorbar, size=1),
+        hoverinfo="skip",
+        showlegend=False,
+        name="colour bar",
+    )
+
+
+def _bar(panels: list[TextPanel]) -> dict:
+    """The colour bar, titled on one line above it with what the colour is (each panel names its cell above it).
+
+    A title beside the bar would run past the top of a figure a few lines tall.
+    """
+    what = panels[0].label.split(" of ")[0] if len(panels) == 1 else "value"
+    what = what if len(what) <= 10 else "value"
+    return colour_bar(what) | dict(title=dict(text=what, side="top"))
+
+
+def _writing_mask(
+    cols: np.ndarray,
+    rows: np.ndarray,
+    n: int,
+    pitch: float,
+    n_rows: int,
+    tops: list[float],
+    x_end: float,
+    written: int,
+) -> dict:
+    """A white cover over every character from ``written`` on, in every panel: closed polygons, gaps between.
+
+    Each panel's cover is the rest of the row of character ``written`` and every row under it (its track bars
+    included); nothing when the whole text is written.
+    """
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    if written < n:
+        c, r = float(cols[written]) - 0.5, int(rows[written])
+        for top in tops:
+            y_row, y_next, y_end = top + r * pitch, top + (r + 1) * pitch, top + n_rows * pitch
+            xs += [c, x_end, x_end, -0.5, -0.5, c, c, None]
+            ys += [y_row, y_row, y_end, y_end, y_next, y_next, y_row, None]
+    return dict(
+        type="scatter",
+        x=xs or [None],
+        y=ys or [None],
+        mode="lines",
+        fill="toself",
+        fillcolor="white",
+        line=dict(width=0, color="white"),
+        hoverinfo="skip",
+        showlegend=False,
+        name="not yet written",
+    )
+
+
+def _writing_frames(
+    cols: np.ndarray,
+    rows: np.ndarray,
+    n: int,
+    pitch: float,
+    n_rows: int,
+    tops: list[float],
+    x_end: float,
+    mask_index: int,
+    total: float,
+) -> tuple[list[dict], dict]:
+    """The replay's frames (each moves only the cover) and the slider and play/pause buttons that run them."""
+    per_frame = -(-n // WRITING_FRAMES)
+    counts = list(range(per_frame, n, per_frame)) + [n]  # characters written after each frame
+    frames = [
+        dict(
+            name=str(k),
+            traces=[mask_index],
+            data=[
+                {
+                    key: v
+                    for key, v in _writing_mask(cols, rows, n, pitch, n_rows, tops, x_end, w).items()
+                    if key in ("type", "x", "y")
+                }
+            ],
+        )
+        for k, w in enumerate(counts)
+    ]
+    still = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    play = dict(still, frame=dict(duration=WRITING_MS, redraw=False), fromcurrent=False)
+    plot_px = max(total * ROW_PX, 1)
+    slider_y = -48 / plot_px  # under the column axis's title
+    controls = dict(
+        sliders=[
+            dict(
+                active=len(frames) - 1,
+                steps=[dict(method="animate", label=str(w), args=[[str(k)], still]) for k, w in enumerate(counts)],
+                x=0.22,  # right of the buttons, at 1280 px too
+                len=0.78,
+                y=slider_y,
+                yanchor="top",
+                pad=dict(t=0, b=0),
+                currentvalue=dict(prefix="characters written: ", font=dict(size=12)),
+                font=dict(size=10, color="#666"),
+                ticklen=0,
+                minorticklen=0,
+                transition=dict(duration=0),
+            )
+        ],
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                showactive=False,
+                x=0,
+                xanchor="left",
+                y=slider_y - 16 / plot_px,  # beside the slider's rail, under its "written:" label
+                yanchor="top",
+                pad=dict(t=0, r=4),
+                buttons=[
+                    dict(label="▶ write", method="animate", args=[[f["name"] for f in frames], play]),
+                    dict(label="❚❚", method="animate", args=[[None], still]),
+                ],
+            )
+        ],
+    )
+    return frames, controls
 
 
 def _line_numbers(text: str, rows: np.ndarray, n_rows: int) -> list[str]:
