@@ -29,13 +29,19 @@ ui.show_chart(
 )
 if r.task is not None:
     ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
-official = r.trace.time_major(r.comparison.output)  # [T, B, features]
-window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
-limit = symmetric_limit(official[:, 0])
-title = "nn.LSTM output h, batch item 0 (official)"
-out = lambda: output_heatmap_figure(official[:, 0], title, window, (-limit, limit), SIGNED_SCALE)  # noqa: E731
-ui.show_chart(out, key="home_out", cache=(r.spec,))
-st.page_link("pages/gates.py", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
+
+
+def _official_output():
+    """PyTorch's own output for batch item 0 (built once per run server-wide: the chart is cached)."""
+    official = r.trace.time_major(r.comparison.output)[:, 0]  # [T, B, features] -> [T, features]
+    limit = symmetric_limit(official)
+    window = (0, min(official.shape[-1], MAX_UNITS_SHOWN))
+    title = "nn.LSTM output h, batch item 0 (official)"
+    return output_heatmap_figure(official, title, window, (-limit, limit), SIGNED_SCALE)
+
+
+ui.show_chart(_official_output, key="home_out", cache=(r.spec,))
+ui.page_link("gates", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 st.markdown("**Every trained model, and random weights for contrast**: one click each, a link that reproduces its run.")
 current = r.spec.task.task if r.spec.task else ("random" if r.spec.file is None else None)
 ui.task_links(current=current, random=True)
@@ -60,11 +66,11 @@ st.markdown(
 )
 
 st.subheader("The pages")
-st.page_link("pages/gates.py", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
-st.page_link("pages/tasks.py", label="Trained tasks: the unit that carries the memory, and what breaks it")
-st.page_link("pages/compare.py", label="Compare with nn.LSTM: the official output beside the hand-written one")
-st.page_link("pages/step.py", label="One step in numbers: every equation with its real values")
-st.page_link("pages/parameters.py", label="Parameters and shapes: the weights, by PyTorch's names")
+ui.page_link("gates", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
+ui.page_link("tasks", label="Trained tasks: the unit that carries the memory, and what breaks it")
+ui.page_link("compare", label="Compare with nn.LSTM: the official output beside the hand-written one")
+ui.page_link("step", label="One step in numbers: every equation with its real values")
+ui.page_link("parameters", label="Parameters and shapes: the weights, by PyTorch's names")
 cfg = r.config
 st.caption(
     f"This run: {r.source}; batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "

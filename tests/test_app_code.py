@@ -97,7 +97,15 @@ def test_generated_text_is_coloured_and_a_long_text_is_cut_with_a_message():
     at = open_code()
     at.radio(key="code_source").set_value("generated").run()
     assert not at.exception
-    assert text_view(at)["layout"]["title"]["text"].startswith("written by the model")
+    view = text_view(at)
+    assert view["layout"]["title"]["text"].startswith("written by the model")
+    # It replays being written in the browser: frames moving only the cover, the slider opening on the whole text.
+    frames, slider = view["frames"], view["layout"]["sliders"][0]
+    assert frames and slider["active"] == len(frames) - 1
+    cover = next(k for k, tr in enumerate(view["data"]) if tr.get("name") == "not yet written")
+    assert all(f["traces"] == [cover] for f in frames)
+    assert view["layout"]["images"], "the colours are an image (plotly.js drops heatmaps from such frames)"
+    assert any("▶ write" in c.value for c in at.caption)
     at.radio(key="code_source").set_value("your text").run()
     at.text_area(key="code_text").set_value("x = 1\n" * (MAX_TEXT // 6 + 50)).run()
     assert not at.exception
@@ -125,3 +133,9 @@ def test_a_page_setting_that_would_break_its_widget_is_named_and_dropped():
     message = next(w.value for w in at.warning if "cannot read" in w.value)
     assert "`code_seed=1e400`" in message and "`code_line=nan`" in message
     assert at.radio(key="code_source").value == "generated", "the page's other settings are kept"
+
+
+def test_the_sidebar_says_its_settings_are_the_other_pages_run():
+    at = open_code()
+    assert any("own character models" in i.value for i in at.sidebar.info)
+    assert "frames" not in text_view(at), "a held-out file is not replayed"

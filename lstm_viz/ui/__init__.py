@@ -13,6 +13,7 @@ from lstm_viz.ui.charts import (
 )
 from lstm_viz.ui.controls import MAX_TEXT_CHARS, read_link, run_controls
 from lstm_viz.ui.export import export_panel
+from lstm_viz.ui.nav import FAVICON, page_link, pages
 from lstm_viz.ui.page import (
     ViewMode,
     check_figure_view,
@@ -34,6 +35,7 @@ from lstm_viz.ui.share import current_settings, share_dialog_if_asked, view_cont
 
 __all__ = [
     "DEFAULTS",
+    "FAVICON",
     "FIGURE_VIEW_HEIGHT",
     "MAX_TEXT_CHARS",
     "PICKER_WIDTH",
@@ -52,7 +54,9 @@ __all__ = [
     "link_problems",
     "link_row",
     "log",
+    "page_link",
     "page_style",
+    "pages",
     "read_link",
     "record_controls",
     "require_app",

@@ -45,6 +45,8 @@ _LINK_READ = "_link_read"
 INPUT_SOURCES = ("generated", "your file", "typed numbers", "token ids")
 SHAPE_KEYS = ("batch", "seq_len", "seed")
 """The controls that apply to every model: how many sequences, how long, which draw."""
+OWN_MODEL_PAGES = frozenset({"code"})
+"""URL paths of pages that run models of their own: the sidebar says its settings are the other pages'."""
 
 
 def read_link() -> None:
@@ -93,6 +95,12 @@ def run_controls(page_path: str = "") -> RunSpec:
         return _settle(lambda: spec_from_values(values)[0], None)
     sb = st.sidebar
     sb.header("LSTM settings")
+    if page_path in OWN_MODEL_PAGES:
+        sb.info(
+            "This page reads Python with its own character models, chosen on the page. The settings below are "
+            "the other pages' run (kept in the link).",
+            icon=":material/info:",
+        )
     model = sb.selectbox(
         "model",
         model_options(),
