@@ -46,31 +46,39 @@ st.markdown("**Every trained model, and random weights for contrast**: one click
 current = r.spec.task.task if r.spec.task else ("random" if r.spec.file is None else None)
 ui.task_links(current=current, random=True)
 
-st.subheader("What an LSTM computes at each step t")
-# One element, not six: every element is a message, and a class's server sends each to every student.
-st.latex(
-    r"""\begin{aligned}
+# The lesson below the fold is one element (headings, equations and the pages): every element is a message,
+# and a class's server sends each to every student on every run.
+st.markdown(
+    r"""
+#### What an LSTM computes at each step t
+
+$$
+\begin{aligned}
 i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
 f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
 g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
 o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
 c_t &= f_t \odot c_{t-1} + i_t \odot g_t \qquad m_t = o_t \odot \tanh(c_t) \\
 h_t &= m_t \;\; (\texttt{proj\_size}=0) \qquad h_t = W_{hr}\, m_t \;\; (\texttt{proj\_size}>0)
-\end{aligned}"""
-)
-st.markdown(
-    "σ is the logistic sigmoid (values 0..1), ⊙ the element-wise product. PyTorch stores the four "
-    "gates' weights stacked in the order **i, f, g, o** (`weight_ih_l0` is `[4·hidden_size, input_size]`). "
-    "With several layers, layer k's input is layer k−1's h; bidirectional layers also run the sequence "
-    "backwards (`*_reverse` parameters) and concatenate both directions' h."
-)
+\end{aligned}
+$$
 
-st.subheader("The pages")
-ui.page_link("gates", label="Gates over time: heatmaps of i, f, g, o, c, m and h with a time cursor")
-ui.page_link("tasks", label="Trained tasks: the unit that carries the memory, and what breaks it")
-ui.page_link("compare", label="Compare with nn.LSTM: the official output beside the hand-written one")
-ui.page_link("step", label="One step in numbers: every equation with its real values")
-ui.page_link("parameters", label="Parameters and shapes: the weights, by PyTorch's names")
+σ is the logistic sigmoid (values 0..1), ⊙ the element-wise product. PyTorch stores the four gates' weights
+stacked in the order **i, f, g, o** (`weight_ih_l0` is `[4·hidden_size, input_size]`). With several layers,
+layer k's input is layer k−1's h; bidirectional layers also run the sequence backwards (`*_reverse`
+parameters) and concatenate both directions' h.
+
+#### The pages, along the top
+
+- **Gates over time**: heatmaps of i, f, g, o, c, m and h with a time cursor that runs in the browser.
+- **Trained tasks**: the unit that carries the memory, and what breaks it.
+- **Cells that read code**: real Python coloured by the cells that follow its strings, comments and blocks.
+- **Compare**: the official `nn.LSTM` output beside the hand-written one.
+- **One step**: every equation with its real values.
+- **Gradient flow**: how far back the gradient reaches, the LSTM against a plain RNN.
+- **Parameters**: the weights, by PyTorch's names and shapes.
+"""
+)
 cfg = r.config
 st.caption(
     f"This run: {r.source}; batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "

@@ -45,6 +45,7 @@ def test_the_rendered_config_has_stickiness_checks_tunnel_timeout_and_failover(t
         "option redispatch 1",
         "retries 2",
         "on-marked-down shutdown-sessions",
+        "timeout check 5s",
         "server w3 127.0.0.1:9003 check cookie w3 disabled",
         f"stats socket {tmp_path}/haproxy.sock",
     ]:
