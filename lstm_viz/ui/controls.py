@@ -45,6 +45,8 @@ _LINK_READ = "_link_read"
 INPUT_SOURCES = ("generated", "your file", "typed numbers", "token ids")
 SHAPE_KEYS = ("batch", "seq_len", "seed")
 """The controls that apply to every model: how many sequences, how long, which draw."""
+SHAPE_WIDTH = 70
+"""Pixels of each of batch, length and seed: three in a row in the sidebar."""
 OWN_MODEL_PAGES = frozenset({"code"})
 """URL paths of pages that run models of their own: the sidebar says its settings are the other pages'."""
 
@@ -114,7 +116,6 @@ def run_controls(page_path: str = "") -> RunSpec:
     values: dict[str, Any] = {"model": model}
     file, file_error = None, None
     if is_task(model):
-        sb.caption(tasks.get(model).story)
         values.update(_task_controls(sb, model))
     else:
         sb.caption(MODEL_WORDS[model])
@@ -127,8 +128,10 @@ def run_controls(page_path: str = "") -> RunSpec:
         words = model_choice({**defaults, **values}, file).words
     except (ValueError, LookupError):
         words = ""
-    if words:
-        sb.caption(words)
+    # A task's story and what it fixes in one caption: every element is a message on every run of every page.
+    about = [tasks.get(model).story] if is_task(model) else []
+    if words or about:
+        sb.caption("\n\n".join([*about, words] if words else about))
     data, shape_words, data_error = None, None, None
     if not is_task(model):
         input_size = file.found().input_size if file is not None else values["input_size"]
@@ -196,10 +199,12 @@ def _task_controls(sb: Any, model: str) -> dict[str, Any]:
     return values
 
 
-def _number(container: Any, key: str, defaults: dict[str, Any]) -> Any:
+def _number(container: Any, key: str, defaults: dict[str, Any], width: int | str = "stretch") -> Any:
     label, help_text = next((lab, h) for k, lab, h in NUMBER_CONTROLS if k == key)
     # No min/max on the widget: out-of-range values must reach validation, which names the limit.
-    return container.number_input(label, value=defaults[key], step=1, key=key, bind="query-params", help=help_text)
+    return container.number_input(
+        label, value=defaults[key], step=1, key=key, bind="query-params", help=help_text, width=width
+    )
 
 
 def _size_controls(sb: Any, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -217,8 +222,9 @@ def _size_controls(sb: Any, defaults: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shape_controls(sb: Any, defaults: dict[str, Any]) -> dict[str, Any]:
-    cols = sb.columns(3)
-    return {key: _number(col, key, defaults) for col, key in zip(cols, SHAPE_KEYS, strict=True)}
+    # One row container, not three columns: one block message instead of four, on every run of every page.
+    row = sb.container(horizontal=True, gap="xsmall")
+    return {key: _number(row, key, defaults, SHAPE_WIDTH) for key in SHAPE_KEYS}
 
 
 def _choice(container: Any, key: str, defaults: dict[str, Any]) -> Any:
