@@ -5,10 +5,10 @@ import streamlit as st
 import torch
 
 from lstm_viz import cells, spans, textcells, ui
-from lstm_viz.clamp import clamp_effect
 from lstm_viz.figures.text import TextPanel, text_figure
-from lstm_viz.generate import MAX_CHARS, TEMPERATURES, generate
-from lstm_viz.textrun import MAX_TEXT, run_text
+from lstm_viz.generate import MAX_CHARS, TEMPERATURES
+from lstm_viz.textrun import MAX_TEXT
+from lstm_viz.ui import codecache
 
 ui.require_app()
 st.title("Cells that read code")
@@ -20,47 +20,6 @@ CONTEXT = 80  # characters shown either side of a matched span
 TOP_SHOWN = 3  # matches drawn coloured; the rest are listed
 CLAMP_LABELS = {"none": "none", "to 0": "zero", "to its mean": "mean"}  # URL words -> textcells.CLAMPS
 WINDOW = 1200  # characters of a held-out file shown at once (the text view stays a screen or two tall)
-
-
-@st.cache_resource(max_entries=3, show_spinner=False)
-def _model(name: str):
-    return textcells.load(name)
-
-
-@st.cache_resource(max_entries=3, show_spinner="Ranking every cell against every track…")
-def _findings(name: str) -> list[cells.CellFinding]:
-    return textcells.findings(name)
-
-
-@st.cache_resource(max_entries=2, show_spinner="Reading the held-out corpus once for this server…")
-def _corpus(name: str) -> textcells.MatchCorpus:
-    return textcells.match_corpus(_model(name))
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _file_tracks(index: int) -> cells.Tracks:
-    return cells.tracks(textcells.corpus.analysis().texts[index])
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _run(name: str, text: str, file_index: int | None = None, skip: int = 0):
-    tracks = None if file_index is None else _file_tracks(file_index).window(skip, skip + len(text))
-    return run_text(_model(name), text, tracks=tracks)
-
-
-@st.cache_resource(max_entries=16, show_spinner="Clamping the cell in both forwards…")
-def _clamped(name: str, text: str, kind: str, unit: int, track: str, where: tuple = ()):
-    model, r = _model(name), _run(name, text, *where)
-    clamp = textcells.clamp_for(kind, unit, _corpus(name).c_mean)
-    return clamp, clamp_effect(model.lstm, model.head, r.x, r.ids, r.tracks[track], clamp)
-
-
-@st.cache_resource(max_entries=16, show_spinner="Writing…")
-def _generated(name: str, prime: str, length: int, temperature: float, seed: int) -> str:
-    model = _model(name)
-    ids = model.task.encode(prime).long()
-    out = generate(model.lstm, model.head, ids, length, temperature, seed, model.task.input_size)
-    return model.decode(ids) + model.decode(out)
 
 
 def _first(customdata) -> float:
@@ -98,7 +57,7 @@ model_name = top[0].selectbox(
     bind="query-params",
     help="; ".join(f"{k}: {v}" for k, v in textcells.MODELS.items()),
 )
-found = _findings(model_name)
+found = codecache.findings(model_name)
 by_track = {f.track: f for f in found}
 track = top[1].selectbox(
     "cell that follows",
@@ -109,7 +68,7 @@ track = top[1].selectbox(
     + "; ".join(f"{f.track}: {cells.TRACKS[f.track].label} ({f.name}, r = {f.r:+.2f})" for f in found),
 )
 best = by_track[track]
-hidden = _model(model_name).lstm.hidden_size
+hidden = codecache.model(model_name).lstm.hidden_size
 unit_choice = top[2].selectbox(
     "unit",
     ["found", *range(hidden)],
@@ -134,21 +93,14 @@ ui.run_note(
     icon=":material/lightbulb:",
 )
 with st.expander("Every hypothesis and its best cell"):
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "hypothesis": cells.TRACKS[f.track].label,
-                    "kind": cells.TRACKS[f.track].kind,
-                    "best unit": f.name,
-                    "r": round(f.r, 3),
-                    "untrained best |r|": round(abs(f.untrained_r), 3),
-                    "margin": round(f.margin, 3),
-                }
-                for f in found
-            ]
-        ),
-        hide_index=True,
+    # A Markdown table: a dataframe would be built and converted to Arrow on every run of every student's page.
+    st.markdown(
+        "| hypothesis | kind | best unit | r | untrained best \\|r\\| | margin |\n|---|---|---|---:|---:|---:|\n"
+        + "\n".join(
+            f"| {cells.TRACKS[f.track].label} | {cells.TRACKS[f.track].kind} | {f.name} | {f.r:+.3f} | "
+            f"{abs(f.untrained_r):.3f} | {f.margin:+.3f} |"
+            for f in found
+        )
     )
 
 row = st.columns([1, 3])
@@ -197,7 +149,7 @@ with row[1]:
         if not prime:
             st.warning("Generation needs at least one character to start from.", icon=":material/warning:")
             st.stop()
-        text = _generated(model_name, prime[:200], int(length), float(temperature), int(seed))
+        text = codecache.generated(model_name, prime[:200], int(length), float(temperature), int(seed))
         where = f"written by the model (temperature {temperature:.1f}, seed {seed})"
 
 if len(text) > MAX_TEXT:
@@ -212,9 +164,9 @@ if not text:
     st.stop()
 
 if offset is None:
-    r = _run(model_name, text)
+    r = codecache.run(model_name, text)
 else:  # a window of a held-out file: its tracks as read in the whole file
-    r = _run(model_name, text, index, offset - held.starts[index])
+    r = codecache.run(model_name, text, index, offset - held.starts[index])
 row = st.columns(2)
 more = row[0].multiselect(
     "also show the cells that follow",
@@ -308,7 +260,7 @@ else:
                 f"{'cell' if state == 'tanh_c' else 'unit'} {c.unit} ({'+' if c.sign > 0 else '−'})" for c in on
             )
         )
-        mc = _corpus(model_name)
+        mc = codecache.corpus(model_name)
         # The selection itself, when it lies in the corpus searched, is not a match of itself.
         exclude = None if offset is None else (offset + span[0], offset + span[1])
         matches = spans.match_spans(mc.states[state].float(), on, threshold, span[1] - span[0], top=10, exclude=exclude)
@@ -360,7 +312,7 @@ clamp_label = st.radio(
 clamp_kind = CLAMP_LABELS[clamp_label]
 if clamp_kind != "none":
     file_where = () if offset is None else (index, offset - held.starts[index])
-    clamp, effect = _clamped(model_name, text, clamp_kind, unit, track, file_where)
+    clamp, effect = codecache.clamped(model_name, text, clamp_kind, unit, track, file_where)
     ui.run_note("success" if effect.check.allclose else "warning", effect.check.verdict, icon=":material/verified:")
     cols = st.columns(3)
     label = cells.TRACKS[track].label
