@@ -113,9 +113,10 @@ def text_figure(
     gap_units = PANEL_GAP_PX / px_per_unit
     shown = np.asarray([SHOWN.get(ch, ch) for ch in text], dtype=object)
     steps = np.arange(first_step, first_step + n, dtype=np.int32)
-    values = [to_numpy(p.values).astype(np.float64) for p in panels]
+    # float32 throughout: half the bytes every student's browser receives, far finer than a colour or a hover.
+    values = [to_numpy(p.values) for p in panels]
     hover_values = np.stack(values, 1) if values else np.zeros((n, 0))  # [T, panels]
-    custom = np.concatenate([steps[:, None].astype(np.float64), hover_values], 1)  # [T, 1 + panels]
+    custom = np.concatenate([steps[:, None].astype(np.float32), hover_values], 1)  # [T, 1 + panels]
     lines = "<br>".join(f"{p.label} %{{customdata[{k + 1}]:+.3f}}" for k, p in enumerate(panels))
     hover = "'%{text}' at step %{customdata[0]}<br>" + lines + "<extra></extra>"
     data, shapes, annotations, images, paint = [], [], [], [], []
@@ -128,7 +129,7 @@ def text_figure(
         # Bricks given by their edges: a row of characters, then empty (NaN) space where the track bars go.
         edges = [y for r in range(n_rows) for y in (top + r * pitch, top + r * pitch + ROW)]
         edges.append(top + n_rows * pitch)
-        grid = np.full((2 * n_rows, width), np.nan)  # [2 * rows, columns]
+        grid = np.full((2 * n_rows, width), np.nan, dtype=np.float32)  # [2 * rows, columns]
         grid[2 * rows, cols] = v
         lo, hi = panel.colour_range
         if writing:
@@ -169,17 +170,17 @@ def text_figure(
                     showscale=k == 0,
                 )
             )
-        ys = top + rows * pitch + ROW / 2
+        ys = (top + rows * pitch + ROW / 2).astype(np.float32)
         light = np.abs(v) > LIGHT_TEXT_ABOVE * max(abs(lo), abs(hi))
         data.append(
             dict(
                 type="scatter",
                 mode="markers+text",
-                x=cols.astype(np.float64),
+                x=cols.astype(np.float32),
                 y=ys,
                 text=shown,
                 textposition="middle center",
-                textfont=dict(family=MONO, size=12, color=np.where(light, "white", "#111111")),
+                textfont=dict(family=MONO, size=12, color=np.where(light, "#fff", "#111")),
                 marker=dict(size=14, symbol="square", color="rgba(0,0,0,0)"),
                 customdata=custom,
                 hovertemplate=hover,
