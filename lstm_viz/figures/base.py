@@ -272,3 +272,29 @@ def highlight_shapes(units: list[int], window: tuple[int, int], colour: str = CU
         for u in units
         if window[0] <= u < window[1]
     ]
+
+
+def play_buttons(x: float, y: float, play: tuple[str, list[str], dict], pause: tuple[str, dict]) -> dict:
+    """A row of two buttons that play a figure's frames in the browser and pause them.
+
+    Args:
+        x: Left edge, in paper units.
+        y: Top edge, in paper units.
+        play: The play button's label, the frame names it plays and Plotly's animation options.
+        pause: The pause button's label and animation options.
+    """
+    (play_label, names, play_options), (pause_label, pause_options) = play, pause
+    return dict(
+        type="buttons",
+        direction="left",
+        showactive=False,
+        x=x,
+        xanchor="left",
+        y=y,
+        yanchor="top",
+        pad=dict(t=0, r=4),
+        buttons=[
+            dict(label=play_label, method="animate", args=[names, play_options]),
+            dict(label=pause_label, method="animate", args=[[None], pause_options]),
+        ],
+    )

@@ -12,7 +12,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from lstm_viz.figures.base import base_layout, record_label, to_numpy
+from lstm_viz.figures.base import base_layout, play_buttons, record_label, to_numpy
 from lstm_viz.figures.scales import CURSOR_COLOUR, FONT, MAX_UNITS_SHOWN, QUANTITIES, STATE_ORDER, quantity_range
 from lstm_viz.trace import LayerTrace
 
@@ -434,21 +434,13 @@ def gates_over_time_figure(
                 transition=dict(duration=0),
             )
         ],
+        # Play from the figure's own step, then from wherever the slider was moved to.
         updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                showactive=False,
-                x=_BARS_START,
-                xanchor="left",
-                y=slider_y + 4 / plot_px,
-                yanchor="top",
-                pad=dict(t=0, r=4),
-                buttons=[
-                    # From the figure's own step, then from wherever the slider was moved to.
-                    dict(label="▶ play", method="animate", args=[[str(t) for t in range(t0, steps)], play]),
-                    dict(label="❚❚ pause", method="animate", args=[[None], pause]),
-                ],
+            play_buttons(
+                _BARS_START,
+                slider_y + 4 / plot_px,
+                ("▶ play", [str(t) for t in range(t0, steps)], play),
+                ("❚❚ pause", pause),
             )
         ],
         **_colour_axes(rec, axis_of, plot_px),

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, colour_bar, make_figure, to_numpy
+from lstm_viz.figures.base import base_layout, colour_bar, make_figure, play_buttons, to_numpy
 from lstm_viz.figures.hero import heat_rgba_png
 from lstm_viz.figures.scales import SIGNED_SCALE, TANH_RANGE
 
@@ -254,8 +254,9 @@ def text_figure(
     extra_px = 0
     if writing:
         tops = [k * (panel_height + gap_units) for k in range(len(panels))]
-        data.append(_writing_mask(cols, rows, n, pitch, n_rows, tops, x_end, n))
-        frames, controls = _writing_frames(cols, rows, n, pitch, n_rows, tops, x_end, len(data) - 1, total)
+        placed = _Grid(cols, rows, pitch, n_rows, tops, x_end)
+        data.append(_writing_mask(placed, n))
+        frames, controls = _writing_frames(placed, len(data) - 1, total)
         extra_px = WRITING_PX
     layout = base_layout(
         title,
@@ -339,16 +340,27 @@ def _bar(panels: list[TextPanel]) -> dict:
     return colour_bar(what) | dict(title=dict(text=what, side="top"))
 
 
-def _writing_mask(
-    cols: np.ndarray,
-    rows: np.ndarray,
-    n: int,
-    pitch: float,
-    n_rows: int,
-    tops: list[float],
-    x_end: float,
-    written: int,
-) -> dict:
+@dataclass(frozen=True)
+class _Grid:
+    """Where a text's characters sit: each one's column and row, the rows' pitch, and each panel's top.
+
+    Shapes: ``cols`` and ``rows`` [len(text)].
+    """
+
+    cols: np.ndarray
+    rows: np.ndarray
+    pitch: float
+    n_rows: int
+    tops: list[float]
+    x_end: float
+
+    @property
+    def n(self) -> int:
+        """How many characters."""
+        return len(self.cols)
+
+
+def _writing_mask(g: _Grid, written: int) -> dict:
     """A white cover over every character from ``written`` on, in every panel: closed polygons, gaps between.
 
     Each panel's cover is the rest of the row of character ``written`` and every row under it (its track bars
@@ -356,11 +368,11 @@ def _writing_mask(
     """
     xs: list[float | None] = []
     ys: list[float | None] = []
-    if written < n:
-        c, r = float(cols[written]) - 0.5, int(rows[written])
-        for top in tops:
-            y_row, y_next, y_end = top + r * pitch, top + (r + 1) * pitch, top + n_rows * pitch
-            xs += [c, x_end, x_end, -0.5, -0.5, c, c, None]
+    if written < g.n:
+        c, r = float(g.cols[written]) - 0.5, int(g.rows[written])
+        for top in g.tops:
+            y_row, y_next, y_end = top + r * g.pitch, top + (r + 1) * g.pitch, top + g.n_rows * g.pitch
+            xs += [c, g.x_end, g.x_end, -0.5, -0.5, c, c, None]
             ys += [y_row, y_row, y_end, y_end, y_next, y_next, y_row, None]
     return dict(
         type="scatter",
@@ -376,31 +388,15 @@ def _writing_mask(
     )
 
 
-def _writing_frames(
-    cols: np.ndarray,
-    rows: np.ndarray,
-    n: int,
-    pitch: float,
-    n_rows: int,
-    tops: list[float],
-    x_end: float,
-    mask_index: int,
-    total: float,
-) -> tuple[list[dict], dict]:
+def _writing_frames(g: _Grid, mask_index: int, total: float) -> tuple[list[dict], dict]:
     """The replay's frames (each moves only the cover) and the slider and play/pause buttons that run them."""
-    per_frame = -(-n // WRITING_FRAMES)
-    counts = list(range(per_frame, n, per_frame)) + [n]  # characters written after each frame
+    per_frame = -(-g.n // WRITING_FRAMES)
+    counts = list(range(per_frame, g.n, per_frame)) + [g.n]  # characters written after each frame
     frames = [
         dict(
             name=str(k),
             traces=[mask_index],
-            data=[
-                {
-                    key: v
-                    for key, v in _writing_mask(cols, rows, n, pitch, n_rows, tops, x_end, w).items()
-                    if key in ("type", "x", "y")
-                }
-            ],
+            data=[{key: v for key, v in _writing_mask(g, w).items() if key in ("type", "x", "y")}],
         )
         for k, w in enumerate(counts)
     ]
@@ -426,20 +422,8 @@ def _writing_frames(
             )
         ],
         updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                showactive=False,
-                x=0,
-                xanchor="left",
-                y=slider_y - 16 / plot_px,  # beside the slider's rail, under its "written:" label
-                yanchor="top",
-                pad=dict(t=0, r=4),
-                buttons=[
-                    dict(label="▶ write", method="animate", args=[[f["name"] for f in frames], play]),
-                    dict(label="❚❚", method="animate", args=[[None], still]),
-                ],
-            )
+            # Beside the slider's rail, under its "written:" label.
+            play_buttons(0, slider_y - 16 / plot_px, ("▶ write", [f["name"] for f in frames], play), ("❚❚", still))
         ],
     )
     return frames, controls
