@@ -298,3 +298,24 @@ def play_buttons(x: float, y: float, play: tuple[str, list[str], dict], pause: t
             dict(label=pause_label, method="animate", args=[[None], pause_options]),
         ],
     )
+
+
+def heat_image(y: float, sizey: float, sizex: float = 1.0) -> dict:
+    """A layout image for a painted heatmap: from the x axis's left edge, its top at ``y`` (paper), stretched.
+
+    Its ``source`` is painted later (a PNG data URL); it sits below the traces. Sizes are in x-domain and paper
+    fractions.
+    """
+    return dict(
+        source="",
+        xref="x domain",
+        yref="paper",
+        x=0,
+        y=y,
+        sizex=sizex,
+        sizey=sizey,
+        xanchor="left",
+        yanchor="top",
+        sizing="stretch",
+        layer="below",
+    )

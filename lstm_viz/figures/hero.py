@@ -12,7 +12,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from lstm_viz.figures.base import base_layout, play_buttons, record_label, to_numpy
+from lstm_viz.figures.base import base_layout, heat_image, play_buttons, record_label, to_numpy
 from lstm_viz.figures.scales import CURSOR_COLOUR, FONT, MAX_UNITS_SHOWN, QUANTITIES, STATE_ORDER, quantity_range
 from lstm_viz.trace import LayerTrace
 
@@ -199,21 +199,7 @@ def gates_over_time_figure(
         for u in _integer_ticks(lo, hi, _stride(hi - lo, row_px, FONT["size"] + 4)):
             tickvals.append(float(centres[name][u - lo]))
             ticktext.append(f"<b>{u}</b>" if own and u in highlight else str(u))
-        images.append(
-            dict(
-                source="",
-                xref="x domain",
-                yref="paper",
-                x=0,
-                y=1 - begins[name] / total,
-                sizex=1,
-                sizey=(hi - lo) / total,
-                xanchor="left",
-                yanchor="top",
-                sizing="stretch",
-                layer="below",
-            )
-        )
+        images.append(heat_image(1 - begins[name] / total, (hi - lo) / total))
         paint.append((values[name], axis_of[name]))
         middle = 1 - (begins[name] + (hi - lo) / 2) / total
         annotations.append(_row_label(f"<b>{name}</b> {ROW_WORDS[name]}", middle))

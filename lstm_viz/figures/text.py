@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from lstm_viz.figures.base import base_layout, colour_bar, make_figure, play_buttons, to_numpy
+from lstm_viz.figures.base import base_layout, colour_bar, heat_image, make_figure, play_buttons, to_numpy
 from lstm_viz.figures.hero import heat_rgba_png
 from lstm_viz.figures.scales import SIGNED_SCALE, TANH_RANGE
 
@@ -136,21 +136,8 @@ def text_figure(
             # plotly.js drops heatmaps from frames drawn without a full redraw: a replay paints an image.
             band = pitch - ROW
             row_px = [IMAGE_PX_PER_ROW, round(band * IMAGE_PX_PER_ROW)] * n_rows
-            span = (-0.5, x_end)
             images.append(
-                dict(
-                    source="",
-                    xref="x domain",
-                    yref="paper",
-                    x=0,
-                    y=(total - top) / (total + 0.6),
-                    sizex=width / (span[1] - span[0]),
-                    sizey=n_rows * pitch / (total + 0.6),
-                    xanchor="left",
-                    yanchor="top",
-                    sizing="stretch",
-                    layer="below",
-                )
+                heat_image((total - top) / (total + 0.6), n_rows * pitch / (total + 0.6), width / (x_end + 0.5))
             )
             paint.append((grid, row_px, (lo, hi)))
             if k == 0:
