@@ -255,8 +255,24 @@ def decade_label(k: int) -> str:
     return f"10<sup>{k}</sup>".replace("-", "−")
 
 
-def highlight_shapes(units: list[int], window: tuple[int, int], colour: str = CURSOR_COLOUR) -> list[dict]:
-    """Dashed outlines around whole rows (units) of a unit x step heatmap, for the units inside ``window``."""
+def highlight_shapes(
+    units: list[int],
+    window: tuple[int, int],
+    colour: str = CURSOR_COLOUR,
+    first: float | None = None,
+    width: float = 2,
+) -> list[dict]:
+    """Dashed outlines around whole rows (units) of a unit x step heatmap, for the units inside ``window``.
+
+    Args:
+        units: The units to outline.
+        window: ``[start, stop)`` of the units drawn.
+        colour: The outline's colour.
+        first: Where on the y axis the centre of unit ``window[0]``'s row is (default: at ``window[0]``, one
+            row per unit); for rows placed on a shared axis, such as the Gates figure's.
+        width: The outline's width in pixels.
+    """
+    first = window[0] if first is None else first
     return [
         dict(
             type="rect",
@@ -264,9 +280,9 @@ def highlight_shapes(units: list[int], window: tuple[int, int], colour: str = CU
             yref="y",
             x0=0,
             x1=1,
-            y0=u - 0.5,
-            y1=u + 0.5,
-            line=dict(color=colour, width=2, dash="dash"),
+            y0=first + u - window[0] - 0.5,
+            y1=first + u - window[0] + 0.5,
+            line=dict(color=colour, width=width, dash="dash"),
             fillcolor="rgba(0,0,0,0)",
         )
         for u in units

@@ -12,7 +12,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from lstm_viz.figures.base import base_layout, heat_image, play_buttons, record_label, to_numpy
+from lstm_viz.figures.base import base_layout, heat_image, highlight_shapes, play_buttons, record_label, to_numpy
 from lstm_viz.figures.scales import CURSOR_COLOUR, FONT, MAX_UNITS_SHOWN, QUANTITIES, STATE_ORDER, quantity_range
 from lstm_viz.trace import LayerTrace
 
@@ -38,6 +38,15 @@ ROW_WORDS = {
 ANIMATE = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
 """How the slider moves to a step: at once, only the moving traces redrawn."""
 NICE_STRIDES = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+
+_HIDDEN_POINTS = dict(
+    xaxis="x",
+    yaxis="y",
+    showlegend=False,
+    unselected=dict(marker=dict(opacity=0)),
+    selected=dict(marker=dict(opacity=0)),
+)
+"""What the transparent hover-and-click points on the heatmaps share: invisible, selected or not."""
 
 # Vertical layout in pixels of the plot area (the figure less its margins).
 _STRIP_PX = 22
@@ -205,22 +214,7 @@ def gates_over_time_figure(
         annotations.append(_row_label(f"<b>{name}</b> {ROW_WORDS[name]}", middle))
         if own:
             # One outline across the row's heatmap and its bars (paper x): one shape per row, not two.
-            shapes += [
-                dict(
-                    type="rect",
-                    xref="paper",
-                    yref="y",
-                    x0=0,
-                    x1=1,
-                    y0=float(centres[name][u - lo]) - 0.5,
-                    y1=float(centres[name][u - lo]) + 0.5,
-                    line=dict(color=CURSOR_COLOUR, width=1.5, dash="dash"),
-                    fillcolor="rgba(0,0,0,0)",
-                    layer="above",
-                )
-                for u in highlight
-                if lo <= u < hi
-            ]
+            shapes += highlight_shapes(list(highlight), (lo, hi), first=float(centres[name][0]), width=1.5)
     annotations.append(_row_label("input" if labels else "", 1 - strip_h / 2 / total))
 
     # The input strip: symbols along the shared time axis, and a transparent point per step to click.
@@ -231,12 +225,8 @@ def gates_over_time_figure(
         y=np.full(steps, strip_h / 2, dtype=np.float32),
         mode="markers+text" if labels else "markers",
         marker=dict(size=12, symbol="square", opacity=0),
-        xaxis="x",
-        yaxis="y",
-        showlegend=False,
+        **_HIDDEN_POINTS,
         name="input",
-        unselected=dict(marker=dict(opacity=0)),
-        selected=dict(marker=dict(opacity=0)),
     )
     if labels:
         every = -(-steps // 80)
@@ -704,12 +694,8 @@ def _cell_points(
         text=names,
         hovertemplate=f"<b>%{{text}}</b> = %{{customdata[1]:.4f}}<br>step %{{x}}{symbol}<br>{what} "
         f"%{{customdata[0]:.0f}}{click}<extra></extra>",
-        xaxis="x",
-        yaxis="y",
-        showlegend=False,
+        **_HIDDEN_POINTS,
         name="cells",
-        unselected=dict(marker=dict(opacity=0)),
-        selected=dict(marker=dict(opacity=0)),
     )
     if labels:
         points["hovertext"] = symbols

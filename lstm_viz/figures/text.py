@@ -115,7 +115,7 @@ def text_figure(
     steps = np.arange(first_step, first_step + n, dtype=np.int32)
     # float32 throughout: half the bytes every student's browser receives, far finer than a colour or a hover.
     values = [to_numpy(p.values) for p in panels]
-    hover_values = np.stack(values, 1) if values else np.zeros((n, 0))  # [T, panels]
+    hover_values = np.stack(values, 1) if values else np.zeros((n, 0), dtype=np.float32)  # [T, panels]
     custom = np.concatenate([steps[:, None].astype(np.float32), hover_values], 1)  # [T, 1 + panels]
     lines = "<br>".join(f"{p.label} %{{customdata[{k + 1}]:+.3f}}" for k, p in enumerate(panels))
     hover = "'%{text}' at step %{customdata[0]}<br>" + lines + "<extra></extra>"
