@@ -26,10 +26,14 @@ value, all started at once on their own ports, and every level measured on each 
 alternating from level to level), so 1 and 2 workers are compared side by side under the same machine load.
 Each simulated student first loads the page over HTTP through the balancer, keeps the ``SERVERID`` cookie it
 is given and opens its websocket with it, as a browser does; the table then shows every worker's CPU time,
-RSS and number of sessions, and a line per level gives the p95 ratios of 1 worker to K.
+RSS and number of sessions, and a line per level gives the p95 ratios of the first setup to the others. ``K:off``
+is K workers with ``serve.sh --pin off`` (not pinned to cores), e.g. ``--balancer 1 2 2:off``. Pass the same N
+several times (``--sessions 30 100 100 100 100 100``) to sample it again: a level's p95 on a shared machine moves
+by a fifth from one level to the next, so the last table gives, for every page and N measured more than once,
+each setup's median p95 and the median of the levels' ratios.
 
 Run: .venv/bin/python benchmarks/bench_load.py [--sessions 1 10 20 30] [--pages home gates] [--repeat 2]
-     .venv/bin/python benchmarks/bench_load.py --balancer 1 2 --sessions 1 10 30 60 100
+     .venv/bin/python benchmarks/bench_load.py --balancer 1 2 --sessions 1 10 30 60 100 100 100 100 100
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import argparse
 import asyncio
 import math
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -232,14 +237,14 @@ class Balanced:
 
     cookies = True
 
-    def __init__(self, root: Path, port: int, workers: int) -> None:
+    def __init__(self, root: Path, port: int, workers: int, pin: bool = True) -> None:
         self.port, self.workers = port, workers
-        self.name = f"{workers}w"
-        self.run_dir = Path(tempfile.mkdtemp(prefix=f"bench_load_{workers}w_"))
+        self.name = f"{workers}w" + ("" if pin else "-off")
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"bench_load_{self.name}_"))
         self.log = open(self.run_dir / "serve.log", "w+")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [str(root / "scripts" / "serve.sh"), "--workers", str(workers), "--port", str(port), "--bind", "127.0.0.1"]
-            + ["--worker-port", str(port + 1), "--run-dir", str(self.run_dir)],
+            + ["--worker-port", str(port + 1), "--run-dir", str(self.run_dir), "--pin", "auto" if pin else "off"],
             cwd=root,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -499,7 +504,9 @@ def one_server(args: argparse.Namespace) -> list[Level]:
 
 def balanced(args: argparse.Namespace) -> list[Level]:
     """Every ``--balancer`` setup started at once; each level measured on each setup in turn, order alternating."""
-    setups = [Balanced(args.root.resolve(), args.port + 100 * k, w) for k, w in enumerate(args.balancer)]
+    specs = [parse_setup(spec) for spec in args.balancer]
+    setups = [Balanced(args.root.resolve(), args.port + 100 * k, w, pin) for k, (w, pin) in enumerate(specs)]
+    order = {setup.name: k for k, setup in enumerate(setups)}
     levels = []
     deadline = time.monotonic() + args.max_seconds
     try:
@@ -520,7 +527,7 @@ def balanced(args: argparse.Namespace) -> list[Level]:
                     pair.append(level)
                     time.sleep(args.pause)
                 k += 1
-                pair.sort(key=lambda lv: args.balancer.index(int(lv.setup[:-1])))
+                pair.sort(key=lambda lv: order[lv.setup])
                 for level in pair:
                     print("  " + row(level) + "  " + worker_cells(level), flush=True)
                 print("  " + ratios(pair) + f"  load {load_average()}", flush=True)
@@ -530,6 +537,44 @@ def balanced(args: argparse.Namespace) -> list[Level]:
             setup.stop()
     print(f"  load average after: {load_average()}")
     return levels
+
+
+def parse_setup(spec: str) -> tuple[int, bool]:
+    """``"2"`` -> (2 workers, pinned as serve.sh does by default); ``"2:off"`` -> (2, not pinned)."""
+    match = re.fullmatch(r"(\d+)(:off)?", spec)
+    if match is None:
+        raise ValueError(f"--balancer {spec!r}: give K or K:off (K workers)")
+    return int(match.group(1)), match.group(2) is None
+
+
+def repeated_summary(levels: list[Level]) -> list[str]:
+    """For every page and N measured more than once: each setup's median p95s, and the median of the ratios.
+
+    ``levels`` holds the balancer's levels in measuring order, each pair's setups together and in order.
+    """
+    groups: dict[tuple[str, int], list[list[Level]]] = {}
+    names = list(dict.fromkeys(level.setup for level in levels))
+    for k in range(0, len(levels), len(names)):
+        pair = levels[k : k + len(names)]
+        groups.setdefault((pair[0].page, pair[0].sessions), []).append(pair)
+    lines = []
+    for (page, n), pairs in groups.items():
+        if len(pairs) < 2:
+            continue
+        cells = []
+        for j, name in enumerate(names):
+            first = statistics.median(percentile(pair[j].first, 95) for pair in pairs)
+            rerun = statistics.median(percentile(pair[j].rerun, 95) for pair in pairs)
+            cells.append(f"{name} {first:.3f} / {rerun:.3f} s")
+        for j, name in enumerate(names[1:], start=1):
+            first = [percentile(p[0].first, 95) / percentile(p[j].first, 95) for p in pairs]
+            rerun = [percentile(p[0].rerun, 95) / percentile(p[j].rerun, 95) for p in pairs]
+            cells.append(
+                f"{names[0]}/{name}: first x{statistics.median(first):.2f} ({min(first):.2f}-{max(first):.2f}), "
+                f"rerun x{statistics.median(rerun):.2f} ({min(rerun):.2f}-{max(rerun):.2f})"
+            )
+        lines.append(f"{page} N={n}, {len(pairs)} levels, median p95 first / rerun: " + "; ".join(cells))
+    return lines
 
 
 def load_average() -> str:
@@ -569,7 +614,7 @@ def gc_summary(log: Path) -> str:
 
 
 HEADER = (
-    f"{'setup':5s} {'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
+    f"{'setup':6s} {'page':6s} {'N':>3s} {'first p50':>9s} {'first p95':>9s} {'rerun p50':>9s} {'rerun p95':>9s} "
     f"{'cursor p50':>10s} {'cursor p95':>10s} {'errors':>6s} {'RSS peak MB':>11s} {'RSS after MB':>12s} {'KB/run':>7s} "
     f"{'CPU ms/run':>10s}"
 )
@@ -583,7 +628,7 @@ def _seconds(values: list[float], q: float, width: int) -> str:
 def row(level: Level) -> str:
     """One table line; times in seconds ('-' where the page has no fragment to rerun alone)."""
     return (
-        f"{level.setup or '1p':5s} {level.page:6s} {level.sessions:3d} "
+        f"{level.setup or '1p':6s} {level.page:6s} {level.sessions:3d} "
         f"{_seconds(level.first, 50, 9)} {_seconds(level.first, 95, 9)} "
         f"{_seconds(level.rerun, 50, 9)} {_seconds(level.rerun, 95, 9)} "
         f"{_seconds(level.fragment, 50, 10)} {_seconds(level.fragment, 95, 10)} {len(level.errors):6d} "
@@ -626,10 +671,10 @@ def main() -> None:
     parser.add_argument("--label", default="", help="printed above the table")
     parser.add_argument(
         "--balancer",
-        type=int,
         nargs="+",
         metavar="K",
-        help="measure scripts/serve.sh --workers K for each K (e.g. 1 2) side by side, through HAProxy",
+        help="measure scripts/serve.sh --workers K for each K (e.g. 1 2; K:off for --pin off) side by side, "
+        "through HAProxy",
     )
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="the app to serve (e.g. a snapshot made with git archive)"
@@ -646,13 +691,21 @@ def main() -> None:
     if args.balancer:
         if args.set or args.hook or args.repeat != 1 or args.cold:
             parser.error("--balancer serves the app as serve.sh does: no --set, --hook, --repeat or --cold")
-        where = ", ".join(f"{k} worker(s)" for k in args.balancer)
+        try:
+            specs = [parse_setup(spec) for spec in args.balancer]
+        except ValueError as err:
+            parser.error(str(err))
+        if len({spec for spec in specs}) < len(specs):
+            parser.error("--balancer: each setup once")
+        where = ", ".join(f"{k} worker(s)" + ("" if pin else " not pinned") for k, pin in specs)
         print(f"{args.label or 'bench_load'}: scripts/serve.sh behind HAProxy with {where}; {args.reruns} rerun rounds")
         print(f"  {HEADER}  per worker: CPU in the level, RSS peak, sessions; CPU of the students and HAProxy")
         levels = balanced(args)
         errors = [e for level in levels for e in level.errors]
         for err in sorted(set(errors))[:10]:
             print(f"  error x{errors.count(err)}: {err}")
+        for line in repeated_summary(levels):
+            print("  " + line)
         print("times in seconds from sending the rerun BackMsg to script_finished; targets (issue 16), 2 workers:")
         print("  N=100: >= 1.6x faster than 1 worker at p95, first p95 <= 1.0, rerun p95 <= 0.75; N=30: 0.35 / 0.3")
         return

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Serve a class on every core: N Streamlit workers on loopback ports behind HAProxy on one port, in the foreground.
 #
-#   scripts/serve.sh [--workers N] [--port P] [--bind ADDR] [--worker-port BASE] [--run-dir DIR] [--config-only]
+#   scripts/serve.sh [--workers N] [--port P] [--bind ADDR] [--worker-port BASE] [--run-dir DIR] [--pin auto|off]
+#                    [--config-only]
 #
 # --workers N      Streamlit processes (default: one per core, nproc). One process runs every session's script
 #                  under one GIL, so it uses one core however many the server has.
+# --pin auto|off   auto (default): when N is a multiple of the cores, each worker runs on one core only (worker k
+#                  on core k-1, mod cores): its GIL hand-offs stay on one core (deploy/worker_boot.py). off: not.
 # --port P         Where students connect (default 8501); HAProxy listens there.
 # --bind ADDR      Address HAProxy listens on (default: all); workers always listen on 127.0.0.1 only.
 # --worker-port B  Worker k listens on B+k-1 (default P+1).
@@ -30,8 +33,9 @@ PORT=8501
 BIND=""
 WORKER_PORT=""
 RUN_DIR=""
+PIN=auto
 CONFIG_ONLY=0
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) WORKERS=${2:?--workers needs a number}; shift 2 ;;
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
     --bind) BIND=${2:?--bind needs an address}; shift 2 ;;
     --worker-port) WORKER_PORT=${2:?--worker-port needs a number}; shift 2 ;;
     --run-dir) RUN_DIR=${2:?--run-dir needs a directory}; shift 2 ;;
+    --pin) PIN=${2:?--pin needs auto or off}; shift 2 ;;
     --config-only) CONFIG_ONLY=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "serve.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -47,6 +52,7 @@ done
 for value in "$WORKERS" "$PORT" ${WORKER_PORT:+"$WORKER_PORT"}; do
   case "$value" in '' | *[!0-9]*) echo "serve.sh: $value is not a whole number" >&2; exit 2 ;; esac
 done
+case "$PIN" in auto | off) ;; *) echo "serve.sh: --pin $PIN is not auto or off" >&2; exit 2 ;; esac
 if [ "$WORKERS" -lt 1 ] || [ "$WORKERS" -gt 64 ]; then
   echo "serve.sh: --workers $WORKERS is outside 1..64" >&2
   exit 2
@@ -119,9 +125,12 @@ haproxy_cmd() { "$PYTHON" deploy/worker_ctl.py haproxy "$RUN_DIR/haproxy.sock" "
 start_worker() {
   local k=$1 port=$((WORKER_PORT + $1 - 1))
   # setsid: the worker leads its own process group, so stopping the group also stops a Chromium it started.
-  # worker_boot.py is `streamlit run` with a failover fix (a fresh session's first click in a fragment).
-  setsid "$PYTHON" deploy/worker_boot.py app.py --server.port "$port" --server.address 127.0.0.1 \
-    --server.headless true >>"$RUN_DIR/w$k.log" 2>&1 &
+  # worker_boot.py is `streamlit run` with a failover fix (a fresh session's first click in a fragment), pinned
+  # to its core by its slot (k/N) unless --pin off.
+  local slot="$k/$WORKERS"
+  [ "$PIN" = off ] && slot=""
+  LSTM_EXPLORER_WORKER_SLOT=$slot setsid "$PYTHON" deploy/worker_boot.py app.py --server.port "$port" \
+    --server.address 127.0.0.1 --server.headless true >>"$RUN_DIR/w$k.log" 2>&1 &
   PID[k]=$!
   ENABLED[k]=0
   # Warmed in the background (the supervisor keeps watching the others): health, then Home and Gates.

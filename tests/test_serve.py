@@ -72,6 +72,32 @@ def test_compose_renders_the_same_template_with_container_dns():
         render("", ":1", "/s", ["worker1:8501"])
 
 
+def test_worker_k_of_n_is_pinned_to_a_core_only_when_the_workers_fill_the_cores_evenly():
+    from deploy.worker_boot import core_for
+
+    assert [core_for(f"{k}/2", {0, 1}) for k in (1, 2)] == [0, 1]
+    assert [core_for(f"{k}/4", {0, 1}) for k in (1, 2, 3, 4)] == [0, 1, 0, 1]
+    # A container's cpuset: the cores it may use, whatever their numbers.
+    assert [core_for(f"{k}/2", {7, 4}) for k in (1, 2)] == [4, 7]
+    assert core_for("1/1", {3}) == 3
+    # Fewer workers than cores, or an uneven share: the kernel places them.
+    assert core_for("1/1", {0, 1}) is None
+    assert core_for("2/3", {0, 1}) is None
+    for bad in ("0/2", "3/2", "x/2", "2"):
+        with pytest.raises(ValueError):
+            core_for(bad, {0, 1})
+
+
+def _cores_of(pid: int) -> set[str]:
+    """The Cpus_allowed_list of every thread of a process, e.g. {'1'}."""
+    lists = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                lists.add(line.split(":", 1)[1].strip())
+    return lists
+
+
 def _free_ports(count: int) -> int:
     """A port p with p .. p+count-1 all free on 127.0.0.1 (serve.sh puts its workers right after HAProxy)."""
     for _ in range(200):
@@ -307,12 +333,24 @@ def test_an_upload_through_the_balancer_reaches_the_worker_that_holds_the_sessio
 
 
 @needs_haproxy
+def test_each_worker_runs_on_its_own_core_when_there_is_one_per_core(served):
+    from deploy.worker_boot import core_for
+
+    expected = {name: core_for(f"{name[1:]}/2", os.sched_getaffinity(0)) for name in ("w1", "w2")}
+    for name, pid in served.workers().items():
+        want = {str(expected[name])} if expected[name] is not None else {_cores_of(os.getpid()).pop()}
+        # Every thread: the script threads a class starts later inherit the main thread's core.
+        assert _cores_of(pid) == want, (name, _cores_of(pid), want)
+
+
+@needs_haproxy
 def test_a_killed_worker_is_taken_out_its_students_reconnect_elsewhere_and_it_comes_back(served):
     async def scenario():
         students = await _students_on_each_worker(served.port)
         victim, survivor = students["w1"], students["w2"]
         before = await victim.run(*LINK)
         pid = served.workers()["w1"]
+        pinned = _cores_of(pid)
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
         # The other worker's students see nothing: their reruns go on while w1 is taken out.
@@ -354,6 +392,7 @@ def test_a_killed_worker_is_taken_out_its_students_reconnect_elsewhere_and_it_co
         comeback = next((s for s in comers if s.worker == "w1"), None)
         assert comeback is not None, "the restarted worker takes its turn of new sessions"
         assert await comeback.run(*LINK) == before
+        assert _cores_of(served.workers()["w1"]) == pinned, "the restarted worker is on its core again"
         for s in (*comers, victim, survivor):
             await s.close()
 
