@@ -695,7 +695,7 @@ def main() -> None:
             specs = [parse_setup(spec) for spec in args.balancer]
         except ValueError as err:
             parser.error(str(err))
-        if len({spec for spec in specs}) < len(specs):
+        if len(set(specs)) < len(specs):
             parser.error("--balancer: each setup once")
         where = ", ".join(f"{k} worker(s)" + ("" if pin else " not pinned") for k, pin in specs)
         print(f"{args.label or 'bench_load'}: scripts/serve.sh behind HAProxy with {where}; {args.reruns} rerun rounds")

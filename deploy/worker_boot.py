@@ -1,15 +1,15 @@
-"""A Streamlit worker behind a balancer: ``streamlit run`` on its own core, with a failover fix (serve.sh, k8s).
+"""A balanced Streamlit worker: ``streamlit run`` on its own core, with a failover fix (serve.sh, compose, k8s).
 
     python deploy/worker_boot.py app.py --server.port 8502 ...     (the arguments of ``streamlit run``)
 
 ``LSTM_EXPLORER_WORKER_SLOT=k/N`` (scripts/serve.sh sets it) pins worker k of N to one core when the N workers
 fill the cores evenly (N a multiple of the cores this process may use): every thread of the worker then stays
-on that core. A worker's script threads pass the GIL between them dozens of times a run; on one core a hand-off
-is a context switch with warm caches, across cores it is a wake-up of another core that the other worker is
-using. Measured with 2 workers on 2 cores, 100 students at once (``bench_load.py --balancer 1 2 2:off``, medians
-of five levels): p95 first run / rerun of Home 0.61 / 0.65 s pinned against 0.65 / 0.71 s not, of Gates
-0.60 / 0.59 s against 0.68 / 0.72 s. Fewer workers than cores are not pinned: a lone worker's kernel work
-(sockets) and hashing then run beside its GIL on another core.
+on that core. A worker's script threads pass the GIL between them about a hundred times a run (strace: 100,000
+futex calls in 10 s of 400 runs); on one core a hand-off is a context switch with warm caches, across cores it
+wakes a core that the other worker is using. Measured with 2 workers on 2 cores, 100 students at once
+(``bench_load.py --balancer 1 2 2:off``, medians of five levels): p95 first run / rerun of Home 0.61 / 0.65 s
+pinned against 0.65 / 0.71 s not, of Gates 0.60 / 0.59 s against 0.68 / 0.72 s. Fewer workers than cores are
+not pinned: a lone worker's kernel work (sockets) and hashing then run beside its GIL on another core.
 
 When a worker dies, its students' browsers reconnect to another worker, which knows nothing of their sessions.
 Streamlit's frontend does not rerun the page on such a reconnect (its last run was not interrupted), so the page
