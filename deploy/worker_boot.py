@@ -1,4 +1,4 @@
-"""A balanced Streamlit worker: ``streamlit run`` on its own core, with a failover fix (serve.sh, compose, k8s).
+"""A Streamlit worker behind a balancer (serve.sh, compose, k8s): ``streamlit run``, a failover fix, core pinning.
 
     python deploy/worker_boot.py app.py --server.port 8502 ...     (the arguments of ``streamlit run``)
 
