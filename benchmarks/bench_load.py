@@ -502,9 +502,8 @@ def one_server(args: argparse.Namespace) -> list[Level]:
     return levels
 
 
-def balanced(args: argparse.Namespace) -> list[Level]:
-    """Every ``--balancer`` setup started at once; each level measured on each setup in turn, order alternating."""
-    specs = [parse_setup(spec) for spec in args.balancer]
+def balanced(args: argparse.Namespace, specs: list[tuple[int, bool]]) -> list[Level]:
+    """Every setup (workers, pinned) started at once; each level measured on each setup in turn, order alternating."""
     setups = [Balanced(args.root.resolve(), args.port + 100 * k, w, pin) for k, (w, pin) in enumerate(specs)]
     order = {setup.name: k for k, setup in enumerate(setups)}
     levels = []
@@ -700,7 +699,7 @@ def main() -> None:
         where = ", ".join(f"{k} worker(s)" + ("" if pin else " not pinned") for k, pin in specs)
         print(f"{args.label or 'bench_load'}: scripts/serve.sh behind HAProxy with {where}; {args.reruns} rerun rounds")
         print(f"  {HEADER}  per worker: CPU in the level, RSS peak, sessions; CPU of the students and HAProxy")
-        levels = balanced(args)
+        levels = balanced(args, specs)
         errors = [e for level in levels for e in level.errors]
         for err in sorted(set(errors))[:10]:
             print(f"  error x{errors.count(err)}: {err}")

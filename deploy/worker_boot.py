@@ -40,9 +40,9 @@ def core_for(slot: str, allowed: set[int]) -> int | None:
         ValueError: ``slot`` is not ``k/N`` with 1 <= k <= N.
     """
     k_text, _, n_text = slot.partition("/")
+    if not (k_text.isdigit() and n_text.isdigit() and 1 <= int(k_text) <= int(n_text)):
+        raise ValueError(f"{SLOT_ENV}={slot!r}: give k/N, two whole numbers with 1 <= k <= N")
     k, n = int(k_text), int(n_text)
-    if not 1 <= k <= n:
-        raise ValueError(f"{SLOT_ENV}={slot!r}: k must lie in 1..N")
     cores = sorted(allowed)
     if not cores or n % len(cores):
         return None
@@ -82,7 +82,10 @@ def patch_fragment_reruns_of_fresh_sessions() -> bool:
 
 def main() -> None:
     """Run ``streamlit run <args>`` in this process, on its slot's core, with the fix installed."""
-    core = pin_to_core()
+    try:
+        core = pin_to_core()
+    except ValueError as err:
+        sys.exit(f"worker_boot: {err}")
     where = f"on core {core}" if core is not None else "on every core it may use"
     sys.stderr.write(f"worker_boot: {os.environ.get(SLOT_ENV) or 'worker'} runs {where}\n")
     patch_fragment_reruns_of_fresh_sessions()

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from http.cookies import SimpleCookie
@@ -83,9 +84,24 @@ def test_worker_k_of_n_is_pinned_to_a_core_only_when_the_workers_fill_the_cores_
     # Fewer workers than cores, or an uneven share: the kernel places them.
     assert core_for("1/1", {0, 1}) is None
     assert core_for("2/3", {0, 1}) is None
-    for bad in ("0/2", "3/2", "x/2", "2"):
-        with pytest.raises(ValueError):
+    for bad in ("0/2", "3/2", "x/2", "2", "-1/2", ""):
+        with pytest.raises(ValueError, match="give k/N"):
             core_for(bad, {0, 1})
+
+
+def test_a_malformed_worker_slot_stops_the_worker_with_a_message_not_a_traceback():
+    env = {**os.environ, "LSTM_EXPLORER_WORKER_SLOT": "two/2"}
+    out = subprocess.run(
+        [sys.executable, "deploy/worker_boot.py", "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert "LSTM_EXPLORER_WORKER_SLOT='two/2': give k/N" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def _cores_of(pid: int) -> set[str]:
