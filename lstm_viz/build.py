@@ -70,13 +70,24 @@ def text_symbols(config: LSTMConfig) -> list[list[str]]:
     ]
 
 
-def build(config: LSTMConfig) -> Built:
+DRAWS = ("explorer", "tutorial")
+"""How random weights, input and hx are drawn from the seed: the explorer's own draw (``input_kind`` and
+``initial_state`` apply), or exactly as the tutorial's code does after ``torch.manual_seed(seed)``."""
+
+
+def build(config: LSTMConfig, draw: str = "explorer") -> Built:
     """The ``nn.LSTM`` with PyTorch's default initialisation drawn under ``config.seed``, its input and hx.
+
+    ``draw="tutorial"`` draws as ``tutorial_build`` does instead.
 
     A private generator (not the global RNG) makes the result bit-identical for the same config even
     when many sessions build at once; the module is made on the meta device first so that its own
     default initialisation does not draw from (and advance) torch's global RNG either.
     """
+    if draw == "tutorial":
+        return tutorial_build(config)
+    if draw != "explorer":
+        raise ValueError(f"draw = {draw!r} is not one of {', '.join(DRAWS)}")
     dtype = getattr(torch, config.dtype)
     gen = torch.Generator().manual_seed(config.seed)
     lstm = meta_lstm(config, dtype=torch.float64).to_empty(device="cpu")
@@ -96,6 +107,35 @@ def build(config: LSTMConfig) -> Built:
         c0 = torch.randn(n, config.batch, config.hidden_size, generator=gen, dtype=torch.float64)
         hx = (h0.to(dtype), c0.to(dtype))
     return Built(lstm=lstm, input=x.to(dtype), hx=hx)
+
+
+def tutorial_build(config: LSTMConfig) -> Built:
+    """The tensors the tutorial's code makes after ``torch.manual_seed(config.seed)``, bit for bit.
+
+    The tutorial runs ``inp = torch.randn(B, T, I)``, ``c0 = torch.randn(B, H)``, ``h0 = torch.randn(B, H or P)``
+    and then ``nn.LSTM(I, H, batch_first=True[, proj_size=P])``, whose ``reset_parameters`` draws every parameter
+    from U(-1/sqrt(H), 1/sqrt(H)) in ``parameters()`` order. The same draws are made here, in the same order and in
+    float32, from a private generator seeded with ``config.seed`` (the global RNG is never touched, so sessions
+    drawing at once stay bit-identical); a float64 run widens those float32 numbers. With several layers or
+    directions, ``h0`` and ``c0`` are drawn for all of them at once (``[L*D, B, *]``, the same numbers as the
+    tutorial's ``[B, *]`` for one). ``input_kind`` and ``initial_state`` do not apply: hx is always given.
+
+    Shapes: ``input`` [B, T, I] (``batch_first``) or [T, B, I]; ``hx`` ([L*D, B, H_out], [L*D, B, H]).
+    """
+    dtype = getattr(torch, config.dtype)
+    gen = torch.Generator().manual_seed(config.seed)
+    n = config.num_layers * config.directions
+    x = torch.randn(config.batch, config.seq_len, config.input_size, generator=gen)  # [B, T, I]
+    c0 = torch.randn(n, config.batch, config.hidden_size, generator=gen)  # [L*D, B, H]
+    h0 = torch.randn(n, config.batch, config.out_size, generator=gen)  # [L*D, B, H_out]
+    lstm = meta_lstm(config).to_empty(device="cpu")
+    bound = 1.0 / math.sqrt(config.hidden_size)
+    with torch.no_grad():
+        for p in lstm.parameters():
+            p.uniform_(-bound, bound, generator=gen)
+    if not config.batch_first:
+        x = x.transpose(0, 1).contiguous()  # [T, B, I]
+    return Built(lstm=lstm.to(dtype).eval(), input=x.to(dtype), hx=(h0.to(dtype), c0.to(dtype)))
 
 
 def meta_lstm(config: LSTMConfig, dtype: torch.dtype = torch.float32) -> nn.LSTM:

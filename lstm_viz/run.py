@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from lstm_viz import tasks, uploads
-from lstm_viz.build import Built, build, text_symbols
+from lstm_viz.build import DRAWS, Built, build, text_symbols
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.reference import Comparison, compare
@@ -122,6 +122,8 @@ class RunSpec:
         edits: Weight experiments applied to the model before both forwards.
         file: An uploaded file's LSTM shown instead of random weights (sizes from the file), or None.
         data: Digest of the user's own input sequences (``lstm_viz.uploads``), or None for generated ones.
+        draw: How random weights, input and hx are drawn from the seed (``lstm_viz.build.DRAWS``):
+            ``"tutorial"`` draws exactly as the tutorial's code does after ``torch.manual_seed(seed)``.
     """
 
     config: LSTMConfig
@@ -129,6 +131,11 @@ class RunSpec:
     edits: Edits = field(default_factory=Edits)
     file: FileSource | None = None
     data: str | None = None
+    draw: str = "explorer"
+
+    def __post_init__(self) -> None:
+        if self.draw not in DRAWS:
+            raise ValueError(f"draw = {self.draw!r} is not one of {', '.join(DRAWS)}")
 
     def with_config(self, **changes: object) -> RunSpec:
         """The same model, input and edits with some ``LSTMConfig`` fields changed (e.g. ``dtype``)."""
@@ -272,7 +279,12 @@ def run(spec: RunSpec | LSTMConfig, model: TaskModel | None = None) -> Run:
         source = f"trained task: {spec.task.describe()}"
     else:
         config, built, labels = _own_inputs(spec)
-        source = f"random weights (seed {config.seed})" if spec.file is None else f"uploaded: {spec.file.describe()}"
+        if spec.file is not None:
+            source = f"uploaded: {spec.file.describe()}"
+        elif spec.draw == "tutorial":
+            source = f"random weights drawn as the tutorial does after torch.manual_seed({config.seed})"
+        else:
+            source = f"random weights (seed {config.seed})"
     lstm = apply_edits(built.lstm, spec.edits)
     built = Built(lstm=lstm, input=built.input, hx=built.hx)
     start = time.perf_counter()
@@ -337,7 +349,7 @@ def _own_inputs(spec: RunSpec) -> tuple[LSTMConfig, Built, Labels]:
                 f"your input has {width} values per step but this LSTM's input_size is {config.input_size}"
             )
         config = config.replace(batch=batch, seq_len=steps)
-    built = build(config)
+    built = build(config, spec.draw if found is None else "explorer")
     lstm, x = built.lstm, built.input
     if found is not None:
         # A copy: the uploaded module is shared by every session, and batch_first is the viewer's choice.

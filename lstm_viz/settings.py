@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from lstm_viz import tasks
+from lstm_viz.build import DRAWS
 from lstm_viz.config import (
     DTYPES,
     INITIAL_STATES,
@@ -49,6 +50,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "the tutorial (2, 3, 4, 5, proj 3)": {
         **DEFAULTS,
         "model": "random",
+        "draw": "tutorial",
+        "batch_first": True,
         "batch": 2,
         "seq_len": 3,
         "input_size": 4,
@@ -107,6 +110,7 @@ DEFAULT_MODEL = "brackets"
 """What the app opens on: a shipped trained model whose memory a person can name (the bracket depth)."""
 MODEL_DEFAULTS: dict[str, Any] = dict(
     model=DEFAULT_MODEL,
+    draw="explorer",
     weights="shipped",
     train_hidden="task",
     train_seed=0,
@@ -166,7 +170,8 @@ def _url_value(value: Any) -> str:
 def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = None) -> str:
     """A relative link that opens ``page_path`` with exactly ``values`` (the model's defaults left out).
 
-    ``flags`` (the view flags and the time step) are kept as they are.
+    Settings the model does not use (a task's sizes) are left out too: they would not apply, and a link without a
+    model that names a size opens random weights. ``flags`` (the view flags and the time step) are kept as they are.
     """
     values = dict(values)
     if any(float(values.get(f"scale_{g}", 1.0)) != 1.0 for g in GATES):
@@ -174,7 +179,8 @@ def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = 
         values["edit_scales"] = True
     model = values.get("model", DEFAULT_MODEL)
     defaults = {**model_defaults(model), "model": DEFAULT_MODEL}
-    params = {k: _url_value(v) for k, v in values.items() if k in defaults and v != defaults[k]}
+    unused = unused_keys(model)
+    params = {k: _url_value(v) for k, v in values.items() if k in defaults and k not in unused and v != defaults[k]}
     params |= flags or {}
     query = urlencode(params)
     return f"./{page_path}" + (f"?{query}" if query else "")
@@ -186,7 +192,8 @@ def config_words(spec: RunSpec) -> str:
     if spec.task is not None:
         what = f"task {spec.task.task} ({spec.task.weights})"
     else:
-        what = f"random weights, input {c.input_size}, hidden {c.hidden_size}" + (
+        drawn = " (the tutorial's draw)" if spec.draw == "tutorial" else ""
+        what = f"random weights{drawn}, input {c.input_size}, hidden {c.hidden_size}" + (
             f", proj {c.proj_size}" if c.proj_size else ""
         )
         what += f", {c.num_layers} layer{'s' if c.num_layers > 1 else ''}" + (
@@ -203,6 +210,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {
         **{key: tuple(options) for key, _, options, _ in CHOICE_CONTROLS},
         "model": model_options(),
+        "draw": DRAWS,
         "weights": tuple(WEIGHT_SOURCES),
         "train_hidden": HIDDEN_OPTIONS,
         "init_forget": FORGET_CHOICES,
@@ -276,16 +284,49 @@ def read_value(key: str, raw: str) -> Any:
     return raw
 
 
+RANDOM_WEIGHT_KEYS = (
+    "input_size",
+    "hidden_size",
+    "proj_size",
+    "num_layers",
+    "bidirectional",
+    "bias",
+    "input_kind",
+    "initial_state",
+    "draw",
+)
+"""Settings only random weights take in full: a link that sets one and names no model was made for random weights
+(every link made before the app opened on a trained model), and opens them."""
+TASK_KEYS = ("weights", "train_hidden", "train_seed", "init_forget")
+"""Settings only a trained task takes: which weights, and a live training's size, seed and forget bias."""
+
+
+def unused_keys(model: str) -> tuple[str, ...]:
+    """The settings ``model`` decides itself or has no use for: a link that sets them is not followed there.
+
+    A task fixes its sizes, layout and input; a file its sizes (its input and layout are the viewer's); random
+    weights have no task weights to choose.
+    """
+    if is_task(model):
+        return (*RANDOM_WEIGHT_KEYS, "batch_first")
+    if model == "file":
+        return (*RANDOM_WEIGHT_KEYS[:6], "draw", *TASK_KEYS)
+    return TASK_KEYS
+
+
 def legacy_params(params: Mapping[str, str]) -> dict[str, str]:
-    """A link's query parameters with older spellings of a task turned into today's ``model=<task>``.
+    """A link's query parameters as today's app reads them, naming the model the link was made for.
 
     ``model=task&task=brackets`` (the links of earlier versions) and ``task=brackets`` alone both open the
-    bracket-depth model.
+    bracket-depth model; a link without a model that sets a size of random weights (``hidden_size=8``) was made
+    when the app opened on random weights, and opens them (``model=random``).
     """
     out = dict(params)
     task = out.pop("task", None)
     if task is not None and out.get("model", "task") == "task":
         out["model"] = task
+    if "model" not in out and any(key in out for key in RANDOM_WEIGHT_KEYS):
+        out["model"] = "random"
     return out
 
 
@@ -343,8 +384,24 @@ def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
             read[key] = read_value(key, raw)
         except ValueError as err:
             problems.append((key, quoted(raw), str(err)))
-    values = {**model_defaults(read.get("model", DEFAULT_MODEL)), **read}
+    model = read.get("model", DEFAULT_MODEL)
+    defaults = model_defaults(model)
+    for key in unused_keys(model):
+        if key in read and read[key] != defaults[key]:
+            # A value this model does not take: said, not silently dropped (the run is not what the link says).
+            problems.append((key, quoted(params[key]), _unused_words(model)))
+            del read[key]
+    values = {**defaults, **read}
     return values, problems
+
+
+def _unused_words(model: str) -> str:
+    """Why a link's setting does not apply to ``model``, and which model takes it."""
+    if is_task(model):
+        return f"the trained model {model} fixes its sizes and input; random weights (model=random) take this"
+    if model == "file":
+        return "an uploaded model fixes its own sizes; random weights (model=random) take this"
+    return "only a trained task takes this (model=<task>)"
 
 
 @dataclass(frozen=True)
@@ -425,6 +482,12 @@ def model_choice(values: Mapping[str, Any], file: FileSource | None = None) -> M
             bias=found.bias,
         )
         return ModelChoice(file=file, fixed=fixed, words=f"The file fixes the model: `{found.call}`.")
+    if model == "random" and values.get("draw") == "tutorial":
+        words = (
+            "Drawn as the tutorial's code does after `torch.manual_seed(seed)`: `torch.randn(B, T, I)`, then "
+            "`c0`, then `h0`, then `nn.LSTM`'s own initialisation, so a notebook seeded alike holds the same tensors."
+        )
+        return ModelChoice(fixed=dict(input_kind="random", initial_state="random"), words=words)
     return ModelChoice()
 
 
@@ -459,10 +522,11 @@ def spec_from_values(
     """
     choice = model_choice(values, file)
     config = {k: values[k] for k in DEFAULTS}
-    config.update({k: v for k, v in choice.fixed.items() if k in SIZE_KEYS})
+    config.update({k: v for k, v in choice.fixed.items() if k in DEFAULTS})
     if choice.task is not None:
         # A task's input is its own sequences: the generated-input settings do not apply (one cache entry).
         config.update(input_kind=DEFAULTS["input_kind"], initial_state=DEFAULTS["initial_state"])
-    spec = RunSpec(LSTMConfig(**config), choice.task, edits_from(values), choice.file, data)
+    draw = values.get("draw", "explorer") if values["model"] == "random" else "explorer"
+    spec = RunSpec(LSTMConfig(**config), choice.task, edits_from(values), choice.file, data, draw)
     check_spec(spec)
     return spec, choice

@@ -12,6 +12,7 @@ from lstm_viz.figures import (
     symmetric_limit,
 )
 from lstm_viz.params import suffix
+from lstm_viz.printed import output_dims, printed
 from lstm_viz.reference import max_abs_diff, uses_onednn
 
 ui.require_app()
@@ -34,10 +35,20 @@ def explain() -> None:
 
     runs = {dtype: ui.cached_run(r.spec.with_config(dtype=dtype)) for dtype in ("float32", "float64")}
     gap = max_abs_diff(runs["float32"].trace.output, runs["float64"].trace.output)
+    if cfg.proj_size:
+        # No oneDNN kernel takes a projection: every call of this run is PyTorch's generic loop.
+        kernel = (
+            f"With a projection (`proj_size = {cfg.proj_size}`) `nn.LSTM` always runs its generic loop, so called "
+            "plainly it is the same loop, in either dtype."
+        )
+    else:
+        kernel = (
+            "Called plainly on a CPU in float32 without a projection, `nn.LSTM` takes a fused oneDNN kernel that "
+            "adds the same terms in another order."
+        )
     st.markdown(
-        "**Is a difference rounding?** Called plainly on a CPU in float32 without a projection, `nn.LSTM` "
-        "takes a fused oneDNN kernel that adds the same terms in another order. Compare its difference with "
-        f"the float32 rounding scale: the same run in float32 and float64 differs by **{gap:.1e}**."
+        f"**Is a difference rounding?** {kernel} Compare any difference with the float32 rounding scale: the same "
+        f"run in float32 and float64 differs by **{gap:.1e}**."
     )
     st.table(
         {
@@ -72,6 +83,7 @@ against = st.radio(
 )
 use_default = kernels[against] == "default kernel"
 official_out = cmp.default_output if use_default else cmp.output
+off_h_n, off_c_n = (cmp.default_h_n, cmp.default_c_n) if use_default else (cmp.h_n, cmp.c_n)
 batched_out = tr.time_major(tr.output)  # [T, B, features]
 official = tr.time_major(official_out)
 cols = st.columns(2)
@@ -111,10 +123,38 @@ with cols[1]:
     steps_diff = cmp.default_step_max_diff if use_default else cmp.step_max_diff
     ui.show_chart(step_error_figure(steps_diff, cmp.atol, f"nn.LSTM {kernels[against]}"), "step_error", half=True)
 
+# The very tensors a learner's notebook prints: PyTorch's print, every batch item, the dimensions named.
+dims = output_dims(cfg, tr.batched)
+with st.expander("The tensors as PyTorch prints them: `print(output)`, `print(h_n)`, `print(c_n)`"):
+    cols = st.columns(2)
+    for col, who, tensors in (
+        (cols[0], f"nn.LSTM ({kernels[against]})", (official_out, off_h_n, off_c_n)),
+        (cols[1], "hand-written forward", (tr.output, tr.h_n, tr.c_n)),
+    ):
+        col.markdown(f"**{who}**")
+        col.code(
+            "\n\n".join(printed(n, t, dims[n]) for n, t in zip(("output", "h_n", "c_n"), tensors, strict=True)),
+            language="python",
+        )
+    hx = r.built.hx
+    went_in = [printed("input", r.built.input, dims["input"])]
+    if hx is not None:
+        went_in += [printed("h_0", hx[0], dims["h_n"]), printed("c_0", hx[1], dims["c_n"])]
+    drawn = (
+        f", drawn as the tutorial's code draws them after `torch.manual_seed({cfg.seed})`"
+        if r.spec.draw == "tutorial"
+        else ""
+    )
+    st.caption(
+        f"What went in{drawn}: the input"
+        + (" and the initial state (h_0, c_0)." if hx is not None else "; hx was omitted, so h_0 and c_0 are zeros.")
+    )
+    st.code("\n\n".join(went_in), language="python")
+
 st.subheader("Final states h_n and c_n")
 labels = [f"layer {k}{suffix(bool(d))}" for k in range(cfg.num_layers) for d in range(cfg.directions)]
 h_n, c_n = tr.h_n, tr.c_n
-off_h, off_c = (cmp.default_h_n, cmp.default_c_n) if use_default else (cmp.h_n, cmp.c_n)
+off_h, off_c = off_h_n, off_c_n
 if tr.batched:
     h_n, c_n, off_h, off_c = h_n[:, b], c_n[:, b], off_h[:, b], off_c[:, b]
 cols = st.columns(2)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lstm_viz import ui
-from lstm_viz.cursor import STEP_KEY, UNIT_KEY, clicked_cell, parse_step, parse_unit
+from lstm_viz.cursor import clicked_cell
 from lstm_viz.figures import gates_over_time_figure
 
 # The figure's chart key: its name in exports and in one-figure links (``figure=gates``).
@@ -21,24 +21,15 @@ sel = ui.record_controls(r, "gates")
 rec, b, units = sel.record, sel.batch_item, sel.units
 # Outlined units belong to the first layer's forward direction, where a task's memory was found.
 highlight = r.highlight if (rec.layer, rec.reverse) == (0, False) else ()
-t, step_problem = parse_step(st.query_params.get(STEP_KEY), rec.steps)
-unit, unit_problem = parse_unit(st.query_params.get(UNIT_KEY), units)
-for problem in (step_problem, unit_problem):
-    if problem:
-        # Drawn directly, not as a run note: a link that was not honoured says so in every view.
-        notes.warning(problem, icon=":material/link_off:")
+# A link's step that this run cannot show is said above the figure, in every view.
+t, unit = ui.link_cursor(rec.steps, units, notes)
 
 
 def _on_click() -> None:
     """A clicked cell (or input symbol) becomes the step, and the unit, the page and its link open at."""
     clicked_t, clicked_unit = clicked_cell(st.session_state[HERO]["selection"]["points"])
-    if clicked_t is None:
-        return
-    st.query_params[STEP_KEY] = str(clicked_t)
-    if clicked_unit is None:
-        st.query_params.pop(UNIT_KEY, None)
-    else:
-        st.query_params[UNIT_KEY] = str(clicked_unit)
+    if clicked_t is not None:
+        ui.set_cursor(clicked_t, clicked_unit)
 
 
 labels = r.labels(b)
@@ -46,18 +37,17 @@ labels = r.labels(b)
 with chart:
     ui.show_chart(
         lambda: gates_over_time_figure(
-            rec, b, units, cursor=t, step_labels=labels, highlight=highlight, height=GATES_HEIGHT
+            rec, b, units, cursor=t, step_labels=labels, highlight=highlight, height=GATES_HEIGHT, picked=unit
         ),
         key=HERO,
-        cache=(r.spec, rec.layer, rec.reverse, b, units, t),
+        cache=(r.spec, rec.layer, rec.reverse, b, units, t, unit),
         on_select=_on_click,
         selection_mode="points",
     )
 if r.task is not None:
     ui.run_note("info", f"**{r.task.finding}**. It is outlined on every row.", icon=":material/lightbulb:")
 st.caption(
-    "Drag the slider or press play: the cursor moves in your browser. Click a cell to open the page (and its "
-    "link) at that step and unit. Sigmoid gates i, f, o share the range 0..1; g, m (and h without a projection) "
-    "the tanh range −1..1; c (and a projected h) a range symmetric around 0 over the whole run."
-    + (f" Unit {unit} picked." if unit is not None else "")
+    "Drag the slider or press play: the cursor moves in your browser. Click a cell to pick its step and unit: the "
+    "page, its link and One step open there. Sigmoid gates i, f, o share the range 0..1; g, m (and h without a "
+    "projection) the tanh range −1..1; c (and a projected h) a range symmetric around 0 over the whole run."
 )

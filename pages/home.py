@@ -19,13 +19,23 @@ st.title("LSTM Explorer")
 st.markdown("What `torch.nn.LSTM` computes, gate by gate: a hand-written forward pass, checked on every run.")
 r = ui.current_run()
 ui.verdict_banner(r)
+rec = r.trace.layer(0)
+# A link's step (and unit) opens Home's figure there too; one it cannot show is said above the figure.
+t, unit = ui.link_cursor(rec.steps, (0, min(r.config.hidden_size, MAX_UNITS_SHOWN)))
 # The Gates page's figure for this run: the page's lesson, above the fold at 1280x720.
 ui.show_chart(
     lambda: gates_over_time_figure(
-        r.trace.layer(0), 0, step_labels=r.labels(0), highlight=r.highlight, height=HOME_HERO_HEIGHT, clickable=False
+        rec,
+        0,
+        cursor=t,
+        step_labels=r.labels(0),
+        highlight=r.highlight,
+        height=HOME_HERO_HEIGHT,
+        clickable=False,
+        picked=unit,
     ),
     key="home_gates",
-    cache=(r.spec, HOME_HERO_HEIGHT),
+    cache=(r.spec, HOME_HERO_HEIGHT, t, unit),
 )
 if r.task is not None:
     ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")

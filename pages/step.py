@@ -6,6 +6,7 @@ from lstm_viz import ui
 from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS
 from lstm_viz.figures import STATE_ORDER, cell_diagram_figure, click_grid_figure
 from lstm_viz.gradient_cache import step_backward
+from lstm_viz.printed import step_tensors
 from lstm_viz.step_equations import backward_equations, forward_equations, projected_feature, projection_terms
 
 ui.require_app()
@@ -16,23 +17,28 @@ sel = ui.record_controls(r, "step")
 rec, b, units = sel.record, sel.batch_item, sel.units
 steps, hidden = rec.steps, cfg.hidden_size
 
-# Start mid-sequence, where c_(t-1) and h_(t-1) already carry something.
-st.session_state.setdefault("step_t", steps // 2)
-for key, top in (("step_t", steps - 1), ("unit_j", units[1] - 1)):
-    current = st.session_state.get(key, 0)
-    st.session_state[key] = min(max(current, 0 if key == "step_t" else units[0]), top)
+# The step and unit of the link, or the cell picked on another page (Gates); mid-sequence when none, where
+# c_(t-1) and h_(t-1) already carry something. The pickers below move the link with them.
+t_link, unit_link = ui.link_cursor(steps, units, default_t=steps // 2)
+st.session_state["step_t"] = t_link
+if unit_link is not None:
+    st.session_state["unit_j"] = unit_link
+st.session_state["unit_j"] = min(max(st.session_state.get("unit_j", units[0]), units[0]), units[1] - 1)
+
+
+def _moved() -> None:
+    ui.set_cursor(int(st.session_state["step_t"]), int(st.session_state["unit_j"]))
 
 
 def _on_click() -> None:
     points = st.session_state["click_grid"]["selection"]["points"]
     if points:
-        st.session_state["step_t"] = int(round(points[0]["x"]))
-        st.session_state["unit_j"] = int(round(points[0]["y"]))
+        ui.set_cursor(int(round(points[0]["x"])), int(round(points[0]["y"])))
 
 
 cols = st.columns([2, 2, 3])
-t = cols[0].number_input("time step t", 0, steps - 1, step=1, key="step_t")
-j = cols[1].number_input("unit j", units[0], units[1] - 1, step=1, key="unit_j")
+t = cols[0].number_input("time step t", 0, steps - 1, step=1, key="step_t", on_change=_moved)
+j = cols[1].number_input("unit j", units[0], units[1] - 1, step=1, key="unit_j", on_change=_moved)
 shown = cols[2].selectbox("heatmap to click", STATE_ORDER[:6], key="click_of", format_func=lambda n: f"{n}")
 ui.show_chart(
     click_grid_figure(rec, shown, b, units, (t, j), r.labels(b)),
@@ -73,6 +79,8 @@ def forward_view() -> None:
             f"so unit j = {j} shows projected feature {p}. Largest terms: {projection_terms(rec, b, t, j)}"
         )
     ui.show_chart(cell_diagram_figure(terms, rec, b, j), key="cell_diagram")
+    with st.expander(f"Step t = {t}'s tensors as PyTorch prints them (every batch item, every unit)"):
+        st.code("\n\n".join(step_tensors(rec, t)), language="python")
 
 
 def backward_view() -> None:

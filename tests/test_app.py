@@ -183,6 +183,26 @@ def test_unreadable_or_out_of_range_link_values_are_named_with_their_limit_and_n
         assert at.get("plotly_chart"), "the page keeps showing a run"
 
 
+@pytest.mark.parametrize("page", ["home", "gates"])
+def test_an_old_link_that_sets_sizes_and_no_model_opens_random_weights_of_those_sizes(page):
+    at = open_page(page, {"hidden_size": "8", "seed": "3"}, as_link=True)
+    spec = at.session_state["spec"]
+    assert spec.task is None and spec.file is None
+    assert (spec.config.hidden_size, spec.config.seed) == (8, 3)
+    assert at.selectbox(key="model").value == "random" and at.number_input(key="hidden_size").value == 8
+    assert at.query_params["model"] in ("random", ["random"])
+    at = open_page(page, {"hidden_size": "16", "proj_size": "16"}, as_link=True)
+    assert "proj_size = 16 must be smaller than hidden_size = 16" in at.sidebar.error[0].value
+
+
+@pytest.mark.parametrize("view", [{}, {"controls": "hidden"}, {"figure": "gates"}])
+def test_a_link_whose_sizes_contradict_its_trained_model_says_so_in_every_view(view):
+    at = open_page("gates", {"model": "brackets", "hidden_size": "8", **view}, as_link=True)
+    message = next(w.value for w in at.warning if "does not take" in w.value)
+    assert "`hidden_size=8`" in message and "fixes its sizes" in message
+    assert at.session_state["spec"].config.hidden_size == 4
+
+
 def test_a_link_value_is_quoted_as_text_never_as_a_link():
     at = open_page("gates", {"colours": "[click me](https://example.com)", "seed": "<b>x</b>"})
     message = next(w.value for w in at.warning if "cannot read" in w.value)
@@ -267,6 +287,46 @@ def test_tutorial_preset_link_sets_every_control():
     assert at.number_input(key="proj_size").value == 3
     assert at.number_input(key="seq_len").value == 3
     assert heatmap(at, "input gate").shape == (5, 3)
+
+
+def test_the_tutorial_preset_draws_the_tutorials_very_tensors_and_compare_prints_them_as_pytorch_does():
+    import torch
+
+    at = follow(ui.settings_href("compare", ui.PRESETS["the tutorial (2, 3, 4, 5, proj 3)"]))
+    spec = at.session_state["spec"]
+    assert spec.draw == "tutorial" and spec.config.seed == 0
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        inp = torch.randn(2, 3, 4)
+        c0, h0 = torch.randn(2, 5), torch.randn(2, 3)
+        lstm = torch.nn.LSTM(4, 5, batch_first=True, proj_size=3)
+        output, (h_n, c_n) = lstm(inp, (h0.unsqueeze(0), c0.unsqueeze(0)))
+    codes = [c.value for c in at.code]
+    printed_in = next(c for c in codes if c.startswith("input  # [B, T, I] = [2, 3, 4]"))
+    assert str(inp) in printed_in and str(h0.unsqueeze(0)) in printed_in and str(c0.unsqueeze(0)) in printed_in
+    official = next(c for c in codes if c.startswith("output  # [B, T, H_out] = [2, 3, 3]"))
+    assert str(output.detach()) in official and str(h_n.detach()) in official and str(c_n.detach()) in official
+    assert sum(str(output.detach()) in c for c in codes) == 2, "nn.LSTM's and the hand-written forward's, alike"
+
+
+def test_one_step_opens_at_the_links_step_and_unit_and_names_what_it_cannot_honour():
+    at = open_page("step", {"seq_len": "6", "t": "4", "unit": "3"})
+    assert (at.number_input(key="step_t").value, at.number_input(key="unit_j").value) == (4, 3)
+    assert any("Step t = 4, unit j = 3" in h.value for h in at.subheader)
+    at = open_page("step", {"seq_len": "6", "t": "40", "unit": "99"})
+    words = " ".join(w.value for w in at.warning)
+    assert "t=40 is outside this run's steps 0..5" in words and "unit=99 is outside the units shown" in words
+    assert at.number_input(key="step_t").value == 5
+    # Moving the pickers moves the link: a copied link opens the same cell.
+    at.number_input(key="unit_j").set_value(2).run()
+    assert at.query_params["unit"] in ("2", ["2"]) and at.query_params["t"] in ("5", ["5"])
+
+
+def test_one_step_prints_the_steps_tensors_as_pytorch_does():
+    at = open_page("step", {"seq_len": "6", "t": "2"})
+    rec = run(LSTMConfig(**{**DEFAULTS, "seq_len": 6})).trace.layer(0)
+    printed = next(c.value for c in at.code if c.value.startswith("x_t  # [B, I]"))
+    assert str(rec.f[:, 2]) in printed and str(rec.h[:, 1]) in printed, "f_t and h_prev as print() shows them"
 
 
 def test_a_link_step_opens_the_gates_figure_there_and_its_frames_move_the_cursor_in_the_browser():

@@ -355,25 +355,30 @@ def _prepared(page, start: str, tmp_path, suffix: str):
 
 def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_path):
     from lstm_viz.export.images import DEFAULT_WIDTH
+    from lstm_viz.figures.hero import STILL_TRIM_PX
 
     goto(page, server, "gates?model=random&seq_len=6&hidden_size=4&batch=1")
     page.get_by_role("button", name="Export for slides and notebooks…").click()
-    zipped = _prepared(page, "all 1 figures: ZIP of PNG + SVG", tmp_path, ".zip")
+    zipped = _prepared(page, "ZIP of the figure (PNG + SVG)", tmp_path, ".zip")
     assert zipped.name == "lstm_figures_B1_T6_I4_H4_L1_float32_step_seed0.zip"
     with zipfile.ZipFile(zipped) as zf:
         names = zf.namelist()
         assert len(names) == 2 and sum(n.endswith(".png") for n in names) == 1
         png = next(n for n in names if n.startswith("lstm_gates_") and n.endswith(".png"))
         width, height = struct.unpack(">II", zf.read(png)[16:24])
-        # A chart stretched to its column has no layout width; exports draw it at DEFAULT_WIDTH.
-        assert (width, height) == (3 * DEFAULT_WIDTH, 3 * 590), "PNG at 3x the figure's layout size"
-        assert zf.read(png.replace(".png", ".svg")).lstrip().startswith(b"<svg")
-    gif = _prepared(page, "GIF: the gates over 6 steps", tmp_path, ".gif")
+        # A chart stretched to its column has no layout width; exports draw it at DEFAULT_WIDTH. A still: the
+        # figure less the room of its slider and buttons, which it leaves out.
+        assert (width, height) == (3 * DEFAULT_WIDTH, 3 * (590 - STILL_TRIM_PX)), "PNG at 3x the still's size"
+        svg = zf.read(png.replace(".png", ".svg"))
+        assert svg.lstrip().startswith(b"<svg")
+        assert b"updatemenu" not in svg and b"slider" not in svg, "no play button or slider on a slide"
+        assert "▶ play".encode() not in svg
+    gif = _prepared(page, "GIF of the gates, 6 steps", tmp_path, ".gif")
     from PIL import Image
 
     with Image.open(gif) as im:
         assert im.n_frames == 6, "one frame per step"
-    mp4 = _prepared(page, "MP4 (H.264, 2x, for slides): the gates over 6 steps", tmp_path, ".mp4")
+    mp4 = _prepared(page, "MP4 of the gates, 6 steps", tmp_path, ".mp4")
     import av
 
     with av.open(str(mp4)) as container:
@@ -387,7 +392,7 @@ def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_
     script = _download(page, "script: rebuild with nn.LSTM", tmp_path)
     result = subprocess.run([sys.executable, str(script), str(npz)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    csvs = _prepared(page, "one CSV per tensor: ZIP", tmp_path, "_csv.zip")
+    csvs = _prepared(page, "CSV per tensor (ZIP)", tmp_path, "_csv.zip")
     with zipfile.ZipFile(csvs) as zf:
         assert any(n.endswith(".csv") for n in zf.namelist())
 

@@ -110,13 +110,13 @@ def test_export_is_one_click_per_file_and_a_slow_file_gets_its_own_button_only(s
         png.value.save_as(path)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "one click: the PNG itself"
         before = dialog.bounding_box()
-        dialog.get_by_role("button", name="GIF: the gates over 4 steps").click()
+        dialog.get_by_role("button", name="GIF of the gates, 4 steps").click()
         downloads = dialog.get_by_role("button", name="download lstm_gates_over_time")
         downloads.first.wait_for(timeout=120_000)
         assert downloads.count() == 1 and ".gif" in downloads.inner_text(), "the one button is the file just drawn"
         after = dialog.bounding_box()
         assert abs(after["height"] - before["height"]) < 4, "the dialog keeps its height while a file is drawn"
-        dialog.get_by_role("button", name="MP4 (H.264, 2x, for slides): the gates over 4 steps").click()
+        dialog.get_by_role("button", name="MP4 of the gates, 4 steps").click()
         # The GIF's button goes as soon as the MP4 starts (its progress bar takes the slot), before the MP4 is done.
         downloads.filter(has_text=".gif").wait_for(state="detached", timeout=30_000)
         downloads.filter(has_text=".mp4").wait_for(timeout=120_000)

@@ -166,3 +166,52 @@ def test_built_run_is_traceable():
     built = build(RICH)
     tr = trace(built.lstm, built.input, built.hx)
     assert tr.output.shape == (9, 3, 6)
+
+
+def _tutorial_draw_with_the_global_rng(seed, batch, steps, inp, hidden, proj):
+    """The tutorial's own lines, run on torch's global RNG (restored afterwards)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        x = torch.randn(batch, steps, inp)
+        c0 = torch.randn(batch, hidden)
+        h0 = torch.randn(batch, proj or hidden)
+        lstm = torch.nn.LSTM(inp, hidden, batch_first=True, proj_size=proj)
+    return x, c0, h0, lstm
+
+
+@pytest.mark.parametrize(
+    ("seed", "batch", "steps", "inp", "hidden", "proj"),
+    [(0, 2, 3, 4, 5, 0), (0, 2, 3, 4, 5, 3), (7, 4, 40, 16, 64, 16), (3, 1, 1, 1, 1, 0)],
+)
+def test_tutorial_draw_is_bit_identical_to_the_tutorials_code_after_manual_seed(seed, batch, steps, inp, hidden, proj):
+    config = LSTMConfig(
+        batch=batch, seq_len=steps, input_size=inp, hidden_size=hidden, proj_size=proj, batch_first=True, seed=seed
+    )
+    built = build(config, draw="tutorial")
+    x, c0, h0, lstm = _tutorial_draw_with_the_global_rng(seed, batch, steps, inp, hidden, proj)
+    assert torch.equal(built.input, x)
+    assert torch.equal(built.hx[1][0], c0) and torch.equal(built.hx[0][0], h0)
+    mine = dict(built.lstm.named_parameters())
+    for name, p in lstm.named_parameters():
+        assert torch.equal(mine[name], p), name
+    assert not built.lstm.training
+
+
+def test_tutorial_draw_time_major_and_float64_hold_the_same_numbers():
+    config = LSTMConfig(batch=2, seq_len=3, input_size=4, hidden_size=5, proj_size=3, batch_first=True, seed=1)
+    first = build(config, draw="tutorial")
+    wide = build(config.replace(batch_first=False, dtype="float64"), draw="tutorial")
+    assert torch.equal(wide.input.transpose(0, 1).float(), first.input)
+    assert torch.equal(wide.hx[0].float(), first.hx[0]) and torch.equal(wide.hx[1].float(), first.hx[1])
+    assert torch.equal(wide.lstm.weight_hr_l0.float(), first.lstm.weight_hr_l0)
+
+
+def test_tutorial_draw_leaves_torchs_global_rng_untouched():
+    state = torch.random.get_rng_state()
+    build(LSTMConfig(seed=5), draw="tutorial")
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_an_unknown_draw_is_refused_by_name():
+    with pytest.raises(ValueError, match="draw = 'mine' is not one of explorer, tutorial"):
+        build(LSTMConfig(), draw="mine")

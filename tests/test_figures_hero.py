@@ -106,7 +106,11 @@ def test_the_figure_opens_at_its_cursor_with_the_slider_there(rec):
     assert all(s.method == "animate" and s.args[1]["frame"]["redraw"] is False for s in slider.steps)
     play, pause = fig.layout.updatemenus[0].buttons
     assert play.method == "animate" and play.args[1]["frame"]["duration"] <= 100
-    assert play.args[1]["transition"]["duration"] == 0 and play.args[1]["frame"]["redraw"] is False
+    assert play.args[1]["frame"]["redraw"] is False
+    # plotly.js restyles bars (their fills) in an animation only when its transition lasts longer than 0 ms, and
+    # cuts a transition to its frame's duration: both must be positive for the slider and for play.
+    for args in [play.args[1], *(s.args[1] for s in slider.steps)]:
+        assert args["frame"]["duration"] >= args["transition"]["duration"] > 0
     assert play.args[0][0] == "6", "play starts at the step the figure opened at"
     assert list(pause.args[0]) == [None]
 
@@ -161,7 +165,7 @@ def test_one_colour_bar_per_range_aligned_in_one_column(fig, rec):
 
 def test_a_projected_h_has_a_colour_bar_of_its_own():
     rec = run(LSTMConfig(batch=1, seq_len=4, input_size=3, hidden_size=5, proj_size=2)).trace.layer(0)
-    fig = gates_over_time_figure(rec)
+    fig = gates_over_time_figure(rec, step_labels=list("abcd"))
     assert len([k for k in fig.layout if k.startswith("coloraxis")]) == 4
     assert list(_row(fig, "h", "hovertext")) == ["feature 0", "feature 1"], "h has proj_size features"
 
@@ -188,7 +192,7 @@ def test_each_rows_bar_range_is_labelled_under_its_bars(fig, rec):
 
 def test_heatmaps_are_images_repainted_by_recolour(rec):
     fig = gates_over_time_figure(rec)
-    assert len(fig.layout.images) == len(STATE_ORDER)
+    assert len(fig.layout.images) == len(STATE_ORDER) + 1, "every row and the input's values"
     before = [im.source for im in fig.layout.images]
     assert all(s.startswith("data:image/png;base64,") for s in before)
     recolour(fig, PALETTES["cividis"])
@@ -282,3 +286,23 @@ def test_the_figure_dict_is_written_by_orjson_without_plotlys_slow_cleaning_pass
     # plotly.io.to_json tries orjson on the dict as it is and, on a TypeError (an object array, say), walks
     # every list in Python first: several milliseconds of every page run for every student.
     orjson.dumps(fig.to_dict(), option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+
+
+def test_without_symbols_the_input_strip_paints_the_input_values_with_a_colour_bar_of_their_own():
+    rec = run(LSTMConfig(batch=2, seq_len=6, input_size=3, hidden_size=5, input_kind="random")).trace.layer(0)
+    fig = gates_over_time_figure(rec, 1)
+    x = rec.x[1].T.float().numpy()  # [I, T]
+    axis = next(k for k in fig.layout if k.startswith("coloraxis") and fig.layout[k].colorbar.title.text == "x")
+    limit = float(rec.x.abs().max())
+    assert (fig.layout[axis].cmin, fig.layout[axis].cmax) == pytest.approx((-limit, limit))
+    # The strip's image is painted from exactly the input's values on that axis (the first image, at the top).
+    first = fig.layout.images[len(STATE_ORDER)]
+    assert first.y == 1.0 and first.source.startswith("data:image/png;base64,")
+    painted, painted_axis = fig._paint[len(STATE_ORDER)]
+    np.testing.assert_array_equal(painted, x)
+    assert painted_axis == axis
+    strip = _trace(fig, "input")
+    assert (
+        strip.hovertext[2].startswith("x<sub>t</sub> = [") and f"{x[0, 2]:.3g}".replace("-", "−") in strip.hovertext[2]
+    )
+    assert any("<b>x</b> input" in a.text for a in fig.layout.annotations)

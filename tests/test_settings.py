@@ -18,6 +18,7 @@ from lstm_viz.settings import (
     model_defaults,
     model_options,
     spec_from_values,
+    unused_keys,
     url_values,
 )
 from lstm_viz.text import code, link_html, plain
@@ -113,7 +114,9 @@ def test_a_link_reads_back_as_exactly_the_values_it_was_made_from(chosen):
     link = href("gates", values)
     read, problems = url_values(dict(parse_qsl(urlsplit(link).query)))
     assert not problems
-    expected = dict(values)
+    defaults = model_defaults(values["model"])
+    # A setting the model does not take (a task's hidden size) is not in its link: it would not apply.
+    expected = {k: defaults[k] if k in unused_keys(values["model"]) else v for k, v in values.items()}
     if any(values[f"scale_{g}"] != 1.0 for g in "ifgo"):
         expected["edit_scales"] = True  # a link with a factor ticks its box
     assert read == expected
@@ -138,3 +141,51 @@ def test_text_from_a_link_or_a_file_is_shown_as_text():
     assert link_html('a"<b>', 'x" onclick="1', 'h"') == (
         '<a class="lstm-link" href="x&quot; onclick=&quot;1" target="_self" title="h&quot;">a&quot;&lt;b&gt;</a>'
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"hidden_size": "8", "seed": "3"},
+        {"hidden_size": "16", "proj_size": "8"},
+        {"bidirectional": "true"},
+        {"input_kind": "sine"},
+        {"num_layers": "2"},
+        {"bias": "false"},
+        {"input_size": "3"},
+    ],
+)
+def test_a_link_made_for_random_weights_before_the_app_opened_on_a_task_opens_random_weights(query):
+    values, problems = url_values(query)
+    assert not problems and values["model"] == "random"
+    spec, _ = spec_from_values(values)
+    assert spec.task is None
+    for key, raw in query.items():
+        assert str(values[key]).lower() == raw
+
+
+@pytest.mark.parametrize("query", [{}, {"seed": "3"}, {"t": "5"}, {"batch": "2", "seq_len": "30", "dtype": "float64"}])
+def test_a_link_without_sizes_still_opens_the_default_trained_model(query):
+    values, problems = url_values(query)
+    assert not problems and values["model"] == DEFAULT_MODEL
+
+
+def test_an_old_random_link_whose_projection_is_too_large_is_refused_by_name_again():
+    values, _ = url_values({"hidden_size": "16", "proj_size": "16"})
+    with pytest.raises(ValueError, match="proj_size = 16 must be smaller than hidden_size = 16"):
+        spec_from_values(values)
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "words"),
+    [
+        ({"model": "brackets", "hidden_size": "8"}, "hidden_size", "the trained model brackets fixes its sizes"),
+        ({"model": "counting", "input_kind": "sine"}, "input_kind", "fixes its sizes and input"),
+        ({"model": "random", "weights": "untrained"}, "weights", "only a trained task takes this"),
+        ({"model": "file", "hidden_size": "8"}, "hidden_size", "an uploaded model fixes its own sizes"),
+    ],
+)
+def test_a_link_whose_values_contradict_its_model_says_so(query, key, words):
+    values, problems = url_values(query)
+    assert [(k, why) for k, _, why in problems if words in why] == [(key, problems[0][2])]
+    assert values[key] == model_defaults(query["model"])[key]

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from lstm_viz import serverwide
 from lstm_viz.export.names import figure_filename
+from lstm_viz.figures.still import still_figure
 
 log = logging.getLogger("lstm_viz.export")
 
@@ -243,22 +244,29 @@ def renderer() -> FigureRenderer:
         return _renderer
 
 
-def figure_png(fig: go.Figure, scale: float = PNG_SCALE, renderer_: FigureRenderer | None = None) -> bytes:
+def figure_png(
+    fig: go.Figure, scale: float = PNG_SCALE, renderer_: FigureRenderer | None = None, step: int | None = None
+) -> bytes:
     """One figure as a PNG at ``scale`` times its layout size (3x by default), in a server export slot.
+
+    An animated figure is drawn as a still (``figures.still.still_figure``): at ``step`` (default the step it
+    opens at), without its play buttons or slider.
 
     Raises:
         ExportUnavailable: no Chromium here.
         ExportBusy: the server's export slots stayed taken.
     """
     r = renderer_ or renderer()
+    fig = still_figure(fig, step)
     width, height = layout_size(fig)
     with r.job():
         return r.render(fig, "png", width, height, scale)
 
 
-def figure_svg(fig: go.Figure, renderer_: FigureRenderer | None = None) -> bytes:
-    """One figure as SVG at its layout size, in a server export slot (raises as ``figure_png``)."""
+def figure_svg(fig: go.Figure, renderer_: FigureRenderer | None = None, step: int | None = None) -> bytes:
+    """One figure as SVG at its layout size, a still at ``step``, in a server export slot (as ``figure_png``)."""
     r = renderer_ or renderer()
+    fig = still_figure(fig, step)
     width, height = layout_size(fig)
     with r.job():
         return r.render(fig, "svg", width, height)
@@ -269,8 +277,11 @@ def figures_zip(
     config_summary: str,
     progress: Progress | None = None,
     renderer_: FigureRenderer | None = None,
+    step: int | None = None,
 ) -> bytes:
     """A ZIP with every figure of a page as a PNG at 3x and an SVG, named by ``figure_filename``.
+
+    Animated figures are stills at ``step`` (default each one's opening step), as ``figure_png`` draws them.
 
     The whole ZIP is one export job: it holds one server export slot from the first image to the last.
 
@@ -279,6 +290,7 @@ def figures_zip(
         config_summary: Names the run in every file name (``config_summary(...)``).
         progress: Called with ``(done, total, file name)`` before each image and once at the end.
         renderer_: The renderer to use; the server's one by default.
+        step: The step animated figures show.
 
     Raises:
         ExportUnavailable: no Chromium here (raised before any work).
@@ -295,6 +307,7 @@ def figures_zip(
     with r.job(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         done = 0
         for key, fig in figures:
+            fig = still_figure(fig, step)
             width, height = layout_size(fig)
             for fmt, scale in (("png", PNG_SCALE), ("svg", 1)):
                 name = figure_filename(key, config_summary, fmt)

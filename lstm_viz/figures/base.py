@@ -261,8 +261,9 @@ def highlight_shapes(
     colour: str = CURSOR_COLOUR,
     first: float | None = None,
     width: float = 2,
+    dash: str = "dash",
 ) -> list[dict]:
-    """Dashed outlines around whole rows (units) of a unit x step heatmap, for the units inside ``window``.
+    """Outlines (dashed by default) around whole rows (units) of a unit x step heatmap, for the units inside ``window``.
 
     Args:
         units: The units to outline.
@@ -271,6 +272,7 @@ def highlight_shapes(
         first: Where on the y axis the centre of unit ``window[0]``'s row is (default: at ``window[0]``, one
             row per unit); for rows placed on a shared axis, such as the Gates figure's.
         width: The outline's width in pixels.
+        dash: Plotly's line dash (``"dash"``, ``"solid"``).
     """
     first = window[0] if first is None else first
     return [
@@ -282,7 +284,7 @@ def highlight_shapes(
             x1=1,
             y0=first + u - window[0] - 0.5,
             y1=first + u - window[0] + 0.5,
-            line=dict(color=colour, width=width, dash="dash"),
+            line=dict(color=colour, width=width, dash=dash),
             fillcolor="rgba(0,0,0,0)",
         )
         for u in units
@@ -335,3 +337,12 @@ def heat_image(y: float, sizey: float, sizex: float = 1.0) -> dict:
         sizing="stretch",
         layer="below",
     )
+
+
+def merge_frame(into: dict, update: dict) -> None:
+    """Apply one trace's update from a Plotly frame, as plotly.js does: nested dicts merge, the rest is replaced."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_frame(into[key], value)
+        else:
+            into[key] = value

@@ -12,10 +12,29 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from lstm_viz.figures.base import base_layout, heat_image, highlight_shapes, play_buttons, record_label, to_numpy
-from lstm_viz.figures.scales import CURSOR_COLOUR, FONT, MAX_UNITS_SHOWN, QUANTITIES, STATE_ORDER, quantity_range
+from lstm_viz.figures.base import (
+    base_layout,
+    heat_image,
+    highlight_shapes,
+    merge_frame,
+    play_buttons,
+    record_label,
+    to_numpy,
+)
+from lstm_viz.figures.scales import (
+    CURSOR_COLOUR,
+    FONT,
+    MAX_UNITS_SHOWN,
+    QUANTITIES,
+    SIGNED_SCALE,
+    STATE_ORDER,
+    quantity_range,
+    symmetric_limit,
+)
 from lstm_viz.trace import LayerTrace
 
+PICKED_COLOUR = "#111111"
+"""The frame of a picked unit's rows: dark and solid, apart from a task unit's dashed orange outline."""
 HERO_HEIGHT = 640
 """Pixels of the whole figure: seven rows, the input strip, the slider and the buttons."""
 FRAME_MS = 60
@@ -35,8 +54,12 @@ ROW_WORDS = {
     "h": "hidden",
 }
 """A row's label beside its letter, short enough for the left margin."""
-ANIMATE = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
-"""How the slider moves to a step: at once, only the moving traces redrawn."""
+RESTYLE_MS = 1
+"""The transition of every move between steps: plotly.js restyles a bar (its fill colour) inside an animation only
+when the transition lasts longer than 0 ms; at 0 it moves the bars and keeps the fills of the step it opened at.
+plotly.js also cuts a transition to its frame's duration, so a frame lasts at least as long."""
+ANIMATE = dict(mode="immediate", frame=dict(duration=RESTYLE_MS, redraw=False), transition=dict(duration=RESTYLE_MS))
+"""How the slider moves to a step: at once, only the moving traces redrawn (and restyled)."""
 NICE_STRIDES = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 _HIDDEN_POINTS = dict(
@@ -50,6 +73,7 @@ _HIDDEN_POINTS = dict(
 
 # Vertical layout in pixels of the plot area (the figure less its margins).
 _STRIP_PX = 22
+_MAX_STRIP_PX = 60
 _GAP_PX = 13
 _TOP, _BOTTOM, _LEFT, _RIGHT = 56, 92, 122, 78
 # Horizontal layout in fractions of the plot width: heatmaps, then the values at the cursor.
@@ -70,22 +94,36 @@ def _integer_ticks(start: int, stop: int, stride: int) -> list[int]:
     return sorted({start, *range(first, stop, stride)})
 
 
-def _groups(rec: LayerTrace) -> dict[str, str]:
+Scales = dict[str, tuple[str, tuple[float, float]]]
+"""Each painted row's colour scale and range, by row name (``x`` for the input, then ``i, f, g, ...``)."""
+
+
+def _row_scales(rec: LayerTrace, with_input: bool) -> Scales:
+    """The colour scale and fixed range of every painted row: the input's (when painted) and each quantity's."""
+    scales: Scales = {name: (QUANTITIES[name].scale, quantity_range(rec, name)) for name in STATE_ORDER}
+    if with_input:
+        limit = symmetric_limit(rec.x)
+        scales["x"] = (SIGNED_SCALE, (-limit, limit))
+    return scales
+
+
+def _groups(scales: Scales) -> dict[str, str]:
     """Each row's colour axis: rows on the same range and scale share one axis and one colour bar.
 
     Returns row name -> ``"coloraxis"``, ``"coloraxis2"``, ... in the order the ranges first appear.
     """
     keys: dict[tuple, str] = {}
     axis_of = {}
-    for name in STATE_ORDER:
-        key = (QUANTITIES[name].scale, quantity_range(rec, name))
+    for name, scale in scales.items():
+        # The input's bar stays its own, whatever its range: its values are no gate's or state's.
+        key = (name, *scale) if name == "x" else scale
         if key not in keys:
             keys[key] = "coloraxis" + ("" if not keys else str(len(keys) + 1))
         axis_of[name] = keys[key]
     return axis_of
 
 
-def _colour_axes(rec: LayerTrace, axis_of: dict[str, str], plot_px: float) -> dict[str, dict]:
+def _colour_axes(scales: Scales, axis_of: dict[str, str], plot_px: float) -> dict[str, dict]:
     """One colour axis per range, its colour bar stacked under the others in one column at the right.
 
     Titled on one line above the bar ("σ: i f o"): sized in pixels, the bar keeps its length at any height.
@@ -97,10 +135,12 @@ def _colour_axes(rec: LayerTrace, axis_of: dict[str, str], plot_px: float) -> di
     slot_px = plot_px / n
     axes = {}
     for k, (axis, names) in enumerate(members.items()):
-        lo, hi = quantity_range(rec, names[0])
-        kind = "σ: " if (lo, hi) == (0.0, 1.0) else "tanh: " if (lo, hi) == (-1.0, 1.0) else ""
+        scale, (lo, hi) = scales[names[0]]
+        kind = (
+            "" if names == ["x"] else "σ: " if (lo, hi) == (0.0, 1.0) else "tanh: " if (lo, hi) == (-1.0, 1.0) else ""
+        )
         axes[axis] = dict(
-            colorscale=QUANTITIES[names[0]].scale,
+            colorscale=scale,
             cmin=lo,
             cmax=hi,
             colorbar=dict(
@@ -138,6 +178,7 @@ def gates_over_time_figure(
     height: int = HERO_HEIGHT,
     frame_ms: int = FRAME_MS,
     clickable: bool = True,
+    picked: int | None = None,
 ) -> AnimatedFigure:
     """Every gate and state over time on one shared time axis, with the values at a cursor that moves in the browser.
 
@@ -163,6 +204,7 @@ def gates_over_time_figure(
         height: Figure height in pixels.
         frame_ms: Milliseconds per step while playing.
         clickable: Whether the page takes clicks (hover then says "click to move the cursor here").
+        picked: A unit picked by a click or a link: framed on every row and named in the title.
 
     Shapes:
         each quantity's ``[batch_item]`` [T, units] is drawn transposed, [units, T]; a frame holds each
@@ -180,19 +222,23 @@ def gates_over_time_figure(
     labels = list(step_labels) if step_labels else None
     projected = rec.weights.weight_hr is not None
     n_rows = len(STATE_ORDER)
+    # Without symbols the input strip paints the input's values (its first features), a few pixels each.
+    x_values = None if labels else np.ascontiguousarray(to_numpy(rec.x[batch_item, :, :MAX_UNITS_SHOWN]).T)
+    strip_px = _STRIP_PX if x_values is None else min(max(_STRIP_PX, 6 * x_values.shape[0]), _MAX_STRIP_PX)
 
     # One y axis in "unit rows", 0 at the top: the strip, then each quantity's units, gaps between.
     plot_px = height - _TOP - _BOTTOM
     total_units = sum(hi - lo for lo, hi in windows.values())
-    per_unit = (plot_px - _STRIP_PX - n_rows * _GAP_PX) / total_units  # pixels per unit row
-    strip_h, gap = _STRIP_PX / per_unit, _GAP_PX / per_unit
+    per_unit = (plot_px - strip_px - n_rows * _GAP_PX) / total_units  # pixels per unit row
+    strip_h, gap = strip_px / per_unit, _GAP_PX / per_unit
     begins, y = {}, strip_h
     for name, (lo, hi) in windows.items():
         begins[name] = y + gap
         y = begins[name] + hi - lo
     total = y
     centres = {n: begins[n] + np.arange(hi - lo, dtype=np.float32) + 0.5 for n, (lo, hi) in windows.items()}
-    axis_of = _groups(rec)
+    scales = _row_scales(rec, with_input=x_values is not None)
+    axis_of = _groups(scales)
     cells = sum(v.size for v in values.values())
 
     data: list[dict] = []
@@ -205,9 +251,13 @@ def gates_over_time_figure(
     for name, (lo, hi) in windows.items():
         own = not (projected and name == "h")
         row_px = (hi - lo) * per_unit
-        for u in _integer_ticks(lo, hi, _stride(hi - lo, row_px, FONT["size"] + 4)):
+        ticks = _integer_ticks(lo, hi, _stride(hi - lo, row_px, FONT["size"] + 4))
+        if own and picked is not None and lo <= picked < hi and picked not in ticks:
+            ticks = sorted({*ticks, picked})
+        for u in ticks:
             tickvals.append(float(centres[name][u - lo]))
-            ticktext.append(f"<b>{u}</b>" if own and u in highlight else str(u))
+            label = f"<b>{u}</b>" if own and u in highlight else str(u)
+            ticktext.append(f"▸{label}" if own and u == picked else label)
         images.append(heat_image(1 - begins[name] / total, (hi - lo) / total))
         paint.append((values[name], axis_of[name]))
         middle = 1 - (begins[name] + (hi - lo) / 2) / total
@@ -215,7 +265,14 @@ def gates_over_time_figure(
         if own:
             # One outline across the row's heatmap and its bars (paper x): one shape per row, not two.
             shapes += highlight_shapes(list(highlight), (lo, hi), first=float(centres[name][0]), width=1.5)
-    annotations.append(_row_label("input" if labels else "", 1 - strip_h / 2 / total))
+            if picked is not None:
+                shapes += highlight_shapes(
+                    [picked], (lo, hi), PICKED_COLOUR, first=float(centres[name][0]), width=2, dash="solid"
+                )
+    if x_values is not None:
+        images.append(heat_image(1.0, strip_h / total))
+        paint.append((x_values, axis_of["x"]))
+    annotations.append(_row_label("input" if labels else "<b>x</b> input", 1 - strip_h / 2 / total))
 
     # The input strip: symbols along the shared time axis, and a transparent point per step to click.
     click = "<br>click to move the cursor here" if clickable else ""
@@ -238,7 +295,9 @@ def gates_over_time_figure(
             hovertemplate=f"step %{{x}}<br>input %{{hovertext}}{click}<extra></extra>",
         )
     else:
-        strip["hovertemplate"] = f"step %{{x}}{click}<extra></extra>"
+        strip |= dict(
+            hovertext=_input_words(x_values), hovertemplate=f"step %{{x}}<br>%{{hovertext}}{click}<extra></extra>"
+        )
     data.append(strip)
     if cells <= MAX_CELL_POINTS:
         # One trace for every row: plotly.js redoes each trace's defaults on every frame, so fewer is faster.
@@ -318,7 +377,7 @@ def gates_over_time_figure(
                 x=[None],
                 y=[None],
                 mode="markers",
-                marker=dict(color=[quantity_range(rec, name)[0]], coloraxis=axis, size=1),
+                marker=dict(color=[scales[name][1][0]], coloraxis=axis, size=1),
                 xaxis="x2",
                 yaxis="y",
                 hoverinfo="skip",
@@ -350,13 +409,15 @@ def gates_over_time_figure(
         mode="immediate",
         fromcurrent=True,
         frame=dict(duration=frame_ms, redraw=False),
-        transition=dict(duration=0),
+        transition=dict(duration=RESTYLE_MS),
     )
     pause = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
     slider_y = -44 / plot_px
     title = f"Every gate and state over {steps} steps, {record_label(rec, batch_item)}"
     if highlight:
         title += f" (unit {', '.join(map(str, highlight))} outlined)"
+    if picked is not None and units[0] <= picked < units[1]:
+        title += f", unit {picked} picked"
     layout = base_layout(
         title,
         height,
@@ -419,7 +480,7 @@ def gates_over_time_figure(
                 ("❚❚ pause", pause),
             )
         ],
-        **_colour_axes(rec, axis_of, plot_px),
+        **_colour_axes(scales, axis_of, plot_px),
     )
     return AnimatedFigure(dict(data=data, layout=layout), frames, paint, bars, t0)
 
@@ -702,6 +763,19 @@ def _cell_points(
     return points
 
 
+def _input_words(x: np.ndarray, shown: int = 6) -> list[str]:
+    """Each step's input values for the strip's hover: ``x_t = [0.12, −0.30, …]`` (the first ``shown``).
+
+    Shapes: ``x`` [features, T] -> [T].
+    """
+    features = x.shape[0]
+    more = ", …" if features > shown else ""
+    return [
+        "x<sub>t</sub> = [" + ", ".join(f"{v:.3g}" for v in column[:shown]).replace("-", "−") + more + "]"
+        for column in x.T
+    ]
+
+
 def _cursor_x(t: int, rows: int) -> list[float | None]:
     """The outline of column ``t`` in each of ``rows`` rows, as closed lines with breaks between them."""
     return [t - 0.5, t + 0.5, t + 0.5, t - 0.5, t - 0.5, None] * rows
@@ -753,19 +827,10 @@ def stills(fig: AnimatedFigure, steps: list[int]) -> list[dict]:
         frame = fig.raw_frames[t]
         moved = [copy.deepcopy(trace) for trace in data]
         for index, update in zip(frame["traces"], frame["data"], strict=True):
-            _merge(moved[kept.index(index)], update)
+            merge_frame(moved[kept.index(index)], update)
         result.append(dict(data=moved, layout=layout))
     return result
 
 
 STILL_TRIM_PX = 50
 """Pixels a still is shorter than the figure: the slider and buttons under the time axis are left out."""
-
-
-def _merge(into: dict, update: dict) -> None:
-    """Plotly's frame merge: nested dicts merge, everything else (arrays included) is replaced."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value

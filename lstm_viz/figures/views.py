@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from lstm_viz.figures.base import integer_dtick, plot_height, unit_dtick
 from lstm_viz.figures.gradients import title_pad
-from lstm_viz.figures.scales import ERROR_SCALE, GATE_SCALE, SIGNED_SCALE
+from lstm_viz.figures.scales import ERROR_SCALE, FONT, GATE_SCALE, SIGNED_SCALE
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,20 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
     _fit_unit_ticks(fig, SLIDE_FONT - 2)
     if getattr(fig, "raw_frames", None):
         _fit_animated(fig, height)
+    elif fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False:
+        _fit_diagram(fig)
     return fig
+
+
+def _fit_diagram(fig: go.Figure) -> None:
+    """A diagram drawn in annotations (One step's cell): every box's text grows with the slide's titles.
+
+    Its boxes carry their own font sizes, which the layout's slide font does not reach; the figure is already
+    1.35 times as tall, so the larger boxes keep their distance.
+    """
+    for annotation in fig.layout.annotations:
+        size = annotation.font.size or FONT["size"]
+        annotation.font.size = round(size * SLIDE_FONT / FONT["size"])
 
 
 def _fit_animated(fig: go.Figure, height: int) -> None:

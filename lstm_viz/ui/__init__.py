@@ -12,6 +12,7 @@ from lstm_viz.ui.charts import (
     unit_window,
 )
 from lstm_viz.ui.controls import MAX_TEXT_CHARS, read_link, run_controls
+from lstm_viz.ui.cursor import link_cursor, set_cursor
 from lstm_viz.ui.export import export_panel
 from lstm_viz.ui.nav import FAVICON, page_link, pages
 from lstm_viz.ui.page import (
@@ -51,6 +52,7 @@ __all__ = [
     "default_spec",
     "export_panel",
     "link_button",
+    "link_cursor",
     "link_problems",
     "link_row",
     "log",
@@ -63,6 +65,7 @@ __all__ = [
     "run_controls",
     "run_note",
     "run_summary",
+    "set_cursor",
     "settings_href",
     "setting",
     "share_dialog_if_asked",

@@ -9,6 +9,7 @@ import torch
 from streamlit.runtime.state.session_state_proxy import get_session_state
 
 from lstm_viz import tasks, uploads
+from lstm_viz.build import DRAWS
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
 from lstm_viz.figures import PALETTES
@@ -122,7 +123,7 @@ def run_controls(page_path: str = "") -> RunSpec:
         if model == "file":
             file, file_error = _file_controls(sb, page_path)
         if model == "random" or file is None:
-            values.update(_size_controls(sb, defaults))
+            values.update(_size_controls(sb, defaults, draws=model == "random"))
     try:
         # What the model fixes, said once where the model is chosen (the sizes it decides are not drawn).
         words = model_choice({**defaults, **values}, file).words
@@ -140,7 +141,7 @@ def run_controls(page_path: str = "") -> RunSpec:
         values.update(_shape_controls(sb, defaults))
     else:
         sb.caption(shape_words)
-    values.update(_advanced_controls(sb, model, file))
+    values.update(_advanced_controls(sb, model, file, tutorial=values.get("draw") == "tutorial"))
     full = {**defaults, **values}
     st.session_state[SETTINGS] = full
 
@@ -177,7 +178,8 @@ def _task_controls(sb: Any, model: str) -> dict[str, Any]:
     values: dict[str, Any] = {"weights": weights}
     if weights == "shipped":
         return values
-    cols = sb.columns(3)
+    # Two to a row: three selectboxes in the sidebar's width cut their value ("task" showed as "tasl").
+    cols = sb.columns(2)
     values["train_hidden"] = cols[0].selectbox(
         "H",
         HIDDEN_OPTIONS,
@@ -185,16 +187,16 @@ def _task_controls(sb: Any, model: str) -> dict[str, Any]:
         bind="query-params",
         help=f"Hidden size of the model to train ('task': {task.hidden_size}).",
     )
-    values["train_seed"] = cols[1].number_input(
-        "training seed", value=0, step=1, key="train_seed", bind="query-params", help="Seeds weights and batches."
-    )
-    values["init_forget"] = cols[2].selectbox(
+    values["init_forget"] = cols[1].selectbox(
         "forget bias",
         FORGET_CHOICES,
         key="init_forget",
         bind="query-params",
         help=f"Initial forget-gate bias ('task': {task.forget_bias:+g}). The memory tasks need about +2 to learn "
         "at all (Jozefowicz et al. 2015).",
+    )
+    values["train_seed"] = sb.number_input(
+        "training seed", value=0, step=1, key="train_seed", bind="query-params", help="Seeds weights and batches."
     )
     return values
 
@@ -207,9 +209,25 @@ def _number(container: Any, key: str, defaults: dict[str, Any], width: int | str
     )
 
 
-def _size_controls(sb: Any, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Random weights' architecture: nn.LSTM's sizes, bidirectional, and the generated input."""
+def _size_controls(sb: Any, defaults: dict[str, Any], draws: bool = True) -> dict[str, Any]:
+    """Random weights' architecture: nn.LSTM's sizes, bidirectional, and how weights and input are drawn."""
     values: dict[str, Any] = {}
+    if draws:
+        values["draw"] = (
+            # The options as they are (no format_func): a bound widget writes its shown label into the link.
+            sb.segmented_control(
+                "draw from the seed",
+                DRAWS,
+                default=defaults["draw"],
+                required=True,
+                key="draw",
+                bind="query-params",
+                help="explorer: the input kind and initial state below. tutorial: exactly the tensors of the "
+                "tutorial's code after torch.manual_seed(seed): torch.randn(B, T, I), then c0, then h0, then "
+                "nn.LSTM's own initialisation.",
+            )
+            or defaults["draw"]
+        )
     cols = sb.columns(2)
     for n, key in enumerate(("input_size", "hidden_size", "proj_size", "num_layers")):
         values[key] = _number(cols[n % 2], key, defaults)
@@ -217,7 +235,8 @@ def _size_controls(sb: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     values["bidirectional"] = sb.checkbox(
         label, value=defaults["bidirectional"], key="bidirectional", bind="query-params", help=help_text
     )
-    values["input_kind"] = _choice(sb, "input_kind", defaults)
+    if values.get("draw") != "tutorial":
+        values["input_kind"] = _choice(sb, "input_kind", defaults)
     return values
 
 
@@ -234,13 +253,16 @@ def _choice(container: Any, key: str, defaults: dict[str, Any]) -> Any:
     )
 
 
-def _advanced_controls(sb: Any, model: str, file: FileSource | None) -> dict[str, Any]:
-    """dtype, initial state, layout, bias, colours and the weight experiments, in one collapsed section."""
+def _advanced_controls(sb: Any, model: str, file: FileSource | None, tutorial: bool = False) -> dict[str, Any]:
+    """dtype, initial state, layout, bias, colours and the weight experiments, in one collapsed section.
+
+    ``tutorial``: the tutorial's draw is chosen, which always gives an initial state (no choice drawn).
+    """
     defaults = model_defaults(model)
     values: dict[str, Any] = {}
     box = sb.expander("Advanced settings", icon=":material/tune:")
     values["dtype"] = _choice(box, "dtype", defaults)
-    if not is_task(model):
+    if not is_task(model) and not tutorial:
         values["initial_state"] = _choice(box, "initial_state", defaults)
     if model == "random" or (model == "file" and file is not None):
         values["batch_first"] = _flag(box, "batch_first", defaults)

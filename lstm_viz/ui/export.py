@@ -28,6 +28,7 @@ from lstm_viz.export.data import csv_refusal
 from lstm_viz.run import Run
 from lstm_viz.settings import config_words
 from lstm_viz.ui.charts import run_summary
+from lstm_viz.ui.cursor import CURSOR
 from lstm_viz.ui.page import FIGURES, RUN, view_mode
 
 _READY = "_export_ready"
@@ -65,6 +66,7 @@ def _export_dialog(page_path: str) -> None:
             icon=":material/info:",
         )
     slow: list[tuple[str, str, str, Callable[[Any], bytes]]] = []
+    step = _still_step(figures)
     if figures:
         cols = st.columns([3, 1, 1], vertical_alignment="bottom")
         key = cols[0].selectbox(
@@ -77,7 +79,7 @@ def _export_dialog(page_path: str) -> None:
         for col, fmt, draw in ((cols[1], "png", figure_png), (cols[2], "svg", figure_svg)):
             col.download_button(
                 f"{fmt.upper()}{' 3x' if fmt == 'png' else ''}",
-                lambda draw=draw, fig=figures[key]: draw(fig),
+                lambda draw=draw, fig=figures[key]: draw(fig, step=step),
                 file_name=figure_filename(key, summary, fmt),
                 mime="image/png" if fmt == "png" else "image/svg+xml",
                 key=f"_export_{fmt}",
@@ -89,18 +91,18 @@ def _export_dialog(page_path: str) -> None:
         slow.append(
             (
                 "zip",
-                f"all {len(figures)} figures: ZIP of PNG + SVG",
+                "ZIP of the figure (PNG + SVG)" if len(items) == 1 else f"ZIP of all {len(items)} figures (PNG + SVG)",
                 f"lstm_figures_{summary}.zip",
-                lambda progress: figures_zip(items, summary, progress),
+                lambda progress: figures_zip(items, summary, progress, step=step),
             )
         )
     rec = r.trace.layer(0)
     steps = min(rec.steps, MAX_GIF_FRAMES)
-    for kind, make, words in (("gif", gates_gif, "GIF"), ("mp4", gates_mp4, "MP4 (H.264, 2x, for slides)")):
+    for kind, make in (("gif", gates_gif), ("mp4", gates_mp4)):
         slow.append(
             (
                 kind,
-                f"{words}: the gates over {steps} steps",
+                f"{kind.upper()} of the gates, {steps} step{'s' if steps > 1 else ''}",
                 figure_filename("gates_over_time", summary, kind),
                 lambda progress, make=make: make(
                     rec,
@@ -116,12 +118,15 @@ def _export_dialog(page_path: str) -> None:
     slow.append(
         (
             "csv",
-            "one CSV per tensor: ZIP",
+            "CSV per tensor (ZIP)",
             f"lstm_run_{summary}_csv.zip",
             lambda progress: trace_csv_zip(r.trace, r.built.input),
         )
     )
-    st.caption("Slower files (layer 0, batch item 0 for the GIF and MP4) are drawn first, then downloaded:")
+    st.caption(
+        "Slower files are drawn first, then downloaded. The GIF and the MP4 (H.264 at 2x, plays in PowerPoint, "
+        "Keynote and Google Slides) show layer 0, batch item 0, one frame per step:"
+    )
     cols = st.columns(len(slow))
     slot = st.container(height=SLOW_SLOT_PX, border=False)
     for col, (kind, label, file_name, make) in zip(cols, slow, strict=True):
@@ -165,6 +170,24 @@ def _export_dialog(page_path: str) -> None:
         mime="text/x-python",
         key="_export_script",
         on_click="ignore",
+    )
+
+
+def _still_step(figures: dict[str, go.Figure]) -> int | None:
+    """The step still images of the page's animated figures show: picked here, from the page's own cursor.
+
+    None when no figure animates (nothing to pick).
+    """
+    steps = max((len(f.layout.sliders[0].steps) for f in figures.values() if f.layout.sliders), default=0)
+    if steps < 2:
+        return None
+    opened = st.session_state.get(CURSOR, (0, None))[0]
+    return st.slider(
+        "step the images show (the figure's cursor; play buttons and slider are left out)",
+        0,
+        steps - 1,
+        min(max(opened, 0), steps - 1),
+        key="_export_step",
     )
 
 

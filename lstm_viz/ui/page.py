@@ -179,6 +179,9 @@ def _view_rules() -> str:
             '[data-testid="stMain"]{background:white;}'
             '[data-testid="stMainBlockContainer"]{max-width:100%;padding-top:1rem !important;}'
             '[data-testid="stMarkdownContainer"] p,[data-testid="stMarkdownContainer"] li{font-size:1.35rem;}'
+            # Equations (One step's, with their real values) and captions grow with the titles.
+            '[data-testid="stMarkdownContainer"] .katex-display .katex{font-size:1.55em;}'
+            '[data-testid="stCaptionContainer"],[data-testid="stCaptionContainer"] p{font-size:1.1rem;}'
             "h1{font-size:2.2rem !important;padding-top:0 !important;}"
         )
     return "".join(rules)
@@ -194,7 +197,8 @@ def link_problems() -> None:
     if problems:
         named = "; ".join(f"{code(f'{key}={raw}')} ({plain(why)})" for key, raw, why in problems)
         st.warning(
-            f"This link has values the app cannot read; they keep their defaults: {named}.", icon=":material/link_off:"
+            f"This link has values the app cannot read or its model does not take; they keep their defaults: {named}.",
+            icon=":material/link_off:",
         )
 
 
