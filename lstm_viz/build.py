@@ -97,6 +97,16 @@ def build(config: LSTMConfig, draw: str = "explorer") -> Built:
         for p in lstm.parameters():
             p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) * 2 * bound - bound)
     lstm = lstm.to(dtype).eval()
+    x, hx = _inputs(config, gen)
+    return Built(lstm=lstm, input=x, hx=hx)
+
+
+def _inputs(config: LSTMConfig, gen: torch.Generator) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
+    """The input of ``config.input_kind`` in the config's layout and dtype, and hx when it is ``random``.
+
+    Shapes: input [T, B, I] or, with ``batch_first``, [B, T, I]; hx ([D*L, B, H_out], [D*L, B, H]) or None.
+    """
+    dtype = getattr(torch, config.dtype)
     x = make_input(config, gen)  # [B, T, I]
     if not config.batch_first:
         x = x.transpose(0, 1).contiguous()  # [T, B, I]
@@ -106,7 +116,17 @@ def build(config: LSTMConfig, draw: str = "explorer") -> Built:
         h0 = torch.randn(n, config.batch, config.out_size, generator=gen, dtype=torch.float64)
         c0 = torch.randn(n, config.batch, config.hidden_size, generator=gen, dtype=torch.float64)
         hx = (h0.to(dtype), c0.to(dtype))
-    return Built(lstm=lstm, input=x.to(dtype), hx=hx)
+    return x.to(dtype), hx
+
+
+def generated_inputs(config: LSTMConfig) -> tuple[Tensor, tuple[Tensor, Tensor] | None]:
+    """The input and hx ``config`` generates for a model that is not drawn from the seed (an uploaded one).
+
+    Drawn from ``config.seed`` as ``build`` draws them, without drawing weights first.
+
+    Shapes: as ``build``'s ``input`` and ``hx``.
+    """
+    return _inputs(config, torch.Generator().manual_seed(config.seed))
 
 
 def tutorial_build(config: LSTMConfig) -> Built:

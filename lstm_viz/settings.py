@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +23,8 @@ from lstm_viz.edits import MAX_SCALE, MIN_SCALE, Edits
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
 from lstm_viz.figures.views import PALETTES
-from lstm_viz.run import WEIGHT_SOURCES, FileSource, RunSpec, TaskSource, check_spec
+from lstm_viz.run import RunSpec, check_spec
+from lstm_viz.sources import WEIGHT_SOURCES, FileSource, ModelSource, RandomSource, TaskSource
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
 
 DEFAULTS: dict[str, Any] = dict(
@@ -184,25 +184,6 @@ def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = 
     params |= flags or {}
     query = urlencode(params)
     return f"./{page_path}" + (f"?{query}" if query else "")
-
-
-def config_words(spec: RunSpec) -> str:
-    """The run in words for slide titles and file names: source, sizes, steps, dtype, seed, edits."""
-    c = spec.config
-    if spec.task is not None:
-        what = f"task {spec.task.task} ({spec.task.weights})"
-    else:
-        drawn = " (the tutorial's draw)" if spec.draw == "tutorial" else ""
-        what = f"random weights{drawn}, input {c.input_size}, hidden {c.hidden_size}" + (
-            f", proj {c.proj_size}" if c.proj_size else ""
-        )
-        what += f", {c.num_layers} layer{'s' if c.num_layers > 1 else ''}" + (
-            ", bidirectional" if c.bidirectional else ""
-        )
-    words = f"{what}; batch {c.batch}, {c.seq_len} steps, {c.dtype}, seed {c.seed}"
-    if spec.edits.active:
-        words += f"; edited: {spec.edits.describe()}"
-    return words
 
 
 def choices() -> dict[str, tuple[str, ...]]:
@@ -404,43 +385,8 @@ def _unused_words(model: str) -> str:
     return "only a trained task takes this (model=<task>)"
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    """The model the controls (or a link) name: a task, a file, or (neither) random weights.
-
-    Attributes:
-        task: The trained task shown, or None.
-        file: The uploaded file's LSTM shown, or None.
-        fixed: The settings this model decides (its sizes, and for a task its input), by key.
-        words: Those fixed settings in one sentence, stated once instead of as disabled controls.
-    """
-
-    task: TaskSource | None = None
-    file: FileSource | None = None
-    fixed: dict[str, Any] = field(default_factory=dict)
-    words: str = ""
-
-
-def task_source(values: Mapping[str, Any]) -> TaskSource:
-    """The task model named by the task controls' values (``model``, ``weights`` and the training's).
-
-    Raises:
-        ValueError: for a training outside its limits.
-    """
-    if values["weights"] == "shipped":
-        return TaskSource(values["model"])
-    hidden, forget = values["train_hidden"], values["init_forget"]
-    return TaskSource(
-        values["model"],
-        values["weights"],
-        0 if hidden == "task" else int(hidden),
-        int(values["train_seed"]),
-        None if forget == "task" else float(forget),
-    )
-
-
-def model_choice(values: Mapping[str, Any], file: FileSource | None = None) -> ModelChoice:
-    """What ``values["model"]`` fixes: a task's sizes and input, a file's sizes, or nothing (random weights).
+def source_from_values(values: Mapping[str, Any], file: FileSource | None = None) -> ModelSource:
+    """The model source the controls' values name: a task's model, an uploaded file's LSTM, or random weights.
 
     Args:
         values: The controls' values by key (``url_values`` or the sidebar's).
@@ -448,47 +394,22 @@ def model_choice(values: Mapping[str, Any], file: FileSource | None = None) -> M
 
     Raises:
         ValueError: for a live training outside its limits.
-        LookupError: when the file's upload is no longer on the server.
     """
     model = values["model"]
     if is_task(model):
-        source = task_source(values)
-        task = tasks.get(model)
-        hidden = (
-            tasks.shipped_info(model)["hidden_size"] if source.weights == "shipped" else source.train_key().hidden_size
+        if values["weights"] == "shipped":
+            return TaskSource(model)
+        hidden, forget = values["train_hidden"], values["init_forget"]
+        return TaskSource(
+            model,
+            values["weights"],
+            0 if hidden == "task" else int(hidden),
+            int(values["train_seed"]),
+            None if forget == "task" else float(forget),
         )
-        fixed = dict(
-            input_size=task.input_size,
-            hidden_size=hidden,
-            proj_size=0,
-            num_layers=1,
-            bidirectional=False,
-            bias=True,
-            batch_first=True,
-        )
-        words = (
-            f"The task fixes the model, `nn.LSTM({task.input_size}, {hidden}, batch_first=True)`, and its input "
-            "(the task's own sequences, zero initial state); batch, steps, seed and dtype apply."
-        )
-        return ModelChoice(task=source, fixed=fixed, words=words)
     if model == "file" and file is not None:
-        found = file.found()
-        fixed = dict(
-            input_size=found.input_size,
-            hidden_size=found.hidden_size,
-            proj_size=found.proj_size,
-            num_layers=found.num_layers,
-            bidirectional=found.bidirectional,
-            bias=found.bias,
-        )
-        return ModelChoice(file=file, fixed=fixed, words=f"The file fixes the model: `{found.call}`.")
-    if model == "random" and values.get("draw") == "tutorial":
-        words = (
-            "Drawn as the tutorial's code does after `torch.manual_seed(seed)`: `torch.randn(B, T, I)`, then "
-            "`c0`, then `h0`, then `nn.LSTM`'s own initialisation, so a notebook seeded alike holds the same tensors."
-        )
-        return ModelChoice(fixed=dict(input_kind="random", initial_state="random"), words=words)
-    return ModelChoice()
+        return file
+    return RandomSource(values.get("draw", "explorer") if model == "random" else "explorer")
 
 
 def edits_from(values: Mapping[str, Any]) -> Edits:
@@ -503,7 +424,7 @@ def edits_from(values: Mapping[str, Any]) -> Edits:
 
 def spec_from_values(
     values: Mapping[str, Any], file: FileSource | None = None, data: str | None = None
-) -> tuple[RunSpec, ModelChoice]:
+) -> tuple[RunSpec, ModelSource]:
     """The run that the controls' values describe: the one route from settings to a ``RunSpec``.
 
     The sidebar and a teacher link both come here, so the same settings make the same (cached) run.
@@ -514,19 +435,15 @@ def spec_from_values(
         data: Digest of the user's own input sequences, or None for generated ones.
 
     Returns:
-        The spec, and the model choice (what it fixes, for the controls to state).
+        The spec, and its model source (what it fixes, for the controls to state).
 
     Raises:
         ValueError: naming the setting and its limit when the combination cannot run.
         LookupError: when an upload is no longer on the server.
     """
-    choice = model_choice(values, file)
-    config = {k: values[k] for k in DEFAULTS}
-    config.update({k: v for k, v in choice.fixed.items() if k in DEFAULTS})
-    if choice.task is not None:
-        # A task's input is its own sequences: the generated-input settings do not apply (one cache entry).
-        config.update(input_kind=DEFAULTS["input_kind"], initial_state=DEFAULTS["initial_state"])
-    draw = values.get("draw", "explorer") if values["model"] == "random" else "explorer"
-    spec = RunSpec(LSTMConfig(**config), choice.task, edits_from(values), choice.file, data, draw)
+    source = source_from_values(values, file)
+    # The settings the source fixes are its own, whatever the controls say: one cache entry per real run.
+    config = LSTMConfig(**{**{k: values[k] for k in DEFAULTS}, **source.fixed()})
+    spec = RunSpec(config, source, edits_from(values), data)
     check_spec(spec)
-    return spec, choice
+    return spec, source

@@ -140,13 +140,8 @@ with st.expander("The tensors as PyTorch prints them: `print(output)`, `print(h_
     went_in = [printed("input", r.built.input, dims["input"])]
     if hx is not None:
         went_in += [printed("h_0", hx[0], dims["h_n"]), printed("c_0", hx[1], dims["c_n"])]
-    drawn = (
-        f", drawn as the tutorial's code draws them after `torch.manual_seed({cfg.seed})`"
-        if r.spec.draw == "tutorial"
-        else ""
-    )
     st.caption(
-        f"What went in{drawn}: the input"
+        f"What went in ({r.source}, seed {cfg.seed}): the input"
         + (" and the initial state (h_0, c_0)." if hx is not None else "; hx was omitted, so h_0 and c_0 are zeros.")
     )
     st.code("\n\n".join(went_in), language="python")

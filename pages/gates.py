@@ -44,8 +44,8 @@ with chart:
         on_select=_on_click,
         selection_mode="points",
     )
-if r.task is not None:
-    ui.run_note("info", f"**{r.task.finding}**. It is outlined on every row.", icon=":material/lightbulb:")
+if r.explanation is not None:
+    ui.run_note("info", f"**{r.explanation.finding}**. It is outlined on every row.", icon=":material/lightbulb:")
 st.caption(
     "Drag the slider or press play: the cursor moves in your browser. Click a cell to pick its step and unit: the "
     "page, its link and One step open there. Sigmoid gates i, f, o share the range 0..1; g, m (and h without a "

@@ -37,8 +37,8 @@ ui.show_chart(
     key="home_gates",
     cache=(r.spec, HOME_HERO_HEIGHT, t, unit),
 )
-if r.task is not None:
-    ui.run_note("info", f"**{r.source}**: {r.task.finding}.", icon=":material/lightbulb:")
+if r.explanation is not None:
+    ui.run_note("info", f"**{r.source}**: {r.explanation.finding}.", icon=":material/lightbulb:")
 
 
 def _official_output():
@@ -53,8 +53,7 @@ def _official_output():
 ui.show_chart(_official_output, key="home_out", cache=(r.spec,))
 ui.page_link("gates", label="**Start here: the gates over time →**", icon=":material/play_arrow:")
 st.markdown("**Every trained model, and random weights for contrast**: one click each, a link that reproduces its run.")
-current = r.spec.task.task if r.spec.task else ("random" if r.spec.file is None else None)
-ui.task_links(current=current, random=True)
+ui.task_links(current=r.spec.source.choice, random=True)
 
 # The lesson below the fold is one element (headings, equations and the pages): every element is a message,
 # and a class's server sends each to every student on every run.
@@ -91,8 +90,7 @@ parameters) and concatenate both directions' h.
 )
 cfg = r.config
 st.caption(
-    f"This run: {r.source}; batch {cfg.batch}, {cfg.seq_len} steps, input {cfg.input_size}, hidden {cfg.hidden_size}, "
-    f"projection {cfg.proj_size or 'none'}, {cfg.num_layers} layer(s)"
-    f"{', bidirectional' if cfg.bidirectional else ''}, {cfg.dtype}, seed {cfg.seed}. "
+    f"This run: {r.describe()}; input {cfg.input_size}, hidden {cfg.hidden_size}, "
+    f"projection {cfg.proj_size or 'none'}, {cfg.num_layers} layer(s){', bidirectional' if cfg.bidirectional else ''}. "
     f"Hand-written forward {r.trace_ms:.1f} ms, nn.LSTM and comparison {r.reference_ms:.1f} ms."
 )

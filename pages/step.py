@@ -87,7 +87,7 @@ def backward_view() -> None:
     """Every backward equation at step t and unit j: dL/dh, dL/dc and each gate's pre-activation gradient."""
     cols = st.columns([3, 2])
     losses = dict(LOSSES)
-    if r.task is not None:  # a trained task's own loss needs its read-out and targets
+    if r.explanation is not None:  # a trained task's own loss needs its read-out and targets
         losses[TASK_LOSS] = TASK_LOSS_WORDS
     if st.session_state.get("step_loss") not in losses:
         st.session_state.pop("step_loss", None)  # a choice this model does not offer falls back to the first

@@ -15,14 +15,14 @@ from lstm_viz.figures import (
     unit_scores_figure,
 )
 from lstm_viz.figures.base import two_line_title
-from lstm_viz.run import FINDER_BATCH
+from lstm_viz.tasks.explain import FINDER_BATCH
 
 ui.require_app()
 st.title("Trained tasks: where the memory lives")
 r = ui.current_run()
 
 
-if r.task is None:
+if r.explanation is None:
     ui.run_note(
         "info",
         "The pages show random weights now: every gate hovers around 0.5 and the heatmaps show noise. These LSTMs "
@@ -36,7 +36,7 @@ if r.task is None:
         st.markdown(f"**{task.title}** — {task.story}")
     st.stop()
 
-v = r.task
+v = r.explanation
 task, info = v.model.task, v.model.info
 # On a projected slide the proof comes first: the story and the verdict follow it.
 slide = ui.view_mode().slide

@@ -17,6 +17,7 @@ from lstm_viz import ui
 from lstm_viz.config import LSTMConfig
 from lstm_viz.figures import QUANTITIES, SLIDE_TITLE_CHARS
 from lstm_viz.run import run
+from lstm_viz.sources import RandomSource, TaskSource
 from lstm_viz.ui import DEFAULTS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -84,7 +85,7 @@ def test_every_page_opens_on_the_shipped_bracket_model_with_no_query(page):
     at = open_page(page, as_link=True)
     assert not at.exception and not at.error, [e.value for e in at.error]
     spec = at.session_state["spec"]
-    assert spec.task is not None and spec.task.task == "brackets" and spec.task.weights == "shipped"
+    assert spec.source == TaskSource("brackets")
     assert not any("cannot read" in w.value or "not applied" in w.value for w in at.warning)
 
 
@@ -187,7 +188,7 @@ def test_unreadable_or_out_of_range_link_values_are_named_with_their_limit_and_n
 def test_an_old_link_that_sets_sizes_and_no_model_opens_random_weights_of_those_sizes(page):
     at = open_page(page, {"hidden_size": "8", "seed": "3"}, as_link=True)
     spec = at.session_state["spec"]
-    assert spec.task is None and spec.file is None
+    assert spec.source == RandomSource()
     assert (spec.config.hidden_size, spec.config.seed) == (8, 3)
     assert at.selectbox(key="model").value == "random" and at.number_input(key="hidden_size").value == 8
     assert at.query_params["model"] in ("random", ["random"])
@@ -294,7 +295,7 @@ def test_the_tutorial_preset_draws_the_tutorials_very_tensors_and_compare_prints
 
     at = follow(ui.settings_href("compare", ui.PRESETS["the tutorial (2, 3, 4, 5, proj 3)"]))
     spec = at.session_state["spec"]
-    assert spec.draw == "tutorial" and spec.config.seed == 0
+    assert spec.source == RandomSource("tutorial") and spec.config.seed == 0
     with torch.random.fork_rng():
         torch.manual_seed(0)
         inp = torch.randn(2, 3, 4)
@@ -440,7 +441,7 @@ def test_slide_titles_of_full_width_charts_stay_on_one_line_and_state_the_run():
     for full in (hero, alone):
         title, run_line = full.split("<br><sup>", 1)
         assert title == name, "a chart as wide as the page keeps its title on one line"
-        assert "remember_bit" in run_line and "seed 0" in run_line
+        assert "trained task: remember a bit, shipped weights" in run_line and "seed 0" in run_line
     proof_title = proof.split("<br><sup>")[0]
     assert len(proof_title) > SLIDE_TITLE_CHARS and "<br>" not in proof_title, "the proof is full width too"
 

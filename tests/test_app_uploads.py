@@ -12,7 +12,8 @@ from torch import nn
 
 from lstm_viz import uploads
 from lstm_viz.config import LSTMConfig
-from lstm_viz.run import FileSource, RunSpec, run
+from lstm_viz.run import RunSpec, run
+from lstm_viz.sources import FileSource
 from lstm_viz.ui import DEFAULTS
 
 
@@ -55,7 +56,7 @@ def test_uploaded_checkpoint_becomes_the_model_every_page_shows():
     assert not any(n.key == "hidden_size" for n in at.sidebar.number_input), "stated once, not drawn disabled"
     spec = RunSpec(
         LSTMConfig(**{**DEFAULTS, "input_size": 6, "hidden_size": 10, "num_layers": 2}),
-        file=FileSource(digest, "encoder", "tagger.pt"),
+        FileSource(digest, "encoder", "tagger.pt"),
     )
     r = run(spec)
     state = torch.load(io.BytesIO(data), weights_only=True)["model"]

@@ -316,7 +316,8 @@ def test_teacher_and_slide_views_hide_the_controls(server, page):
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     # Slide titles state the run.
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes('task brackets (shipped)'))",
+        "() => [...document.querySelectorAll('.gtitle')]"
+        ".some(e => e.textContent.includes('trained task: bracket depth, shipped weights'))",
         timeout=30_000,
     )
     # The one-figure view: that chart alone, across the page, nothing else of the page shown.

@@ -1,4 +1,7 @@
-"""Runs from every model source: random weights, a task's shipped, untrained and live-trained models, with edits."""
+"""Runs from every model source: random weights, a task's shipped, untrained and live-trained models, with edits.
+
+The sources themselves (what each fixes, draws, explains and is called) are tested in ``test_sources.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import torch
 from lstm_viz import tasks
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits
-from lstm_viz.run import RunSpec, TaskSource, check_spec, run, task_model
+from lstm_viz.run import RunSpec, check_spec, run
+from lstm_viz.sources import RandomSource, TaskSource
 from lstm_viz.tasks.jobs import Trainer, TrainKey
 
 CONFIG = LSTMConfig(batch=3, seq_len=40, seed=2)
@@ -18,8 +22,9 @@ CONFIG = LSTMConfig(batch=3, seq_len=40, seed=2)
 
 def test_a_bare_config_is_a_random_weights_run_without_labels():
     r = run(LSTMConfig())
-    assert r.spec == RunSpec(LSTMConfig()) and r.task is None and r.highlight == ()
-    assert r.labels(0) is None and r.source == "random weights (seed 0)"
+    assert r.spec == RunSpec(LSTMConfig(), RandomSource()) and r.explanation is None and r.highlight == ()
+    assert r.labels(0) is None and r.source == "random weights"
+    assert r.describe() == "random weights; batch 2, 3 steps, float32, seed 0"
 
 
 def test_text_input_labels_each_step_with_its_character():
@@ -33,41 +38,42 @@ def test_task_run_shows_the_task_model_on_its_own_sequences(name):
     r = run(RunSpec(CONFIG.replace(seq_len=tasks.get(name).seq_len), TaskSource(name)))
     model = tasks.pretrained(name)
     x, latent = model.sample(3, seed=2)
-    assert torch.equal(r.built.input, x) and torch.equal(r.task.batch.latent, latent)
+    assert torch.equal(r.built.input, x) and torch.equal(r.explanation.batch.latent, latent)
     assert r.config.hidden_size == model.lstm.hidden_size and r.config.batch_first
     for p, q in zip(r.built.lstm.parameters(), model.lstm.parameters(), strict=True):
         assert torch.equal(p, q)
     assert r.comparison.allclose
-    assert r.labels(0) == model.task.labels(r.task.batch.tokens)[0]
-    assert r.highlight == (r.task.best.unit,)
-    assert r.task.metric == r.task.metric_unedited == pytest.approx(model.info["metric"], abs=1e-9)
+    assert r.labels(0) == model.task.labels(r.explanation.batch.tokens)[0]
+    assert r.highlight == (r.explanation.best.unit,)
+    assert r.explanation.metric == r.explanation.metric_unedited == pytest.approx(model.info["metric"], abs=1e-9)
 
 
 def test_edited_task_run_measures_what_the_edit_breaks():
     spec = RunSpec(CONFIG.replace(seq_len=20), TaskSource("remember_bit"), Edits("forget bias -3"))
     r = run(spec)
     assert r.comparison.allclose, "the same edited weights go to both forwards"
-    assert r.task.metric < 0.75 < 0.98 < r.task.metric_unedited
+    assert r.explanation.metric < 0.75 < 0.98 < r.explanation.metric_unedited
     assert "edited: forget bias -3" in r.source
 
 
 def test_float64_task_run_leaves_the_shared_model_in_float32():
     model = tasks.pretrained("counting")
-    r = run(RunSpec(CONFIG.replace(dtype="float64"), TaskSource("counting")), model=model)
-    assert r.built.lstm.weight_ih_l0.dtype == torch.float64
+    drawn = TaskSource("counting").draw(CONFIG.replace(dtype="float64"), model=model)
+    assert drawn.built.lstm.weight_ih_l0.dtype == torch.float64
     assert model.lstm.weight_ih_l0.dtype == torch.float32
+    r = run(RunSpec(CONFIG.replace(dtype="float64"), TaskSource("counting")))
     assert r.comparison.max_diff <= 1e-10
 
 
 def test_longer_than_trained_sequences_are_flagged_with_the_metric_there():
     r = run(RunSpec(CONFIG.replace(seq_len=120), TaskSource("counting")))
-    assert "trained on 30 steps" in r.task.outside
-    assert r.task.metric_here < r.task.metric
+    assert "trained on 30 steps" in r.explanation.outside
+    assert r.explanation.metric_here < r.explanation.metric
 
 
 def test_untrained_source_uses_the_initial_weights_of_that_seed():
     source = TaskSource("brackets", "untrained", hidden_size=8, seed=5, forget_bias=1.0)
-    model = task_model(source)
+    model = source.model()
     expected = tasks.init_model(tasks.get("brackets"), 8, 5, 1.0)
     assert torch.equal(model.lstm.weight_hh_l0, expected.lstm.weight_hh_l0)
     assert "untrained (initial weights): H 8, seed 5" in source.describe()
@@ -81,9 +87,9 @@ def test_sources_and_specs_refuse_what_cannot_run():
     with pytest.raises(ValueError, match="at least 2"):
         check_spec(RunSpec(CONFIG.replace(seq_len=1), TaskSource("remember_bit")))
     with pytest.raises(ValueError, match="bias=False"):
-        check_spec(RunSpec(CONFIG.replace(bias=False), None, Edits("input gate shut")))
+        check_spec(RunSpec(CONFIG.replace(bias=False), RandomSource(), Edits("input gate shut")))
     with pytest.raises(LookupError, match="has not finished"):
-        task_model(TaskSource("counting", "trained here", seed=123_456))
+        TaskSource("counting", "trained here", seed=123_456).model()
 
 
 def _wait(job, seconds: float = 60.0) -> None:

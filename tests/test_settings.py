@@ -21,6 +21,7 @@ from lstm_viz.settings import (
     unused_keys,
     url_values,
 )
+from lstm_viz.sources import RandomSource, TaskSource
 from lstm_viz.text import code, link_html, plain
 
 
@@ -33,11 +34,10 @@ def _problem(params: dict[str, str]) -> tuple[str, str, str]:
 def test_no_query_opens_the_shipped_bracket_model_inside_its_trained_range():
     values, problems = url_values({})
     assert not problems
-    spec, choice = spec_from_values(values)
-    assert DEFAULT_MODEL == "brackets" and spec.task is not None and spec.task.task == "brackets"
-    assert spec.task.weights == "shipped"
+    spec, source = spec_from_values(values)
+    assert DEFAULT_MODEL == "brackets" and spec.source == TaskSource("brackets") and source is spec.source
     assert (spec.config.seq_len, spec.config.batch) == (tasks.get("brackets").seq_len, 4)
-    assert "nn.LSTM(4, 4, batch_first=True)" in choice.words
+    assert "nn.LSTM(4, 4, batch_first=True)" in source.fixed_words()
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_a_link_made_for_random_weights_before_the_app_opened_on_a_task_opens_ra
     values, problems = url_values(query)
     assert not problems and values["model"] == "random"
     spec, _ = spec_from_values(values)
-    assert spec.task is None
+    assert spec.source == RandomSource()
     for key, raw in query.items():
         assert str(values[key]).lower() == raw
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import tempfile
 from fractions import Fraction
@@ -28,6 +29,7 @@ def gate_frames(
     scale: float = 1,
     progress: Progress | None = None,
     renderer_: FigureRenderer | None = None,
+    caption: str = "",
 ) -> list[Image.Image]:
     """One RGB frame per step: the Gates page's figure (every gate and state, the values at the cursor) at step t.
 
@@ -45,6 +47,7 @@ def gate_frames(
         scale: Pixels per layout pixel.
         progress: Called with ``(done, total, "step t")`` before each frame.
         renderer_: The renderer to use; the server's one by default.
+        caption: The run in words (``Run.describe()``), a smaller line under the title of every frame.
 
     Raises:
         ValueError: for more than ``MAX_GIF_FRAMES`` steps or steps outside the sequence.
@@ -64,6 +67,9 @@ def gate_frames(
             "export a window of steps"
         )
     fig = gates_over_time_figure(rec, batch_item, units, cursor=steps[0], step_labels=step_labels, highlight=highlight)
+    if caption:
+        # A slide's animation says which model it shows (a shipped task, random weights, an uploaded file).
+        fig.layout.title.text += f"<br><sup>{html.escape(caption)}</sup>"
     images = stills(fig, list(steps))
     r = renderer_ or renderer()
     frames: list[Image.Image] = []

@@ -76,17 +76,19 @@ def lstm_arguments(tr: LSTMTrace) -> dict:
     )
 
 
-def trace_arrays(tr: LSTMTrace, input: Tensor) -> dict[str, np.ndarray]:
+def trace_arrays(tr: LSTMTrace, input: Tensor, words: str = "") -> dict[str, np.ndarray]:
     """Every tensor of a run as NumPy arrays: parameters, input, initial state, outputs and every record.
 
     Keys: the parameters under PyTorch's names (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...; a ready
     ``state_dict``), ``input`` (as fed to ``nn.LSTM``), ``h0``/``c0`` (zeros where ``hx`` was omitted, which
     ``nn.LSTM`` treats the same), ``output``/``h_n``/``c_n``, ``l{k}[_reverse]/{i,f,g,o,c,m,h,x}``
-    (batch-major [B, T, ...], as ``LayerTrace`` holds them) and ``meta`` (JSON: ``lstm_arguments``).
+    (batch-major [B, T, ...], as ``LayerTrace`` holds them) and ``meta`` (JSON: ``lstm_arguments``, and the run in
+    words under ``run``).
 
     Args:
         tr: The trace.
         input: The input the trace was called with (its layout is what ``nn.LSTM`` takes).
+        words: The run in words (``Run.describe()``: its model's source, batch, steps, seed), kept in ``meta``.
     """
     arrays: dict[str, np.ndarray] = {}
     for rec in tr.layers:
@@ -99,7 +101,7 @@ def trace_arrays(tr: LSTMTrace, input: Tensor) -> dict[str, np.ndarray]:
     for rec in tr.layers:
         for name in RECORDED:
             arrays[record_key(rec, name)] = _np(getattr(rec, name))
-    arrays[META] = np.array(json.dumps(lstm_arguments(tr)))
+    arrays[META] = np.array(json.dumps({**lstm_arguments(tr), **({"run": words} if words else {})}))
     return arrays
 
 
@@ -128,15 +130,17 @@ def csv_refusal(tr: LSTMTrace, input: Tensor) -> str | None:
     )
 
 
-def trace_npz(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None) -> bytes:
+def trace_npz(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None, words: str = "") -> bytes:
     """``trace_arrays`` as a compressed NPZ file (``numpy.load`` reads it without pickle), in an export slot.
+
+    ``words`` name the run in its ``meta`` (``Run.describe()``).
 
     Raises:
         ExportBusy: the server's export slots stayed taken.
     """
     with (renderer_ or renderer()).job():
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **trace_arrays(tr, input))
+        np.savez_compressed(buffer, **trace_arrays(tr, input, words))
         return buffer.getvalue()
 
 
@@ -175,7 +179,7 @@ def array_csv(key: str, array: np.ndarray, meta: dict) -> str:
     return out.getvalue()
 
 
-def trace_csv_zip(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None) -> bytes:
+def trace_csv_zip(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None = None, words: str = "") -> bytes:
     """A ZIP with one CSV per tensor of ``trace_arrays`` (``l0/c`` becomes ``l0/c.csv``) and ``meta.json``.
 
     Made in one of the server's export slots, like an image export.
@@ -188,7 +192,7 @@ def trace_csv_zip(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None
     if refusal is not None:
         raise ValueError(refusal)
     with (renderer_ or renderer()).job():
-        arrays = trace_arrays(tr, input)
+        arrays = trace_arrays(tr, input, words)
         meta = json.loads(str(arrays.pop(META)))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:

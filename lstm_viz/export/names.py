@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 from lstm_viz.config import LSTMConfig
+
+if TYPE_CHECKING:
+    from lstm_viz.run import RunSpec
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.+-]+")
 
@@ -15,15 +19,17 @@ def _slug(text: str) -> str:
     return _UNSAFE.sub("_", text).strip("_")
 
 
-def config_summary(config: LSTMConfig, task: str | None = None, edited: bool = False) -> str:
+def config_summary(config: LSTMConfig, source: str = "", fixed_input: bool = False, edited: bool = False) -> str:
     """A short, file-name-safe summary of a run, e.g. ``B2_T40_I4_H16_L1_float32_step_seed0``.
 
     Only what differs from a plain one-layer run is spelled out beyond the sizes (projection, bidirectional,
     no bias, batch_first, random hx), so two files of different runs never share a name.
 
     Args:
-        config: The run's settings (for a task run, the sizes of the task's model).
-        task: The task whose model ran (its name), or None for random weights.
+        config: The run's settings as run (a task's or a file's sizes in place).
+        source: The model source's slug (``ModelSource.slug()``: ``task-brackets``, ``file-tagger``); empty for
+            random weights.
+        fixed_input: Whether the source fixes the input (a task's own sequences): the input kind is then left out.
         edited: Whether weight edits were applied.
     """
     parts = [f"B{config.batch}", f"T{config.seq_len}", f"I{config.input_size}", f"H{config.hidden_size}"]
@@ -37,9 +43,9 @@ def config_summary(config: LSTMConfig, task: str | None = None, edited: bool = F
     if config.batch_first:
         parts.append("batchfirst")
     parts.append(config.dtype)
-    if task is not None:
-        parts.append(f"task-{task}")
-    else:
+    if source:
+        parts.append(source)
+    if not fixed_input:
         parts.append(config.input_kind)
         if config.initial_state != "zeros":
             parts.append(f"hx-{config.initial_state}")
@@ -50,9 +56,10 @@ def config_summary(config: LSTMConfig, task: str | None = None, edited: bool = F
 
 
 @functools.lru_cache(maxsize=256)
-def spec_summary(config: LSTMConfig, task: str | None, edited: bool) -> str:
-    """``config_summary`` made once per run: every chart of every page run names its PNG after the run."""
-    return config_summary(config, task, edited)
+def spec_summary(spec: RunSpec, config: LSTMConfig) -> str:
+    """``config_summary`` of a run (its spec, and its config as run), made once: every chart names its PNG after it."""
+    source = spec.source
+    return config_summary(config, source.slug(), "input_kind" in source.fixed(), spec.edits.active)
 
 
 def figure_filename(key: str, config_summary: str, ext: str = "png") -> str:

@@ -22,7 +22,7 @@ from lstm_viz.figures import (
 )
 from lstm_viz.figures.cache import FigureCache
 from lstm_viz.run import Run
-from lstm_viz.settings import BOUND_DEFAULTS, config_words
+from lstm_viz.settings import BOUND_DEFAULTS
 from lstm_viz.trace import LayerTrace
 from lstm_viz.ui.page import CHART_KEYS, FIGURES, RUN, view_mode
 
@@ -76,7 +76,7 @@ def show_chart(
         built = fig() if callable(fig) else fig
         recolour(built, palette)
         if slide:
-            for_slides(built, config_words(r.spec), SLIDE_TITLE_CHARS if half and not alone else SLIDE_TITLE_CHARS_FULL)
+            for_slides(built, r.describe(), SLIDE_TITLE_CHARS if half and not alone else SLIDE_TITLE_CHARS_FULL)
         if alone:
             built.update_layout(height=FIGURE_VIEW_HEIGHT)
         return built
@@ -93,7 +93,7 @@ def show_chart(
 
 def run_summary(r: Run) -> str:
     """The run in a file name: sizes, dtype, input or task, seed, edits."""
-    return spec_summary(r.config, r.spec.task.task if r.spec.task else None, r.spec.edits.active)
+    return spec_summary(r.spec, r.config)
 
 
 @dataclass(frozen=True)

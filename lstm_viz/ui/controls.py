@@ -14,7 +14,7 @@ from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
 from lstm_viz.figures import PALETTES
 from lstm_viz.inputs import MAX_TEXT_CHARS, embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
-from lstm_viz.run import FileSource, RunSpec
+from lstm_viz.run import RunSpec
 from lstm_viz.settings import (
     CHOICE_CONTROLS,
     FLAG_CONTROLS,
@@ -25,14 +25,15 @@ from lstm_viz.settings import (
     PRESETS,
     is_task,
     legacy_params,
-    model_choice,
     model_defaults,
     model_options,
     page_value_problem,
     quoted,
+    source_from_values,
     spec_from_values,
     url_values,
 )
+from lstm_viz.sources import FileSource
 from lstm_viz.text import code, plain
 from lstm_viz.ui.charts import URL_SETTINGS
 from lstm_viz.ui.page import LINK_FLAGS, LINK_PROBLEMS, UPLOAD_KEY, link_button, settings_href, view_mode
@@ -126,7 +127,7 @@ def run_controls(page_path: str = "") -> RunSpec:
             values.update(_size_controls(sb, defaults, draws=model == "random"))
     try:
         # What the model fixes, said once where the model is chosen (the sizes it decides are not drawn).
-        words = model_choice({**defaults, **values}, file).words
+        words = source_from_values({**defaults, **values}, file).fixed_words()
     except (ValueError, LookupError):
         words = ""
     # A task's story and what it fixes in one caption: every element is a message on every run of every page.

@@ -26,7 +26,6 @@ from lstm_viz.export import (
 )
 from lstm_viz.export.data import csv_refusal
 from lstm_viz.run import Run
-from lstm_viz.settings import config_words
 from lstm_viz.ui.charts import run_summary
 from lstm_viz.ui.cursor import CURSOR
 from lstm_viz.ui.page import FIGURES, RUN, view_mode
@@ -111,6 +110,7 @@ def _export_dialog(page_path: str) -> None:
                     step_labels=r.labels(0),
                     highlight=r.highlight,
                     progress=progress,
+                    caption=r.describe(),
                 ),
             )
         )
@@ -120,7 +120,7 @@ def _export_dialog(page_path: str) -> None:
             "csv",
             "CSV per tensor (ZIP)",
             f"lstm_run_{summary}_csv.zip",
-            lambda progress: trace_csv_zip(r.trace, r.built.input),
+            lambda progress: trace_csv_zip(r.trace, r.built.input, words=r.describe()),
         )
     )
     st.caption(
@@ -148,7 +148,7 @@ def _export_dialog(page_path: str) -> None:
     title = f"LSTM Explorer: {r.source}"
     cols[0].download_button(
         "interactive HTML (offline)",
-        lambda: figures_html(list(figures.items()), title, config_words(r.spec)),
+        lambda: figures_html(list(figures.items()), title, r.describe()),
         file_name=f"lstm_page_{summary}.html",
         mime="text/html",
         key="_export_html",
@@ -158,14 +158,14 @@ def _export_dialog(page_path: str) -> None:
     npz = f"lstm_run_{summary}.npz"
     cols[1].download_button(
         "every tensor: NPZ",
-        lambda: trace_npz(r.trace, r.built.input),
+        lambda: trace_npz(r.trace, r.built.input, words=r.describe()),
         file_name=npz,
         key="_export_npz",
         on_click="ignore",
     )
     cols[2].download_button(
         "script: rebuild with nn.LSTM",
-        lambda: rebuild_script(npz, config_words(r.spec)),
+        lambda: rebuild_script(npz, r.describe()),
         file_name="rebuild_lstm.py",
         mime="text/x-python",
         key="_export_script",

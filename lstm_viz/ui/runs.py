@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 import torch
 
@@ -9,7 +11,7 @@ from lstm_viz import tasks
 from lstm_viz.cache import ByteLRU, run_bytes
 from lstm_viz.config import LSTMConfig
 from lstm_viz.figures import loss_curve_figure
-from lstm_viz.run import Run, RunSpec, TaskSource, run
+from lstm_viz.run import Run, RunSpec, run
 from lstm_viz.settings import spec_from_values, url_values
 from lstm_viz.tasks.jobs import Job, trainer
 from lstm_viz.text import plain
@@ -53,14 +55,17 @@ def current_run() -> Run:
             f"Your settings were not applied ({plain(st.session_state[ERROR])}). The page shows the last valid run.",
             icon=":material/warning:",
         )
-    if spec.task is not None and spec.task.weights == "trained here":
+    training = spec.source.training()
+    if training is not None:
         try:
-            job = trainer().submit(spec.task.train_key())
+            job = trainer().submit(training)
         except RuntimeError as err:
+            fallback = spec.source.ready_fallback()
             st.error(
-                f"No live training now: {plain(str(err))}. Showing the shipped weights.", icon=":material/hourglass:"
+                f"No live training now: {plain(str(err))}. Showing {plain(fallback.describe())} instead.",
+                icon=":material/hourglass:",
             )
-            spec = RunSpec(spec.config, TaskSource(spec.task.task), spec.edits)
+            spec = dataclasses.replace(spec, source=fallback)
         else:
             if job.state != "done":
                 training_progress(job)
@@ -73,11 +78,11 @@ def current_run() -> Run:
         )
         r = cached_run(default_spec())
     st.session_state[RUN] = r
-    if r.task is not None and r.task.outside:
+    if r.explanation is not None and r.explanation.outside:
         run_note(
             "warning",
-            f"Outside the trained range: {r.task.outside}. Allowed, but accuracy falls here "
-            f"({r.task.metric_here:.3f} against {r.task.metric:.3f} at the trained length).",
+            f"Outside the trained range: {r.explanation.outside}. Allowed, but accuracy falls here "
+            f"({r.explanation.metric_here:.3f} against {r.explanation.metric:.3f} at the trained length).",
             icon=":material/warning:",
         )
     return r

@@ -63,7 +63,7 @@ def _share_dialog(page_path: str) -> None:
     link = f"{root}/{page.removeprefix('./')}"
     joiner = "&" if "?" in link else "?"
     spec = st.session_state.get(SPEC)
-    if spec is not None and (spec.file is not None or spec.data is not None):
+    if spec is not None and (not spec.source.linkable or spec.data is not None):
         st.warning(
             "A link cannot carry an uploaded file or your own input: whoever opens it uploads them again "
             "(until then random weights and generated sequences are shown). Every other setting is in it.",
