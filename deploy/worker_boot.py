@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 SLOT_ENV = "LSTM_EXPLORER_WORKER_SLOT"
 """Environment variable ``k/N``: this worker's number and how many there are."""
@@ -60,26 +61,6 @@ def pin_to_core() -> int | None:
     return core
 
 
-def patch_fragment_reruns_of_fresh_sessions() -> bool:
-    """Install the fix on Streamlit's ``AppSession``; False if this Streamlit lacks what it relies on."""
-    from streamlit.runtime.app_session import AppSession
-
-    if not (hasattr(AppSession, "request_rerun") and hasattr(AppSession, "has_fragment")):
-        return False
-    original = AppSession.request_rerun
-
-    def request_rerun(self: AppSession, client_state: object) -> None:
-        fragment_id = getattr(client_state, "fragment_id", "")
-        if fragment_id and not getattr(self, "_lstm_has_run", False) and not self.has_fragment(fragment_id):
-            client_state.fragment_id = ""
-        if not getattr(client_state, "fragment_id", ""):
-            self._lstm_has_run = True
-        original(self, client_state)
-
-    AppSession.request_rerun = request_rerun
-    return True
-
-
 def main() -> None:
     """Run ``streamlit run <args>`` in this process, on its slot's core, with the fix installed."""
     try:
@@ -88,6 +69,10 @@ def main() -> None:
         sys.exit(f"worker_boot: {err}")
     where = f"on core {core}" if core is not None else "on every core it may use"
     sys.stderr.write(f"worker_boot: {os.environ.get(SLOT_ENV) or 'worker'} runs {where}\n")
+    # The fix touches Streamlit's own AppSession: it lives with the app's other uses of Streamlit's internals.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from lstm_viz.ui.internals import patch_fragment_reruns_of_fresh_sessions
+
     patch_fragment_reruns_of_fresh_sessions()
     from streamlit.web.cli import main as streamlit_main
 

@@ -1,24 +1,21 @@
-"""What the controls hold: defaults, presets, and the links that carry a run (pure; no Streamlit)."""
+"""Every setting a link can carry, in one declarative table; links read and written from it; values -> a run.
+
+One row per URL key (``Setting``): its kind, default, limits or options, label and help (whole sentences with
+named placeholders, ready for a translation catalogue), the models it applies to and the page it belongs to.
+Reading a link, writing a link, the sidebar's widgets and the limits quoted in help texts all come from it.
+URL keys and option values (``model=brackets``) are identifiers, never translated. Pure: no Streamlit.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from lstm_viz import tasks
 from lstm_viz.build import DRAWS
-from lstm_viz.config import (
-    DTYPES,
-    INITIAL_STATES,
-    INPUT_KINDS,
-    MAX_BATCH,
-    MAX_LAYERS,
-    MAX_SEED,
-    MAX_SEQ_LEN,
-    MAX_SIZE,
-    LSTMConfig,
-)
+from lstm_viz.config import DTYPES, INITIAL_STATES, INPUT_KINDS, LIMITS, MAX_SEED, LSTMConfig
 from lstm_viz.edits import MAX_SCALE, MIN_SCALE, Edits
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
@@ -27,118 +24,276 @@ from lstm_viz.run import RunSpec, check_spec
 from lstm_viz.sources import WEIGHT_SOURCES, FileSource, ModelSource, RandomSource, TaskSource
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
 
-DEFAULTS: dict[str, Any] = dict(
-    batch=2,
-    seq_len=40,
-    input_size=4,
-    hidden_size=16,
-    proj_size=0,
-    num_layers=1,
-    bidirectional=False,
-    bias=True,
-    batch_first=False,
-    dtype="float32",
-    seed=0,
-    input_kind="step",
-    initial_state="zeros",
-)
-"""The sizes and input of random weights (``model=random``): one layer, 16 units, 40 steps of steps and
-impulses, so the cell state visibly takes up and holds each change."""
+ALL, RANDOM, TASK, FILE = "all", "random", "task", "file"
+"""The kinds of model a setting applies to (a row's ``models``)."""
+GENERATED = frozenset({RANDOM, FILE})
+"""Models fed generated sequences: random weights and an uploaded LSTM (a task feeds its own)."""
+EVERY = frozenset({RANDOM, TASK, FILE})
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "random weights: gate dynamics": {**DEFAULTS, "model": "random"},
-    "the tutorial (2, 3, 4, 5, proj 3)": {
-        **DEFAULTS,
-        "model": "random",
-        "draw": "tutorial",
-        "batch_first": True,
-        "batch": 2,
-        "seq_len": 3,
-        "input_size": 4,
-        "hidden_size": 5,
-        "proj_size": 3,
-        "input_kind": "random",
-        "initial_state": "random",
-    },
-    "larger: 2 bidirectional layers": {
-        **DEFAULTS,
-        "model": "random",
-        "batch": 8,
-        "seq_len": 128,
-        "input_size": 16,
-        "hidden_size": 64,
-        "proj_size": 16,
-        "num_layers": 2,
-        "bidirectional": True,
-        "input_kind": "text",
-    },
-}
-
-NUMBER_CONTROLS = (
-    ("batch", "batch B", "Batch size: sequences run side by side (1-32)."),
-    ("seq_len", "length T", "Sequence length: time steps per sequence (1-512)."),
-    ("input_size", "input size I", "Features per step, nn.LSTM's input_size (1-512)."),
-    ("hidden_size", "hidden size H", "Cell units, nn.LSTM's hidden_size (1-512)."),
-    ("proj_size", "projection size P (0 = none)", "nn.LSTM's proj_size: h_t = W_hr m_t; must be < H."),
-    ("num_layers", "layers L", "Stacked LSTM layers, nn.LSTM's num_layers (1-4)."),
-    ("seed", "seed", "Seeds the weights, the input and the initial state (0 to 2^31-1)."),
-)
-FLAG_CONTROLS = (
-    ("bidirectional", "bidirectional", "Adds a reverse direction (the *_reverse parameters)."),
-    ("bias", "bias", "Include b_ih and b_hh."),
-    ("batch_first", "batch_first", "Input laid out [B, T, I] instead of [T, B, I]."),
-)
-CHOICE_CONTROLS = (
-    ("input_kind", "input", INPUT_KINDS, "sine waves, normal noise, steps/impulses or one-hot text"),
-    ("initial_state", "initial state (h0, c0)", INITIAL_STATES, "zeros = hx omitted; random = hx given"),
-    ("dtype", "dtype", DTYPES, "float64 shows the difference to nn.LSTM is rounding"),
-)
-
-MODEL_WORDS = {
-    "random": "random weights drawn from the seed (what an untrained LSTM does: noise)",
-    "file": "your own trained nn.LSTM from a checkpoint file",
-}
-"""The model choices besides the trained tasks (each task is a model choice of its own, by its name)."""
+HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
+FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
+DEFAULT_MODEL = "brackets"
+"""What the app opens on: a shipped trained model whose memory a person can name (the bracket depth)."""
+TASK_BATCH = 4
+"""Sequences a task's model is shown on by default."""
 
 
 def model_options() -> tuple[str, ...]:
     """Every choice of the ``model`` control: each trained task by name, then random weights, then a file."""
-    return (*tasks.names(), *MODEL_WORDS)
+    return (*tasks.names(), RANDOM, FILE)
 
 
-DEFAULT_MODEL = "brackets"
-"""What the app opens on: a shipped trained model whose memory a person can name (the bracket depth)."""
-MODEL_DEFAULTS: dict[str, Any] = dict(
-    model=DEFAULT_MODEL,
-    draw="explorer",
-    weights="shipped",
-    train_hidden="task",
-    train_seed=0,
-    init_forget="task",
-    edit_preset="none",
-    edit_scales=False,
-    scale_i=1.0,
-    scale_f=1.0,
-    scale_g=1.0,
-    scale_o=1.0,
-)
-"""The model-source and weight-experiment controls: the shipped bracket-depth model and no edits by default."""
-VIEW_DEFAULTS: dict[str, Any] = dict(colours="viridis")
-VIEW_FLAGS = ("slide", "controls", "figure")
+@dataclass(frozen=True)
+class Setting:
+    """One URL key: what it holds, its default and limits, its words, and where it applies.
+
+    Attributes:
+        key: The URL key (``hidden_size``), also the widget's key.
+        kind: ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` (a run's setting, bound to a widget), or
+            ``"view"`` / ``"cursor"`` / ``"page"`` (read by the app or a page from the URL, not part of a run).
+        default: The value when a link says nothing.
+        label: The widget's label.
+        help: The widget's help: a whole sentence, its limits as ``{low}`` and ``{high}`` placeholders.
+        limits: ``(low, high)`` for numbers, written once in ``lstm_viz.config.LIMITS`` (or the edit scales').
+        options: The choices of a ``choice``.
+        models: The kinds of model it applies to (``RANDOM``, ``TASK``, ``FILE``); elsewhere a link's value is
+            named as not taken.
+        page: The page it belongs to (its URL path), or None for every page.
+        option_words: Words for some of a choice's options, shown when that option is chosen.
+    """
+
+    key: str
+    kind: str
+    default: Any
+    label: str = ""
+    help: str = ""
+    limits: tuple[float, float] | None = None
+    options: tuple[str, ...] = ()
+    models: frozenset[str] = EVERY
+    page: str | None = None
+    option_words: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def bound(self) -> bool:
+        """Whether it is one of a run's settings (a widget bound to the URL), not a view flag or a page's."""
+        return self.kind in ("int", "float", "bool", "choice")
+
+    def help_text(self) -> str:
+        """The help with its limits in place (``{low}``, ``{high}``)."""
+        low, high = self.limits or (None, None)
+        return self.help.format(low=_number_words(low), high=_number_words(high))
+
+
+def _number_words(value: float | None) -> str:
+    """A limit as a help text quotes it: ``2147483647`` as ``2^31 − 1``, a scale as ``-5``."""
+    if value is None:
+        return ""
+    if value == MAX_SEED:
+        return "2^31 − 1"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _int(key: str, default: int, label: str, help: str, models: frozenset[str] = EVERY) -> Setting:
+    return Setting(key, "int", default, label, help, LIMITS.get(key, LIMITS["seed"]), models=models)
+
+
+def _choice(key: str, default: str, options: tuple[str, ...], label: str, help: str, models=EVERY) -> Setting:
+    return Setting(key, "choice", default, label, help, options=tuple(options), models=models)
+
+
+def _flag(key: str, default: bool, label: str, help: str, models: frozenset[str] = EVERY) -> Setting:
+    return Setting(key, "bool", default, label, help, models=models)
+
+
+TABLE: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "model",
+            "choice",
+            DEFAULT_MODEL,
+            "model",
+            "A trained task (its memory has a name a person can check), random weights drawn from the seed "
+            "(noise: what training starts from), or your own trained nn.LSTM from a checkpoint file.",
+            options=model_options(),
+            option_words=(
+                (RANDOM, "random weights drawn from the seed (what an untrained LSTM does: noise)"),
+                (FILE, "your own trained nn.LSTM from a checkpoint file"),
+            ),
+        ),
+        _choice(
+            "draw",
+            "explorer",
+            DRAWS,
+            "draw from the seed",
+            "explorer: the input kind and initial state below. tutorial: exactly the tensors of the tutorial's "
+            "code after torch.manual_seed(seed): torch.randn(B, T, I), then c0, then h0, then nn.LSTM's own "
+            "initialisation.",
+            frozenset({RANDOM}),
+        ),
+        _choice(
+            "weights",
+            "shipped",
+            WEIGHT_SOURCES,
+            "weights",
+            "shipped: trained by scripts/make_task_weights.py, in the repo. trained here: a live training on this "
+            "server, shared by everyone who asks for the same one. untrained: the initial weights, for contrast.",
+            frozenset({TASK}),
+        ),
+        _choice(
+            "train_hidden",
+            "task",
+            HIDDEN_OPTIONS,
+            "H",
+            "The hidden size of the model to train ('task': the task's own).",
+            frozenset({TASK}),
+        ),
+        _choice(
+            "init_forget",
+            "task",
+            FORGET_CHOICES,
+            "forget bias",
+            "The initial forget-gate bias ('task': the task's own). The memory tasks need about +2 to learn at all "
+            "(Jozefowicz et al. 2015).",
+            frozenset({TASK}),
+        ),
+        Setting(
+            "train_seed",
+            "int",
+            0,
+            "training seed",
+            "Seeds the weights and the batches of the training ({low} to {high}).",
+            LIMITS["seed"],
+            models=frozenset({TASK}),
+        ),
+        _int("batch", 2, "batch B", "Batch size: the sequences run side by side ({low} to {high})."),
+        _int("seq_len", 40, "length T", "Sequence length: the time steps of each sequence ({low} to {high})."),
+        _int(
+            "input_size",
+            4,
+            "input size I",
+            "The features of each step, nn.LSTM's input_size ({low} to {high}).",
+            frozenset({RANDOM}),
+        ),
+        _int(
+            "hidden_size",
+            16,
+            "hidden size H",
+            "The cell units, nn.LSTM's hidden_size ({low} to {high}).",
+            frozenset({RANDOM}),
+        ),
+        _int(
+            "proj_size",
+            0,
+            "projection size P (0 = none)",
+            "nn.LSTM's proj_size: h_t = W_hr m_t has P features; it must be smaller than H ({low} to {high}).",
+            frozenset({RANDOM}),
+        ),
+        _int(
+            "num_layers",
+            1,
+            "layers L",
+            "Stacked LSTM layers, nn.LSTM's num_layers ({low} to {high}).",
+            frozenset({RANDOM}),
+        ),
+        _int("seed", 0, "seed", "Seeds the weights, the input and the initial state ({low} to {high})."),
+        _flag(
+            "bidirectional",
+            False,
+            "bidirectional",
+            "Adds a reverse direction (the *_reverse parameters).",
+            frozenset({RANDOM}),
+        ),
+        _flag("bias", True, "bias", "Includes b_ih and b_hh.", frozenset({RANDOM})),
+        _flag("batch_first", False, "batch_first", "Lays the input out as [B, T, I] instead of [T, B, I].", GENERATED),
+        _choice(
+            "input_kind",
+            "step",
+            INPUT_KINDS,
+            "input",
+            "Sine waves, normal noise, steps and impulses, or the one-hot characters of a text.",
+            GENERATED,
+        ),
+        _choice(
+            "initial_state",
+            "zeros",
+            INITIAL_STATES,
+            "initial state (h0, c0)",
+            "zeros: hx is omitted. random: hx is given, drawn from the seed.",
+            GENERATED,
+        ),
+        _choice("dtype", "float32", DTYPES, "dtype", "float64 shows that the difference to nn.LSTM is rounding."),
+        _choice(
+            "colours",
+            "viridis",
+            tuple(PALETTES),
+            "colours",
+            "The colour scales, all readable under the common colour blindnesses; the ranges stay fixed by meaning.",
+        ),
+        _choice(
+            "edit_preset",
+            "none",
+            tuple(EDIT_PRESETS),
+            "weight experiment",
+            "Applied to the same copy of the weights that the hand-written forward and nn.LSTM both run.",
+        ),
+        _flag(
+            "edit_scales",
+            False,
+            "scale each gate's pre-activation",
+            "Multiplies a gate's pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by a factor. Unticked: no "
+            "scaling, whatever the factors were.",
+        ),
+        *(
+            Setting(
+                f"scale_{gate}",
+                "float",
+                1.0,
+                f"× {gate}",
+                f"Multiplies gate {gate}'s pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by this ({{low}} to "
+                "{high}).",
+                (MIN_SCALE, MAX_SCALE),
+            )
+            for gate in GATES
+        ),
+        Setting("slide", "view", None, help="slide=1: the slide view (white, large fonts, titles that state the run)."),
+        Setting("controls", "view", None, help="controls=hidden: the teacher link (no controls, for projecting)."),
+        Setting("figure", "view", None, help="figure=<chart key>: one figure alone, full width and tall."),
+        Setting("t", "cursor", None, help="The time step a page opens at (0 to T − 1 of the run)."),
+        Setting("unit", "cursor", None, help="The unit picked with the step (one of the units shown)."),
+        Setting("file", "upload", None, help="The start of the digest of the checkpoint this session uploaded."),
+    )
+}
+"""Every URL key the app reads, in the sidebar's order. A page's own keys (``code_*``) are the page's rows."""
+
+BOUND: tuple[Setting, ...] = tuple(s for s in TABLE.values() if s.bound)
+"""A run's settings: every URL-bound control."""
+VIEW_FLAGS = tuple(k for k, s in TABLE.items() if s.kind == "view")
 """URL flags of the slide view (``slide=1``), the teacher link (``controls=hidden``) and the one-figure view
 (``figure=<chart key>``, e.g. ``heat_f``); not controls."""
-BOUND_DEFAULTS: dict[str, Any] = {**DEFAULTS, **MODEL_DEFAULTS, **VIEW_DEFAULTS}
+LINK_FLAGS = tuple(k for k, s in TABLE.items() if not s.bound)
+"""Query parameters that are not a run's settings: the view flags, the time step and unit, the upload's name."""
+BOUND_DEFAULTS: dict[str, Any] = {s.key: s.default for s in BOUND}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
-TASK_BATCH = 4
-"""Sequences a task's model is shown on by default."""
-HIDDEN_OPTIONS = ("task", *(str(h) for h in HIDDEN_CHOICES))
-FORGET_CHOICES = ("task", "-2", "-1", "0", "+1", "+2", "+3")
-SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers", "bidirectional", "bias", "batch_first")
+DEFAULTS: dict[str, Any] = {k: BOUND_DEFAULTS[k] for k in LSTMConfig.__dataclass_fields__ if k in BOUND_DEFAULTS}
+"""The sizes and input of random weights (``model=random``): one layer, 16 units, 40 steps of steps and
+impulses, so the cell state visibly takes up and holds each change."""
+INT_RANGES: dict[str, tuple[int, int]] = {s.key: s.limits for s in BOUND if s.kind == "int"}  # type: ignore[misc]
+"""What a link may say for each whole-number setting (the hosting limits of ``lstm_viz.config``)."""
+
+
+MODEL_WORDS = dict(TABLE["model"].option_words)
+"""The model choices besides the trained tasks, in words (each task is a model choice of its own, by its name)."""
 
 
 def is_task(model: str) -> bool:
     """Whether a ``model`` choice names a trained task."""
     return model in tasks.names()
+
+
+def model_kind(model: str) -> str:
+    """``TASK``, ``RANDOM`` or ``FILE`` for a ``model`` choice."""
+    return TASK if is_task(model) else model
 
 
 def model_defaults(model: str) -> dict[str, Any]:
@@ -151,13 +306,54 @@ def model_defaults(model: str) -> dict[str, Any]:
     return {**BOUND_DEFAULTS, "model": model, "batch": TASK_BATCH, "seq_len": tasks.get(model).seq_len}
 
 
+def unused_keys(model: str) -> tuple[str, ...]:
+    """The settings ``model`` decides itself or has no use for: a link that sets them is not followed there.
+
+    A task fixes its sizes, layout and input; a file its sizes (its input and layout are the viewer's); random
+    weights have no task weights to choose.
+    """
+    kind = model_kind(model)
+    return tuple(s.key for s in BOUND if kind not in s.models)
+
+
+RANDOM_WEIGHT_KEYS = tuple(s.key for s in BOUND if TASK not in s.models and RANDOM in s.models)
+"""Settings only generated inputs take (random weights' sizes, input and draw): a link that sets one and names no
+model was made for random weights (every link made before the app opened on a trained model), and opens them."""
+
+
 def task_preset(name: str) -> dict[str, Any]:
     """The settings that show task ``name``'s shipped model on a few of its own sequences."""
     return model_defaults(name)
 
 
-for _name in tasks.names():
-    PRESETS[f"trained: {tasks.get(_name).title}"] = task_preset(_name)
+PRESETS: dict[str, dict[str, Any]] = {
+    "random weights: gate dynamics": model_defaults(RANDOM),
+    "the tutorial (2, 3, 4, 5, proj 3)": {
+        **model_defaults(RANDOM),
+        "draw": "tutorial",
+        "batch_first": True,
+        "batch": 2,
+        "seq_len": 3,
+        "input_size": 4,
+        "hidden_size": 5,
+        "proj_size": 3,
+        "input_kind": "random",
+        "initial_state": "random",
+    },
+    "larger: 2 bidirectional layers": {
+        **model_defaults(RANDOM),
+        "batch": 8,
+        "seq_len": 128,
+        "input_size": 16,
+        "hidden_size": 64,
+        "proj_size": 16,
+        "num_layers": 2,
+        "bidirectional": True,
+        "input_kind": "text",
+    },
+    **{f"trained: {tasks.get(name).title}": task_preset(name) for name in tasks.names()},
+}
+"""Each preset and its settings; the presets dialog draws each as a link that reproduces its run."""
 
 
 def _url_value(value: Any) -> str:
@@ -167,7 +363,7 @@ def _url_value(value: Any) -> str:
     return str(value)
 
 
-def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = None) -> str:
+def href(page_path: str, values: Mapping[str, Any], flags: Mapping[str, str] | None = None) -> str:
     """A relative link that opens ``page_path`` with exactly ``values`` (the model's defaults left out).
 
     Settings the model does not use (a task's sizes) are left out too: they would not apply, and a link without a
@@ -188,29 +384,9 @@ def href(page_path: str, values: dict[str, Any], flags: dict[str, str] | None = 
 
 def choices() -> dict[str, tuple[str, ...]]:
     """The options of every URL-bound choice control, by its key."""
-    return {
-        **{key: tuple(options) for key, _, options, _ in CHOICE_CONTROLS},
-        "model": model_options(),
-        "draw": DRAWS,
-        "weights": tuple(WEIGHT_SOURCES),
-        "train_hidden": HIDDEN_OPTIONS,
-        "init_forget": FORGET_CHOICES,
-        "edit_preset": tuple(EDIT_PRESETS),
-        "colours": tuple(PALETTES),
-    }
+    return {s.key: s.options for s in BOUND if s.kind == "choice"}
 
 
-INT_RANGES: dict[str, tuple[int, int]] = {
-    "batch": (1, MAX_BATCH),
-    "seq_len": (1, MAX_SEQ_LEN),
-    "input_size": (1, MAX_SIZE),
-    "hidden_size": (1, MAX_SIZE),
-    "proj_size": (0, MAX_SIZE - 1),
-    "num_layers": (1, MAX_LAYERS),
-    "seed": (0, MAX_SEED),
-    "train_seed": (0, MAX_SEED),
-}
-"""What a link may say for each whole-number setting: the hosting limits of ``lstm_viz.config``."""
 MAX_SHOWN_VALUE = 40
 """Characters of a link's unreadable value quoted back in the message (the rest is cut)."""
 
@@ -248,51 +424,19 @@ def read_value(key: str, raw: str) -> Any:
     Raises:
         ValueError: saying why the text is not a value of ``key``, with the allowed range or choices.
     """
-    default = BOUND_DEFAULTS[key]
-    if isinstance(default, bool):
+    setting = TABLE[key]
+    if setting.kind == "bool":
         value = {"true": True, "false": False}.get(raw.strip().lower())
         if value is None:
             raise ValueError("not true or false")
         return value
-    if isinstance(default, int):
-        return _read_int(raw, *INT_RANGES[key])
-    if isinstance(default, float):
-        return _read_float(raw, MIN_SCALE, MAX_SCALE)
-    options = choices()[key]
-    if raw not in options:
-        shown = ", ".join(options)
-        raise ValueError(f"not one of {shown}")
+    if setting.kind == "int":
+        return _read_int(raw, *setting.limits)  # type: ignore[misc]
+    if setting.kind == "float":
+        return _read_float(raw, *setting.limits)  # type: ignore[misc]
+    if raw not in setting.options:
+        raise ValueError(f"not one of {', '.join(setting.options)}")
     return raw
-
-
-RANDOM_WEIGHT_KEYS = (
-    "input_size",
-    "hidden_size",
-    "proj_size",
-    "num_layers",
-    "bidirectional",
-    "bias",
-    "input_kind",
-    "initial_state",
-    "draw",
-)
-"""Settings only random weights take in full: a link that sets one and names no model was made for random weights
-(every link made before the app opened on a trained model), and opens them."""
-TASK_KEYS = ("weights", "train_hidden", "train_seed", "init_forget")
-"""Settings only a trained task takes: which weights, and a live training's size, seed and forget bias."""
-
-
-def unused_keys(model: str) -> tuple[str, ...]:
-    """The settings ``model`` decides itself or has no use for: a link that sets them is not followed there.
-
-    A task fixes its sizes, layout and input; a file its sizes (its input and layout are the viewer's); random
-    weights have no task weights to choose.
-    """
-    if is_task(model):
-        return (*RANDOM_WEIGHT_KEYS, "batch_first")
-    if model == "file":
-        return (*RANDOM_WEIGHT_KEYS[:6], "draw", *TASK_KEYS)
-    return TASK_KEYS
 
 
 def legacy_params(params: Mapping[str, str]) -> dict[str, str]:
@@ -307,7 +451,7 @@ def legacy_params(params: Mapping[str, str]) -> dict[str, str]:
     if task is not None and out.get("model", "task") == "task":
         out["model"] = task
     if "model" not in out and any(key in out for key in RANDOM_WEIGHT_KEYS):
-        out["model"] = "random"
+        out["model"] = RANDOM
     return out
 
 
@@ -351,8 +495,8 @@ def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
 
     Returns:
         The values by key (``BOUND_DEFAULTS``'s keys and types; the chosen model's default where the URL says
-        nothing), and, for each value that could not be read, ``(key, value as quoted, why and what is
-        allowed)`` (it keeps its default).
+        nothing), and, for each value that could not be read or that the model does not take, ``(key, value as
+        quoted, why and what is allowed)`` (it keeps its default).
     """
     params = legacy_params(params)
     problems: list[tuple[str, str, str]] = []
@@ -378,9 +522,10 @@ def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
 
 def _unused_words(model: str) -> str:
     """Why a link's setting does not apply to ``model``, and which model takes it."""
-    if is_task(model):
+    kind = model_kind(model)
+    if kind == TASK:
         return f"the trained model {model} fixes its sizes and input; random weights (model=random) take this"
-    if model == "file":
+    if kind == FILE:
         return "an uploaded model fixes its own sizes; random weights (model=random) take this"
     return "only a trained task takes this (model=<task>)"
 
@@ -407,9 +552,9 @@ def source_from_values(values: Mapping[str, Any], file: FileSource | None = None
             int(values["train_seed"]),
             None if forget == "task" else float(forget),
         )
-    if model == "file" and file is not None:
+    if model == FILE and file is not None:
         return file
-    return RandomSource(values.get("draw", "explorer") if model == "random" else "explorer")
+    return RandomSource(values.get("draw", "explorer") if model == RANDOM else "explorer")
 
 
 def edits_from(values: Mapping[str, Any]) -> Edits:

@@ -1,5 +1,6 @@
 """The Streamlit layer: page frame, sidebar controls, runs, charts, share and export; nothing pure lives here."""
 
+from lstm_viz.inputs import MAX_TEXT_CHARS
 from lstm_viz.settings import DEFAULTS, PRESETS
 from lstm_viz.ui.charts import (
     FIGURE_VIEW_HEIGHT,
@@ -11,9 +12,9 @@ from lstm_viz.ui.charts import (
     show_chart,
     unit_window,
 )
-from lstm_viz.ui.controls import MAX_TEXT_CHARS, read_link, run_controls
 from lstm_viz.ui.cursor import link_cursor, set_cursor
 from lstm_viz.ui.export import export_panel
+from lstm_viz.ui.link import read_link
 from lstm_viz.ui.nav import FAVICON, page_link, pages
 from lstm_viz.ui.page import (
     ViewMode,
@@ -31,8 +32,10 @@ from lstm_viz.ui.page import (
     verdict_banner,
     view_mode,
 )
-from lstm_viz.ui.runs import RUN_CACHE_BYTES, SPEC, cached_run, current_run, default_spec, training_progress
+from lstm_viz.ui.runs import RUN_CACHE_BYTES, cached_run, current_run, default_spec, training_progress
 from lstm_viz.ui.share import current_settings, share_dialog_if_asked, view_controls
+from lstm_viz.ui.sidebar import run_controls
+from lstm_viz.ui.state import SPEC
 
 __all__ = [
     "DEFAULTS",

@@ -24,14 +24,13 @@ from lstm_viz.figures.cache import FigureCache
 from lstm_viz.run import Run
 from lstm_viz.settings import BOUND_DEFAULTS
 from lstm_viz.trace import LayerTrace
-from lstm_viz.ui.page import CHART_KEYS, FIGURES, RUN, view_mode
+from lstm_viz.ui.page import view_mode
+from lstm_viz.ui.state import CHART_KEYS, FIGURES, RUN, URL_SETTINGS
 
 FIGURE_VIEW_HEIGHT = 640
 """Pixels of the one figure shown alone: most of a projected 1080p screen."""
 PICKER_WIDTH = 180
 """Pixels for a picker in a row: wide enough for "0–63 of 512", narrow enough for four in a row."""
-URL_SETTINGS = "_url_settings"
-"""Session key of the settings read from the link (the teacher view draws no controls)."""
 figures = FigureCache()
 
 

@@ -7,9 +7,7 @@ from typing import Any
 import streamlit as st
 
 from lstm_viz.cursor import STEP_KEY, UNIT_KEY, parse_step, parse_unit
-
-CURSOR = "_cursor"
-"""Session key of the step and unit last opened or picked on any page: ``(t, unit or None)``."""
+from lstm_viz.ui.state import CURSOR
 
 
 def link_cursor(steps: int, window: tuple[int, int], notes: Any = None, default_t: int = 0) -> tuple[int, int | None]:

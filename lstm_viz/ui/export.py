@@ -27,11 +27,9 @@ from lstm_viz.export import (
 from lstm_viz.export.data import csv_refusal
 from lstm_viz.run import Run
 from lstm_viz.ui.charts import run_summary
-from lstm_viz.ui.cursor import CURSOR
-from lstm_viz.ui.page import FIGURES, RUN, view_mode
+from lstm_viz.ui.page import view_mode
+from lstm_viz.ui.state import CURSOR, EXPORT_READY, FIGURES, RUN
 
-_READY = "_export_ready"
-"""Session key of the one slow export made last: ``(what it is for, file name, bytes)``."""
 SLOW_SLOT_PX = 96
 """Height kept for a slow export's progress bar or its download button, so the dialog never jumps."""
 
@@ -135,9 +133,9 @@ def _export_dialog(page_path: str) -> None:
             label, key=f"_export_{kind}", disabled=unavailable is not None, help=unavailable, width="stretch"
         ):
             # The last file is forgotten first: its button never stands beside a new file's progress.
-            st.session_state.pop(_READY, None)
+            st.session_state.pop(EXPORT_READY, None)
             _prepare(slot, (summary, kind), file_name, make)
-    ready = st.session_state.get(_READY)
+    ready = st.session_state.get(EXPORT_READY)
     if ready and ready[0][0] == summary:
         _, file_name, data = ready
         slot.download_button(
@@ -205,4 +203,4 @@ def _prepare(slot: Any, what: tuple[str, str], file_name: str, make: Callable[[A
         slot.error(f"Not exported: {err}", icon=":material/error:")
         return
     bar.empty()
-    st.session_state[_READY] = (what, file_name, data)
+    st.session_state[EXPORT_READY] = (what, file_name, data)

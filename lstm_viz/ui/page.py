@@ -8,28 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from lstm_viz import tasks
-from lstm_viz.cursor import STEP_KEY, UNIT_KEY
 from lstm_viz.run import Run
 from lstm_viz.settings import VIEW_FLAGS, href, model_defaults, task_preset
 from lstm_viz.text import code, link_html, plain
+from lstm_viz.ui import internals
+from lstm_viz.ui.state import CHART_KEYS, FIGURES, LINK_PROBLEMS, VIEW
 
 log = logging.getLogger("lstm_viz.ui")
 if os.environ.get("LSTM_EXPLORER_LOG"):
     # Lets the browser tests see which reruns were full and which were fragment-only.
     log.setLevel(logging.INFO)
     log.addHandler(logging.StreamHandler())
-
-RUN, FIGURES, VIEW, CHART_KEYS = "_current_run", "_page_figures", "_view_mode", "_chart_keys"
-LINK_PROBLEMS = "_link_problems"
-"""Session key of what the link that opened this session said and the app could not read."""
-UPLOAD_KEY = "file"
-"""Query parameter naming (by its digest's start) the checkpoint this session uploaded: a session that moved to
-another server process after its own restarted can then say its upload was lost."""
-LINK_FLAGS = (*VIEW_FLAGS, STEP_KEY, UNIT_KEY, UPLOAD_KEY)
-"""Query parameters that are not settings: the view flags, the time step and unit, the upload's name."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +65,7 @@ def require_app() -> None:
     page alone, without the app's controls. The page then switches that mode off and reruns; the rerun goes
     through ``app.py`` to this page with the link's query parameters.
     """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if internals.leave_legacy_multipage_mode():
         st.rerun()
 
 

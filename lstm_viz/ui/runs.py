@@ -16,7 +16,8 @@ from lstm_viz.settings import spec_from_values, url_values
 from lstm_viz.tasks.jobs import Job, trainer
 from lstm_viz.text import plain
 from lstm_viz.ui.charts import show_chart
-from lstm_viz.ui.page import RUN, log, run_note
+from lstm_viz.ui.page import log, run_note
+from lstm_viz.ui.state import ERROR, RUN, SPEC
 
 # Many sessions share a server's few cores and these matrices are small: one thread per forward avoids
 # the oversubscription that made a 40-step run take 300 ms instead of 1 ms under load.
@@ -27,7 +28,6 @@ RUN_CACHE_BYTES = 1024 * 2**20
 
 The largest run the hosting limits allow is measured by ``benchmarks/bench_memory.py``."""
 _runs: ByteLRU[Run] = ByteLRU(RUN_CACHE_BYTES, run_bytes)
-SPEC, ERROR, LAST_GOOD = "spec", "_config_error", "_last_good_config"
 
 
 def default_spec() -> RunSpec:

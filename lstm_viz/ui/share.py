@@ -8,13 +8,9 @@ import streamlit as st
 
 from lstm_viz.cursor import STEP_KEY, parse_step
 from lstm_viz.settings import BOUND_DEFAULTS, href
-from lstm_viz.ui.charts import URL_SETTINGS, setting
-from lstm_viz.ui.page import FIGURES, RUN, link_button, view_mode
-from lstm_viz.ui.runs import SPEC
-
-SETTINGS = "_settings"
-"""Session key of every setting of the run shown (the sidebar's, or the link's in the teacher view)."""
-_SHARE_ASKED = "_share_asked"
+from lstm_viz.ui.charts import setting
+from lstm_viz.ui.page import link_button, view_mode
+from lstm_viz.ui.state import FIGURES, RUN, SETTINGS, SHARE_ASKED, SPEC, URL_SETTINGS
 
 
 def current_settings() -> dict[str, Any]:
@@ -33,12 +29,12 @@ def view_controls() -> None:
         return
     # No tooltip: it stayed up over the buttons around it once the dialog closed (focus returns here).
     if st.sidebar.button("Share this run…", key="_share_open", icon=":material/share:", width="stretch"):
-        st.session_state[_SHARE_ASKED] = True
+        st.session_state[SHARE_ASKED] = True
 
 
 def share_dialog_if_asked(page_path: str) -> None:
     """Open the Share dialog if its button was clicked in this run (call it after the page's charts)."""
-    if st.session_state.pop(_SHARE_ASKED, False):
+    if st.session_state.pop(SHARE_ASKED, False):
         _share_dialog(page_path)
 
 
