@@ -356,7 +356,7 @@ def _prepared(page, start: str, tmp_path, suffix: str):
 
 def test_exports_for_slides_files_open_and_say_what_they_hold(server, page, tmp_path):
     from lstm_viz.export.images import DEFAULT_WIDTH
-    from lstm_viz.figures.hero import STILL_TRIM_PX
+    from lstm_viz.figures.still import STILL_TRIM_PX
 
     goto(page, server, "gates?model=random&seq_len=6&hidden_size=4&batch=1")
     page.get_by_role("button", name="Export for slides and notebooks…").click()

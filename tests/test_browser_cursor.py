@@ -165,7 +165,7 @@ def test_screenshots_of_gates_and_home_with_the_figure_in_the_first_screen(serve
 def test_the_interactive_html_export_plays_offline(browser, tmp_path):  # noqa: F811
     from lstm_viz.config import LSTMConfig
     from lstm_viz.export.html import figures_html
-    from lstm_viz.figures.hero import gates_over_time_figure
+    from lstm_viz.figures.gates_over_time import gates_over_time_figure
     from lstm_viz.run import run
 
     rec = run(LSTMConfig(batch=1, seq_len=10, input_size=3, hidden_size=4)).trace.layer(0)

@@ -34,7 +34,8 @@ from lstm_viz.export import (
 )
 from lstm_viz.export.data import RECORDED, record_key
 from lstm_viz.figures import state_heatmap_figure, step_bars_figure
-from lstm_viz.figures.hero import HERO_HEIGHT, STILL_TRIM_PX
+from lstm_viz.figures.gates_over_time import HERO_HEIGHT
+from lstm_viz.figures.still import STILL_TRIM_PX
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed for kaleido")

@@ -12,7 +12,9 @@ import pytest
 from lstm_viz.config import LSTMConfig
 from lstm_viz.cursor import clicked_cell, parse_step, parse_unit
 from lstm_viz.figures import PALETTES, STATE_ORDER, SharedFigure, for_slides, quantity_range, recolour
-from lstm_viz.figures.hero import MAX_CELL_POINTS, gates_over_time_figure, heat_png, still_at
+from lstm_viz.figures.gates_over_time import MAX_CELL_POINTS, gates_over_time_figure
+from lstm_viz.figures.paint import heat_png
+from lstm_viz.figures.still import still_at
 from lstm_viz.run import run
 
 CFG = LSTMConfig(batch=2, seq_len=9, input_size=3, hidden_size=5, seed=1)

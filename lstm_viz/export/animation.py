@@ -12,7 +12,8 @@ from typing import Any
 from PIL import Image
 
 from lstm_viz.export.images import DEFAULT_WIDTH, FigureRenderer, Progress, renderer
-from lstm_viz.figures.hero import gates_over_time_figure, stills
+from lstm_viz.figures.gates_over_time import gates_over_time_figure
+from lstm_viz.figures.still import stills
 from lstm_viz.trace import LayerTrace
 
 MAX_GIF_FRAMES = 128

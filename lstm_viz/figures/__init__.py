@@ -3,8 +3,8 @@
 from lstm_viz.figures.base import cursor_shape, direction_label, record_label
 from lstm_viz.figures.compare import final_state_figure, output_heatmap_figure, step_error_figure
 from lstm_viz.figures.gates import state_heatmap_figure, step_bars_figure
+from lstm_viz.figures.gates_over_time import gates_over_time_figure
 from lstm_viz.figures.gradients import gradient_heatmap_figure, gradient_norms_figure, saturation_figure
-from lstm_viz.figures.hero import gates_over_time_figure
 from lstm_viz.figures.params import MAX_WEIGHT_SIDE, weight_figure
 from lstm_viz.figures.scales import (
     CURSOR_COLOUR,
@@ -24,6 +24,7 @@ from lstm_viz.figures.scales import (
 )
 from lstm_viz.figures.states import pca_trajectory_figure, unit_lines_figure
 from lstm_viz.figures.step import cell_diagram_figure, click_grid_figure
+from lstm_viz.figures.still import still_figure
 from lstm_viz.figures.tasks import (
     loss_curve_figure,
     memory_against_figure,
@@ -81,6 +82,7 @@ __all__ = [
     "recolour",
     "saturation_figure",
     "state_heatmap_figure",
+    "still_figure",
     "step_bars_figure",
     "step_error_figure",
     "symmetric_limit",

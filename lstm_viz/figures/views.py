@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
 from lstm_viz.figures.base import integer_dtick, plot_height, unit_dtick
 from lstm_viz.figures.gradients import title_pad
+from lstm_viz.figures.paint import PaintedFigure, json_ready
 from lstm_viz.figures.scales import ERROR_SCALE, FONT, GATE_SCALE, SIGNED_SCALE
 
 
@@ -70,7 +70,7 @@ def recolour(fig: go.Figure, palette: Palette) -> go.Figure:
         new = swap.get(_key(axis.colorscale)) if axis.colorscale is not None else None
         if new:
             axis.colorscale = new
-    if hasattr(fig, "paint"):
+    if isinstance(fig, PaintedFigure):
         fig.paint()
     return fig
 
@@ -234,24 +234,6 @@ def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
             axis.dtick = integer_dtick(n, max(int(plot_height(fig.layout) // (text_px + 4)), 1))
 
 
-def json_ready(node: object) -> object:
-    """A figure dict whose every array orjson writes as it is: text and object arrays as lists.
-
-    ``plotly.io.to_json`` (what ``st.plotly_chart`` calls) first hands the dict to orjson; one array orjson
-    cannot write (an object or text array, which Plotly keeps for labels and mixed values) makes it walk every
-    list of the figure in Python instead, several milliseconds of each page run for each student.
-    """
-    if isinstance(node, np.ndarray):
-        if node.dtype.kind in "biuf":
-            return np.ascontiguousarray(node)
-        return node.tolist()
-    if isinstance(node, dict):
-        return {k: json_ready(v) for k, v in node.items()}
-    if isinstance(node, list) and any(isinstance(v, (dict, list, np.ndarray)) for v in node):
-        return [json_ready(v) for v in node]
-    return node
-
-
 class SharedFigure(go.Figure):
     """A finished figure that many sessions draw at once, its Plotly dict made once instead of on every draw.
 
@@ -272,7 +254,7 @@ class SharedFigure(go.Figure):
 
     @property
     def raw_frames(self) -> list[dict] | None:
-        """An animated figure's frames as plain dicts (see ``figures.hero.AnimatedFigure``), or None."""
+        """A painted figure's frames as plain dicts (``figures.paint.PaintedFigure``), or None."""
         return self._raw_frames
 
     def to_dict(self) -> dict:
