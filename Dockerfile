@@ -1,4 +1,4 @@
-# LSTM Explorer for a class: Streamlit on port 8501 (override with -e PORT=7860 for a Hugging Face Docker Space).
+# LSTM Explorer for a class on port 8501 (override with -e PORT=7860 for a Hugging Face Docker Space).
 # Build: docker build -t lstm-explorer .    Run: docker run -p 8501:8501 lstm-explorer
 FROM python:3.11-slim-bookworm
 
@@ -35,6 +35,9 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD .venv/bin/python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/_stcore/health', timeout=4)"
 
-# The README's run command; .streamlit/config.toml holds the public-demo settings. A class on every core of
-# the container instead: docker run -p 8501:8501 lstm-explorer scripts/serve.sh (see the README).
-CMD .venv/bin/streamlit run app.py --server.port "$PORT" --server.address 0.0.0.0 --server.headless true
+# HAProxy on $PORT in front of $WORKERS Streamlit workers (default 1; give one per core the container has): a
+# worker takes no visitor before it is warm (imports, Home and Gates opened once), so the first student does not
+# pay for the start. .streamlit/config.toml holds the public-demo settings. `streamlit run app.py` alone (the
+# README's run command) still works: docker run -p 8501:8501 lstm-explorer .venv/bin/streamlit run app.py
+ENV WORKERS=1
+CMD scripts/serve.sh --workers "$WORKERS" --port "$PORT" --bind 0.0.0.0

@@ -24,10 +24,16 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 SLOT_ENV = "LSTM_EXPLORER_WORKER_SLOT"
 """Environment variable ``k/N``: this worker's number and how many there are."""
+AGENT_ENV = "LSTM_EXPLORER_WARM_AGENT_PORT"
+"""Environment variable: the port of this worker's warm agent (HAProxy's ``agent-check``), if it has one."""
+WARM_PAGES = ("", "gates")
+"""The pages a worker opens once before it says it is warm: Home and Gates, what a class opens first."""
 
 
 def core_for(slot: str, allowed: set[int]) -> int | None:
@@ -61,6 +67,66 @@ def pin_to_core() -> int | None:
     return core
 
 
+class WarmAgent:
+    """HAProxy's agent for one worker: ``maint`` until the worker has warmed itself, then ``ready up``.
+
+    A worker a container runtime restarts answers ``/_stcore/health`` within seconds, before torch is imported
+    and the default run made; HAProxy's health check alone would then send it students who pay for both. With
+    this agent (``agent-check agent-port N`` on its server line, ``worker_ctl.py render --agent-port N``) HAProxy
+    keeps it in maintenance until it has opened Home and Gates once itself.
+    """
+
+    def __init__(self, agent_port: int, worker_port: int, pages: tuple[str, ...] = WARM_PAGES) -> None:
+        """Listen on ``agent_port`` (all addresses: the balancer is another container) and warm ``worker_port``."""
+        import socket
+
+        self.worker_port = worker_port
+        self.pages = pages
+        self.warm = threading.Event()
+        self._server = socket.create_server(("", agent_port), reuse_port=False)
+        threading.Thread(target=self._answer, name="warm-agent", daemon=True).start()
+        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        """The port the agent listens on."""
+        return self._server.getsockname()[1]
+
+    def _answer(self) -> None:
+        while True:
+            conn, _ = self._server.accept()
+            with conn:
+                conn.sendall(b"ready up\n" if self.warm.is_set() else b"maint\n")
+
+    def _warm_up(self) -> None:
+        import asyncio
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import worker_ctl
+
+        while not self.warm.is_set():
+            try:
+                worker_ctl.wait_healthy(self.worker_port, 300)
+                for page in self.pages:
+                    asyncio.run(worker_ctl.open_page(self.worker_port, page, 180))
+            except (OSError, RuntimeError, TimeoutError) as err:
+                sys.stderr.write(f"worker_boot: warming failed ({err}); trying again\n")
+                time.sleep(2)
+                continue
+            sys.stderr.write(f"worker_boot: warm; the agent on port {self.port} lets HAProxy send students\n")
+            self.warm.set()
+
+
+def _server_port(args: list[str]) -> int:
+    """The ``--server.port`` among ``streamlit run``'s arguments (Streamlit's default 8501 if none)."""
+    for n, arg in enumerate(args):
+        if arg.startswith("--server.port="):
+            return int(arg.split("=", 1)[1])
+        if arg == "--server.port" and n + 1 < len(args):
+            return int(args[n + 1])
+    return 8501
+
+
 def main() -> None:
     """Run ``streamlit run <args>`` in this process, on its slot's core, with the fix installed."""
     try:
@@ -74,6 +140,9 @@ def main() -> None:
     from lstm_viz.ui.internals import patch_fragment_reruns_of_fresh_sessions
 
     patch_fragment_reruns_of_fresh_sessions()
+    agent = os.environ.get(AGENT_ENV)
+    if agent:
+        WarmAgent(int(agent), _server_port(sys.argv[1:]))
     from streamlit.web.cli import main as streamlit_main
 
     sys.argv = ["streamlit", "run", *sys.argv[1:]]

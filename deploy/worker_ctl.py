@@ -92,7 +92,13 @@ def haproxy_command(sock_path: str, command: str, timeout: float = 5.0) -> str:
 
 
 def render(
-    template: str, bind: str, stats_socket: str, servers: list[str], resolver: str = "", disabled: bool = False
+    template: str,
+    bind: str,
+    stats_socket: str,
+    servers: list[str],
+    resolver: str = "",
+    disabled: bool = False,
+    agent_port: int = 0,
 ) -> str:
     """The HAProxy config: ``template`` with its placeholders filled.
 
@@ -104,6 +110,10 @@ def render(
             host names are looked up through it again at run time (containers change address on restart).
         resolver: A DNS server ``ip:port`` (Docker's is 127.0.0.11:53), or '' for fixed addresses.
         disabled: Start every server in maintenance: its supervisor enables it once it is warm.
+        agent_port: Each worker's warm agent (``deploy/worker_boot.py``): HAProxy asks it every second and keeps
+            the worker in maintenance until it answers that the worker is warm (a worker restarted by its container
+            runtime then takes no student before its imports and first run); 0 for none (serve.sh enables its
+            workers itself).
     """
     lines = []
     for item in servers:
@@ -112,6 +122,7 @@ def render(
             raise ValueError(f"a server is given as name=host:port, not {item!r}")
         extra = " resolvers dns init-addr last,libc,none" if resolver else ""
         extra += " disabled" if disabled else ""
+        extra += f" agent-check agent-port {agent_port} agent-inter 1s" if agent_port else ""
         lines.append(f"    server {name} {address} check cookie {name}{extra}")
     resolvers = f"\nresolvers dns\n    nameserver dns1 {resolver}\n    hold valid 5s\n" if resolver else ""
     return (
@@ -140,6 +151,7 @@ def main() -> int:
     rend.add_argument("--server", action="append", required=True, help="name=host:port; repeatable")
     rend.add_argument("--resolver", default="")
     rend.add_argument("--disabled", action="store_true", help="servers start in maintenance until enabled")
+    rend.add_argument("--agent-port", type=int, default=0, help="each worker's warm agent port (worker_boot.py)")
     args = parser.parse_args()
     if args.cmd == "warm":
         start = time.monotonic()
@@ -151,7 +163,10 @@ def main() -> int:
         sys.stdout.write(haproxy_command(args.socket, args.command))
     else:
         template = args.template.read_text()
-        sys.stdout.write(render(template, args.bind, args.stats_socket, args.server, args.resolver, args.disabled))
+        config = render(
+            template, args.bind, args.stats_socket, args.server, args.resolver, args.disabled, args.agent_port
+        )
+        sys.stdout.write(config)
     return 0
 
 

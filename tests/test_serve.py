@@ -73,6 +73,95 @@ def test_compose_renders_the_same_template_with_container_dns():
         render("", ":1", "/s", ["worker1:8501"])
 
 
+def _agent_answer(port: int) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        return conn.recv(64).decode()
+
+
+def test_a_workers_warm_agent_says_maint_until_the_worker_has_opened_its_pages_itself(monkeypatch):
+    import threading
+    import types
+
+    import deploy.worker_boot as boot
+
+    opened, release = [], threading.Event()
+
+    async def open_page(port, page, timeout):
+        release.wait(30)
+        opened.append((port, page))
+
+    fake = types.SimpleNamespace(wait_healthy=lambda port, timeout: None, open_page=open_page)
+    monkeypatch.setitem(sys.modules, "worker_ctl", fake)
+    agent = boot.WarmAgent(0, 8999)
+    assert _agent_answer(agent.port) == "maint\n", "not warm yet: HAProxy keeps it in maintenance"
+    release.set()
+    assert agent.warm.wait(30)
+    assert opened == [(8999, ""), (8999, "gates")], "Home and Gates, once each, on its own port"
+    assert _agent_answer(agent.port) == "ready up\n"
+    assert boot._server_port(["app.py", "--server.port=8502"]) == 8502
+    assert boot._server_port(["app.py", "--server.port", "8503"]) == 8503
+
+
+@needs_haproxy
+def test_haproxy_keeps_a_worker_its_agent_calls_cold_in_maintenance_and_sends_it_students_once_warm(tmp_path):
+    from deploy.worker_ctl import haproxy_command, render
+
+    agent = socket.create_server(("127.0.0.1", 0))
+    answer = [b"maint\n"]
+
+    def serve() -> None:
+        while True:
+            conn, _ = agent.accept()
+            with conn:
+                conn.sendall(answer[0])
+
+    import threading
+
+    threading.Thread(target=serve, daemon=True).start()
+    backend = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"], stdout=subprocess.PIPE
+    )
+    try:
+        line = backend.stdout.readline().decode()
+        port = int(line.split("port ")[1].split(" ")[0])
+        sock = tmp_path / "h.sock"
+        cfg = render(
+            (ROOT / "deploy" / "haproxy.cfg.template").read_text().replace("GET /_stcore/health", "GET /"),
+            f"127.0.0.1:{_free_ports(1)}",
+            str(sock),
+            [f"w1=127.0.0.1:{port}"],
+            agent_port=agent.getsockname()[1],
+        )
+        assert f"agent-check agent-port {agent.getsockname()[1]} agent-inter 1s" in cfg
+        (tmp_path / "h.cfg").write_text(cfg)
+        proxy = subprocess.Popen([HAPROXY, "-db", "-f", str(tmp_path / "h.cfg")], stderr=subprocess.DEVNULL)
+        try:
+
+            def admin_state() -> int | None:
+                """w1's srv_admin_state (the 7th field; non-zero: in maintenance), or None before HAProxy answers."""
+                text = haproxy_command(str(sock), "show servers state workers") if sock.exists() else ""
+                row = next((line for line in text.splitlines() if " w1 " in line), None)
+                return None if row is None else int(row.split()[6])
+
+            deadline = time.monotonic() + 20
+            while admin_state() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3)  # health checks have passed by now: only the agent keeps it out
+            assert admin_state() != 0, "cold: in maintenance"
+            answer[0] = b"ready up\n"
+            deadline = time.monotonic() + 10
+            while admin_state() != 0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert admin_state() == 0, "warm: takes students"
+        finally:
+            proxy.terminate()
+            proxy.wait(10)
+    finally:
+        backend.terminate()
+        backend.wait(10)
+        agent.close()
+
+
 def test_worker_k_of_n_is_pinned_to_a_core_only_when_the_workers_fill_the_cores_evenly():
     from deploy.worker_boot import core_for
 
