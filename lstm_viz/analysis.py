@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from lstm_viz.trace import LayerTrace, LSTMTrace, trace
 if TYPE_CHECKING:  # type names only: the tasks package imports the engine
     from lstm_viz.tasks.base import Batch
     from lstm_viz.tasks.model import TaskModel
+    from lstm_viz.tasks.rnn import RNNTaskModel
 
 SATURATING_GATES = ("i", "f", "o")
 """The sigmoid gates, whose saturation (near 0 or 1) means shut or open; g is a value, not a gate."""
@@ -306,7 +308,10 @@ def output_loss_grad(output: Tensor, kind: str, unit: int | None, batch_first: b
 
 @dataclass(frozen=True)
 class GradientFlow:
-    """One loss backpropagated through the LSTM by hand and through a plain tanh RNN of the same sizes and seed."""
+    """One loss backpropagated through the LSTM by hand and through a plain tanh RNN beside it.
+
+    ``rnn_loss`` is the RNN's value of the task's loss (``TASK_LOSS`` only).
+    """
 
     trace: LSTMTrace
     grads: Gradients
@@ -324,14 +329,17 @@ def gradient_flow(
     seed: int,
     task: TaskModel | None = None,
     batch: Batch | None = None,
+    rnn_model: RNNTaskModel | None = None,
 ) -> GradientFlow:
-    """Trace ``lstm``, backpropagate one loss by hand, and do the same for ``rnn_like(lstm, seed)``.
+    """Trace ``lstm``, backpropagate one loss by hand, and do the same for a plain tanh RNN.
 
-    The RNN reads the same input and starts from the LSTM's h0 when it has one of its width (no projection),
-    else from zeros. For one of ``LOSSES`` its loss reads the same steps and output unit (clipped to its
-    features). For ``TASK_LOSS`` (``task`` and ``batch`` given) both networks' h go through the task model's
-    read-out into the task's loss on ``batch``: the same head fits the RNN, which has the LSTM's H and no
-    projection; ``rnn_loss`` is then the RNN's loss value.
+    The RNN is ``rnn_model.rnn`` when given (a task's RNN, trained like its LSTM or untrained), else
+    ``rnn_like(lstm, seed)``, untrained. It reads the same input (cast to the input's dtype) and starts from the
+    LSTM's h0 when it has one of its width (no projection), else from zeros. For one of ``LOSSES`` its loss
+    reads the same steps and output unit (clipped to its features). For ``TASK_LOSS`` (``task`` and ``batch``
+    given) the LSTM's h goes through ``task``'s read-out and the RNN's through ``rnn_model``'s own (or, without
+    one, through ``task``'s: it fits, the RNN has the LSTM's H and no projection), each into the task's loss on
+    ``batch``; ``rnn_loss`` is then the RNN's loss value.
 
     Raises:
         ValueError: for ``TASK_LOSS`` without a task model and its batch, or an output the head cannot read.
@@ -340,17 +348,21 @@ def gradient_flow(
         input and hx as ``lstm`` takes them; ``batch`` the sequences of ``input`` ([B, T] targets and mask).
     """
     tr = trace(lstm, input, hx)
-    rnn = rnn_like(lstm, seed)
+    if rnn_model is None:
+        rnn = rnn_like(lstm, seed)
+    else:
+        rnn = rnn_model.rnn if rnn_model.dtype == input.dtype else copy.deepcopy(rnn_model.rnn).to(input.dtype)
     h0 = hx[0] if hx is not None and not lstm.proj_size else None
     if kind == TASK_LOSS:
         if task is None or batch is None:
             raise ValueError("the task's loss needs the task model and the batch on screen")
         loss = task_loss_grad(tr, task, batch)
+        reader = rnn_model if rnn_model is not None else task
         rnn_losses: list[float] = []
 
         def rnn_grad(out: Tensor) -> Tensor:
             tm = out if lstm.batch_first else out.transpose(0, 1)  # [B, T, H], as the task's head reads it
-            rnn_task = task_loss_grad(tm, task, batch)
+            rnn_task = task_loss_grad(tm, reader, batch)
             rnn_losses.append(rnn_task.value)
             return rnn_task.grad_output if lstm.batch_first else rnn_task.grad_output.transpose(0, 1)
 

@@ -206,3 +206,32 @@ def test_rnn_backward_takes_the_gradient_as_a_function_of_its_output():
         out, _ = rnn(x)
     assert torch.allclose(seen[0], out, atol=1e-12)  # handed in the module's own layout
     assert torch.equal(by_fn.input, rnn_backward(rnn, x, 2 * by_fn.output).input)
+
+
+@pytest.mark.parametrize("name", ["brackets", "remember_bit"])
+def test_gradient_flow_races_the_given_rnn_through_its_own_read_out(name):
+    """A task's RNN (``rnn_model``) is raced as given: its own head and the task's loss, equal to autograd."""
+    from test_backward import task_case
+
+    from lstm_viz.tasks.rnn import init_rnn
+
+    model, b = task_case(name, seed=2)
+    x = b.x.double()
+    rnn_model = init_rnn(model.task, model.lstm.hidden_size, seed=7)  # float32, as shipped
+    flow = gradient_flow(model.lstm, x, None, TASK_LOSS, None, seed=0, task=model, batch=b, rnn_model=rnn_model)
+    assert rnn_model.rnn.weight_hh_l0.dtype == torch.float32, "the shared model is cast in a copy"
+    rnn, head = rnn_model.rnn.double(), rnn_model.head.double()
+    xs = x.clone().requires_grad_()
+    params = dict(rnn.named_parameters())
+    out, _ = rnn(xs)
+    value = model.task.loss(head(out), b)
+    want = torch.autograd.grad(value, [xs, *params.values()])
+    for n, mine, theirs in zip(["input", *params], [flow.rnn.input, *flow.rnn.params.values()], want, strict=True):
+        assert (mine - theirs).abs().max() < 1e-10, n
+    assert flow.rnn_loss == pytest.approx(value.item(), rel=1e-12)
+    # A sum loss races the same RNN: its h, the same steps.
+    last = gradient_flow(model.lstm, x, None, "last", None, seed=0, rnn_model=rnn_model)
+    xs = x.clone().requires_grad_()
+    out, _ = rnn(xs)
+    (want,) = torch.autograd.grad(out[:, -1].sum(), xs)
+    assert (last.rnn.input - want).abs().max() < 1e-10

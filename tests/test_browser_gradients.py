@@ -57,6 +57,11 @@ def shoot(pg, name: str) -> Path:
     return path
 
 
+def paragraph(pg, words: str) -> str:
+    """The text of the first Markdown block (a paragraph, a caption) holding ``words``."""
+    return pg.locator('[data-testid="stMarkdown"]').filter(has_text=words).first.inner_text()
+
+
 def no_exception(pg) -> None:
     assert pg.locator('[data-testid="stException"]').count() == 0
     assert pg.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -102,17 +107,29 @@ def test_gradient_flow_page_draws_lstm_and_rnn_and_the_forget_bias_slider_moves_
     assert len(after) == len(before) and after != before
     assert after[0] > before[0], "with forget gates nearer 1 the cell gradient reaches the first step stronger"
     assert line(page, "RNN ‖dL/dh_t‖") == rnn_before, "the RNN has no forget gate"
+    measured = paragraph(page, "Measured on these weights:")
+    assert "the forget-bias shift of +3 moves" in measured
+    assert f"from {before[0]:.2e} to {after[0]:.2e}" in measured and "lesson holds here" in measured
     shoot(page, "gradient_flow_forget_bias_plus3")
 
 
-def test_default_run_shows_the_lesson_with_heatmaps_as_wide_as_the_norms(server, page):  # noqa: F811
+def note_with(pg, words: str) -> str:
+    return pg.locator('[data-testid="stAlert"]').filter(has_text=words).first.inner_text()
+
+
+def test_default_run_races_two_trained_networks_with_heatmaps_as_wide_as_the_norms(server, page):  # noqa: F811
     page.set_viewport_size({"width": 1280, "height": 720})
     goto(page, server, "gradients")
     no_exception(page)
-    note = page.locator('[data-testid="stAlert"]').filter(has_text="orders of magnitude").first.inner_text()
-    assert "t = 0" in note and "outlives" in note
+    race = paragraph(page, "The race: trained against trained")
+    assert "per-step accuracy 1.000" in race and "Plain tanh RNN (shipped beside the LSTM" in race
+    note = note_with(page, "orders of magnitude")
+    assert "t = 0" in note and "trained LSTM" in note and "trained RNN" in note
+    # The words state the very values drawn at t = 0.
     lstm, rnn = line(page, "LSTM ‖dL/dc_t‖"), line(page, "RNN ‖dL/dh_t‖")
-    assert lstm[0] / max(rnn[0], 1e-30) > 1e3, "the LSTM's gradient reaches the first step, the RNN's does not"
+    assert f"‖dL/dc‖ {lstm[0]:.2e} against ‖dL/dh‖ {rnn[0]:.2e}" in note
+    assert 1 < lstm[0] / rnn[0] < 1e3, "trained against trained, the bracket task's gap is small"
+    assert plot(page, NORMS)["title"].startswith("How far back the gradient reaches: trained LSTM vs trained")
     widths = page.evaluate(
         """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => [
             (el.layout?.title?.text ?? '').replace(/<[^>]+>/g, ''), el._fullLayout._size.w])"""
@@ -129,7 +146,39 @@ def test_default_run_shows_the_lesson_with_heatmaps_as_wide_as_the_norms(server,
     page.wait_for_selector(".hoverlayer .hovertext", timeout=10_000)
     hover = page.locator(".hoverlayer .hovertext").first.text_content()
     assert re.search(r"step \d+ \(input .\)unit \d+log10", hover), hover
-    shoot(page, "gradient_flow_default_lesson")
+    shoot(page, "gradient_flow_default_race")
+
+
+def test_remember_bit_draws_the_gap_its_words_state(server, page):  # noqa: F811
+    goto(page, server, "gradients?model=remember_bit")
+    no_exception(page)
+    note = note_with(page, "orders of magnitude")
+    orders = int(re.search(r"(\d+) orders of magnitude", note).group(1))
+    assert orders >= 3 and "outlives" in note
+    lstm, rnn = line(page, "LSTM ‖dL/dc_t‖"), line(page, "RNN ‖dL/dh_t‖")
+    assert f"‖dL/dc‖ {lstm[0]:.2e} against ‖dL/dh‖ {rnn[0]:.2e}" in note
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(e => e.textContent)"""
+    )
+    assert f"{orders} orders ofmagnitude apart" in drawn, drawn
+
+
+@pytest.mark.parametrize(("name", "path"), [("brackets", "gradients"), ("random", "gradients?model=random")])
+@pytest.mark.parametrize("size", [(1600, 900), (1280, 720)])
+def test_first_screen_names_the_race_at_class_sizes(server, page, name, path, size):  # noqa: F811
+    """The first screen, as projected: the race and its runners are named before any chart."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    goto(page, server, path)
+    no_exception(page)
+    plot(page, NORMS)
+    race = page.locator('[data-testid="stMarkdown"]').filter(has_text="The race:").first
+    box = race.bounding_box()
+    assert box is not None and box["y"] + box["height"] < size[1], "the race is named on the first screen"
+    words = "trained against trained" if name == "brackets" else "untrained against untrained"
+    assert words in race.inner_text()
+    assert page.locator('[data-testid="stMarkdown"]').filter(has_text="Measured on these").first.is_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"gradient_flow_{name}_{size[0]}x{size[1]}.png"))
 
 
 def test_step_page_backward_view_shows_its_equations(server, page):  # noqa: F811

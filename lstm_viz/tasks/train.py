@@ -8,12 +8,16 @@ import time
 from collections.abc import Callable, Iterator
 
 import torch
+from torch import nn
 
 from lstm_viz.tasks.base import Task
 from lstm_viz.tasks.model import TaskModel, init_model
 
 Progress = Callable[[int, int, float], None]
 """Called after every step with (step, steps, loss)."""
+
+CLIP = 1.0
+"""Gradient-norm clip of the shared training loop."""
 
 _THREADS = threading.Lock()
 
@@ -67,25 +71,52 @@ def train(
             model.info["metric"] = model.evaluate()
             return model
         model = init_model(task, hidden_size, seed, forget_bias)
-        lstm, head = model.lstm.train(), model.head.train()
-        opt = torch.optim.Adam([*lstm.parameters(), *head.parameters()], lr=task.lr)
-        # Batches come from their own generator, one past the weights', so data and init never share draws.
-        gen = torch.Generator().manual_seed(seed + 1)
-        losses: list[float] = []
-        for step in range(steps):
-            b = task.sample(task.batch_size, task.seq_len, gen)
-            h, _ = lstm(b.x)  # [B, T, H]
-            loss = task.loss(head(h), b)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([*lstm.parameters(), *head.parameters()], 1.0)
-            opt.step()
-            losses.append(loss.item())
-            if progress is not None:
-                progress(step + 1, steps, losses[-1])
-        lstm.eval()
-        head.eval()
+        losses = fit_batches(task, model.lstm, model.head, seed, steps, progress)
         seconds = time.perf_counter() - start
         metric = model.evaluate()
     model.info.update(steps=steps, losses=losses, metric=metric, seconds=round(seconds, 3))
     return model
+
+
+def fit_batches(
+    task: Task, net: nn.Module, head: nn.Linear, seed: int, steps: int, progress: Progress | None = None
+) -> list[float]:
+    """The shared training loop of every task without its own: Adam at ``task.lr`` on fresh batches.
+
+    Step k reads ``task.batch_size`` fresh sequences of ``task.seq_len`` steps (drawn from a generator seeded
+    ``seed + 1``, one past the weights', so data and init never share draws), takes the task's loss of
+    ``head(h)``, clips the gradient norm to ``CLIP`` and steps. The same loop trains a task's ``nn.LSTM`` and
+    the plain ``nn.RNN`` that races it (``lstm_viz.tasks.rnn``): equal budgets by construction. Leaves both
+    modules in eval mode.
+
+    Args:
+        task: What to learn.
+        net: A ``batch_first`` recurrent module whose output's first element is h [B, T, H].
+        head: The read-out applied to h at every step.
+        seed: The training's seed (the batches come from ``seed + 1``).
+        steps: Adam steps.
+        progress: Called after each step with ``(step, steps, loss)``.
+
+    Returns:
+        The loss of every step.
+    """
+    net.train()
+    head.train()
+    params = [*net.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=task.lr)
+    gen = torch.Generator().manual_seed(seed + 1)
+    losses: list[float] = []
+    for step in range(steps):
+        b = task.sample(task.batch_size, task.seq_len, gen)
+        h, _ = net(b.x)  # [B, T, H]
+        loss = task.loss(head(h), b)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, CLIP)
+        opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress(step + 1, steps, losses[-1])
+    net.eval()
+    head.eval()
+    return losses
