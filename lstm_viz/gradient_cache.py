@@ -14,7 +14,6 @@ from lstm_viz.backward import TASK_LOSS, Gradients, Loss, backward, loss_grad, t
 from lstm_viz.cache import ByteLRU, object_bytes
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.run import Run
-from lstm_viz.sources import FileSource, TaskSource
 from lstm_viz.tasks import code_train
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.tasks.rnn import RNNTaskModel, has_shipped_rnn, init_rnn, pretrained_rnn, train_rnn
@@ -83,24 +82,24 @@ def opponent_for(run: Run) -> Opponent:
 
 
 def _opponent(run: Run) -> Opponent:
-    source = run.spec.source
-    if not isinstance(source, TaskSource):
-        uploaded = isinstance(source, FileSource)
+    recipe = run.spec.source.recipe()
+    if recipe.task is None:
+        uploaded = recipe.how == "unknown"
         made = f"untrained, drawn from seed {run.config.seed}" if uploaded else "untrained, drawn from the same seed"
         return Opponent(None, False, None if uploaded else False, made, "file" if uploaded else "random")
-    task = tasks.get(source.task)
-    info = run.task.model.info if run.task is not None else {}
+    task = tasks.get(recipe.task)
+    info = run.explanation.model.info if run.explanation is not None else {}
     hidden, seed = int(info.get("hidden_size", task.hidden_size)), int(info.get("seed", 0))
     steps = int(info.get("steps", task.full_steps))
-    if source.weights == "untrained":
+    if recipe.how == "untrained":
         model = init_rnn(task, hidden, seed)
         metric = _metric(("rnn-metric", task.name, hidden, seed), model)
         return Opponent(model, False, False, "its initial weights, drawn from the same seed", "untrained", metric)
-    if source.weights == "shipped" and has_shipped_rnn(task.name):
+    if recipe.how == "shipped" and has_shipped_rnn(task.name):
         model = pretrained_rnn(task.name)
         made = "shipped beside the LSTM, trained by scripts/make_task_weights.py"
         return Opponent(model, True, True, made, "shipped", float(model.info["metric"]))
-    if source.weights == "shipped":
+    if recipe.how == "shipped":
         model = init_rnn(task, hidden, seed)
         metric = _metric(("rnn-metric", task.name, hidden, seed), model)
         return Opponent(model, False, True, "untrained: no trained RNN is shipped for this task", "shipped", metric)
@@ -139,7 +138,7 @@ def flow_for(run: Run, kind: str, unit: int | None, forget_bias: float = 0.0) ->
 
     def make() -> GradientFlow:
         lstm = apply_edits(run.built.lstm, Edits(forget_bias=forget_bias)) if forget_bias else run.built.lstm
-        task, batch = (run.task.model, run.task.batch) if run.task is not None else (None, None)
+        task, batch = (run.explanation.model, run.explanation.batch) if run.explanation is not None else (None, None)
         rnn = opponent_for(run).model
         return gradient_flow(lstm, run.built.input, run.built.hx, kind, unit, run.config.seed, task, batch, rnn)
 
@@ -148,14 +147,14 @@ def flow_for(run: Run, kind: str, unit: int | None, forget_bias: float = 0.0) ->
 
 def shifted_metric(run: Run, forget_bias: float) -> float | None:
     """The task metric of the run's LSTM with ``forget_bias`` added to b_if (None without a task), cached."""
-    if run.task is None:
+    if run.explanation is None:
         return None
     if not forget_bias:
-        return run.task.metric
+        return run.explanation.metric
 
     def make() -> _Boxed:
         lstm = apply_edits(run.built.lstm, Edits(forget_bias=forget_bias))
-        return _Boxed(run.task.model.evaluate(lstm))
+        return _Boxed(run.explanation.model.evaluate(lstm))
 
     return gradient_cache().get_or_make(("shifted-metric", run.spec, float(forget_bias)), make).value
 
@@ -251,11 +250,11 @@ def bias_siblings(run: Run, at: Record, biases: tuple[float, ...]) -> list[BiasS
     already finished on this server are read (this worker's or the server's shared cache): nothing is trained.
     Empty for a run that is not a live training.
     """
-    source = run.spec.source
-    if not isinstance(source, TaskSource) or source.weights != "trained here" or run.task is None:
+    recipe = run.spec.source.recipe()
+    if recipe.how != "trained here" or recipe.key is None or run.explanation is None:
         return []
-    key = source.train_key()
-    out = [BiasSibling(key.forget_bias, True, cell_reach(flow_for(run, at.kind, at.unit), run, at), run.task.metric)]
+    key = recipe.key
+    out = [BiasSibling(key.forget_bias, True, cell_reach(flow_for(run, at.kind, at.unit), run, at), run.explanation.metric)]
     for bias in sorted(set(biases) - {key.forget_bias}):
         other = TrainKey(key.task, key.hidden_size, key.seed, float(bias))
         job = trainer().get(other)
@@ -266,7 +265,7 @@ def bias_siblings(run: Run, at: Record, biases: tuple[float, ...]) -> list[BiasS
         def make(model: tasks.TaskModel = model, bias: float = bias) -> _Boxed:
             # A copy: a finished training's model is shared by every session of this worker.
             lstm = apply_edits(copy.deepcopy(model.lstm), run.spec.edits).to(run.built.input.dtype)
-            flow = gradient_flow(lstm, run.built.input, run.built.hx, at.kind, at.unit, 0, model, run.task.batch)
+            flow = gradient_flow(lstm, run.built.input, run.built.hx, at.kind, at.unit, 0, model, run.explanation.batch)
             return _Boxed((cell_reach(flow, run, at), float(model.info["metric"])))
 
         reach, metric = gradient_cache().get_or_make(("sibling", run.spec, at, float(bias)), make).value
@@ -331,9 +330,9 @@ def step_backward(run: Run, kind: str) -> tuple[Loss, Gradients]:
 
     def make() -> tuple[Loss, Gradients]:
         if kind == TASK_LOSS:
-            if run.task is None:
+            if run.explanation is None:
                 raise ValueError("the task's loss needs a trained task's run")
-            loss = task_loss_grad(run.trace, run.task.model, run.task.batch)
+            loss = task_loss_grad(run.trace, run.explanation.model, run.explanation.batch)
         else:
             loss = loss_grad(run.trace, kind)
         return loss, backward(run.trace, loss.grad_output)

@@ -11,7 +11,7 @@ from lstm_viz.build import Built
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.reference import Comparison, compare
-from lstm_viz.sources import WEIGHT_SOURCES, Drawn, FileSource, Labels, ModelSource, RandomSource, TaskSource
+from lstm_viz.sources import Drawn, Labels, ModelSource, RandomSource
 from lstm_viz.tasks.explain import TaskView
 from lstm_viz.trace import LSTMTrace, trace
 
@@ -31,17 +31,6 @@ class RunSpec:
     source: ModelSource = field(default_factory=RandomSource)
     edits: Edits = field(default_factory=Edits)
     data: str | None = None
-
-    # TRANSITION: the two properties below go once the Gradient flow page asks its source, not its kind.
-    @property
-    def task(self) -> TaskSource | None:
-        """The source when it is a task's model (being replaced by the source's own operations)."""
-        return self.source if isinstance(self.source, TaskSource) else None
-
-    @property
-    def file(self) -> FileSource | None:
-        """The source when it is an uploaded file's LSTM (being replaced by the source's own operations)."""
-        return self.source if isinstance(self.source, FileSource) else None
 
     @property
     def draw(self) -> str:
@@ -200,10 +189,3 @@ def _with_own_input(drawn: Drawn, data: uploads.UploadedInput) -> Drawn:
         hx = None  # drawn for another batch: the user's sequences start from zeros
     return Drawn(config, Built(lstm=drawn.built.lstm, input=x.to(dtype), hx=hx), data.labels, drawn.model)
 
-
-def task_model(source: TaskSource):  # noqa: ANN201 - TRANSITION: callers move to ``TaskSource.model()``
-    """The model a task source names (``TaskSource.model()``)."""
-    return source.model()
-
-
-__all__ = ["WEIGHT_SOURCES", "FileSource", "Run", "RunSpec", "TaskSource", "check_spec", "run", "task_model"]

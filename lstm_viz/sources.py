@@ -48,6 +48,22 @@ class Drawn:
     model: Any = None
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How a model's weights came to be, as far as the app knows: what a fair comparison must share with it.
+
+    Attributes:
+        how: ``"shipped"`` (trained by ``scripts/make_task_weights.py``), ``"trained here"`` (a live training),
+            ``"untrained"`` (an initial draw: random weights, a task's untrained model) or ``"unknown"`` (an upload).
+        task: The task it was trained (or drawn) for, or None.
+        key: The training's task, H, seed and forget bias, where the app made it.
+    """
+
+    how: str
+    task: str | None = None
+    key: TrainKey | None = None
+
+
 class ModelSource(ABC):
     """Where a run's model comes from; a frozen, hashable value, part of the run's cache key.
 
@@ -103,6 +119,10 @@ class ModelSource(ABC):
         """The live training this source's model waits for, or None (it is ready)."""
         return None
 
+    @abstractmethod
+    def recipe(self) -> Recipe:
+        """How its weights came to be (Gradient flow races them against a network made the same way)."""
+
     def ready_fallback(self) -> ModelSource:
         """The source to show when this one's training cannot run (default: itself)."""
         return self
@@ -151,6 +171,10 @@ class RandomSource(ModelSource):
     def slug(self) -> str:
         """``tutorial`` for the tutorial's draw; empty for the explorer's (random runs' file names as they were)."""
         return "" if self.draw_kind == "explorer" else "tutorial"
+
+    def recipe(self) -> Recipe:
+        """An initial draw, no training."""
+        return Recipe("untrained")
 
 
 @dataclass(frozen=True)
@@ -283,6 +307,10 @@ class TaskSource(ModelSource):
         """The live training behind 'trained here' weights."""
         return self.train_key() if self.weights == "trained here" else None
 
+    def recipe(self) -> Recipe:
+        """Its weights' provenance; the training's key where the app made or drew them."""
+        return Recipe(self.weights, self.task, None if self.weights == "shipped" else self.train_key())
+
     def ready_fallback(self) -> ModelSource:
         """The task's shipped weights."""
         return TaskSource(self.task)
@@ -339,6 +367,10 @@ class FileSource(ModelSource):
     def describe(self) -> str:
         """Words for the source, e.g. 'uploaded tagger.pt, the LSTM at encoder.rnn'."""
         return f"uploaded {self.filename}, the LSTM at {self.prefix or 'the top level'}"
+
+    def recipe(self) -> Recipe:
+        """Trained elsewhere: how, the app cannot know."""
+        return Recipe("unknown")
 
     def slug(self) -> str:
         """``file-tagger`` (the file's name without its extension), and the LSTM's prefix when it has one."""

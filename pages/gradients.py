@@ -58,7 +58,7 @@ cfg = r.config
 features = r.trace.output.shape[-1]
 with st.spinner("Training the plain RNN that races this LSTM (its H, seed and steps)…"):
     opp = opponent_for(r)
-task = r.task.model.task if r.task is not None else None
+task = r.explanation.model.task if r.explanation is not None else None
 live = opp.lstm_source == "trained here"
 
 
@@ -85,7 +85,7 @@ def trained_word(trained: bool | None) -> str:
 
 lstm_word, rnn_word = trained_word(opp.lstm_trained), trained_word(opp.trained)
 if task is not None:
-    info = r.task.model.info
+    info = r.explanation.model.info
     seed, steps = int(info.get("seed", 0)), int(info.get("steps", 0))
     bias = float(info.get("forget_bias", task.forget_bias))
     better = "higher" if task.higher_is_better else "lower"
@@ -94,14 +94,14 @@ if task is not None:
         made = "shipped" if opp.lstm_source == "shipped" else "trained on this server"
         race = (
             f"**The race: trained against trained**, one recipe ({recipe_words(task, cfg.hidden_size, seed, steps)})."
-            f" LSTM ({made}, initial forget bias {bias:+g}): {metric_words(r.task.metric)}. Plain tanh RNN "
+            f" LSTM ({made}, initial forget bias {bias:+g}): {metric_words(r.explanation.metric)}. Plain tanh RNN "
             f"({opp.made}): {metric_words(opp.metric)}; {scored}."
         )
     else:
         what = "initial weights" if opp.lstm_source == "untrained" else "trained"
         race = (
             f"**The race: {lstm_word} against {rnn_word}.** LSTM ({what}: H {cfg.hidden_size}, seed {seed}, forget "
-            f"bias {bias:+g}): {metric_words(r.task.metric)}. Plain tanh RNN ({opp.made}): "
+            f"bias {bias:+g}): {metric_words(r.explanation.metric)}. Plain tanh RNN ({opp.made}): "
             f"{metric_words(opp.metric)}; {scored}."
         )
         if opp.lstm_source == "untrained":
@@ -125,7 +125,7 @@ verdict = st.container()
 
 # The task's own loss needs a task's read-out and targets: offered only on a trained-task run.
 losses = {k: v.split(":")[0] for k, v in LOSSES.items()}
-if r.task is not None:
+if r.explanation is not None:
     losses[TASK_LOSS] = TASK_LOSS_WORDS.split(":")[0]
 if st.session_state.get("grad_loss") not in losses:
     st.session_state.pop("grad_loss", None)  # a choice the model on screen does not offer falls back to the first

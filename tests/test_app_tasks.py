@@ -11,7 +11,8 @@ from test_app import charts, decode, follow, heatmap, links, open_page
 from lstm_viz.analysis import memory_trace
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits
-from lstm_viz.run import Run, RunSpec, TaskSource, run
+from lstm_viz.run import Run, RunSpec, run
+from lstm_viz.sources import TaskSource
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.ui import DEFAULTS
 
