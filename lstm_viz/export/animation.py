@@ -60,6 +60,34 @@ def gate_frames(
         ([units]) as the bars beside it.
     """
     steps = steps if steps is not None else range(rec.steps)
+    images = gate_stills(rec, batch_item, units, steps, step_labels, highlight, caption)
+    r = renderer_ or renderer()
+    frames: list[Image.Image] = []
+    total = len(steps)
+    with r.job():
+        for done, (t, still) in enumerate(zip(steps, images, strict=True)):
+            if progress is not None:
+                progress(done, total, f"step {t}")
+            png = r.render(still, "png", DEFAULT_WIDTH, still["layout"]["height"], scale)
+            frames.append(Image.open(io.BytesIO(png)).convert("RGB"))
+    return frames
+
+
+def gate_stills(
+    rec: LayerTrace,
+    batch_item: int = 0,
+    units: tuple[int, int] | None = None,
+    steps: range | None = None,
+    step_labels: list[str] | None = None,
+    highlight: tuple[int, ...] = (),
+    caption: str = "",
+) -> list[dict]:
+    """The figure dicts ``gate_frames`` renders: the Gates figure as it stands at each step, without its controls.
+
+    Raises:
+        ValueError: for more than ``MAX_GIF_FRAMES`` steps or steps outside the sequence.
+    """
+    steps = steps if steps is not None else range(rec.steps)
     if len(steps) == 0 or steps[0] < 0 or steps[-1] >= rec.steps:
         raise ValueError(f"steps {steps} must lie inside 0..{rec.steps - 1}")
     if len(steps) > MAX_GIF_FRAMES:
@@ -71,17 +99,7 @@ def gate_frames(
     if caption:
         # A slide's animation says which model it shows (a shipped task, random weights, an uploaded file).
         fig.layout.title.text += f"<br><sup>{html.escape(caption)}</sup>"
-    images = stills(fig, list(steps))
-    r = renderer_ or renderer()
-    frames: list[Image.Image] = []
-    total = len(steps)
-    with r.job():
-        for done, (t, still) in enumerate(zip(steps, images, strict=True)):
-            if progress is not None:
-                progress(done, total, f"step {t}")
-            png = r.render(still, "png", DEFAULT_WIDTH, still["layout"]["height"], scale)
-            frames.append(Image.open(io.BytesIO(png)).convert("RGB"))
-    return frames
+    return stills(fig, list(steps))
 
 
 def gates_gif(
