@@ -10,7 +10,7 @@ from lstm_viz.figures import (
     memory_against_figure,
     memory_split_figure,
     memory_text_figure,
-    task_state_heatmap,
+    state_heatmap_figure,
     unit_latent_figure,
     unit_scores_figure,
 )
@@ -122,7 +122,7 @@ ui.show_chart(
 grid = st.columns(2)
 for col, name in zip(grid, ("c", "f"), strict=True):
     with col:
-        fig = task_state_heatmap(rec, name, b, labels, highlight=(score.unit,))
+        fig = state_heatmap_figure(rec, name, b, step_labels=labels, highlight=(score.unit,), height=280, narrow=True)
         ui.show_chart(fig, key=f"task_heat_{name}", half=True)
 grid = st.columns(2)
 with grid[0]:

@@ -377,7 +377,7 @@ def test_teacher_view_draws_no_controls_and_shows_the_linked_run(page):
     taught = open_page(page, {**query, "controls": "hidden"})
     assert not taught.sidebar.number_input and not taught.sidebar.selectbox and not taught.sidebar.checkbox
     assert taught.session_state["spec"] == shown.session_state["spec"], "the link decides the same run"
-    assert taught.session_state["spec"].task.task == "counting"
+    assert taught.session_state["spec"].source.task == "counting"
     assert taught.session_state["spec"].edits.preset == "forget bias -3"
     assert charts(taught).keys() == charts(shown).keys()
 

@@ -27,8 +27,8 @@ from lstm_viz.figures import (
     memory_split_figure,
     memory_text_figure,
     output_heatmap_figure,
+    state_heatmap_figure,
     step_error_figure,
-    task_state_heatmap,
     unit_scores_figure,
     weight_figure,
 )
@@ -100,7 +100,7 @@ def test_heatmaps_have_whole_number_ticks_on_short_sequences_and_weights(short_r
     figs = [
         output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE),
         gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad"),
-        task_state_heatmap(rec, "f", 0, None),
+        state_heatmap_figure(rec, "f", 0, height=280, narrow=True),
     ]
     for fig in figs:
         assert _whole_ticks(fig.layout.xaxis), fig.layout.title.text
@@ -118,7 +118,7 @@ def test_every_heatmap_hover_names_step_index_symbol_unit_and_value(bit_run):
     figs = {
         "output": output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels),
         "gradient": gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad", step_labels=labels),
-        "task heatmap": task_state_heatmap(rec, "c", 0, labels, (1,)),
+        "task heatmap": state_heatmap_figure(rec, "c", 0, step_labels=labels, highlight=(1,), height=280, narrow=True),
     }
     for what, fig in figs.items():
         heat = fig.data[0]
@@ -155,7 +155,14 @@ def test_heatmaps_shown_together_share_plot_margins_and_colour_bar_placement(bit
     ]
     flow = [gradient_heatmap_figure(rec.c[0], name, name, step_labels=labels, detail="layer 0") for name in ("a", "b")]
     norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels)
-    for group in (together, [*flow, norms], [task_state_heatmap(rec, n, 0, labels, (1,)) for n in ("c", "f")]):
+    for group in (
+        together,
+        [*flow, norms],
+        [
+            state_heatmap_figure(rec, n, 0, step_labels=labels, highlight=(1,), height=280, narrow=True)
+            for n in ("c", "f")
+        ],
+    ):
         assert len({(f.layout.margin.l, f.layout.margin.r) for f in group}) == 1, [f.layout.title.text for f in group]
         bars = {
             (b.x, b.xanchor, b.thickness, b.len) for f in group for b in [getattr(f.data[0], "colorbar", None)] if b
@@ -288,7 +295,7 @@ def test_trajectory_colour_bar_and_unit_lines_count_whole_steps(short_run):
 def test_task_heatmap_of_many_units_shows_a_window_around_the_memory_unit():
     built = build(LSTMConfig(hidden_size=200, seq_len=5, batch=1))
     rec = trace(built.lstm, built.input, built.hx).layer(0)
-    fig = task_state_heatmap(rec, "c", 0, None, highlight=(150,))
+    fig = state_heatmap_figure(rec, "c", 0, highlight=(150,), height=280, narrow=True)
     heat = fig.data[0]
     assert np.asarray(heat.z).shape == (64, 5) and heat.y0 == 118
     np.testing.assert_array_equal(np.asarray(heat.z), rec.c[0, :, 118:182].T.float().numpy())

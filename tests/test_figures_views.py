@@ -29,10 +29,11 @@ def test_every_unit_is_labelled_only_where_its_row_holds_the_label():
     assert unit_dtick(17, 1000) is None, "more than 16 units: Plotly spaces the labels"
 
 
-@pytest.mark.parametrize(("hidden_size", "labelled"), [(4, 1), (16, None)])
+@pytest.mark.parametrize(("hidden_size", "labelled"), [(4, 1), (16, 2)])
 def test_heatmap_and_bars_label_each_unit_when_it_fits(hidden_size, labelled):
     rec = _record(hidden_size)
     heat, bars = state_heatmap_figure(rec, "c"), step_bars_figure(rec, 3)
+    # Every unit where the rows hold a label, else every k-th, k a whole number (never a unit 2.5).
     assert heat.layout.yaxis.dtick == labelled
     assert bars.layout.yaxis.dtick == 1 == bars.layout.yaxis7.dtick, "340 px bars hold 16 labelled rows"
     assert all(bars.layout[f"xaxis{s}"].nticks == 3 for s in ("", "2", "3", "4", "5", "6", "7"))

@@ -33,7 +33,6 @@ from lstm_viz.figures.tasks import (
     unit_latent_figure,
     unit_scores_figure,
 )
-from lstm_viz.figures.tasks import state_heatmap as task_state_heatmap
 from lstm_viz.figures.views import (
     PALETTES,
     SLIDE_TITLE_CHARS,
@@ -86,7 +85,6 @@ __all__ = [
     "step_bars_figure",
     "step_error_figure",
     "symmetric_limit",
-    "task_state_heatmap",
     "unit_latent_figure",
     "unit_lines_figure",
     "unit_pages",

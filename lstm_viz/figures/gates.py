@@ -6,14 +6,20 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_viz.figures.base import (
+    HEATMAP_MARGIN,
     base_layout,
+    colour_bar,
     cursor_shape,
+    heat_hover,
     highlight_shapes,
     make_figure,
     plot_height,
     record_label,
+    step_customdata,
     time_axis,
     to_numpy,
+    two_line_title,
+    unit_axis,
     unit_dtick,
 )
 from lstm_viz.figures.scales import MAX_UNITS_SHOWN, QUANTITIES, SHORT_TITLES, STATE_ORDER, quantity_range
@@ -29,6 +35,7 @@ def state_heatmap_figure(
     height: int = 260,
     step_labels: list[str] | None = None,
     highlight: tuple[int, ...] = (),
+    narrow: bool = False,
 ) -> go.Figure:
     """Heatmap of one gate or state over time, units x steps, with a fixed colour range.
 
@@ -36,18 +43,21 @@ def state_heatmap_figure(
         rec: The layer-direction record.
         name: One of ``i, f, g, o, c, m, h``.
         batch_item: Which sequence of the batch.
-        units: ``[start, stop)`` window of units to show; default all (at most ``MAX_UNITS_SHOWN``).
-        cursor: Step to highlight, or None.
+        units: ``[start, stop)`` window of units to show; default at most ``MAX_UNITS_SHOWN`` of them, around the
+            first outlined unit when there is one.
+        cursor: Step to outline, or None.
         height: Figure height in pixels.
-        step_labels: The input symbol of each step, shown on the time axis; None for step numbers.
-        highlight: Units to outline (e.g. the unit that tracks a task's memory), titled in the title.
+        step_labels: The input symbol of each step, on the time axis and in the hover; None for step numbers.
+        highlight: Units to outline (e.g. the unit that tracks a task's memory), named in the title.
+        narrow: For a chart beside others: its title on two lines, fewer time ticks, margins shared with the
+            heatmaps it stands with.
 
     Shapes:
         ``getattr(rec, name)[batch_item]`` [T, units] is drawn transposed, [units, T].
     """
     q = QUANTITIES[name]
     values = getattr(rec, name)[batch_item]  # [T, units]
-    start, stop = units or (0, min(values.shape[1], MAX_UNITS_SHOWN))
+    start, stop = units or _window_around(values.shape[1], highlight[0] if highlight else 0)
     z = np.ascontiguousarray(to_numpy(values[:, start:stop]).T)  # [units, T]
     zmin, zmax = quantity_range(rec, name)
     heat = dict(
@@ -60,30 +70,43 @@ def state_heatmap_figure(
         zmin=zmin,
         zmax=zmax,
         colorscale=q.scale,
-        colorbar=dict(title=dict(text="value", side="right"), thickness=12, len=0.9),
-        hovertemplate=f"{name}<br>unit %{{y}}<br>step %{{x}}<br>value %{{z:.4f}}<extra></extra>",
+        colorbar=colour_bar("value"),
+        customdata=step_customdata(step_labels, z.shape[0]),
+        hovertemplate=heat_hover(name, step_labels),
     )
     projected_h = name == "h" and rec.weights.weight_hr is not None
     title = "hidden state h = W_hr m (projected)" if projected_h else q.title
-    if highlight:
-        title += f" (unit {', '.join(map(str, highlight))} outlined)"
+    outlined = f"unit {', '.join(map(str, highlight))} outlined" if highlight else ""
     shapes = highlight_shapes(list(highlight), (start, stop))
     if cursor is not None:
         shapes.append(cursor_shape(cursor))
-    layout = base_layout(
-        f"{title}, {record_label(rec, batch_item)}",
-        height,
-        xaxis=time_axis(values.shape[0], step_labels),
-        yaxis=dict(
-            title=dict(text="projected feature" if projected_h else "unit"),
-            showgrid=False,
-            zeroline=False,
-            autorange="reversed",
-        ),
-        shapes=shapes,
-    )
-    layout["yaxis"]["dtick"] = unit_dtick(stop - start, plot_height(layout))
+    if narrow:
+        head = two_line_title(title, ", ".join(w for w in (outlined, f"batch item {batch_item}") if w))
+        layout = base_layout(
+            head,
+            height,
+            xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=20),
+            shapes=shapes,
+            margin=dict(HEATMAP_MARGIN, t=64),
+        )
+    else:
+        head = f"{title} ({outlined})" if outlined else title
+        layout = base_layout(
+            f"{head}, {record_label(rec, batch_item)}",
+            height,
+            xaxis=time_axis(values.shape[0], step_labels),
+            shapes=shapes,
+        )
+    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout), "projected feature" if projected_h else "unit")
+    if start:  # whole-number ticks counted from the window's first unit
+        layout["yaxis"]["tick0"] = start
     return make_figure([heat], layout)
+
+
+def _window_around(units: int, centre: int) -> tuple[int, int]:
+    """At most ``MAX_UNITS_SHOWN`` of ``units`` units, ``centre`` inside (a screen shows no more)."""
+    start = max(0, min(centre - MAX_UNITS_SHOWN // 2, units - MAX_UNITS_SHOWN))
+    return start, min(units, start + MAX_UNITS_SHOWN)
 
 
 def step_bars_figure(

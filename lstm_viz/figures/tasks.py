@@ -10,24 +10,18 @@ from lstm_viz.figures.base import (
     HEATMAP_MARGIN,
     base_layout,
     colour_bar,
-    heat_hover,
-    highlight_shapes,
     integer_dtick,
     log_axis,
     make_figure,
-    plot_height,
-    step_customdata,
     step_pairs,
     step_words,
     time_axis,
     to_numpy,
     two_line_title,
-    unit_axis,
 )
 from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
-from lstm_viz.figures.scales import CURSOR_COLOUR, MAX_UNITS_SHOWN, QUANTITIES, SIGNED_SCALE, quantity_range
+from lstm_viz.figures.scales import CURSOR_COLOUR, SIGNED_SCALE
 from lstm_viz.tasks.units import UnitScore
-from lstm_viz.trace import LayerTrace
 
 STATE_COLOUR = "#0072b2"  # Okabe-Ito blue and vermillion: tell apart under every common colour blindness
 LATENT_COLOUR = "#d55e00"
@@ -313,57 +307,6 @@ def unit_latent_figure(
         margin=dict(l=70, r=70, t=64, b=100),
     )
     return make_figure(data, layout)
-
-
-def state_heatmap(
-    rec: LayerTrace,
-    name: str,
-    batch_item: int,
-    step_labels: list[str] | None,
-    highlight: tuple[int, ...] = (),
-    height: int = 280,
-) -> go.Figure:
-    """One gate or state of one sequence, units x steps, its unit outlined; drawn like every heatmap beside it.
-
-    At most ``MAX_UNITS_SHOWN`` units, a window around the first outlined unit (a screen shows no more).
-
-    Shapes:
-        ``getattr(rec, name)[batch_item]`` [T, H] is drawn transposed, [units in the window, T].
-    """
-    q = QUANTITIES[name]
-    values = getattr(rec, name)[batch_item]  # [T, H]
-    units = values.shape[1]
-    centre = highlight[0] if highlight else 0
-    start = max(0, min(centre - MAX_UNITS_SHOWN // 2, units - MAX_UNITS_SHOWN))
-    stop = min(units, start + MAX_UNITS_SHOWN)
-    z = np.ascontiguousarray(to_numpy(values[:, start:stop]).T)  # [stop - start, T]
-    zmin, zmax = quantity_range(rec, name)
-    heat = dict(
-        type="heatmap",
-        z=z,
-        x0=0,
-        dx=1,
-        y0=start,
-        dy=1,
-        zmin=zmin,
-        zmax=zmax,
-        colorscale=q.scale,
-        colorbar=colour_bar("value"),
-        customdata=step_customdata(step_labels, z.shape[0]),
-        hovertemplate=heat_hover(name, step_labels),
-    )
-    outlined = f"unit {', '.join(map(str, highlight))} outlined" if highlight else ""
-    layout = base_layout(
-        two_line_title(q.title, ", ".join(w for w in (outlined, f"batch item {batch_item}") if w)),
-        height,
-        xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=20),
-        shapes=highlight_shapes(list(highlight), (start, stop)),
-        margin=dict(HEATMAP_MARGIN, t=64),
-    )
-    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout))
-    if start:  # whole-number ticks counted from the window's first unit
-        layout["yaxis"]["tick0"] = start
-    return make_figure([heat], layout)
 
 
 def unit_scores_figure(scores: list[UnitScore], untrained: list[UnitScore], latent_name: str) -> go.Figure:
