@@ -4,8 +4,11 @@ FROM python:3.11-slim-bookworm
 
 # Debian's Chromium draws the server-side exports (kaleido); without it the app still runs and says so.
 # Debian's HAProxy: the same image runs scripts/serve.sh (every core of one container) and compose's balancer.
+# bubblewrap sandboxes a learner's code on the Check page; Docker's default seccomp profile and masked /proc stop
+# it, so checking stays off unless the container is run with the options docs/hosting.md names.
+# fonts-noto-cjk: Chinese in the exported images.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium haproxy \
+    && apt-get install -y --no-install-recommends chromium haproxy bubblewrap fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 # Spaces run the container as uid 1000; the app and its .venv belong to that user everywhere.

@@ -254,7 +254,8 @@ def bias_siblings(run: Run, at: Record, biases: tuple[float, ...]) -> list[BiasS
     if recipe.how != "trained here" or recipe.key is None or run.explanation is None:
         return []
     key = recipe.key
-    out = [BiasSibling(key.forget_bias, True, cell_reach(flow_for(run, at.kind, at.unit), run, at), run.explanation.metric)]
+    reach = cell_reach(flow_for(run, at.kind, at.unit), run, at)
+    out = [BiasSibling(key.forget_bias, True, reach, run.explanation.metric)]
     for bias in sorted(set(biases) - {key.forget_bias}):
         other = TrainKey(key.task, key.hidden_size, key.seed, float(bias))
         job = trainer().get(other)

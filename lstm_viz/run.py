@@ -32,11 +32,6 @@ class RunSpec:
     edits: Edits = field(default_factory=Edits)
     data: str | None = None
 
-    @property
-    def draw(self) -> str:
-        """How random weights are drawn (``RandomSource.draw_kind``); ``"explorer"`` for other sources."""
-        return getattr(self.source, "draw_kind", "explorer")
-
     def with_config(self, **changes: object) -> RunSpec:
         """The same model, input and edits with some ``LSTMConfig`` fields changed (e.g. ``dtype``)."""
         return dataclasses.replace(self, config=self.config.replace(**changes))
@@ -115,11 +110,6 @@ class Run:
     source: str
     step_labels: Labels = None
     explanation: TaskView | None = None
-
-    @property
-    def task(self) -> TaskView | None:
-        """The explanation under its former name (a task's view)."""
-        return self.explanation
 
     @property
     def highlight(self) -> tuple[int, ...]:

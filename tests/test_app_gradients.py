@@ -127,7 +127,15 @@ def test_gradient_flow_page_offers_the_task_loss_on_a_task_run_and_draws_its_gra
     r = task_run()
     rnn = pretrained_rnn("remember_bit")
     flow = gradient_flow(
-        r.built.lstm, r.built.input, r.built.hx, TASK_LOSS, None, r.config.seed, r.task.model, r.task.batch, rnn
+        r.built.lstm,
+        r.built.input,
+        r.built.hx,
+        TASK_LOSS,
+        None,
+        r.config.seed,
+        r.explanation.model,
+        r.explanation.batch,
+        rnn,
     )
     assert any("cross-entropy" in c.value and f"{flow.loss.value:.4g}" in c.value for c in at.caption)
     assert any(f"the RNN's h through its own read-out gives L = {flow.rnn_loss:.4g}" in c.value for c in at.caption)
@@ -161,8 +169,11 @@ def test_the_default_model_races_a_trained_rnn_and_says_so_with_both_metrics():
     race = at.markdown[1].value
     rnn_info = shipped_rnn_info("brackets")
     assert race.startswith("**The race: trained against trained**, one recipe (H 4, seed 0, 300 Adam steps")
-    assert f"per-step accuracy {r.task.metric:.3f}" in race and f"per-step accuracy {rnn_info['metric']:.3f}" in race
-    assert rnn_info["metric"] < r.task.metric
+    assert (
+        f"per-step accuracy {r.explanation.metric:.3f}" in race
+        and f"per-step accuracy {rnn_info['metric']:.3f}" in race
+    )
+    assert rnn_info["metric"] < r.explanation.metric
     norms = chart(at, "How far back")
     lines = {d["name"]: decode(d["y"]) for d in norms["data"]}
     np.testing.assert_allclose(lines["RNN ‖dL/dh_t‖"], dh.numpy(), rtol=1e-6)
@@ -178,8 +189,8 @@ def test_the_default_model_races_a_trained_rnn_and_says_so_with_both_metrics():
     after = float(step_norms(gradient_flow(edited, r.built.input, None, "last", None, 0).grads.layer(0).dc, 0)[0])
     words = measured_words(at)
     assert f"from {float(dc[0]):.2e} to {after:.2e}" in words and "smaller: it reaches less far back" in words
-    metric = r.task.model.evaluate(edited)
-    assert f"its per-step accuracy {r.task.metric:.3f} would become {metric:.3f}" in words
+    metric = r.explanation.model.evaluate(edited)
+    assert f"its per-step accuracy {r.explanation.metric:.3f} would become {metric:.3f}" in words
     assert "A forget bias belongs before training" in words and "lesson holds" not in words
     links = words.partition("Train it here from another initial forget bias")[2]
     assert "weights=trained+here" in links and "init_forget=%2B2" in links and "init_forget=%2B1" not in links
@@ -246,7 +257,7 @@ def test_step_page_backward_view_offers_the_task_loss_on_a_task_run():
     assert not at.exception, [e.value for e in at.exception]
     r = task_run()
     t, j = 10, 0
-    g = backward(r.trace, task_loss_grad(r.trace, r.task.model, r.task.batch).grad_output).layer(0)
+    g = backward(r.trace, task_loss_grad(r.trace, r.explanation.model, r.explanation.batch).grad_output).layer(0)
     eqs = [el.value.strip().strip("$").strip() for el in at.latex]
     assert eqs[1].endswith(f"= {float(g.dc[0, t, j]):.4g}")
 

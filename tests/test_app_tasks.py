@@ -28,15 +28,15 @@ def test_tasks_page_offers_each_task_and_one_click_shows_the_trained_model():
     at = follow(links(at)["Show: bracket depth"])
     assert not at.exception
     r = _task_run("brackets", 40)
-    assert r.task.finding in at.success[-1].value
-    best = r.task.best
+    assert r.explanation.finding in at.success[-1].value
+    best = r.explanation.best
     assert best.state == "c" and f"unit {best.unit}'s cell state c" in at.success[-1].value
     title = next(t for t in charts(at) if t.startswith(f"Unit {best.unit}'s cell state c over one sequence"))
     line = decode(charts(at)[title]["data"][0]["y"])
     np.testing.assert_array_equal(line, r.trace.layer(0).c[0, :, best.unit].float().numpy())
     # The proof: the finding's unit and state, against the depth on fresh sequences.
     proof = next(s for t, s in charts(at).items() if t.startswith(f"Unit {best.unit}'s cell state c against"))
-    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 40)
+    mem = memory_trace(r.built.lstm, r.explanation.model, best.unit, "c", 40)
     np.testing.assert_allclose(decode(proof["data"][0]["y"]), mem.values.reshape(-1).double().numpy(), rtol=1e-6)
     assert "matches nn.LSTM" in at.success[0].value
 
@@ -45,7 +45,7 @@ def test_home_link_switches_every_page_to_the_task_model():
     at = follow(links(open_page("home"))["counting"])
     assert not at.exception
     r = _task_run("counting", 30)
-    assert r.task.finding in at.success[-1].value
+    assert r.explanation.finding in at.success[-1].value
     at.switch_page("pages/gates.py").run()
     z = heatmap(at, "cell state c")
     np.testing.assert_array_equal(z, r.trace.layer(0).c[0].T.float().numpy())
@@ -58,7 +58,7 @@ def test_task_url_opens_the_same_model_with_symbols_on_the_time_axis_and_the_uni
     spec = next(s for t, s in charts(at).items() if t.startswith("forget gate"))
     assert spec["layout"]["xaxis"]["ticktext"] == r.labels(0)
     outlines = [s for s in spec["layout"]["shapes"] if s.get("yref") == "y"]
-    assert [(s["y0"] + s["y1"]) / 2 for s in outlines] == [r.task.best.unit]
+    assert [(s["y0"] + s["y1"]) / 2 for s in outlines] == [r.explanation.best.unit]
     np.testing.assert_array_equal(heatmap(at, "forget gate"), r.trace.layer(0).f[0].T.float().numpy())
     # The sizes come from the model: stated once, not drawn as controls.
     sizes = f"{r.config.input_size}, {r.config.hidden_size}"
@@ -71,7 +71,7 @@ def test_weight_preset_in_the_url_shows_what_it_breaks_and_keeps_the_verdict():
     at = open_page("tasks", query)
     r = _task_run("remember_bit", 20, edits=Edits("forget bias -3"))
     metric = at.metric[0]
-    assert metric.value == f"{r.task.metric:.3f}" and r.task.metric < 0.75
+    assert metric.value == f"{r.explanation.metric:.3f}" and r.explanation.metric < 0.75
     assert "from the edits" in metric.delta
     assert "matches nn.LSTM" in at.success[0].value
 

@@ -172,9 +172,9 @@ def test_heatmaps_shown_together_share_plot_margins_and_colour_bar_placement(bit
 
 def test_remember_bit_proof_draws_each_sequence_coloured_by_its_bit_splitting_at_the_marker(bit_run):
     r = bit_run
-    best = r.task.best
+    best = r.explanation.best
     assert best.state == "c", "the finding names the cell state, the state the proof draws"
-    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 20)
+    mem = memory_trace(r.built.lstm, r.explanation.model, best.unit, "c", 20)
     fig = memory_split_figure(mem.values, mem.latent, mem.labels, best)
     assert len(fig.data) == mem.values.shape[0], "one line per sequence"
     assert f"Unit {best.unit}'s cell state c" in fig.layout.title.text
@@ -201,16 +201,16 @@ def test_remember_bit_proof_draws_each_sequence_coloured_by_its_bit_splitting_at
 @pytest.mark.parametrize("name", ["brackets", "counting"])
 def test_counting_proofs_draw_the_cell_state_against_the_latent_with_the_mean_per_level(name):
     r = run(RunSpec(LSTMConfig(batch=4, seq_len=30), TaskSource(name)))
-    best = r.task.best
-    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 30)
-    fig = memory_against_figure(mem.values, mem.latent, mem.labels, best, r.task.model.task.latent_name)
+    best = r.explanation.best
+    mem = memory_trace(r.built.lstm, r.explanation.model, best.unit, "c", 30)
+    fig = memory_against_figure(mem.values, mem.latent, mem.labels, best, r.explanation.model.task.latent_name)
     points, means = fig.data
     assert len(points.y) == mem.values.numel()
     np.testing.assert_allclose(np.round(points.x), mem.latent.reshape(-1).numpy(), atol=0)
     levels = np.unique(mem.latent.numpy())
     np.testing.assert_array_equal(means.x, levels)
     assert abs(best.r) > 0.95 and np.all(np.diff(means.y) * np.sign(best.slope) > 0), "a staircase, one level per 1"
-    assert _whole_ticks(fig.layout.xaxis) and f"cell state c against the {r.task.model.task.latent_name}" in (
+    assert _whole_ticks(fig.layout.xaxis) and f"cell state c against the {r.explanation.model.task.latent_name}" in (
         fig.layout.title.text
     )
 
@@ -262,8 +262,8 @@ def test_slide_titles_wrap_their_detail_and_config_lines_and_grow_downwards(bit_
 
 def test_character_proof_colours_each_character_of_several_passages_by_the_unit():
     r = run(RunSpec(LSTMConfig(batch=2, seq_len=64), TaskSource("chars")))
-    best = r.task.best
-    mem = memory_trace(r.built.lstm, r.task.model, best.unit, "c", 64, n=3)
+    best = r.explanation.best
+    mem = memory_trace(r.built.lstm, r.explanation.model, best.unit, "c", 64, n=3)
     fig = memory_text_figure(mem.values, mem.labels, best, "letters since the last space")
     heat = fig.data[0]
     z, text = np.asarray(heat.z, dtype=np.float64), np.asarray(heat.text, dtype=object)

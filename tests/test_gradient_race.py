@@ -65,7 +65,15 @@ def test_a_shipped_model_races_its_shipped_rnn(name):
     assert opp.metric == shipped_rnn_info(name)["metric"]
     flow = flow_for(r, "task", None)
     direct = gradient_flow(
-        r.built.lstm, r.built.input, None, "task", None, 0, r.task.model, r.task.batch, pretrained_rnn(name)
+        r.built.lstm,
+        r.built.input,
+        None,
+        "task",
+        None,
+        0,
+        r.explanation.model,
+        r.explanation.batch,
+        pretrained_rnn(name),
     )
     assert torch.equal(flow.rnn.layer_dh(0), direct.rnn.layer_dh(0)) and flow.rnn_loss == direct.rnn_loss
 
@@ -81,7 +89,7 @@ def test_untrained_task_weights_race_the_rnns_untrained_draw():
 def test_a_live_training_races_an_rnn_trained_here_by_the_same_recipe(live_run):
     opp = opponent_for(live_run)
     assert opp.trained and opp.fair and opp.made == "trained on this server for this race"
-    assert opp.model.info["steps"] == live_run.task.model.info["steps"] == tasks.get("brackets").train_steps
+    assert opp.model.info["steps"] == live_run.explanation.model.info["steps"] == tasks.get("brackets").train_steps
     assert opponent_for(live_run).model is opp.model, "trained once, then shared"
     want = train_rnn(tasks.get("brackets"), 4, 0, opp.model.info["steps"])
     assert weights_equal(opp.model.rnn, want.rnn) and opp.metric == want.info["metric"]
@@ -100,8 +108,8 @@ def test_the_forget_bias_effect_is_measured_on_the_weights_shown(live_run):
     ]
     assert (effect.before, effect.after) == pytest.approx(reach, rel=1e-12)
     assert effect.orders == pytest.approx(torch.log10(torch.tensor(reach[1] / reach[0])).item(), rel=1e-6)
-    assert effect.metric_before == live_run.task.metric
-    assert effect.metric_after == live_run.task.model.evaluate(shifted)
+    assert effect.metric_before == live_run.explanation.metric
+    assert effect.metric_after == live_run.explanation.model.evaluate(shifted)
     assert effect.forget_after > effect.forget_before
     no_bias = run(LSTMConfig(hidden_size=3, batch=1, seq_len=4, bias=False))
     with pytest.raises(ValueError, match="no biases"):
@@ -118,7 +126,7 @@ def test_trainings_from_other_initial_forget_biases_are_measured_on_the_same_seq
     found = bias_siblings(live_run, at, biases)
     assert [s.forget_bias for s in found][:1] == [0.0] and 2.0 in [s.forget_bias for s in found]
     mine = next(s for s in found if s.current)
-    assert mine.forget_bias == 2.0 and mine.metric == live_run.task.metric
+    assert mine.forget_bias == 2.0 and mine.metric == live_run.explanation.metric
     zero = next(s for s in found if s.forget_bias == 0.0)
     flow = gradient_flow(job.model.lstm, live_run.built.input, None, "last", None, 0)
     assert zero.reach == pytest.approx(float(step_norms(flow.grads.layer(0).dc, 0)[0]), rel=1e-12)

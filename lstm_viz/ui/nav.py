@@ -16,6 +16,7 @@ PAGE_FILES = {
     "code": ("pages/code.py", "Cells that read code", ":material/code:"),
     "compare": ("pages/compare.py", "Compare", ":material/compare:"),
     "step": ("pages/step.py", "One step", ":material/calculate:"),
+    "check": ("pages/check.py", "Check your LSTM", ":material/fact_check:"),
     "gradients": ("pages/gradients.py", "Gradient flow", ":material/trending_down:"),
     "parameters": ("pages/parameters.py", "Parameters", ":material/table_chart:"),
 }

@@ -35,8 +35,11 @@ SHAPE_KEYS = ("batch", "seq_len", "seed")
 SHAPE_WIDTH = 70
 """Pixels of each of batch, length and seed: three in a row in the sidebar."""
 SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers")
-OWN_MODEL_PAGES = frozenset({"code"})
-"""URL paths of pages that run models of their own: the sidebar says its settings are the other pages'."""
+OWN_RUN_PAGES = {
+    "code": "This page reads Python with its own character models, chosen on the page.",
+    "check": "This page checks your own forward function on its own cases, against nn.LSTM.",
+}
+"""URL paths of pages that do not show the sidebar's run: the sidebar says its settings are the other pages'."""
 
 
 def run_controls(page_path: str = "") -> RunSpec:
@@ -55,10 +58,9 @@ def run_controls(page_path: str = "") -> RunSpec:
         return _settle(lambda: spec_from_values(values)[0], None)
     sb = st.sidebar
     sb.header("LSTM settings")
-    if page_path in OWN_MODEL_PAGES:
+    if page_path in OWN_RUN_PAGES:
         sb.info(
-            "This page reads Python with its own character models, chosen on the page. The settings below are "
-            "the other pages' run (kept in the link).",
+            f"{OWN_RUN_PAGES[page_path]} The settings below are the other pages' run (kept in the link).",
             icon=":material/info:",
         )
     model = widgets.choice(sb, "model", TABLE["model"].default, on_change=_model_changed)
