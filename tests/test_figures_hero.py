@@ -282,14 +282,6 @@ def test_clicked_cell_reads_cells_and_strip_points():
     assert clicked_cell([]) == (None, None)
 
 
-def test_the_figure_dict_is_written_by_orjson_without_plotlys_slow_cleaning_pass(fig):
-    import orjson
-
-    # plotly.io.to_json tries orjson on the dict as it is and, on a TypeError (an object array, say), walks
-    # every list in Python first: several milliseconds of every page run for every student.
-    orjson.dumps(fig.to_dict(), option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-
-
 def test_without_symbols_the_input_strip_paints_the_input_values_with_a_colour_bar_of_their_own():
     rec = run(LSTMConfig(batch=2, seq_len=6, input_size=3, hidden_size=5, input_kind="random")).trace.layer(0)
     fig = gates_over_time_figure(rec, 1)
