@@ -1,9 +1,10 @@
 """LSTM Explorer: a hand-written ``nn.LSTM`` forward that records every gate and state, and its views."""
 
-from lstm_viz import tasks
+from lstm_viz import check, tasks
 from lstm_viz.backward import Gradients, backward, loss_grad, task_loss_grad
 from lstm_viz.build import Built, build
 from lstm_viz.config import LSTMConfig
+from lstm_viz.notebook import show, show_text
 from lstm_viz.params import ParamRow, parameter_table
 from lstm_viz.reference import Comparison, compare
 from lstm_viz.trace import LayerTrace, LSTMTrace, StepTerms, trace
@@ -21,10 +22,13 @@ __all__ = [
     "StepTerms",
     "backward",
     "build",
+    "check",
     "compare",
     "load_lstms",
     "loss_grad",
     "parameter_table",
+    "show",
+    "show_text",
     "task_loss_grad",
     "tasks",
     "trace",

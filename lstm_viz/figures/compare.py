@@ -101,6 +101,7 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
             text=f"allclose atol {atol:.0e}",
             xref="paper",
             x=0.01,
+            xanchor="left",
             y=np.log10(atol),
             yanchor="bottom",
             showarrow=False,

@@ -62,6 +62,8 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
         title_text="row (gate block)" if gated else "row (projected feature)",
         showgrid=False,
         autorange="reversed",
+        # The gate blocks' labels ("i rows 0–15") are wider than a margin Streamlit does not widen for them.
+        automargin=True,
     )
     if not gated:
         fig.update_yaxes(tickmode="linear", tick0=0, dtick=integer_dtick(rows, 10))

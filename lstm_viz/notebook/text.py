@@ -1,0 +1,100 @@
+"""The text view: a text as a character model read it, each character on the colour of one of its cells."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from lstm_viz import cells, textcells
+from lstm_viz.figures.text import TextPanel, text_figure
+from lstm_viz.notebook.language import say
+from lstm_viz.tasks import TaskModel
+from lstm_viz.textrun import TextRun, run_text
+
+STATES = {"tanh_c": "tanh(c)", "h": "h"}
+"""What a panel colours by: the cell's tanh(c) (in -1..1, as h is) or the unit's h."""
+
+
+def text_model(model: TaskModel | str) -> TaskModel:
+    """The character model to read with: a task's model, or a name of the code page's models.
+
+    Raises:
+        TypeError: for something that is not a model or a name.
+        ValueError: for a name that is not one of the page's models, or a model that does not read characters.
+    """
+    if isinstance(model, str):
+        return textcells.load(model)
+    if not isinstance(model, TaskModel):
+        raise TypeError(
+            f"show_text reads with a character model: lstm_viz.tasks.pretrained('code') or 'chars', or one of "
+            f"{', '.join(map(repr, textcells.MODELS))}; it was given {type(model).__name__}"
+        )
+    if model.task.encode is None:
+        raise ValueError(
+            f"the {model.task.name} task's model reads {model.task.title} symbols, not text: show_text draws the "
+            "code and chars models; draw this one with show(model)"
+        )
+    return model
+
+
+def findings_of(model: TaskModel) -> list[cells.CellFinding]:
+    """The cells found for the model, clearest first, as stored with its shipped weights (none for others)."""
+    return [cells.CellFinding(**f) for f in model.info.get("cells", [])]
+
+
+def text_view(
+    model: TaskModel,
+    text: str,
+    cell: int | str | None,
+    state: str | None,
+    tracks: list[str] | tuple[str, ...] | None,
+    lang: str,
+) -> tuple[go.Figure, TextRun]:
+    """The code page's text view: ``text`` coloured by one cell, the chosen tracks as bars under each row.
+
+    Args:
+        model: The character model.
+        text: At most ``lstm_viz.textrun.MAX_TEXT`` characters.
+        cell: A unit number, or a track (``"string"``, ``"indentation"``, ...) whose found cell to show; default the
+            clearest found cell.
+        state: ``"tanh_c"`` or ``"h"``; default the found cell's (``"tanh_c"`` for a unit number).
+        tracks: Tracks drawn as bars (``lstm_viz.cells.TRACKS``); default the shown cell's track.
+        lang: The language of the words added here.
+
+    Raises:
+        ValueError: for an empty or too long text, a unit or track the model does not have, or an unknown state.
+    """
+    found = {f.track: f for f in findings_of(model)}
+    hidden = model.lstm.hidden_size
+    track = None
+    if cell is None:
+        if not found:
+            raise ValueError(f"no cells were found and stored for this model: pass cell=a unit, 0..{hidden - 1}")
+        cell = next(iter(found))
+    if isinstance(cell, str):
+        if cell not in found:
+            known = f"its found cells follow {', '.join(map(repr, found))}" if found else "it has no found cells"
+            raise ValueError(f"cell={cell!r} is not a track with a found cell: {known}; or pass a unit 0..{hidden - 1}")
+        track, finding = cell, found[cell]
+        unit, state = finding.unit, state or textcells.state_key(finding)
+    elif isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell < hidden:
+        unit, state = cell, state or "tanh_c"
+    else:
+        raise ValueError(f"cell={cell!r}: a unit is 0..{hidden - 1}, or a track name ({', '.join(cells.TRACKS)})")
+    if state not in STATES:
+        raise ValueError(f"state={state!r} is not one of {', '.join(map(repr, STATES))}")
+    bars = list(tracks) if tracks is not None else ([track] if track else [])
+    unknown = [t for t in bars if t not in cells.TRACKS]
+    if unknown:
+        raise ValueError(f"tracks {unknown} are not tracks: {', '.join(cells.TRACKS)}")
+    r = run_text(model, text)
+    label = f"{STATES[state]} of {'cell' if state == 'tanh_c' else 'unit'} {unit}"
+    if track is not None:
+        label += f" ({cells.TRACKS[track].label})"
+    fig = text_figure(
+        r.text,
+        [TextPanel(r.state(state)[:, unit], label)],
+        say("your text", lang),
+        subtitle=say("coloured by each cell, −1 blue to +1 red", lang),
+        tracks={t: r.tracks[t] for t in bars},
+    )
+    return fig, r
