@@ -1,12 +1,14 @@
 """LSTM Explorer: a hand-written ``nn.LSTM`` forward that records every gate and state, and its views."""
 
 from lstm_viz import check, tasks
-from lstm_viz.backward import Gradients, backward, loss_grad, task_loss_grad
+from lstm_viz.backward import Gradients, backward
 from lstm_viz.build import Built, build
 from lstm_viz.config import LSTMConfig
+from lstm_viz.losses import loss_grad
 from lstm_viz.notebook import show, show_text
 from lstm_viz.params import ParamRow, parameter_table
 from lstm_viz.reference import Comparison, compare
+from lstm_viz.tasks.losses import task_loss_grad
 from lstm_viz.trace import LayerTrace, LSTMTrace, StepTerms, trace
 from lstm_viz.weights import FoundLSTM, load_lstms
 

@@ -178,4 +178,3 @@ def _with_own_input(drawn: Drawn, data: uploads.UploadedInput) -> Drawn:
     if hx is not None and hx[0].shape[1] != batch:
         hx = None  # drawn for another batch: the user's sequences start from zeros
     return Drawn(config, Built(lstm=drawn.built.lstm, input=x.to(dtype), hx=hx), data.labels, drawn.model)
-

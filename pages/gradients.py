@@ -3,15 +3,7 @@
 import streamlit as st
 
 from lstm_viz import tasks, ui
-from lstm_viz.analysis import (
-    forget_product,
-    orders_apart,
-    pca_2d,
-    saturation,
-    step_inputs,
-    step_norms,
-)
-from lstm_viz.backward import LOSSES, TASK_LOSS, TASK_LOSS_WORDS
+from lstm_viz.analysis import forget_product, orders_apart, pca_2d, saturation, step_inputs, step_norms
 from lstm_viz.figures import (
     direction_label,
     gradient_heatmap_figure,
@@ -31,8 +23,10 @@ from lstm_viz.gradient_cache import (
     recipe_words,
     task_races,
 )
+from lstm_viz.losses import LOSSES
 from lstm_viz.settings import FORGET_CHOICES, task_preset
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
+from lstm_viz.tasks.losses import TASK_LOSS, TASK_LOSS_WORDS
 
 # The LSTM's gradient visibly outlives the RNN's when it is this many powers of ten larger at the far step.
 VISIBLE_ORDERS = 3

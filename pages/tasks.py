@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lstm_viz import tasks, ui
-from lstm_viz.analysis import memory_trace
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.figures import (
     loss_curve_figure,
@@ -15,7 +14,7 @@ from lstm_viz.figures import (
     unit_scores_figure,
 )
 from lstm_viz.figures.base import two_line_title
-from lstm_viz.tasks.explain import FINDER_BATCH
+from lstm_viz.tasks.explain import FINDER_BATCH, memory_trace
 
 ui.require_app()
 st.title("Trained tasks: where the memory lives")

@@ -9,17 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_viz.analysis import (
-    forget_product,
-    gradient_flow,
-    output_loss_grad,
-    pca_2d,
-    rnn_backward,
-    rnn_like,
-    saturation,
-    step_norms,
-)
-from lstm_viz.backward import TASK_LOSS
+from lstm_viz.analysis import forget_product, pca_2d, saturation, step_norms
+from lstm_viz.gradient_flow import gradient_flow
+from lstm_viz.losses import output_loss_grad
+from lstm_viz.rnn_backward import rnn_backward, rnn_like
+from lstm_viz.tasks.losses import TASK_LOSS
 from lstm_viz.trace import trace
 
 

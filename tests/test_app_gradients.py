@@ -8,13 +8,16 @@ from streamlit.testing.v1 import AppTest
 from test_app import charts, decode, open_page
 
 from lstm_viz import tasks
-from lstm_viz.analysis import forget_product, gradient_flow, orders_apart, step_norms
-from lstm_viz.backward import TASK_LOSS, backward, loss_grad, task_loss_grad
+from lstm_viz.analysis import forget_product, orders_apart, step_norms
+from lstm_viz.backward import backward
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.gradient_cache import task_races
+from lstm_viz.gradient_flow import gradient_flow
+from lstm_viz.losses import loss_grad
 from lstm_viz.run import RunSpec, run
 from lstm_viz.sources import TaskSource
+from lstm_viz.tasks.losses import TASK_LOSS, task_loss_grad
 from lstm_viz.tasks.rnn import init_rnn, pretrained_rnn, shipped_rnn_info
 from lstm_viz.ui import DEFAULTS
 

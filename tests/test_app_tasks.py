@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from test_app import charts, decode, follow, heatmap, links, open_page
 
-from lstm_viz.analysis import memory_trace
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits
 from lstm_viz.run import Run, RunSpec, run
 from lstm_viz.sources import TaskSource
+from lstm_viz.tasks.explain import memory_trace
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.ui import DEFAULTS
 

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
-from lstm_viz.backward import LOSSES, TASK_LOSS, Gradients, backward, loss_grad, task_loss_grad
+from lstm_viz.backward import Gradients, backward
+from lstm_viz.losses import LOSSES, loss_grad
+from lstm_viz.tasks.losses import TASK_LOSS, task_loss_grad
 from lstm_viz.trace import trace
 
 F64_TOL = 1e-10

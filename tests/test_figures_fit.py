@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from lstm_viz import build, trace
-from lstm_viz.analysis import gradient_flow, memory_trace, orders_apart, step_norms
+from lstm_viz.analysis import orders_apart, step_norms
 from lstm_viz.config import LSTMConfig
 from lstm_viz.figures import (
     ERROR_SCALE,
@@ -35,8 +35,10 @@ from lstm_viz.figures import (
 from lstm_viz.figures.base import decade_label, integer_dtick, log_axis, time_axis
 from lstm_viz.figures.tasks import BIT_COLOURS, MAX_SCORED_UNITS, TEXT_COLUMNS
 from lstm_viz.figures.views import SLIDE_DETAIL_WIDTH, SLIDE_TITLE_CHARS
+from lstm_viz.gradient_flow import gradient_flow
 from lstm_viz.run import RunSpec, run
 from lstm_viz.sources import TaskSource
+from lstm_viz.tasks.explain import memory_trace
 from lstm_viz.tasks.rnn import pretrained_rnn
 from lstm_viz.tasks.units import UnitScore
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lstm_viz.analysis import forget_product, pca_2d, saturation, step_norms
-from lstm_viz.backward import backward, loss_grad
+from lstm_viz.backward import backward
 from lstm_viz.figures import (
     gradient_heatmap_figure,
     gradient_norms_figure,
@@ -16,6 +16,7 @@ from lstm_viz.figures import (
     unit_lines_figure,
 )
 from lstm_viz.figures.gradients import DECADES, FLOOR
+from lstm_viz.losses import loss_grad
 from lstm_viz.trace import trace
 
 

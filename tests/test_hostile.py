@@ -467,10 +467,11 @@ def test_run_bytes_counts_every_tensor_of_a_run_once():
 
 
 def test_gradient_flow_and_step_backward_are_cached_with_the_same_numbers():
-    from lstm_viz.analysis import gradient_flow
-    from lstm_viz.backward import backward, loss_grad
+    from lstm_viz.backward import backward
     from lstm_viz.edits import Edits, apply_edits
     from lstm_viz.gradient_cache import flow_for, gradient_cache, step_backward
+    from lstm_viz.gradient_flow import gradient_flow
+    from lstm_viz.losses import loss_grad
     from lstm_viz.run import run
 
     r = run(config.LSTMConfig(input_size=3, hidden_size=5, batch=2, seq_len=6, seed=3))

@@ -15,10 +15,11 @@ import torch
 from torch import nn
 
 import lstm_viz
-from lstm_viz.backward import backward, loss_grad
+from lstm_viz.backward import backward
 from lstm_viz.export.html import figures_html
 from lstm_viz.figures import PALETTES, cell_diagram_figure, gates_over_time_figure, recolour, weight_figure
 from lstm_viz.figures.gradients import log_magnitude
+from lstm_viz.losses import loss_grad
 from lstm_viz.notebook import VIEWS, show, show_text
 from lstm_viz.trace import trace
 

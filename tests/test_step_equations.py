@@ -7,7 +7,8 @@ import re
 import pytest
 
 from lstm_viz import LSTMConfig
-from lstm_viz.backward import backward, loss_grad
+from lstm_viz.backward import backward
+from lstm_viz.losses import loss_grad
 from lstm_viz.run import run
 from lstm_viz.step_equations import backward_equations, forward_equations, projected_feature, projection_terms
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lstm_viz.analysis import GradientFlow, forget_product, gradient_flow, orders_apart, step_norms
-from lstm_viz.backward import LOSSES, TASK_LOSS
+from lstm_viz.analysis import forget_product, orders_apart, step_norms
 from lstm_viz.figures import direction_label, gradient_heatmap_figure, gradient_norms_figure
+from lstm_viz.gradient_flow import GradientFlow, gradient_flow
+from lstm_viz.losses import LOSSES
 from lstm_viz.notebook.compose import compose
 from lstm_viz.notebook.language import say
 from lstm_viz.notebook.picks import Pick
 from lstm_viz.notebook.subject import Subject
 from lstm_viz.tasks import shipped_info
+from lstm_viz.tasks.losses import TASK_LOSS
 from lstm_viz.tasks.rnn import RNNTaskModel, has_shipped_rnn, pretrained_rnn
 
 VISIBLE_ORDERS = 3

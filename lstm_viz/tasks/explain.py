@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import Tensor, nn
 
 from lstm_viz.tasks.base import Batch
 from lstm_viz.tasks.model import TaskModel, init_model
@@ -92,3 +93,42 @@ def explain(model: TaskModel, lstm: torch.nn.LSTM, shown: Batch, seq_len: int) -
         untrained_scores=untrained_scores,
         facts=gate_facts(rec, scores[0].unit, task.phases(fresh)),
     )
+
+
+PROOF_SEQUENCES = 16
+"""Sequences a task's proof figure draws: enough to see the pattern, few enough to tell lines apart."""
+PROOF_SEED = 30_000
+"""Their seed: fresh sequences, neither trained on nor the finder's, the same on every page run."""
+
+
+@dataclass(frozen=True)
+class MemoryTrace:
+    """One unit's state on several fresh sequences of a task, with the task's latent and input symbols.
+
+    Shapes: ``values`` and ``latent`` [N, T]; ``labels`` ``[N][T]`` strings.
+    """
+
+    unit: int
+    state: str
+    values: Tensor
+    latent: Tensor
+    labels: list[list[str]]
+
+
+def memory_trace(
+    lstm: nn.LSTM,
+    model: TaskModel,
+    unit: int,
+    state: str = "c",
+    seq_len: int | None = None,
+    n: int = PROOF_SEQUENCES,
+    seed: int = PROOF_SEED,
+) -> MemoryTrace:
+    """Trace ``lstm`` (the task model's LSTM as shown, edits applied) on ``n`` fresh sequences of its task.
+
+    Shapes:
+        the task's x [N, T, I] -> ``MemoryTrace`` values and latent [N, T].
+    """
+    b = model.batch(n, seed, seq_len)
+    rec = trace(lstm, b.x.to(lstm.weight_ih_l0.dtype)).layer(0)
+    return MemoryTrace(unit, state, getattr(rec, state)[..., unit], b.latent, model.task.labels(b.tokens))
