@@ -31,24 +31,28 @@ class TrackInfo:
         kind: ``"binary"`` (0/1) or ``"count"`` (0, 1, 2, ...).
         label: Words for a legend (``"indentation of the line"``).
         verb: What a cell following it does (``"counts the indentation"``).
+        inside: Where it holds (a count track: where it is above 0), for a sentence (``"on an indented line"``).
     """
 
     name: str
     kind: str
     label: str
     verb: str
+    inside: str
 
 
 TRACKS: dict[str, TrackInfo] = {
     t.name: t
     for t in (
-        TrackInfo("string", "binary", "inside a string", "is on inside strings"),
-        TrackInfo("comment", "binary", "inside a comment", "is on inside comments"),
-        TrackInfo("docstring", "binary", "inside a docstring", "is on inside docstrings"),
-        TrackInfo("brackets", "count", "bracket depth", "follows the bracket depth"),
-        TrackInfo("indentation", "count", "indentation of the line", "counts the indentation"),
-        TrackInfo("column", "count", "column", "follows the column (position in the line)"),
-        TrackInfo("word", "count", "position in a word", "counts the characters into a word"),
+        TrackInfo("string", "binary", "inside a string", "is on inside strings", "inside a string"),
+        TrackInfo("comment", "binary", "inside a comment", "is on inside comments", "inside a comment"),
+        TrackInfo("docstring", "binary", "inside a docstring", "is on inside docstrings", "inside a docstring"),
+        TrackInfo("brackets", "count", "bracket depth", "follows the bracket depth", "inside brackets"),
+        TrackInfo("indentation", "count", "indentation of the line", "counts the indentation", "on an indented line"),
+        TrackInfo(
+            "column", "count", "column", "follows the column (position in the line)", "after a line's first character"
+        ),
+        TrackInfo("word", "count", "position in a word", "counts the characters into a word", "inside a word"),
     )
 }
 """Every track, in display order."""

@@ -13,11 +13,14 @@ from lstm_viz.reference import RTOL, max_abs_diff
 from lstm_viz.trace import LSTMTrace, trace
 
 
-def official_clamped(lstm: nn.LSTM, x: Tensor, clamp: CellClamp) -> tuple[Tensor, Tensor, Tensor]:
+def official_clamped(
+    lstm: nn.LSTM, x: Tensor, clamp: CellClamp, hx: tuple[Tensor, Tensor] | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
     """``nn.LSTM`` itself, stepped one step at a time, its ``c_n`` set to the clamp's values after every step.
 
     The same rule as the hand-written forward's ``CellClamp``: the step's ``h`` is what ``nn.LSTM`` returned,
     the next step starts from the held ``c``. Runs PyTorch's generic CPU loop (oneDNN off), as ``compare`` does.
+    ``hx`` is the state the first step starts from (as ``nn.LSTM`` takes it; default zeros).
 
     Shapes: ``x`` [B, T, I] (batch_first) or [T, B, I] -> ``(output, h_n, c_n)`` as ``nn.LSTM`` returns them.
 
@@ -29,7 +32,7 @@ def official_clamped(lstm: nn.LSTM, x: Tensor, clamp: CellClamp) -> tuple[Tensor
     time_dim = 1 if lstm.batch_first else 0
     units = torch.tensor(clamp.units, dtype=torch.long)
     held = torch.tensor(clamp.values, dtype=x.dtype)
-    state, outs = None, []
+    state, outs = hx, []
     # PyTorch's generic CPU loop, as the verdict of every run compares against (``reference.compare``): the
     # oneDNN kernel it picks by default for float32 rounds each step differently, and over a thousand clamped
     # steps of a trained model that rounding grows past float32's allclose.
@@ -70,10 +73,10 @@ class ClampCheck:
         return f"clamped forward {head} clamped nn.LSTM: max |diff| {self.max_diff:.1e} (allclose, {dtype})"
 
 
-def check_clamped(lstm: nn.LSTM, x: Tensor, clamp: CellClamp) -> ClampCheck:
-    """Run the clamp in the hand-written forward and in ``nn.LSTM``, and measure how far apart they are."""
-    tr = trace(lstm, x, clamp=clamp)
-    output, h_n, c_n = official_clamped(lstm, x, clamp)
+def check_clamped(lstm: nn.LSTM, x: Tensor, clamp: CellClamp, hx: tuple[Tensor, Tensor] | None = None) -> ClampCheck:
+    """Run the clamp in the hand-written forward and in ``nn.LSTM`` (from ``hx``), and measure how far apart."""
+    tr = trace(lstm, x, hx, clamp=clamp)
+    output, h_n, c_n = official_clamped(lstm, x, clamp, hx)
     pairs = ((tr.output, output), (tr.h_n, h_n), (tr.c_n, c_n))
     ok = all(torch.allclose(a, b, rtol=RTOL) for a, b in pairs)
     return ClampCheck(tr, max(max_abs_diff(a, b) for a, b in pairs), ok)
@@ -117,15 +120,24 @@ class ClampEffect:
 
 
 def clamp_effect(
-    lstm: nn.LSTM, head: nn.Module, x: Tensor, ids: Tensor, track: Tensor, clamp: CellClamp
+    lstm: nn.LSTM,
+    head: nn.Module,
+    x: Tensor,
+    ids: Tensor,
+    track: Tensor,
+    clamp: CellClamp,
+    hx: tuple[Tensor, Tensor] | None = None,
 ) -> ClampEffect:
     """The loss per character with and without the clamp, and the change in the true next character's probability.
 
-    Shapes: ``x`` [1, T, I] (batch_first); ``ids`` [T] symbol ids of the text; ``track`` [T].
+    Both runs start from ``hx`` (the state after the text before a window; default zeros).
+
+    Shapes: ``x`` [1, T, I] (batch_first); ``ids`` [T] symbol ids of the text; ``track`` [T]; ``hx`` each
+    [1, 1, H].
     """
     with torch.inference_mode():
-        intact = trace(lstm, x).output[0]  # [T, H]
-        check = check_clamped(lstm, x, clamp)
+        intact = trace(lstm, x, hx).output[0]  # [T, H]
+        check = check_clamped(lstm, x, clamp, hx)
         held = check.trace.output[0]
         target = ids[1:].long()
         logp = torch.log_softmax(head(intact[:-1]).double(), -1).gather(1, target.view(-1, 1))[:, 0]

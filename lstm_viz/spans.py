@@ -1,4 +1,9 @@
-"""Select and match (LSTMVis's match view, made simple): the cells on across a span, and where else they fire."""
+"""Select and match (LSTMVis's match view, made simple): the cells a span stands out in, and where else they fire.
+
+A span names its cells without a threshold: the units whose values across it sit furthest from where they
+usually are on held-out code. The threshold only says where a named cell is on, so a lower one finds every
+character a higher one found, and more.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +12,59 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-MAX_CELLS = 8
-"""At most this many cells describe a span (the most clearly on first): more would match nothing."""
+NAMED = 3
+"""Cells named for a span: the three that stand out most in it."""
+LEVEL = 0.2
+"""A span's level of a unit is the value that 4 in 5 of its characters reach (in the unit's sign)."""
+MIN_STD = 0.05
+"""A unit that hardly moves on held-out code is measured against at least this spread (values lie in -1..1)."""
+FOLLOWS = 0.3
+"""A cell follows a track when its r with it, in the cell's sign, is at least this on held-out code."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Where each unit usually sits on held-out code: the mean and spread of one state over the corpus.
+
+    Shapes: ``mean`` and ``std`` [units].
+    """
+
+    mean: Tensor
+    std: Tensor
+
+    @classmethod
+    def of(cls, states: Tensor) -> Baseline:
+        """The baseline of ``states`` [N, units] (e.g. tanh(c) over the held-out corpus)."""
+        v = states.float()
+        return cls(v.mean(0), v.std(0).clamp_min(MIN_STD))
 
 
 @dataclass(frozen=True)
 class SpanCell:
-    """A unit that is on across a span and off around it.
+    """A unit that stands out across a span.
 
     Attributes:
         unit: The unit (column of the states).
-        sign: +1 when it is on above the threshold, -1 when it is on below minus the threshold.
-        inside: Its weakest (sign-adjusted) value inside the span.
-        outside: Its strongest (sign-adjusted) value just around it.
+        sign: +1 when it stands out above its usual values, -1 below.
+        level: The value (times ``sign``) that 4 in 5 of the span's characters reach.
+        score: How far that level lies from the unit's mean on held-out code, in its standard deviations.
     """
 
     unit: int
     sign: int
-    inside: float
-    outside: float
+    level: float
+    score: float
 
 
-def cells_on(values: Tensor, span: tuple[int, int], threshold: float, around: int = 1) -> list[SpanCell]:
-    """The units on across ``span`` (every step beyond the threshold) and off for ``around`` steps either side.
+def name_cells(values: Tensor, span: tuple[int, int], base: Baseline, top: int = NAMED) -> list[SpanCell]:
+    """The ``top`` units that stand out most across ``span``, in either sign, the most first.
 
-    A unit may be on in either sign (tanh(c) and h are signed); the clearest (largest gap between its weakest
-    value inside and its strongest outside) come first, at most ``MAX_CELLS``.
+    A unit's score in a sign is ``(level - sign * mean) / std``, its level being the value 4 in 5 of the
+    span's characters reach (``LEVEL``): a unit on across the whole span and seldom that far on elsewhere
+    scores high; one that flickers in the span or is always on does not. No threshold is involved.
 
-    Shapes: ``values`` [T, units] (e.g. tanh(c) of one text); ``span`` is ``(start, stop)``, stop excluded.
+    Shapes: ``values`` [T, units] (the text's states, the same kind as ``base``); ``span`` is ``(start, stop)``,
+    stop excluded.
 
     Raises:
         ValueError: for an empty span or one outside the text.
@@ -43,28 +73,35 @@ def cells_on(values: Tensor, span: tuple[int, int], threshold: float, around: in
     start, stop = span
     if not 0 <= start < stop <= steps:
         raise ValueError(f"the span {start}-{stop} is not inside the text's steps 0-{steps}")
-    found = []
-    before = values[max(start - around, 0) : start]
-    after = values[stop : stop + around]
-    ring = torch.cat([before, after])  # [<= 2 * around, units]
-    for sign in (1, -1):
-        inside = (sign * values[start:stop]).amin(0)  # [units]
-        outside = (sign * ring).amax(0) if ring.numel() else torch.full_like(inside, -float("inf"))
-        on = (inside > threshold) & (outside < threshold)
-        for unit in on.nonzero().flatten().tolist():
-            found.append(SpanCell(unit, sign, float(inside[unit]), float(outside[unit])))
-    found.sort(key=lambda c: -(c.inside - max(c.outside, -1.0)))
-    return found[:MAX_CELLS]
+    inside = values[start:stop].float()  # [n, units]
+    low, high = inside.quantile(LEVEL, dim=0), inside.quantile(1 - LEVEL, dim=0)
+    scores = torch.cat([(low - base.mean) / base.std, (base.mean - high) / base.std])  # [2 * units]
+    order = torch.argsort(-scores, stable=True)[:top].tolist()  # a tie keeps the lower unit, above first
+    units = values.shape[1]
+    out = []
+    for k in order:
+        unit, sign = k % units, 1 if k < units else -1
+        out.append(SpanCell(unit, sign, float(low[unit] if sign > 0 else -high[unit]), float(scores[k])))
+    return out
+
+
+def share_on(values: Tensor, span: tuple[int, int], cells: list[SpanCell], threshold: float) -> list[float]:
+    """For each cell, the share of the span's characters where it is beyond ``threshold`` in its sign.
+
+    Shapes: ``values`` [T, units].
+    """
+    inside = values[span[0] : span[1]].float()
+    return [float((c.sign * inside[:, c.unit] > threshold).float().mean()) for c in cells]
 
 
 @dataclass(frozen=True)
 class Match:
-    """A span of a corpus where the selected cells fire.
+    """A span of a corpus where the named cells fire.
 
     Attributes:
         start: First step of the span.
         stop: One past its last step.
-        overlap: Mean fraction of the selected cells on over the span (1: all of them, everywhere).
+        overlap: Mean fraction of the named cells on over the span (1: all of them, everywhere).
         score: ``overlap`` times the length similarity to the selected span, the ranking.
     """
 
@@ -74,27 +111,36 @@ class Match:
     score: float
 
 
+def firing(states: Tensor, cells: list[SpanCell], threshold: float) -> Tensor:
+    """The fraction of ``cells`` beyond ``threshold`` (each in its sign) at every step.
+
+    Shapes: ``states`` [N, units] -> [N] float32.
+    """
+    units = torch.tensor([c.unit for c in cells])
+    signs = torch.tensor([c.sign for c in cells], dtype=torch.float32)
+    return (states[:, units].float() * signs > threshold).float().mean(1)
+
+
 def match_spans(
     states: Tensor,
     cells: list[SpanCell],
     threshold: float,
     length: int,
-    top: int = 10,
     exclude: tuple[int, int] | None = None,
     min_fraction: float = 0.5,
 ) -> list[Match]:
-    """The top spans of a corpus where the same cells fire, ranked by overlap and length similarity.
+    """Every span of a corpus where the named cells fire, ranked by overlap and length similarity.
 
-    A span is a maximal run of steps where at least ``min_fraction`` of the cells are on (beyond the threshold,
-    each in its sign). Its score is the mean fraction on times ``min(len, length) / max(len, length)``, so a span
-    as long as the selected one ranks above a sliver or a whole file.
+    A span is a maximal run of steps where at least ``min_fraction`` of the cells are beyond the threshold
+    (each in its sign): a lower threshold only adds steps, so every step matched at a threshold is matched
+    at any lower one. Its score is the mean fraction on times ``min(len, length) / max(len, length)``, so a
+    span as long as the selected one ranks above a sliver or a whole file.
 
     Args:
         states: The corpus's states (same kind as the selection's).
-        cells: The cells found on across the selected span.
-        threshold: The same threshold.
+        cells: The cells named for the selection.
+        threshold: Where a cell is on.
         length: The selected span's length.
-        top: How many spans to return.
         exclude: A span to leave out (the selection itself when it lies in this corpus).
         min_fraction: The fraction of cells that must be on.
 
@@ -102,12 +148,9 @@ def match_spans(
     """
     if not cells:
         return []
-    units = torch.tensor([c.unit for c in cells])
-    signs = torch.tensor([c.sign for c in cells], dtype=states.dtype)
-    on = (states[:, units] * signs > threshold).float()  # [N, k]
-    fraction = on.mean(1)  # [N]
-    firing = (fraction >= min_fraction - 1e-9).to(torch.int8)
-    edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int8), firing, torch.zeros(1, dtype=torch.int8)]))
+    fraction = firing(states, cells, threshold)  # [N]
+    on = (fraction >= min_fraction - 1e-6).to(torch.int8)
+    edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int8), on, torch.zeros(1, dtype=torch.int8)]))
     starts = (edges == 1).nonzero().flatten().tolist()
     stops = (edges == -1).nonzero().flatten().tolist()
     cumulative = torch.cat([torch.zeros(1, dtype=torch.float64), fraction.double().cumsum(0)])
@@ -119,7 +162,37 @@ def match_spans(
         similar = min(b - a, length) / max(b - a, length)
         found.append(Match(a, b, overlap, overlap * similar))
     found.sort(key=lambda m: (-m.score, m.start))
-    return found[:top]
+    return found
+
+
+def clearest_track(r: Tensor, cell: SpanCell) -> tuple[int, float]:
+    """The track a named cell follows best in its sign, and its r with it (negative for a cell on below).
+
+    Shapes: ``r`` [tracks, units], Pearson's r of each unit with each track on held-out code.
+    """
+    signed = cell.sign * r[:, cell.unit]
+    k = int(signed.argmax())
+    return k, float(r[k, cell.unit])
+
+
+def follows(r: Tensor, cell: SpanCell, track: int, at_least: float = FOLLOWS) -> bool:
+    """Whether a named cell follows a track: its r with the track, in the cell's sign, is at least ``at_least``.
+
+    Shapes: ``r`` [tracks, units], Pearson's r of each unit with each track on held-out code.
+    """
+    return cell.sign * float(r[track, cell.unit]) >= at_least
+
+
+def word_span(text: str, k: int) -> tuple[int, int]:
+    """The word (a run of letters, digits and ``_``) character ``k`` of ``text`` is in, or that character alone."""
+    if not text[k].isalnum() and text[k] != "_":
+        return k, k + 1
+    start, stop = k, k + 1
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while stop < len(text) and (text[stop].isalnum() or text[stop] == "_"):
+        stop += 1
+    return start, stop
 
 
 def parse_span(text: str, steps: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstm_viz import cells, tasks
+from lstm_viz import cells, headline, tasks
 from lstm_viz.engine import CellClamp
 from lstm_viz.tasks import TaskModel, corpus
 from lstm_viz.tasks.text import TEXT
@@ -90,6 +90,62 @@ def match_corpus(model: TaskModel) -> MatchCorpus:
     st = cells.corpus_states(model.lstm, x)
     states = {"tanh_c": torch.tanh(st["c"]).half(), "h": st["h"].half()}
     return MatchCorpus(held.text, held.paths, held.starts, states, st["c"].double().mean(0))
+
+
+def state_key(finding: cells.CellFinding) -> str:
+    """The page's state for a finding: ``"tanh_c"`` for a cell (its c, shown as tanh(c)), else ``"h"``."""
+    return "tanh_c" if finding.state == "c" else "h"
+
+
+def corpus_tracks() -> dict[str, Tensor]:
+    """Every track of the held-out analysis corpus, each file read on its own. Shapes: each [N]."""
+    return cells.text_tracks(corpus.analysis().texts)
+
+
+def corpus_regions(tracks: dict[str, Tensor]) -> Tensor:
+    """The region (``headline.REGIONS``) of every character of the analysis corpus. Shapes: [N] int64."""
+    return headline.regions(tracks, headline.file_heads(corpus.analysis().texts))
+
+
+def unit_correlations(mc: MatchCorpus, tracks: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Pearson's r of every unit of tanh(c) and of h with every track (``cells.TRACKS`` order) on the corpus.
+
+    Shapes: -> each [tracks, H].
+    """
+    return cells.correlations(mc.states, {k: tracks[k] for k in cells.TRACKS})
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A finding made visible: where its cell is on over held-out code, and the window that shows it.
+
+    Attributes:
+        finding: The finder's unit for a track.
+        profile: Where that unit is on, on its track and off it.
+        window: The held-out file and line whose first lines show it best.
+    """
+
+    finding: cells.CellFinding
+    profile: headline.OnProfile
+    window: headline.Window
+
+    def sentence(self) -> str:
+        """Where else the cell is on, in words: 'Beyond +0.5 it is on at ...; also at the start of a file ...'."""
+        return self.profile.sentence(cells.TRACKS[self.finding.track].inside)
+
+
+def headline_of(finding: cells.CellFinding, mc: MatchCorpus, tracks: dict[str, Tensor], where: Tensor) -> Headline:
+    """Measure ``finding``'s unit over the analysis corpus: where it is on, and the window that shows it.
+
+    Its sign is that of its r; inside its track is where the track is above 0.
+
+    Shapes: each track and ``where`` [N], the corpus's characters.
+    """
+    values = mc.states[state_key(finding)][:, finding.unit]
+    sign = 1 if finding.r >= 0 else -1
+    inside = tracks[finding.track] > 0
+    profile = headline.on_profile(values, sign, inside, where)
+    return Headline(finding, profile, headline.opening_window(values, sign, inside, corpus.analysis().texts))
 
 
 CLAMPS = {"none": "no clamp", "zero": "clamped to 0", "mean": "clamped to its mean on held-out code"}

@@ -43,6 +43,8 @@ class TextRun:
         trace: The hand-written forward's record (batch_first, batch 1).
         comparison: Its comparison with ``nn.LSTM`` on the same weights.
         tracks: Every annotation track of the text.
+        hx: The state it started from: ``nn.LSTM``'s ``(h_n, c_n)`` after the text before it, or None (zeros).
+            Shapes: each [1, 1, H].
     """
 
     text: str
@@ -51,6 +53,7 @@ class TextRun:
     trace: LSTMTrace
     comparison: Comparison
     tracks: cells.Tracks
+    hx: tuple[Tensor, Tensor] | None = None
 
     def state(self, name: str) -> Tensor:
         """``"c"``, ``"tanh_c"`` or ``"h"`` of every step and unit. Shapes: [T, H]."""
@@ -65,13 +68,34 @@ class TextRun:
         return len(self.text)
 
 
+def prefix_state(model: TaskModel, before: str) -> tuple[Tensor, Tensor] | None:
+    """``nn.LSTM``'s state ``(h_n, c_n)`` after reading ``before`` from a zero state; None for an empty text.
+
+    So a window of a file is read as the model reads it inside the whole file, not as a file's start.
+
+    Shapes: -> each [1, 1, H] (one layer, batch 1).
+    """
+    if not before:
+        return None
+    with torch.inference_mode():
+        _, (h_n, c_n) = model.lstm(model.encode(before))  # x [1, T, I]
+    return h_n.clone(), c_n.clone()
+
+
 def run_text(
-    model: TaskModel, text: str, clamp: CellClamp | None = None, tracks: cells.Tracks | None = None
+    model: TaskModel,
+    text: str,
+    clamp: CellClamp | None = None,
+    tracks: cells.Tracks | None = None,
+    hx: tuple[Tensor, Tensor] | None = None,
 ) -> TextRun:
     """Run ``text`` through ``model`` with the hand-written forward, check it against ``nn.LSTM``, and annotate it.
 
     ``tracks`` may come from a longer text the window was cut from (so a window cut inside a string or a
-    bracket still knows it); by default they are computed on ``text`` alone.
+    bracket still knows it); by default they are computed on ``text`` alone. ``hx`` is the state to start
+    from (``prefix_state`` of the text before the window); by default zeros, as at a file's start.
+
+    Shapes: ``hx`` each [1, 1, H].
 
     Raises:
         ValueError: for an empty or too long text, or a model that does not read characters.
@@ -80,6 +104,6 @@ def run_text(
     x = model.encode(text)  # [1, T, I]
     ids = model.task.encode(text).long()
     shown = model.decode(ids)
-    tr = trace(model.lstm, x, clamp=clamp)
-    comparison = compare(model.lstm, x, None, tr) if clamp is None else None
-    return TextRun(shown, ids, x, tr, comparison, tracks if tracks is not None else cells.tracks(shown))
+    tr = trace(model.lstm, x, hx, clamp=clamp)
+    comparison = compare(model.lstm, x, hx, tr) if clamp is None else None
+    return TextRun(shown, ids, x, tr, comparison, tracks if tracks is not None else cells.tracks(shown), hx)

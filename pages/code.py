@@ -1,12 +1,13 @@
 """Cells that read code: real Python coloured by the cells that follow its strings, comments and blocks."""
 
-import pandas as pd
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitAPIException
 
-from lstm_viz import cells, spans, textcells, ui
-from lstm_viz.figures.text import TextPanel, text_figure
+from lstm_viz import cells, matchlines, spans, textcells, ui
+from lstm_viz.figures.text import TextPanel, box_span, text_figure
 from lstm_viz.generate import MAX_CHARS, TEMPERATURES
+from lstm_viz.text import code
 from lstm_viz.textrun import MAX_TEXT
 from lstm_viz.ui import codecache
 
@@ -16,10 +17,10 @@ st.title("Cells that read code")
 SOURCES = ("held-out file", "your text", "generated")
 STATES = {"tanh_c": "tanh(c)", "h": "h"}
 VIEW_KEY = "code_view"
-CONTEXT = 80  # characters shown either side of a matched span
-TOP_SHOWN = 3  # matches drawn coloured; the rest are listed
 CLAMP_LABELS = {"none": "none", "to 0": "zero", "to its mean": "mean"}  # URL words -> textcells.CLAMPS
 WINDOW = 1200  # characters of a held-out file shown at once (the text view stays a screen or two tall)
+WINDOW_KEYS = ("code_file", "code_line")  # where a held-out file is shown; opened where the cell shows its track
+SELECTED_SHOWN = 80  # characters of a selection quoted above its cells
 
 
 def _first(customdata) -> float:
@@ -27,49 +28,65 @@ def _first(customdata) -> float:
     return customdata["0"] if isinstance(customdata, dict) and "0" in customdata else customdata[0]
 
 
-def _take_selection() -> None:
-    """Turn the text view's last box or click selection into the span control (before that control is drawn)."""
-    event = st.session_state.get(VIEW_KEY)
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    # Only the character markers carry customdata (the bars under the text do not); its first entry is the step.
-    steps = sorted({int(_first(p["customdata"])) for p in points if p.get("customdata") is not None})
-    if steps:
-        span = f"{steps[0]}-{steps[-1] + 1}"
-        if st.session_state.get("_code_span_taken") != span:
-            st.session_state["_code_span_taken"] = span
-            st.session_state["code_span"] = span
+def _open_window(model_: str, track_: str, first: bool = False) -> None:
+    """Show the held-out window where the cell for ``track_`` shows its track best (its file and first line).
+
+    Set through the widgets' state, their defaults staying file 0 from line 1, so a link that names a file or
+    a line keeps the meaning it had. A bound widget set from a callback puts its value in the page's link
+    itself; on the page's ``first`` run the widgets are not bound yet, and the link is written here.
+    """
+    window = codecache.headline(model_, track_).window
+    st.session_state["code_file"], st.session_state["code_line"] = window.file, window.line
+    if first:
+        try:
+            st.query_params["code_file"] = textcells.corpus.analysis().paths[window.file]
+            st.query_params["code_line"] = str(window.line)
+        except StreamlitAPIException:  # bound since an earlier visit: the widgets write their own link
+            pass
 
 
-_take_selection()
-st.markdown(
-    "A character LSTM trained to predict the next character of real Python (the `.py` files of the installed "
-    "PyTorch, one file in twenty held out) is never told where strings, comments or blocks are. The finder "
-    "ranks every cell against each hypothesis below on held-out files and names the clearest; pick one, read a "
-    "file coloured by it, select a span to find where else the same cells fire, or clamp the cell and watch "
-    "what the model gets wrong."
-)
+def _new_cell() -> None:
+    """Another model or track: open on the window that shows its own cell (the first track of a new model)."""
+    model_ = st.session_state["code_model"]
+    tracks = [f.track for f in codecache.findings(model_)]
+    track_ = st.session_state.get("code_track")
+    _open_window(model_, track_ if track_ in tracks else tracks[0])
 
-top = st.columns([2, 2, 1, 1])
-model_name = top[0].selectbox(
+
+def _new_file() -> None:
+    """Another file opens at its first line (the widget's default, so the link leaves the line out)."""
+    st.session_state["code_line"] = 1
+
+
+# In display order; filled below once what each shows is known (the headline needs the model and the track).
+head = st.container()
+pick = st.columns([1.6, 1.2, 4])
+view_box = st.container()
+below = st.container()
+
+more_cols = below.columns([1.2, 1, 1.1, 2, 2])
+model_name = more_cols[0].selectbox(
     "model",
     list(textcells.MODELS),
     key="code_model",
     bind="query-params",
+    on_change=_new_cell,
     help="; ".join(f"{k}: {v}" for k, v in textcells.MODELS.items()),
 )
 found = codecache.findings(model_name)
 by_track = {f.track: f for f in found}
-track = top[1].selectbox(
+track = pick[0].selectbox(
     "cell that follows",
     [f.track for f in found],
     key="code_track",
     bind="query-params",
+    on_change=_new_cell,
     help="Each hypothesis, clearest first: "
     + "; ".join(f"{f.track}: {cells.TRACKS[f.track].label} ({f.name}, r = {f.r:+.2f})" for f in found),
 )
 best = by_track[track]
 hidden = codecache.model(model_name).lstm.hidden_size
-unit_choice = top[2].selectbox(
+unit_choice = more_cols[1].selectbox(
     "unit",
     ["found", *range(hidden)],
     key="code_unit",
@@ -77,8 +94,8 @@ unit_choice = top[2].selectbox(
     help="'found' is the finder's unit for the chosen hypothesis; or pick any unit.",
 )
 unit = best.unit if unit_choice == "found" else int(unit_choice)
-default_state = "tanh_c" if best.state == "c" else "h"
-state_label = top[3].selectbox(
+default_state = textcells.state_key(best)
+state_label = more_cols[2].selectbox(
     "state",
     list(STATES.values()),
     index=list(STATES).index(default_state),
@@ -86,38 +103,32 @@ state_label = top[3].selectbox(
     bind="query-params",
 )
 state = next(k for k, v in STATES.items() if v == state_label)
-ui.run_note(
-    "success" if best.margin >= 0.25 else "info",
-    f"**{best.sentence()}** (on {len(textcells.corpus.analysis().text):,} held-out characters, "
-    "`nn.LSTM`'s own states).",
-    icon=":material/lightbulb:",
-)
-with st.expander("Every hypothesis and its best cell"):
-    # A Markdown table: a dataframe would be built and converted to Arrow on every run of every student's page.
-    st.markdown(
-        "| hypothesis | kind | best unit | r | untrained best \\|r\\| | margin |\n|---|---|---|---:|---:|---:|\n"
-        + "\n".join(
-            f"| {cells.TRACKS[f.track].label} | {cells.TRACKS[f.track].kind} | {f.name} | {f.r:+.3f} | "
-            f"{abs(f.untrained_r):.3f} | {f.margin:+.3f} |"
-            for f in found
-        )
+told = codecache.headline(model_name, track)
+with head:
+    ui.run_note(
+        "success" if best.margin >= 0.25 else "info",
+        f"**{best.sentence()}.** {told.sentence()}",
+        icon=":material/lightbulb:",
     )
 
-row = st.columns([1, 3])
-source = row[0].radio("text", SOURCES, key="code_source", bind="query-params")
+source = pick[1].selectbox("text", SOURCES, key="code_source", bind="query-params")
 text, where, offset = "", "", None
-with row[1]:
+with pick[2]:
     if source == "held-out file":
         held = textcells.corpus.analysis()
         cols = st.columns([3, 1])
+        if not any(k in st.session_state or k in st.query_params for k in WINDOW_KEYS):
+            _open_window(model_name, track, first=True)  # a link with no file or line: where the cell shows it
         index = cols[0].selectbox(
             "held-out file (never trained on)",
             range(len(held.paths)),
             format_func=lambda k: held.paths[k],
             key="code_file",
             bind="query-params",
+            on_change=_new_file,
+            help="Opens where the cell above shows its track best (its first lines); pick any file and line.",
         )
-        line = cols[1].number_input("from line", min_value=1, value=1, step=10, key="code_line", bind="query-params")
+        line = cols[1].number_input("from line", min_value=1, step=10, key="code_line", bind="query-params")
         path, text, first, offset = textcells.held_out_window(index, int(line), WINDOW)
         where = f"torch/{path}, from line {first}"
     elif source == "your text":
@@ -165,28 +176,64 @@ if not text:
 
 if offset is None:
     r = codecache.run(model_name, text)
-else:  # a window of a held-out file: its tracks as read in the whole file
+else:  # a window of a held-out file: read as inside its file (its state and tracks from the file's start)
     r = codecache.run(model_name, text, index, offset - held.starts[index])
-row = st.columns(2)
-more = row[0].multiselect(
+more = more_cols[3].multiselect(
     "also show the cells that follow",
     [f.track for f in found if f.track != track],
     key="code_more",
     bind="query-params",
 )
-bars = row[1].multiselect(
+bars = more_cols[4].multiselect(
     "tracks drawn as bars under the text",
     list(cells.TRACKS),
     default=[track],
     key="code_bars",
     bind="query-params",
 )
-view_box = st.container()
+panel_specs = [(unit, state, track)] + [(by_track[t].unit, textcells.state_key(by_track[t]), t) for t in more]
+
+
+def _take_selection() -> None:
+    """Turn the text view's last drag or click into the span control (before that control is drawn).
+
+    A drag selects the characters it covers as an editor would (``box_span``); a short drag inside a word, or a
+    click where the chart's drag mode allows one, selects that word.
+    """
+    event = st.session_state.get(VIEW_KEY)
+    selection = (event or {}).get("selection", {}) if event else {}
+    # A lasso counts by the box around it (Plotly also reports a box no wider than a line as a lasso's path).
+    boxes = [
+        {"x": [min(b["x"]), max(b["x"])], "y": [min(b["y"]), max(b["y"])]}
+        for b in [*(selection.get("box") or []), *(selection.get("lasso") or [])]
+        if len(b.get("x", [])) >= 2 and len(b.get("y", [])) >= 2
+    ]
+    # Only the character markers carry customdata (the bars under the text do not); its first entry is the step.
+    steps = sorted(
+        {int(_first(p["customdata"])) for p in selection.get("points", []) if p.get("customdata") is not None}
+    )
+    made = repr(boxes[-1] if boxes else steps)
+    if (not boxes and not steps) or st.session_state.get("_code_selection_taken") == made:
+        return
+    st.session_state["_code_selection_taken"] = made
+    if boxes:
+        got = box_span(r.text, boxes[-1]["x"], boxes[-1]["y"], len(panel_specs), len(bars))
+        if got is not None and got[1] - got[0] == 1:  # a short drag inside a word, as a click would
+            got = spans.word_span(r.text, got[0])
+    elif len(steps) == 1 and steps[0] < r.steps:  # a click, where the chart's drag mode lets one select
+        got = spans.word_span(r.text, steps[0])
+    else:
+        got = (steps[0], min(steps[-1] + 1, r.steps))
+    if got is not None:
+        st.session_state["code_span"] = f"{got[0]}-{got[1]}"
+
+
+_take_selection()
 st.subheader("Select and match")
 row = st.columns([1, 2])
 span_text = row[0].text_input(
-    "span (start-stop), or select characters above with the box tool",
-    value="",
+    "span (start-stop), or drag across characters above",
+    value=None,
     key="code_span",
     bind="query-params",
 )
@@ -194,7 +241,7 @@ threshold = row[1].slider(
     "a cell is on beyond ±", 0.1, 0.95, value=0.5, step=0.05, key="code_threshold", bind="query-params"
 )
 span = None
-if span_text.strip():
+if (span_text or "").strip():
     try:
         span = spans.parse_span(span_text, r.steps)
     except ValueError as err:
@@ -208,19 +255,16 @@ def _panel(unit_: int, state_: str, label_track: str | None) -> TextPanel:
     return TextPanel(r.state(state_)[:, unit_], what)
 
 
-panel_specs = [(unit, state, track)] + [
-    (by_track[t].unit, "tanh_c" if by_track[t].state == "c" else "h", t) for t in more
-]
-
-
 def _view():
     return text_figure(
         r.text,
         [_panel(*p) for p in panel_specs],
-        f"{where}<br><sup>coloured by each cell, −1 blue to +1 red</sup>",
+        where,
+        subtitle="coloured by each cell, −1 blue to +1 red",
         tracks={t: r.tracks[t] for t in bars},
         selected=span,
         writing=source == "generated",
+        first_line=first if offset is not None else 1,
     )
 
 
@@ -228,9 +272,9 @@ with view_box:
     ui.show_chart(
         _view,
         key=VIEW_KEY,
-        cache=("code_view", model_name, text, tuple(panel_specs), tuple(bars), span, source == "generated"),
+        cache=("code_view", model_name, text, offset, tuple(panel_specs), tuple(bars), span, source == "generated"),
         on_select="rerun",
-        selection_mode=("box", "points"),
+        selection_mode=("box", "lasso", "points"),
     )
     replay = (
         " ▶ write replays the model writing it (the slider scrubs through it), the cell's colour appearing with "
@@ -238,66 +282,90 @@ with view_box:
         if source == "generated"
         else ""
     )
+    read_from = (
+        f" The window is read as inside its file: the model starts from `nn.LSTM`'s state after line {first - 1}."
+        if offset is not None and first > 1
+        else ""
+    )
     st.caption(
-        f"{r.steps:,} characters; hover a character for its step and value. Tracks by Python's tokenize "
-        f"({r.tracks.method}). The hand-written forward {r.comparison.headline}.{replay}"
+        f"{r.steps:,} characters; hover a character for its step and value, drag across characters to select "
+        f"them (a short drag inside a word selects the word). Tracks by Python's tokenize ({r.tracks.method})."
+        f"{read_from} The hand-written forward {r.comparison.headline}.{replay}"
     )
 
+with below:
+    st.markdown(
+        "A character LSTM trained to predict the next character of real Python (the `.py` files of the installed "
+        "PyTorch, one file in twenty held out) is never told where strings, comments or blocks are. The finder "
+        "ranks every cell against each hypothesis on held-out files and names the clearest; pick one, read a "
+        "file coloured by it, select a span to find where else the same cells fire, or clamp the cell and watch "
+        "what the model gets wrong."
+    )
+    with st.expander("Every hypothesis and its best cell"):
+        # A Markdown table: a dataframe would be built and converted to Arrow on every run of every student's page.
+        st.markdown(
+            "| hypothesis | kind | best unit | r | untrained best \\|r\\| | margin |\n|---|---|---|---:|---:|---:|\n"
+            + "\n".join(
+                f"| {cells.TRACKS[f.track].label} | {cells.TRACKS[f.track].kind} | {f.name} | {f.r:+.3f} | "
+                f"{abs(f.untrained_r):.3f} | {f.margin:+.3f} |"
+                for f in found
+            )
+        )
+
+
+def _follows(r_units: torch.Tensor, c: spans.SpanCell) -> str:
+    """What a named cell follows on held-out code: its clearest track in its sign, or that it follows none."""
+    k, r_k = spans.clearest_track(r_units, c)
+    words = f"{cells.TRACKS[list(cells.TRACKS)[k]].inside} (r = {r_k:+.2f})"
+    return words if c.sign * r_k >= spans.FOLLOWS else f"no track clearly (best: {words})"
+
+
 if span is None:
-    st.info("Select characters on the text (box tool) or type a span to find where else its cells fire.")
+    st.info(
+        "Drag across characters of the text (a word, a string, a line of a docstring, a block) or type a span: "
+        "the page names the cells that stand out across it and finds where else they fire.",
+        icon=":material/ads_click:",
+    )
 else:
-    values = r.state(state)
-    on = spans.cells_on(values, span, threshold)
-    if not on:
+    # Match reads the cells (tanh(c)) whatever the view shows: on them it names a cell that follows the
+    # selection's track in most natural selections (tests/test_match_finds_natural_selections.py).
+    a, b = span
+    values = r.state("tanh_c")
+    base = codecache.baseline(model_name, "tanh_c")
+    named = spans.name_cells(values, span, base)
+    shares = spans.share_on(values, span, named, threshold)
+    r_units = codecache.unit_r(model_name)["tanh_c"]
+    chosen = r.text[a:b]
+    quoted = code(chosen if len(chosen) <= SELECTED_SHOWN else chosen[: SELECTED_SHOWN - 1] + "…")
+    st.markdown(
+        f"**Selected** {quoted} (characters {a}-{b}). The {len(named)} cells that stand out most across it: "
+        "the value of tanh(c) that 4 in 5 of its characters reach, against where the cell usually sits on "
+        "held-out code (no threshold; the threshold says where each is on).\n\n"
+        f"| cell | 4 in 5 reach | usually | standard deviations out | on beyond ±{threshold:.2f} | follows on "
+        "held-out code |\n|---|---:|---:|---:|---:|---|\n"
+        + "\n".join(
+            f"| cell {c.unit} ({'+' if c.sign > 0 else '−'}) | {c.sign * c.level:+.2f} | "
+            f"{float(base.mean[c.unit]):+.2f} | {c.score:.1f} | {share:.0%} of it | {_follows(r_units, c)} |"
+            for c, share in zip(named, shares, strict=True)
+        )
+    )
+    # The selection itself, when it lies in the corpus searched, is not a match of itself.
+    exclude = None if offset is None else (offset + a, offset + b)
+    groups = codecache.matches(model_name, "tanh_c", tuple(named), threshold, b - a, exclude)
+    need = -(-len(named) // 2)
+    if not groups.total:
         st.info(
-            f"No {STATES[state]} unit is beyond ±{threshold:.2f} across characters {span[0]}-{span[1]} and "
-            "below it just around it; lower the threshold or select a different span."
+            f"At ±{threshold:.2f}, {need} of these cells are never on together anywhere else in the held-out "
+            "corpus; lower the threshold to find more.",
+            icon=":material/search_off:",
         )
     else:
         st.markdown(
-            "Cells on across the span and off around it: "
-            + ", ".join(
-                f"{'cell' if state == 'tanh_c' else 'unit'} {c.unit} ({'+' if c.sign > 0 else '−'})" for c in on
-            )
+            f"**Where else** at least {need} of them are beyond ±{threshold:.2f} together in the "
+            f"{len(codecache.corpus(model_name).text):,} held-out characters: {groups.total:,} places, "
+            "by what they are (a lower threshold finds every place a higher one finds, and more)."
         )
-        mc = codecache.corpus(model_name)
-        # The selection itself, when it lies in the corpus searched, is not a match of itself.
-        exclude = None if offset is None else (offset + span[0], offset + span[1])
-        matches = spans.match_spans(mc.states[state].float(), on, threshold, span[1] - span[0], top=10, exclude=exclude)
-        rows = []
-        for k, m in enumerate(matches):
-            file_index = max(i for i, s in enumerate(mc.starts) if s <= m.start)
-            line = mc.text.count("\n", mc.starts[file_index], m.start) + 1
-            rows.append(
-                {
-                    "rank": k + 1,
-                    "file": mc.paths[file_index],
-                    "line": line,
-                    "text": mc.text[m.start : m.stop][:60].replace("\n", "↵"),
-                    "length": m.stop - m.start,
-                    "overlap": round(m.overlap, 2),
-                }
-            )
-        if not rows:
-            st.info("The same cells fire nowhere else in the held-out corpus at this threshold.")
-        else:
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
-            for k, m in enumerate(matches[:TOP_SHOWN]):
-                a, b = max(m.start - CONTEXT, 0), min(m.stop + CONTEXT, len(mc.text))
-                a = mc.text.rfind("\n", 0, a) + 1 if mc.text.rfind("\n", 0, a) >= 0 else a
-                c = on[0]
-                values_k = mc.states[state][a:b, c.unit].float()
-                fig_title = f"Match {k + 1}: torch/{rows[k]['file']} line {rows[k]['line']}, overlap {m.overlap:.2f}"
-
-                def _match_fig(a=a, b=b, values_k=values_k, m=m, c=c, fig_title=fig_title):
-                    label = f"{STATES[state]} of {'cell' if state == 'tanh_c' else 'unit'} {c.unit}"
-                    return text_figure(
-                        mc.text[a:b], [TextPanel(values_k, label)], fig_title, first_step=a, selected=(m.start, m.stop)
-                    )
-
-                ui.show_chart(
-                    _match_fig, key=f"code_match_{k}", cache=("code_match", model_name, state, c.unit, a, b, m.start)
-                )
+        st.markdown(matchlines.groups_html(groups), unsafe_allow_html=True)
 
 st.subheader("Break it: clamp the cell")
 clamp_label = st.radio(
@@ -325,9 +393,10 @@ if clamp_kind != "none":
         return text_figure(
             r.text,
             [TextPanel(dp, "change in p(next character)")],
-            f"{where}: how much likelier (red) or less likely (blue) the true next character becomes with "
-            f"{'cell' if state == 'tanh_c' else 'unit'} {unit} {textcells.CLAMPS[clamp_kind]}",
+            f"What clamping cell {unit} {textcells.CLAMPS[clamp_kind].removeprefix('clamped ')} changes",
+            subtitle=f"{where}; the true next character becomes likelier (red) or less likely (blue)",
             tracks={track: r.tracks[track]},
+            first_line=first if offset is not None else 1,
         )
 
-    ui.show_chart(_dp_fig, key="code_clamp_dp", cache=("code_dp", model_name, text, clamp_kind, unit, track))
+    ui.show_chart(_dp_fig, key="code_clamp_dp", cache=("code_dp", model_name, text, offset, clamp_kind, unit, track))

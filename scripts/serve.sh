@@ -134,7 +134,7 @@ start_worker() {
   PID[k]=$!
   ENABLED[k]=0
   # Warmed in the background (the supervisor keeps watching the others): health, then Home and Gates.
-  "$PYTHON" deploy/worker_ctl.py warm --port "$port" --page "" --page gates --timeout 180 \
+  "$PYTHON" deploy/worker_ctl.py warm --port "$port" --page "" --page gates --page code --timeout 240 \
     >>"$RUN_DIR/w$k.log" 2>&1 &
   WARM[k]=$!
   write_workers

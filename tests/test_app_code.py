@@ -8,9 +8,9 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 from test_app import APP, decode
 
-from lstm_viz import spans, textcells
+from lstm_viz import cells, headline, textcells
 from lstm_viz.figures.text import layout_grid
-from lstm_viz.textrun import MAX_TEXT, run_text
+from lstm_viz.textrun import MAX_TEXT, prefix_state, run_text
 
 PAGE = "pages/code.py"
 QUERY = {"model": "brackets"}
@@ -37,39 +37,88 @@ def text_view(at: AppTest) -> dict:
     return next(s for s in specs(at) if "coloured by each cell" in s["layout"]["title"]["text"])
 
 
-def test_page_opens_on_the_clearest_cell_of_the_shipped_model_over_a_held_out_file():
+def told(track: str, name: str = "code") -> textcells.Headline:
+    model = textcells.load(name)
+    mc = textcells.match_corpus(model)
+    tracks = textcells.corpus_tracks()
+    finding = next(f for f in textcells.findings(name) if f.track == track)
+    return textcells.headline_of(finding, mc, tracks, textcells.corpus_regions(tracks))
+
+
+def opened_run(window: headline.Window):
+    """The text the page opens on, run as the page runs it: from the state after the file's earlier lines."""
+    path, text, first, offset = textcells.held_out_window(window.file, window.line, 1200)
+    held = textcells.corpus.analysis()
+    skip = offset - held.starts[window.file]
+    model = textcells.load("code")
+    before = held.texts[window.file][:skip]
+    tracks = cells.tracks(held.texts[window.file]).window(skip, skip + len(text))
+    return path, first, run_text(model, text, tracks=tracks, hx=prefix_state(model, before))
+
+
+def test_page_opens_where_the_clearest_cell_shows_its_track_and_says_where_else_it_fires():
     at = open_code()
     clearest = textcells.findings("code")[0]
-    assert clearest.sentence() in at.success[0].value
+    said = at.success[0].value
+    measured = told(clearest.track)
+    assert clearest.sentence() in said and measured.sentence() in said
+    assert "also at the start of a file, before its first def or class" in said, said
     assert at.selectbox(key="code_track").value == clearest.track
-    # The text view is the held-out file's first window, coloured by that cell's state.
-    path, text, _, _ = textcells.held_out_window(0, 1, 1200)
+    # The text view opens on the window that shows that cell on its track, read as inside its file.
+    assert (at.selectbox(key="code_file").index, at.number_input(key="code_line").value) == (
+        measured.window.file,
+        measured.window.line,
+    )
+    path, first, r = opened_run(measured.window)
     spec = text_view(at)
-    assert spec["layout"]["title"]["text"].startswith(f"torch/{path}")
-    r = run_text(textcells.load("code"), text)
-    state = "tanh_c" if clearest.state == "c" else "h"
+    assert spec["layout"]["title"]["text"].startswith(f"torch/{path}, from line {first}")
+    state = textcells.state_key(clearest)
     cols, rows = layout_grid(r.text)
     z = decode(spec["data"][0]["z"]).reshape(-1, max(cols) + 1)
-    np.testing.assert_allclose(z[2 * rows, cols], r.state(state)[:, clearest.unit].numpy(), rtol=1e-6)
+    values = r.state(state)[:, clearest.unit].numpy()
+    np.testing.assert_allclose(z[2 * rows, cols], values, rtol=1e-6)
     assert spec["data"][0]["zmin"] == -1 and spec["data"][0]["zmax"] == 1
-    assert "matches nn.LSTM" in at.caption[0].value
+    assert spec["layout"]["yaxis"]["ticktext"][0] == str(first), "rows carry the file's line numbers"
+    # Its first lines show the cell on inside its track and off outside it.
+    top = rows < headline.FIRST_LINES
+    inside = r.tracks[clearest.track].numpy() > 0
+    assert (values[top & inside] > 0.5).mean() > 0.8 and (values[top & ~inside] < 0.5).mean() > 0.8
+    assert 0.2 <= inside[top].mean() <= 0.8
+    assert "matches nn.LSTM" in at.caption[0].value and f"state after line {first - 1}" in at.caption[0].value
 
 
-def test_a_span_finds_its_cells_and_lists_matches_in_the_held_out_corpus():
+def test_another_track_opens_on_its_own_window():
     at = open_code()
-    r = run_text(textcells.load("code"), textcells.held_out_window(0, 1, 1200)[1])
-    clearest = textcells.findings("code")[0]
-    state = "tanh_c" if clearest.state == "c" else "h"
-    # A span where some cell is on: the longest run of the found cell beyond 0.5 in the text shown.
-    values = r.state(state)
-    span = next((a, a + 6) for a in range(r.steps - 6) if spans.cells_on(values, (a, a + 6), 0.5))
+    at.selectbox(key="code_track").set_value("string").run()
+    assert not at.exception
+    window = told("string").window
+    assert (at.selectbox(key="code_file").index, at.number_input(key="code_line").value) == (window.file, window.line)
+    assert "inside a string" in at.success[0].value
+
+
+def test_links_that_name_a_file_or_a_line_keep_their_meaning_and_another_file_opens_at_its_first_line():
+    held = textcells.corpus.analysis()
+    at = open_code({"code_line": "51"})
+    assert (at.selectbox(key="code_file").index, at.number_input(key="code_line").value) == (0, 51)
+    at = open_code({"code_file": held.paths[3]})
+    assert (at.selectbox(key="code_file").index, at.number_input(key="code_line").value) == (3, 1)
+    at.selectbox(key="code_file").set_value(5).run()
+    assert at.number_input(key="code_line").value == 1
+    assert text_view(at)["layout"]["title"]["text"].startswith(f"torch/{held.paths[5]}, from line 1")
+
+
+def test_a_span_names_its_cells_and_lists_matches_in_their_lines_grouped_by_kind():
+    at = open_code()
+    _, _, r = opened_run(told("docstring").window)
+    line = r.text.index("Similar to")  # a line of the docstring the page opens on
+    span = (line, r.text.index("\n", line))
     at.text_input(key="code_span").set_value(f"{span[0]}-{span[1]}").run()
     assert not at.exception
-    said = next(m.value for m in at.markdown if m.value.startswith("Cells on across the span"))
-    on = spans.cells_on(values, span, 0.5)
-    assert f"{'cell' if state == 'tanh_c' else 'unit'} {on[0].unit}" in said
-    titles = [s["layout"]["title"]["text"] for s in specs(at)]
-    assert any(t.startswith("Match 1: torch/") for t in titles) or any("fire nowhere else" in i.value for i in at.info)
+    said = next(m.value for m in at.markdown if m.value.startswith("**Selected**"))
+    assert "`Similar to" in said and "inside a docstring (r = +0.80)" in said, said
+    shown = next(m.value for m in at.markdown if m.value.startswith("<table"))
+    assert "in docstrings</b>" in shown and "<mark" in shown
+    assert any(m.value.startswith("**Where else**") for m in at.markdown)
 
 
 def test_a_bad_span_gets_a_message_and_the_page_still_draws():
@@ -88,14 +137,14 @@ def test_clamping_the_cell_is_checked_in_both_forwards_and_costs_loss():
     labels = [m.label for m in at.metric]
     assert any(label.startswith("loss rise") for label in labels)
     assert any(
-        s["layout"]["title"]["text"].startswith("torch/") and "likelier" in s["layout"]["title"]["text"]
+        s["layout"]["title"]["text"].startswith("What clamping cell") and "likelier" in s["layout"]["title"]["text"]
         for s in specs(at)
     )
 
 
 def test_generated_text_is_coloured_and_a_long_text_is_cut_with_a_message():
     at = open_code()
-    at.radio(key="code_source").set_value("generated").run()
+    at.selectbox(key="code_source").set_value("generated").run()
     assert not at.exception
     view = text_view(at)
     assert view["layout"]["title"]["text"].startswith("written by the model")
@@ -106,7 +155,7 @@ def test_generated_text_is_coloured_and_a_long_text_is_cut_with_a_message():
     assert all(f["traces"] == [cover] for f in frames)
     assert view["layout"]["images"], "the colours are an image (plotly.js drops heatmaps from such frames)"
     assert any("▶ write" in c.value for c in at.caption)
-    at.radio(key="code_source").set_value("your text").run()
+    at.selectbox(key="code_source").set_value("your text").run()
     at.text_area(key="code_text").set_value("x = 1\n" * (MAX_TEXT // 6 + 50)).run()
     assert not at.exception
     assert any(f"first {MAX_TEXT:,}" in w.value for w in at.warning)
@@ -124,7 +173,7 @@ def test_a_link_with_the_page_settings_opens_them():
     at = open_code({"code_clamp": "to 0", "code_source": "generated", "code_track": "string"})
     assert at.radio(key="code_clamp").value == "to 0"
     assert at.selectbox(key="code_track").value == "string"
-    assert at.radio(key="code_source").value == "generated"
+    assert at.selectbox(key="code_source").value == "generated"
 
 
 def test_a_page_setting_that_would_break_its_widget_is_named_and_dropped():
@@ -132,7 +181,7 @@ def test_a_page_setting_that_would_break_its_widget_is_named_and_dropped():
     assert not at.exception
     message = next(w.value for w in at.warning if "cannot read" in w.value)
     assert "`code_seed=1e400`" in message and "`code_line=nan`" in message
-    assert at.radio(key="code_source").value == "generated", "the page's other settings are kept"
+    assert at.selectbox(key="code_source").value == "generated", "the page's other settings are kept"
 
 
 def test_the_sidebar_says_its_settings_are_the_other_pages_run():

@@ -138,34 +138,66 @@ def test_corpus_states_are_nn_lstm_h_and_the_c_it_implies():
 
 
 def constructed_states() -> torch.Tensor:
-    states = torch.full((200, 5), -0.6)
-    states[30:38, 1] = 0.9  # the selected span
+    gen = torch.Generator().manual_seed(0)
+    states = torch.rand(200, 5, generator=gen) * 0.2 - 0.4  # every unit usually low, between -0.4 and -0.2
+    states[30:38, 1] = 0.9  # the selected span: unit 1 high across it
     states[120:128, 1] = 0.8  # the same cell fires on a span as long
     states[160:190, 1] = 0.8  # and on a much longer one
-    states[:, 4] = 0.1
-    states[30:38, 4] = -0.9  # a second cell, on in the negative sign
+    states[30:38, 4] = -0.95  # a second cell, below its usual values across the span
     states[120:128, 4] = -0.9
-    states[30:60, 2] = 0.9  # on across the span but not off after it: not selected
+    states[30:33, 2] = 0.9  # on at the start of the span only: it does not stand out across it
+    states[:, 3] = 0.9  # always on: it does not stand out either
     return states
 
 
-def test_cells_on_across_a_span_and_off_around_it():
-    found = spans.cells_on(constructed_states(), (30, 38), 0.5)
-    assert {(c.unit, c.sign) for c in found} == {(1, 1), (4, -1)}
-    assert spans.cells_on(constructed_states(), (30, 38), 0.95) == []
-    with pytest.raises(ValueError, match="not inside the text"):
-        spans.cells_on(constructed_states(), (190, 260), 0.5)
-
-
-def test_matching_returns_the_constructed_span_first():
+def test_a_span_names_the_cells_that_stand_out_across_it_without_a_threshold():
     states = constructed_states()
-    on = spans.cells_on(states, (30, 38), 0.5)
-    found = spans.match_spans(states, on, 0.5, 8, exclude=(30, 38))
+    base = spans.Baseline.of(states)
+    named = spans.name_cells(states, (30, 38), base)
+    assert {(c.unit, c.sign) for c in named[:2]} == {(1, 1), (4, -1)}, "always-on 3 and flickering 2 are not"
+    one = next(c for c in named if c.unit == 1)
+    assert one.level == pytest.approx(0.9, abs=1e-6) and one.score > 1.5
+    assert [c.score for c in named] == sorted((c.score for c in named), reverse=True)
+    by_unit = sorted(named[:2], key=lambda c: c.unit)
+    assert spans.share_on(states, (30, 38), by_unit, 0.5) == [1.0, 1.0]
+    assert spans.share_on(states, (30, 38), by_unit, 0.92) == [0.0, 1.0]
+    with pytest.raises(ValueError, match="not inside the text"):
+        spans.name_cells(states, (190, 260), base)
+
+
+def test_matching_returns_the_constructed_span_first_and_a_lower_threshold_only_adds():
+    states = constructed_states()
+    named = spans.name_cells(states, (30, 38), spans.Baseline.of(states))[:2]
+    found = spans.match_spans(states, named, 0.5, 8, exclude=(30, 38))
     assert (found[0].start, found[0].stop) == (120, 128) and found[0].overlap == 1.0
     assert all(not (m.start < 38 and 30 < m.stop) for m in found), "the selection itself is left out"
     assert (160, 190) in [(m.start, m.stop) for m in found][1:], "a longer span where half fire ranks lower"
-    itself = spans.match_spans(states, on, 0.5, 8)
+    itself = spans.match_spans(states, named, 0.5, 8)
     assert (itself[0].start, itself[0].stop) in {(30, 38), (120, 128)}
+    covered = []
+    for threshold in (0.85, 0.5, 0.1):
+        mask = torch.zeros(200, dtype=torch.bool)
+        for m in spans.match_spans(states, named, threshold, 8):
+            mask[m.start : m.stop] = True
+        covered.append(mask)
+    assert bool((covered[1] | ~covered[0]).all()) and bool((covered[2] | ~covered[1]).all())
+    assert covered[0].sum() < covered[1].sum()
+
+
+def test_a_named_cell_follows_a_track_by_its_r_in_its_sign():
+    r = torch.tensor([[0.8, -0.6, 0.1], [0.2, 0.1, -0.25]])  # [tracks, units]
+    assert spans.follows(r, spans.SpanCell(0, 1, 0.9, 2.0), 0)
+    assert spans.follows(r, spans.SpanCell(1, -1, 0.9, 2.0), 0), "on below, following the track's negative r"
+    assert not spans.follows(r, spans.SpanCell(1, 1, 0.9, 2.0), 0)
+    assert not spans.follows(r, spans.SpanCell(2, -1, 0.9, 2.0), 1), "|r| 0.25 is under 0.3"
+    assert spans.clearest_track(r, spans.SpanCell(1, -1, 0.9, 2.0)) == (0, pytest.approx(-0.6))
+
+
+def test_a_click_selects_the_word_it_lands_in():
+    text = 'name = "hidden_size"  # ok'
+    assert spans.word_span(text, 2) == (0, 4)
+    assert spans.word_span(text, text.index("size")) == (text.index("hidden"), text.index('"  #'))
+    assert spans.word_span(text, text.index("=")) == (5, 6), "not a word: the character alone"
 
 
 def test_span_text_is_parsed_with_a_message_naming_the_limit():
@@ -301,3 +333,143 @@ def test_a_written_text_replays_in_the_browser_uncovering_its_characters_frame_b
     before = fig.layout.images[0].source
     recolour(fig, PALETTES["cividis"])
     assert fig.layout.images[0].source != before, "a palette repaints the background"
+
+
+def test_a_box_across_one_word_selects_that_word_however_thin():
+    from lstm_viz.figures.text import BAR, GAP, PANEL_GAP_PX, ROW_PX, box_span
+
+    text = "def f(name):\n    return name + 'x'\n"
+    word = text.index("name", 12)
+    pitch = 1 + BAR + GAP  # one track drawn as bars
+    row1 = pitch + 0.5  # the middle of the second row's characters
+    thin = (row1, row1 + 0.01)
+    assert box_span(text, (10.6, 14.4), thin, tracks=1) == (word, word + 4), "a thin drag: that word"
+    assert box_span(text, (10.6, 14.4), thin, tracks=1, first_step=100) == (100 + word, 104 + word)
+    assert box_span(text, (14.4, 10.6), (row1 + 0.3, row1 - 0.3), tracks=1) == (word, word + 4), "any direction"
+    # Across rows, as an editor selects: from the left edge on the first row to the right edge on the last.
+    assert box_span(text, (2, 4), (0.5, row1), tracks=1) == (2, text.index("return") + 1)
+    # Too small to hold a centre: the character under its middle.
+    assert box_span(text, (11.1, 11.3), thin, tracks=1) == (word, word + 1)
+    assert box_span(text, (0, 5), (50, 60), tracks=1) is None
+    # The second panel's copy of the text selects the same characters.
+    second = 2 * pitch + PANEL_GAP_PX / ROW_PX
+    assert box_span(text, (10.6, 14.4), (second + row1, second + row1), panels=2, tracks=1) == (word, word + 4)
+    fig = text_figure(text, [TextPanel(torch.zeros(len(text)), "x")], "t")
+    assert fig.layout.selectdirection == "d", "Plotly's default makes a thin drag a column range on every row"
+
+
+def test_long_details_under_a_title_break_into_lines_that_fit():
+    from lstm_viz.figures.text import SUBTITLE_CHARS, subtitle_lines
+
+    words = "; ".join(["x" * 40, "y" * 50, "z" * 60, "w" * 10])
+    lines = subtitle_lines(words)
+    assert all(len(line) <= SUBTITLE_CHARS for line in lines) and "; ".join(lines) == words
+    assert subtitle_lines("short") == ["short"]
+    text = "x = 1\n" * 3
+    fig = text_figure(text, [TextPanel(torch.zeros(len(text)), "v")], "Title", subtitle=words)
+    assert fig.layout.title.text.count("<sup>") == len(lines) and fig.layout.margin.t >= 40 + 20 * len(lines)
+
+
+def _json(figure: dict) -> str:
+    import json
+
+    import plotly
+
+    return json.dumps(figure, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)
+
+
+def test_a_replay_opened_at_a_step_is_that_steps_frame_and_nothing_else_differs():
+    from lstm_viz.figures.text import writing_counts
+
+    text = "def f(x):\n    return 'a' * x\n" * 12
+    panels = [TextPanel(torch.linspace(-1, 1, len(text)), "tanh(c) of cell 3")]
+    tracks = {"string": cells.tracks(text)["string"]}
+    whole = text_figure(text, panels, "T", tracks=tracks, writing=True).to_plotly_json()
+    cover = next(k for k, d in enumerate(whole["data"]) if d["name"] == "not yet written")
+    counts = writing_counts(len(text))
+    assert [int(s["label"]) for s in whole["layout"]["sliders"][0]["steps"]] == counts
+    for k in (0, 5, len(counts) // 2, len(counts) - 1):
+        at = text_figure(text, panels, "T", tracks=tracks, writing=True, written=counts[k]).to_plotly_json()
+        frame = whole["frames"][k]["data"][0]
+        assert list(at["data"][cover]["x"]) == list(frame["x"]) and list(at["data"][cover]["y"]) == list(frame["y"])
+        assert at["layout"]["sliders"][0]["active"] == k
+        # Everything else is the figure as sent: what a frame leaves alone, it need not move.
+        at["layout"]["sliders"][0]["active"] = whole["layout"]["sliders"][0]["active"]
+        at["data"][cover] = whole["data"][cover]
+        assert _json(at) == _json(whole)
+    # A still export at a step is that step's cover, without the slider and buttons.
+    from lstm_viz.figures.still import still_figure
+
+    fig = text_figure(text, panels, "T", tracks=tracks, writing=True)
+    still = still_figure(fig, 5).to_plotly_json()
+    assert list(still["data"][cover]["x"]) == list(whole["frames"][5]["data"][0]["x"])
+    assert not still["layout"].get("sliders") and not still["layout"].get("updatemenus")
+
+
+def test_file_heads_regions_and_where_a_cell_is_on_off_its_track():
+    from lstm_viz import headline
+
+    texts = ['"""Doc."""\nimport os  # c\n\ndef f():\n    return "s"\n', "x = 1\n"]
+    heads = headline.file_heads(texts)
+    first = texts[0]
+    assert bool(heads[: first.index("def")].all()) and not bool(heads[first.index("def") : len(first)].any())
+    assert bool(heads[len(first) :].all()), "a file with no def or class is all head"
+    tracks = cells.text_tracks(texts)
+    where = headline.regions(tracks, heads)
+    names = list(headline.REGIONS)
+    at = {w: names[int(where[first.index(w)])] for w in ("Doc", "# c", "import", "return", '"s"')}
+    assert at == {"Doc": "docstring", "# c": "comment", "import": "head", "return": "code", '"s"': "string"}
+    # A cell on inside the docstring and at the import line: 10 of its 20 on characters are off its track, at the head.
+    values = torch.full((len(first) + 6,), -0.9)
+    values[: len('"""Doc."""')] = 0.9
+    imp = first.index("import")
+    values[imp : imp + 10] = 0.8
+    profile = headline.on_profile(values, 1, tracks["docstring"] > 0, where)
+    assert (profile.on, profile.on_track, profile.off_track[names.index("head")]) == (20, 10, 10)
+    assert profile.elsewhere() == [("head", 0.5)]
+    said = profile.sentence("inside a docstring")
+    assert said.startswith(f"Beyond +0.5 it is on at 20 of {len(values)} held-out characters: 50% of them inside a")
+    assert "also at the start of a file, before its first def or class (50%)" in said
+
+
+def test_the_opening_window_starts_at_a_definition_whose_first_lines_show_the_cell_on_its_track():
+    from lstm_viz import headline
+
+    body = "x = 1\n" * 20
+    func = 'def g():\n    """One.\n\n    Two.\n    """\n    return 2\n'
+    texts = [body, body + func + body]
+    tracks = cells.text_tracks(texts)
+    inside = tracks["docstring"] > 0
+    values = torch.where(inside, 0.9, -0.9)
+    window = headline.opening_window(values, 1, inside, texts, lines=6)
+    assert (window.file, window.line) == (1, 21) and window.accuracy == 1.0
+    flat = headline.opening_window(torch.full_like(values, -0.9), 1, inside, texts, lines=6)
+    assert flat.accuracy == 0.5, "a cell never on is right only outside its track"
+    none = headline.opening_window(values, 1, torch.zeros_like(inside), texts, lines=6)
+    assert (none.file, none.line, none.accuracy) == (0, 1, 0.0), "no track shown: the first file's start"
+
+
+def test_matches_are_shown_in_their_line_with_the_matched_characters_marked_grouped_by_kind():
+    from lstm_viz import matchlines
+
+    files = ['x = "name"  # the name <b>\n', 'def f():\n    """A name."""\n    return name\n']
+    text = "".join(files)
+    starts = (0, len(files[0]))
+    kinds = matchlines.kind_counts(cells.text_tracks(files))
+
+    def at(word: str, nth: int = 0) -> spans.Match:
+        k = -1
+        for _ in range(nth + 1):
+            k = text.index(word, k + 1)
+        return spans.Match(k, k + len(word), 0.9, 0.9)
+
+    found = [at("name"), at("name", 1), at("name", 2), at("name", 3), at("<b>")]
+    groups = matchlines.group_matches(text, ("a.py", "b.py"), starts, kinds, found)
+    assert groups.counts == {"docstring": 1, "string": 1, "comment": 2, "code": 1} and groups.total == 5
+    line = groups.lines["docstring"][0]
+    assert (line.path, line.line, line.before, line.marked, line.after) == ("b.py", 2, '"""A ', "name", '."""')
+    assert groups.lines["code"][0].line == 3 and groups.lines["code"][0].before == "return "
+    page = matchlines.groups_html(groups)
+    assert page.index("in docstrings") < page.index("in strings") < page.index("in comments") < page.index("in code")
+    assert "&lt;b&gt;" in page and "<b>in" in page and page.count("<mark") == 5, "the corpus's text is escaped"
+    assert "2 matches" in page and "1 match<" in page

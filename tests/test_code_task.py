@@ -103,13 +103,16 @@ def test_clamping_a_found_cell_reaches_both_forwards_on_held_out_code(model):
 
 def test_matching_returns_the_span_it_was_given_in_the_held_out_corpus(model):
     mc = textcells.match_corpus(model)
-    clearest = textcells.findings("code")[0]
-    state = "tanh_c" if clearest.state == "c" else "h"
-    values = mc.states[state][:4000].float()
-    span = next((a, a + 5) for a in range(0, 3990) if spans.cells_on(values, (a, a + 5), 0.5))
-    on = spans.cells_on(values, span, 0.5)
-    found = spans.match_spans(mc.states[state].float(), on, 0.5, 5, top=50)
-    assert any(m.start <= span[0] and span[1] <= m.stop for m in found), (span, found[:3])
+    values = mc.states["tanh_c"].float()
+    base = spans.Baseline.of(values)
+    held = corpus.analysis()
+    start = held.text.index('"""', 200) + 3  # the first characters of a docstring past the corpus's start
+    span = (start, start + 12)
+    named = spans.name_cells(values, span, base)
+    # Where half the named cells are on across the span, the span is found again among the corpus's matches.
+    assert sum(spans.share_on(values, span, named, 0.5)) >= 2
+    found = spans.match_spans(values, named, 0.5, 12)
+    assert any(m.start <= span[0] + 3 and span[1] - 3 <= m.stop for m in found), (span, found[:3])
 
 
 def test_a_shortened_run_repeats_the_shipped_curve_and_a_snapshot_is_the_shorter_run(model, same_corpus):

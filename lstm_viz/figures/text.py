@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from lstm_viz.figures.base import base_layout, colour_bar, heat_image, make_figure, play_buttons, to_numpy
-from lstm_viz.figures.hero import heat_rgba_png
+from lstm_viz.figures.gradients import title_pad
+from lstm_viz.figures.paint import PaintedFigure, heat_rgba_png
 from lstm_viz.figures.scales import SIGNED_SCALE, TANH_RANGE
 
 WRAP = 100
@@ -36,6 +37,10 @@ WRITING_PX = 56
 IMAGE_PX_PER_ROW = 25
 """Pixels of a character row in a replay's background image (its track bars and gap in proportion)."""
 IMAGE_PX_PER_COLUMN = 6
+SUBTITLE_CHARS = 110
+"""A line under the title holds at most this many characters (at 1280x720 a chart is about 820 px wide)."""
+SUBTITLE_PX = 20
+"""Pixels each line under the title takes (Plotly spaces a title's lines by its own font, ``<sup>`` ones too)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ def text_figure(
     first_step: int = 0,
     selected: tuple[int, int] | None = None,
     writing: bool = False,
+    subtitle: str = "",
+    written: int | None = None,
+    first_line: int = 1,
 ) -> go.Figure:
     """The text drawn once per panel, each character on a background coloured by that panel's values.
 
@@ -92,7 +100,7 @@ def text_figure(
     Args:
         text: The characters, as the model read them.
         panels: One coloured copy of the text each, stacked top to bottom.
-        title: The figure's title.
+        title: The figure's title (one line).
         tracks: Named per-character tracks drawn as thin bars under each row (count tracks scaled to their
             maximum); their names are listed under the title.
         wrap: Characters per row.
@@ -100,6 +108,14 @@ def text_figure(
         selected: A span ``(start, stop)`` of steps outlined in every panel.
         writing: Replay the text being written, in the browser: a slider and a play button whose Plotly frames
             uncover it a few characters at a time, every panel's colours with it (the figure opens whole).
+        subtitle: Smaller words under the title (what the colours are, where the text is from); broken into
+            lines of at most ``SUBTITLE_CHARS`` at its ``"; "``.
+        first_line: The line number of the text's first line (a window of a file is labelled with the file's).
+        written: With ``writing``, open the replay with this many characters written (the cover and the
+            slider where a slider move to that step leaves them); default: all of them.
+
+    A box drawn on it selects characters in both directions (``selectdirection="d"``): Plotly's default turns
+    a thin drag into a range of columns on every row. ``box_span`` turns the box into the characters it covers.
 
     Shapes: each panel's ``values`` and each track [len(text)].
     """
@@ -227,28 +243,28 @@ def text_figure(
     row_ticks = [
         k * (panel_height + gap_units) + r * pitch + ROW / 2 for k in range(len(panels)) for r in range(n_rows)
     ]
-    line_numbers = _line_numbers(text, rows, n_rows)
+    line_numbers = _line_numbers(text, rows, n_rows, first_line)
     every = max(1, n_rows // 30)
+    details = [subtitle] if subtitle else []
     if tracks:
-        bars = f"bars under each row: {', '.join(tracks)} (darker: more)"
-        # One line of detail under the title: the bars join a subtitle the caller gave, or make one.
-        title = (
-            f"{title.removesuffix('</sup>')}; {bars}</sup>"
-            if title.endswith("</sup>")
-            else f"{title}<br><sup>{bars}</sup>"
-        )
+        counts = any(_is_count(t) for t in tracks.values())
+        details.append(f"bars under each row: {', '.join(tracks)}" + (" (darker: more)" if counts else ""))
+    lines = subtitle_lines("; ".join(details))
+    title = "<br>".join([title, *(f"<sup>{line}</sup>" for line in lines)])
     frames, controls = [], {}
     extra_px = 0
     if writing:
         tops = [k * (panel_height + gap_units) for k in range(len(panels))]
         placed = _Grid(cols, rows, pitch, n_rows, tops, x_end)
-        data.append(_writing_mask(placed, n))
-        frames, controls = _writing_frames(placed, len(data) - 1, total)
+        shown_now = n if written is None else min(max(int(written), 0), n)
+        data.append(_writing_mask(placed, shown_now))
+        frames, controls = _writing_frames(placed, len(data) - 1, total, shown_now)
         extra_px = WRITING_PX
+    title_px = 40 + SUBTITLE_PX * len(lines)
     layout = base_layout(
         title,
-        int(total * px_per_unit) + 110 + (14 if tracks else 0) + extra_px,
-        margin=dict(l=56, r=96, t=60 + (14 if tracks else 0), b=46 + extra_px),
+        int(total * px_per_unit) + title_px + 50 + extra_px,
+        margin=dict(l=56, r=96, t=title_px, b=46 + extra_px),
         xaxis=dict(
             title=dict(text="column"),
             range=[-0.5, max(width, 10) - 0.5],
@@ -269,21 +285,27 @@ def text_figure(
         shapes=shapes,
         annotations=annotations,
         dragmode="select",
+        selectdirection="d",
         barmode="overlay",
         bargap=0,
         hovermode="closest",
         images=images,
         **controls,
     )
+    # Pinned to the top edge, so lines under the title grow down into the margin made for them, not into the
+    # panel's label above the plot (Plotly centres a title in the top margin by default).
+    layout["title"].update(yref="container", y=1.0, yanchor="top", pad=dict(t=title_pad(title, 15)))
     if writing:
         return WritingFigure(dict(data=data, layout=layout, frames=frames), paint)
     return make_figure(data, layout)
 
 
-class WritingFigure(go.Figure):
+class WritingFigure(PaintedFigure):
     """A text view that replays its text being written: its backgrounds are images painted from its colour bar.
 
-    ``recolour`` swaps the colour bar's scale and calls ``paint``, as for the Gates figure's images.
+    ``recolour`` swaps the colour bar's scale and calls ``paint``, as for the Gates figure's images. Its frames
+    are Plotly's own (in the figure's dict, not ``raw_frames``): a still export writes the chosen frame's cover
+    into a copy, as for any figure with frames.
     """
 
     def __init__(self, figure: dict, paint: list[tuple[np.ndarray, list[int], tuple[float, float]]]) -> None:
@@ -297,6 +319,7 @@ class WritingFigure(go.Figure):
 
     def paint(self) -> None:
         """(Re)draw each panel's background in the colour bar's current scale."""
+        super().paint()
         carrier = next(tr for tr in self.data if tr.name == "colour bar")
         scale = tuple(tuple(p) for p in carrier.marker.colorscale)
         for image, (grid, row_px, (lo, hi)) in zip(self.layout.images, self._grids, strict=True):
@@ -375,10 +398,18 @@ def _writing_mask(g: _Grid, written: int) -> dict:
     )
 
 
-def _writing_frames(g: _Grid, mask_index: int, total: float) -> tuple[list[dict], dict]:
-    """The replay's frames (each moves only the cover) and the slider and play/pause buttons that run them."""
-    per_frame = -(-g.n // WRITING_FRAMES)
-    counts = list(range(per_frame, g.n, per_frame)) + [g.n]  # characters written after each frame
+def writing_counts(n: int) -> list[int]:
+    """The characters written after each frame of the replay of a text of ``n`` characters (its slider's steps)."""
+    per_frame = -(-n // WRITING_FRAMES)
+    return list(range(per_frame, n, per_frame)) + [n]
+
+
+def _writing_frames(g: _Grid, mask_index: int, total: float, written: int) -> tuple[list[dict], dict]:
+    """The replay's frames (each moves only the cover) and the slider and play/pause buttons that run them.
+
+    The slider stands at the last step that has at most ``written`` characters written (the first if none).
+    """
+    counts = writing_counts(g.n)  # characters written after each frame
     frames = [
         dict(
             name=str(k),
@@ -394,7 +425,7 @@ def _writing_frames(g: _Grid, mask_index: int, total: float) -> tuple[list[dict]
     controls = dict(
         sliders=[
             dict(
-                active=len(frames) - 1,
+                active=max([k for k, w in enumerate(counts) if w <= written] or [0]),
                 steps=[dict(method="animate", label=str(w), args=[[str(k)], still]) for k, w in enumerate(counts)],
                 x=0.22,  # right of the buttons, at 1280 px too
                 len=0.78,
@@ -416,10 +447,84 @@ def _writing_frames(g: _Grid, mask_index: int, total: float) -> tuple[list[dict]
     return frames, controls
 
 
-def _line_numbers(text: str, rows: np.ndarray, n_rows: int) -> list[str]:
-    """The source line number of each row ('' for a wrapped continuation)."""
+def _is_count(values: Tensor) -> bool:
+    """Whether a track takes values other than 0 and 1 (drawn lighter or darker by its value)."""
+    t = to_numpy(values)
+    return bool(((t != 0) & (t != 1)).any())
+
+
+def subtitle_lines(words: str, limit: int = SUBTITLE_CHARS) -> list[str]:
+    """``words`` broken at its ``"; "`` into lines of at most ``limit`` characters (a longer part stands alone)."""
+    lines: list[str] = []
+    for part in (p for p in words.split("; ") if p):
+        if lines and len(lines[-1]) + 2 + len(part) <= limit:
+            lines[-1] += "; " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def box_span(
+    text: str,
+    x: tuple[float, float],
+    y: tuple[float, float],
+    panels: int = 1,
+    tracks: int = 0,
+    wrap: int = WRAP,
+    first_step: int = 0,
+) -> tuple[int, int] | None:
+    """The characters a box drawn on ``text_figure``'s view selects, as a span of steps ``(start, stop)``.
+
+    As a text editor selects by dragging: from the first character at or right of the box's left edge on the
+    first row it touches, to the last character at or left of its right edge on the last row (a character
+    is at its column's centre). A box across one word on one row selects that word; a box too small to hold
+    a character's centre selects the character under its middle. The panel is the one under the box's middle.
+
+    Args:
+        text: The text the figure shows.
+        x: The box's left and right edges (columns, as the x axis reads).
+        y: Its top and bottom edges (the y axis's units, as Plotly reports them).
+        panels: How many panels the figure stacks.
+        tracks: How many tracks it draws as bars under each row.
+        wrap: Its characters per row.
+        first_step: The step of the text's first character.
+
+    Returns:
+        The span, or None when the box misses the text.
+    """
+    if not text:
+        return None
+    cols, rows = layout_grid(text, wrap)
+    n_rows = int(rows.max()) + 1
+    pitch = ROW + tracks * BAR + GAP
+    block = n_rows * pitch + PANEL_GAP_PX / ROW_PX  # a panel and the gap under it
+    x0, x1 = sorted(float(v) for v in x)
+    y0, y1 = sorted(float(v) for v in y)
+    panel = min(max(int(((y0 + y1) / 2) // block), 0), panels - 1)
+    top = panel * block
+    r0, r1 = (int((v - top) // pitch) for v in (y0, y1))
+    if r1 < 0 or r0 >= n_rows or x1 < -0.5 or x0 > max(int(cols.max()), 0) + 0.5:
+        return None
+    r0, r1 = max(r0, 0), min(r1, n_rows - 1)
+    steps = np.arange(len(text))
+    first = steps[((rows == r0) & (cols >= x0)) | (rows > r0)]
+    last = steps[((rows == r1) & (cols <= x1)) | (rows < r1)]
+    start, stop = (int(first[0]) if first.size else len(text)), (int(last[-1]) + 1 if last.size else 0)
+    if start >= stop:
+        # No character's centre inside: the one under the box's middle (the nearest on its row).
+        row = min(max(int(((y0 + y1) / 2 - top) // pitch), 0), n_rows - 1)
+        on_row = steps[rows == row]
+        if not on_row.size:
+            return None
+        k = int(on_row[np.argmin(np.abs(cols[on_row] - (x0 + x1) / 2))])
+        start, stop = k, k + 1
+    return first_step + start, first_step + stop
+
+
+def _line_numbers(text: str, rows: np.ndarray, n_rows: int, first_line: int = 1) -> list[str]:
+    """The source line number of each row ('' for a wrapped continuation), the first line numbered ``first_line``."""
     labels = [""] * n_rows
-    line, last_row = 1, -1
+    line, last_row = first_line, -1
     for k, ch in enumerate(text):
         r = int(rows[k])
         if r != last_row and (k == 0 or text[k - 1] == "\n"):
