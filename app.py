@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lstm_viz import serving, ui
+from lstm_viz import ui
+from lstm_viz.server import startup
 
 ui.start_page()
 st.set_page_config(
@@ -24,4 +25,4 @@ ui.check_figure_view()
 ui.share_dialog_if_asked(page.url_path)
 ui.export_panel(page.url_path)
 # After the first full run, move every long-lived object out of the collector's reach (shorter GC pauses).
-serving.freeze_after_first_run()
+startup.freeze_after_first_run()

@@ -11,7 +11,8 @@ time per script run (all threads; the GIL lets about one core of it run at once,
 
 The server reads ``.streamlit/config.toml``; ``--set section.option=value`` overrides it (e.g.
 ``--set runner.postScriptGC=true --set server.fileWatcherType=auto`` measures Streamlit's defaults).
-``--hook freeze`` calls ``lstm_viz.serving.freeze_after_first_run()`` after every ``page.run()``, as app.py would;
+``--hook freeze`` calls ``lstm_viz.server.startup.freeze_after_first_run()`` after every ``page.run()``, as
+app.py would;
 ``--hook memo-figures`` shares figures between sessions of the same run (an emulation of a figure cache in
 the pages). Before the timed levels one session opens each page, so the timings are those of a started server
 whose run is cached (pass ``--cold`` to skip that warm-up and include the imports and the forward).
@@ -90,9 +91,9 @@ if "freeze" in hooks:
     _run = StreamlitPage.run
     def run(self):
         _run(self)
-        from lstm_viz import serving  # imported lazily: the first script run pays for torch, as in app.py
-        if serving.freeze_after_first_run():
-            print(f"bench_load: gc.freeze() moved {serving.frozen_objects()} objects", flush=True)
+        from lstm_viz.server import startup  # imported lazily: the first script run pays for torch, as in app.py
+        if startup.freeze_after_first_run():
+            print(f"bench_load: gc.freeze() moved {startup.frozen_objects()} objects", flush=True)
     StreamlitPage.run = run
 if "memo-figures" in hooks:
     import functools, threading

@@ -33,13 +33,13 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lstm_viz import uploads  # noqa: E402 - after the path line above
-from lstm_viz.cache import ByteLRU, object_bytes, run_bytes  # noqa: E402
 from lstm_viz.config import MAX_RECORDED_VALUES, LSTMConfig  # noqa: E402
 from lstm_viz.export.data import trace_npz  # noqa: E402
-from lstm_viz.gradient_cache import GRADIENT_CACHE_BYTES, flow_for, gradient_cache  # noqa: E402
 from lstm_viz.inputs import parse_sequence  # noqa: E402
 from lstm_viz.run import run  # noqa: E402
+from lstm_viz.server import uploads  # noqa: E402 - after the path line above
+from lstm_viz.server.cache import ByteLRU, object_bytes, run_bytes  # noqa: E402
+from lstm_viz.server.gradients import GRADIENT_CACHE_BYTES, flow_for, gradient_cache  # noqa: E402
 
 MB = 2**20
 LARGEST = dict(input_size=512, hidden_size=512, num_layers=4, bidirectional=True, batch=1, seq_len=162, dtype="float64")
@@ -70,7 +70,7 @@ def cache_caps() -> dict[str, int]:
     except ImportError:
         caps["runs"] = 1024 * MB
     try:
-        from lstm_viz.figures.cache import FIGURE_CACHE_BYTES
+        from lstm_viz.server.figures import FIGURE_CACHE_BYTES
 
         caps["figures"] = FIGURE_CACHE_BYTES
     except ImportError:

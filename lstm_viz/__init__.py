@@ -1,5 +1,7 @@
 """LSTM Explorer: a hand-written ``nn.LSTM`` forward that records every gate and state, and its views."""
 
+import sys
+
 from lstm_viz import check, tasks
 from lstm_viz.backward import Gradients, backward
 from lstm_viz.build import Built, build
@@ -35,3 +37,9 @@ __all__ = [
     "tasks",
     "trace",
 ]
+
+# The README's ``lstm_viz.cells`` (tracks of Python text and the unit finder) now lives in ``lstm_viz.reading``.
+from lstm_viz import reading as _reading  # noqa: E402 - after the package's own names
+
+sys.modules[f"{__name__}.cells"] = _reading
+cells = _reading

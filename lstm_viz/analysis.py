@@ -136,3 +136,28 @@ def orders_apart(survivor: Tensor, vanished: Tensor, step: int, floor: float = 1
     a = max(float(survivor[step]), floor)
     b = max(float(vanished[step]), floor)
     return math.log10(a / b)
+
+
+def correlations(states: dict[str, Tensor], values: dict[str, Tensor], chunk: int = 8192) -> dict[str, Tensor]:
+    """Pearson's r of every unit of every state with every track, in float64, in chunks of characters.
+
+    A constant unit or track gets r = 0.
+
+    Shapes: each state [N, H]; each track [N] -> each result [tracks, H] (tracks in ``values`` order).
+    """
+    names = list(values)
+    y = torch.stack([values[k].double() for k in names], 1)  # [N, K]
+    y = y - y.mean(0)
+    y_norm = y.norm(dim=0)  # [K]
+    out = {}
+    for state, v in states.items():
+        mean = v.double().mean(0)  # [H]
+        cross = torch.zeros(len(names), v.shape[1], dtype=torch.float64)
+        sq = torch.zeros(v.shape[1], dtype=torch.float64)
+        for s in range(0, v.shape[0], chunk):
+            block = v[s : s + chunk].double() - mean  # [n, H]
+            cross += y[s : s + chunk].t() @ block
+            sq += (block**2).sum(0)
+        denom = y_norm.view(-1, 1) * sq.sqrt().view(1, -1)  # [K, H]
+        out[state] = torch.where(denom > 0, cross / denom.clamp_min(1e-300), torch.zeros_like(cross))
+    return out

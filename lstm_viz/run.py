@@ -6,11 +6,11 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from lstm_viz import uploads
 from lstm_viz.build import Built
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.reference import Comparison, compare
+from lstm_viz.server import uploads
 from lstm_viz.sources import Drawn, Labels, ModelSource, RandomSource
 from lstm_viz.tasks.explain import TaskView
 from lstm_viz.trace import LSTMTrace, trace
@@ -24,7 +24,7 @@ class RunSpec:
         config: Sizes, input and dtype; the settings the source fixes (a task's or a file's sizes) are its own.
         source: Where the model comes from (``lstm_viz.sources``); random weights from ``config.seed`` by default.
         edits: Weight experiments applied to the model before both forwards.
-        data: Digest of the user's own input sequences (``lstm_viz.uploads``), or None for the source's own.
+        data: Digest of the user's own input sequences (``lstm_viz.server.uploads``), or None for the source's own.
     """
 
     config: LSTMConfig

@@ -16,9 +16,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from lstm_viz import tasks, uploads
+from lstm_viz import tasks
 from lstm_viz.build import DRAWS, Built, build, generated_inputs, text_symbols
 from lstm_viz.config import LSTMConfig
+from lstm_viz.server import uploads
 from lstm_viz.tasks.explain import TaskView, explain
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.tasks.model import TaskModel, init_model

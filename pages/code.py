@@ -4,12 +4,13 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
-from lstm_viz import cells, matchlines, spans, textcells, ui
-from lstm_viz.figures.text import TextPanel, box_span, text_figure
-from lstm_viz.generate import MAX_CHARS, TEMPERATURES
-from lstm_viz.text import code
-from lstm_viz.textrun import MAX_TEXT
-from lstm_viz.ui import codecache
+from lstm_viz import ui
+from lstm_viz.figures.code_text import TextPanel, box_span, text_figure
+from lstm_viz.reading import code_models, matchlines, spans, tracking
+from lstm_viz.reading.generate import MAX_CHARS, TEMPERATURES
+from lstm_viz.reading.reader import MAX_TEXT
+from lstm_viz.ui import code_reading
+from lstm_viz.ui.markup import code
 
 ui.require_app()
 st.title("Cells that read code")
@@ -17,7 +18,7 @@ st.title("Cells that read code")
 SOURCES = ("held-out file", "your text", "generated")
 STATES = {"tanh_c": "tanh(c)", "h": "h"}
 VIEW_KEY = "code_view"
-CLAMP_LABELS = {"none": "none", "to 0": "zero", "to its mean": "mean"}  # URL words -> textcells.CLAMPS
+CLAMP_LABELS = {"none": "none", "to 0": "zero", "to its mean": "mean"}  # URL words -> code_models.CLAMPS
 WINDOW = 1200  # characters of a held-out file shown at once (the text view stays a screen or two tall)
 WINDOW_KEYS = ("code_file", "code_line")  # where a held-out file is shown; opened where the cell shows its track
 SELECTED_SHOWN = 80  # characters of a selection quoted above its cells
@@ -35,11 +36,11 @@ def _open_window(model_: str, track_: str, first: bool = False) -> None:
     a line keeps the meaning it had. A bound widget set from a callback puts its value in the page's link
     itself; on the page's ``first`` run the widgets are not bound yet, and the link is written here.
     """
-    window = codecache.headline(model_, track_).window
+    window = code_reading.headline(model_, track_).window
     st.session_state["code_file"], st.session_state["code_line"] = window.file, window.line
     if first:
         try:
-            st.query_params["code_file"] = textcells.corpus.analysis().paths[window.file]
+            st.query_params["code_file"] = code_models.corpus.analysis().paths[window.file]
             st.query_params["code_line"] = str(window.line)
         except StreamlitAPIException:  # bound since an earlier visit: the widgets write their own link
             pass
@@ -48,7 +49,7 @@ def _open_window(model_: str, track_: str, first: bool = False) -> None:
 def _new_cell() -> None:
     """Another model or track: open on the window that shows its own cell (the first track of a new model)."""
     model_ = st.session_state["code_model"]
-    tracks = [f.track for f in codecache.findings(model_)]
+    tracks = [f.track for f in code_reading.findings(model_)]
     track_ = st.session_state.get("code_track")
     _open_window(model_, track_ if track_ in tracks else tracks[0])
 
@@ -67,13 +68,13 @@ below = st.container()
 more_cols = below.columns([1.2, 1, 1.1, 2, 2])
 model_name = more_cols[0].selectbox(
     "model",
-    list(textcells.MODELS),
+    list(code_models.MODELS),
     key="code_model",
     bind="query-params",
     on_change=_new_cell,
-    help="; ".join(f"{k}: {v}" for k, v in textcells.MODELS.items()),
+    help="; ".join(f"{k}: {v}" for k, v in code_models.MODELS.items()),
 )
-found = codecache.findings(model_name)
+found = code_reading.findings(model_name)
 by_track = {f.track: f for f in found}
 track = pick[0].selectbox(
     "cell that follows",
@@ -82,10 +83,10 @@ track = pick[0].selectbox(
     bind="query-params",
     on_change=_new_cell,
     help="Each hypothesis, clearest first: "
-    + "; ".join(f"{f.track}: {cells.TRACKS[f.track].label} ({f.name}, r = {f.r:+.2f})" for f in found),
+    + "; ".join(f"{f.track}: {tracking.TRACKS[f.track].label} ({f.name}, r = {f.r:+.2f})" for f in found),
 )
 best = by_track[track]
-hidden = codecache.model(model_name).lstm.hidden_size
+hidden = code_reading.model(model_name).lstm.hidden_size
 unit_choice = more_cols[1].selectbox(
     "unit",
     ["found", *range(hidden)],
@@ -94,7 +95,7 @@ unit_choice = more_cols[1].selectbox(
     help="'found' is the finder's unit for the chosen hypothesis; or pick any unit.",
 )
 unit = best.unit if unit_choice == "found" else int(unit_choice)
-default_state = textcells.state_key(best)
+default_state = code_models.state_key(best)
 state_label = more_cols[2].selectbox(
     "state",
     list(STATES.values()),
@@ -103,7 +104,7 @@ state_label = more_cols[2].selectbox(
     bind="query-params",
 )
 state = next(k for k, v in STATES.items() if v == state_label)
-told = codecache.headline(model_name, track)
+told = code_reading.headline(model_name, track)
 with head:
     ui.run_note(
         "success" if best.margin >= 0.25 else "info",
@@ -115,7 +116,7 @@ source = pick[1].selectbox("text", SOURCES, key="code_source", bind="query-param
 text, where, offset = "", "", None
 with pick[2]:
     if source == "held-out file":
-        held = textcells.corpus.analysis()
+        held = code_models.corpus.analysis()
         cols = st.columns([3, 1])
         if not any(k in st.session_state or k in st.query_params for k in WINDOW_KEYS):
             _open_window(model_name, track, first=True)  # a link with no file or line: where the cell shows it
@@ -129,7 +130,7 @@ with pick[2]:
             help="Opens where the cell above shows its track best (its first lines); pick any file and line.",
         )
         line = cols[1].number_input("from line", min_value=1, step=10, key="code_line", bind="query-params")
-        path, text, first, offset = textcells.held_out_window(index, int(line), WINDOW)
+        path, text, first, offset = code_models.held_out_window(index, int(line), WINDOW)
         where = f"torch/{path}, from line {first}"
     elif source == "your text":
         upload = st.file_uploader("a .py file (or paste below)", type=["py", "txt"], key="code_upload")
@@ -160,7 +161,7 @@ with pick[2]:
         if not prime:
             st.warning("Generation needs at least one character to start from.", icon=":material/warning:")
             st.stop()
-        text = codecache.generated(model_name, prime[:200], int(length), float(temperature), int(seed))
+        text = code_reading.generated(model_name, prime[:200], int(length), float(temperature), int(seed))
         where = f"written by the model (temperature {temperature:.1f}, seed {seed})"
 
 if len(text) > MAX_TEXT:
@@ -175,9 +176,9 @@ if not text:
     st.stop()
 
 if offset is None:
-    r = codecache.run(model_name, text)
+    r = code_reading.run(model_name, text)
 else:  # a window of a held-out file: read as inside its file (its state and tracks from the file's start)
-    r = codecache.run(model_name, text, index, offset - held.starts[index])
+    r = code_reading.run(model_name, text, index, offset - held.starts[index])
 more = more_cols[3].multiselect(
     "also show the cells that follow",
     [f.track for f in found if f.track != track],
@@ -186,12 +187,12 @@ more = more_cols[3].multiselect(
 )
 bars = more_cols[4].multiselect(
     "tracks drawn as bars under the text",
-    list(cells.TRACKS),
+    list(tracking.TRACKS),
     default=[track],
     key="code_bars",
     bind="query-params",
 )
-panel_specs = [(unit, state, track)] + [(by_track[t].unit, textcells.state_key(by_track[t]), t) for t in more]
+panel_specs = [(unit, state, track)] + [(by_track[t].unit, code_models.state_key(by_track[t]), t) for t in more]
 
 
 def _take_selection() -> None:
@@ -251,7 +252,7 @@ if (span_text or "").strip():
 def _panel(unit_: int, state_: str, label_track: str | None) -> TextPanel:
     what = f"{STATES[state_]} of {'cell' if state_ == 'tanh_c' else 'unit'} {unit_}"
     if label_track is not None:
-        what += f" ({cells.TRACKS[label_track].label})"
+        what += f" ({tracking.TRACKS[label_track].label})"
     return TextPanel(r.state(state_)[:, unit_], what)
 
 
@@ -306,7 +307,7 @@ with below:
         st.markdown(
             "| hypothesis | kind | best unit | r | untrained best \\|r\\| | margin |\n|---|---|---|---:|---:|---:|\n"
             + "\n".join(
-                f"| {cells.TRACKS[f.track].label} | {cells.TRACKS[f.track].kind} | {f.name} | {f.r:+.3f} | "
+                f"| {tracking.TRACKS[f.track].label} | {tracking.TRACKS[f.track].kind} | {f.name} | {f.r:+.3f} | "
                 f"{abs(f.untrained_r):.3f} | {f.margin:+.3f} |"
                 for f in found
             )
@@ -316,7 +317,7 @@ with below:
 def _follows(r_units: torch.Tensor, c: spans.SpanCell) -> str:
     """What a named cell follows on held-out code: its clearest track in its sign, or that it follows none."""
     k, r_k = spans.clearest_track(r_units, c)
-    words = f"{cells.TRACKS[list(cells.TRACKS)[k]].inside} (r = {r_k:+.2f})"
+    words = f"{tracking.TRACKS[list(tracking.TRACKS)[k]].inside} (r = {r_k:+.2f})"
     return words if c.sign * r_k >= spans.FOLLOWS else f"no track clearly (best: {words})"
 
 
@@ -331,10 +332,10 @@ else:
     # selection's track in most natural selections (tests/test_match_finds_natural_selections.py).
     a, b = span
     values = r.state("tanh_c")
-    base = codecache.baseline(model_name, "tanh_c")
+    base = code_reading.baseline(model_name, "tanh_c")
     named = spans.name_cells(values, span, base)
     shares = spans.share_on(values, span, named, threshold)
-    r_units = codecache.unit_r(model_name)["tanh_c"]
+    r_units = code_reading.unit_r(model_name)["tanh_c"]
     chosen = r.text[a:b]
     quoted = code(chosen if len(chosen) <= SELECTED_SHOWN else chosen[: SELECTED_SHOWN - 1] + "…")
     st.markdown(
@@ -351,7 +352,7 @@ else:
     )
     # The selection itself, when it lies in the corpus searched, is not a match of itself.
     exclude = None if offset is None else (offset + a, offset + b)
-    groups = codecache.matches(model_name, "tanh_c", tuple(named), threshold, b - a, exclude)
+    groups = code_reading.matches(model_name, "tanh_c", tuple(named), threshold, b - a, exclude)
     need = -(-len(named) // 2)
     if not groups.total:
         st.info(
@@ -362,7 +363,7 @@ else:
     else:
         st.markdown(
             f"**Where else** at least {need} of them are beyond ±{threshold:.2f} together in the "
-            f"{len(codecache.corpus(model_name).text):,} held-out characters: {groups.total:,} places, "
+            f"{len(code_reading.corpus(model_name).text):,} held-out characters: {groups.total:,} places, "
             "by what they are (a lower threshold finds every place a higher one finds, and more)."
         )
         st.markdown(matchlines.groups_html(groups), unsafe_allow_html=True)
@@ -380,10 +381,10 @@ clamp_label = st.radio(
 clamp_kind = CLAMP_LABELS[clamp_label]
 if clamp_kind != "none":
     file_where = () if offset is None else (index, offset - held.starts[index])
-    clamp, effect = codecache.clamped(model_name, text, clamp_kind, unit, track, file_where)
+    clamp, effect = code_reading.clamped(model_name, text, clamp_kind, unit, track, file_where)
     ui.run_note("success" if effect.check.allclose else "warning", effect.check.verdict, icon=":material/verified:")
     cols = st.columns(3)
-    label = cells.TRACKS[track].label
+    label = tracking.TRACKS[track].label
     cols[0].metric(f"loss rise {label}", f"{effect.rise_inside:+.3f} nats/char")
     cols[1].metric("loss rise elsewhere", f"{effect.rise_outside:+.3f} nats/char")
     cols[2].metric("cell held at", f"{clamp.values[0]:+.3f}")
@@ -393,7 +394,7 @@ if clamp_kind != "none":
         return text_figure(
             r.text,
             [TextPanel(dp, "change in p(next character)")],
-            f"What clamping cell {unit} {textcells.CLAMPS[clamp_kind].removeprefix('clamped ')} changes",
+            f"What clamping cell {unit} {code_models.CLAMPS[clamp_kind].removeprefix('clamped ')} changes",
             subtitle=f"{where}; the true next character becomes likelier (red) or less likely (blue)",
             tracks={track: r.tracks[track]},
             first_line=first if offset is not None else 1,

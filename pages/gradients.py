@@ -12,7 +12,8 @@ from lstm_viz.figures import (
     saturation_figure,
     unit_lines_figure,
 )
-from lstm_viz.gradient_cache import (
+from lstm_viz.losses import LOSSES
+from lstm_viz.server.gradients import (
     PREVIEW_SHIFT,
     Record,
     bias_effect,
@@ -23,7 +24,6 @@ from lstm_viz.gradient_cache import (
     recipe_words,
     task_races,
 )
-from lstm_viz.losses import LOSSES
 from lstm_viz.settings import FORGET_CHOICES, task_preset
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
 from lstm_viz.tasks.losses import TASK_LOSS, TASK_LOSS_WORDS

@@ -4,9 +4,9 @@ import streamlit as st
 
 from lstm_viz import ui
 from lstm_viz.figures import STATE_ORDER, cell_diagram_figure, click_grid_figure
-from lstm_viz.gradient_cache import step_backward
 from lstm_viz.losses import LOSSES
 from lstm_viz.printed import step_tensors
+from lstm_viz.server.gradients import step_backward
 from lstm_viz.step_equations import backward_equations, forward_equations, projected_feature, projection_terms
 from lstm_viz.tasks.losses import TASK_LOSS, TASK_LOSS_WORDS
 

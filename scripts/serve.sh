@@ -100,7 +100,7 @@ done
 
 # One secret for every worker (Streamlit reads STREAMLIT_SERVER_COOKIE_SECRET); never on a command line.
 export STREAMLIT_SERVER_COOKIE_SECRET=${LSTM_EXPLORER_COOKIE_SECRET:-$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')}
-# Trainings (one per key) and export slots shared by every worker: lstm_viz/serverwide.py.
+# Trainings (one per key) and export slots shared by every worker: lstm_viz/server/file_slots.py.
 export LSTM_EXPLORER_CACHE_DIR=${LSTM_EXPLORER_CACHE_DIR:-$RUN_DIR/cache}
 # One core per worker: torch's own thread pool would make N workers fight over the same cores.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}

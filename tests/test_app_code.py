@@ -8,9 +8,9 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 from test_app import APP, decode
 
-from lstm_viz import cells, headline, textcells
-from lstm_viz.figures.text import layout_grid
-from lstm_viz.textrun import MAX_TEXT, prefix_state, run_text
+from lstm_viz.figures.code_text import layout_grid
+from lstm_viz.reading import code_models, headline, tracking
+from lstm_viz.reading.reader import MAX_TEXT, prefix_state, run_text
 
 PAGE = "pages/code.py"
 QUERY = {"model": "brackets"}
@@ -37,28 +37,28 @@ def text_view(at: AppTest) -> dict:
     return next(s for s in specs(at) if "coloured by each cell" in s["layout"]["title"]["text"])
 
 
-def told(track: str, name: str = "code") -> textcells.Headline:
-    model = textcells.load(name)
-    mc = textcells.match_corpus(model)
-    tracks = textcells.corpus_tracks()
-    finding = next(f for f in textcells.findings(name) if f.track == track)
-    return textcells.headline_of(finding, mc, tracks, textcells.corpus_regions(tracks))
+def told(track: str, name: str = "code") -> code_models.Headline:
+    model = code_models.load(name)
+    mc = code_models.match_corpus(model)
+    tracks = code_models.corpus_tracks()
+    finding = next(f for f in code_models.findings(name) if f.track == track)
+    return code_models.headline_of(finding, mc, tracks, code_models.corpus_regions(tracks))
 
 
 def opened_run(window: headline.Window):
     """The text the page opens on, run as the page runs it: from the state after the file's earlier lines."""
-    path, text, first, offset = textcells.held_out_window(window.file, window.line, 1200)
-    held = textcells.corpus.analysis()
+    path, text, first, offset = code_models.held_out_window(window.file, window.line, 1200)
+    held = code_models.corpus.analysis()
     skip = offset - held.starts[window.file]
-    model = textcells.load("code")
+    model = code_models.load("code")
     before = held.texts[window.file][:skip]
-    tracks = cells.tracks(held.texts[window.file]).window(skip, skip + len(text))
+    tracks = tracking.tracks(held.texts[window.file]).window(skip, skip + len(text))
     return path, first, run_text(model, text, tracks=tracks, hx=prefix_state(model, before))
 
 
 def test_page_opens_where_the_clearest_cell_shows_its_track_and_says_where_else_it_fires():
     at = open_code()
-    clearest = textcells.findings("code")[0]
+    clearest = code_models.findings("code")[0]
     said = at.success[0].value
     measured = told(clearest.track)
     assert clearest.sentence() in said and measured.sentence() in said
@@ -72,7 +72,7 @@ def test_page_opens_where_the_clearest_cell_shows_its_track_and_says_where_else_
     path, first, r = opened_run(measured.window)
     spec = text_view(at)
     assert spec["layout"]["title"]["text"].startswith(f"torch/{path}, from line {first}")
-    state = textcells.state_key(clearest)
+    state = code_models.state_key(clearest)
     cols, rows = layout_grid(r.text)
     z = decode(spec["data"][0]["z"]).reshape(-1, max(cols) + 1)
     values = r.state(state)[:, clearest.unit].numpy()
@@ -97,7 +97,7 @@ def test_another_track_opens_on_its_own_window():
 
 
 def test_links_that_name_a_file_or_a_line_keep_their_meaning_and_another_file_opens_at_its_first_line():
-    held = textcells.corpus.analysis()
+    held = code_models.corpus.analysis()
     at = open_code({"code_line": "51"})
     assert (at.selectbox(key="code_file").index, at.number_input(key="code_line").value) == (0, 51)
     at = open_code({"code_file": held.paths[3]})

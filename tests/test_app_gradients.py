@@ -12,10 +12,10 @@ from lstm_viz.analysis import forget_product, orders_apart, step_norms
 from lstm_viz.backward import backward
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
-from lstm_viz.gradient_cache import task_races
 from lstm_viz.gradient_flow import gradient_flow
 from lstm_viz.losses import loss_grad
 from lstm_viz.run import RunSpec, run
+from lstm_viz.server.gradients import task_races
 from lstm_viz.sources import TaskSource
 from lstm_viz.tasks.losses import TASK_LOSS, task_loss_grad
 from lstm_viz.tasks.rnn import init_rnn, pretrained_rnn, shipped_rnn_info

@@ -10,9 +10,9 @@ import torch
 from test_app import charts, heatmap, open_page
 from torch import nn
 
-from lstm_viz import uploads
 from lstm_viz.config import LSTMConfig
 from lstm_viz.run import RunSpec, run
+from lstm_viz.server import uploads
 from lstm_viz.sources import FileSource
 from lstm_viz.ui import DEFAULTS
 

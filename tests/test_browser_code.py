@@ -17,7 +17,7 @@ import pytest
 from test_browser import CHROMIUM, SHOTS, Server, browser, server, wait_idle  # noqa: F401
 from test_browser_fit import MEASURE
 
-from lstm_viz import cells, textcells
+from lstm_viz.reading import code_models, tracking
 
 pytestmark = [
     pytest.mark.browser,
@@ -106,14 +106,14 @@ def chars(pg) -> dict:
 @pytest.fixture(scope="module")
 def opening():
     """The window the page opens on, as the page reads it, and its track (computed here, not read off the page)."""
-    model = textcells.load("code")
-    tracks = textcells.corpus_tracks()
-    found = textcells.findings("code")[0]
-    told = textcells.headline_of(found, textcells.match_corpus(model), tracks, textcells.corpus_regions(tracks))
-    _, text, _, offset = textcells.held_out_window(told.window.file, told.window.line, 1200)
-    held = textcells.corpus.analysis()
+    model = code_models.load("code")
+    tracks = code_models.corpus_tracks()
+    found = code_models.findings("code")[0]
+    told = code_models.headline_of(found, code_models.match_corpus(model), tracks, code_models.corpus_regions(tracks))
+    _, text, _, offset = code_models.held_out_window(told.window.file, told.window.line, 1200)
+    held = code_models.corpus.analysis()
     skip = offset - held.starts[told.window.file]
-    inside = cells.tracks(held.texts[told.window.file]).window(skip, skip + len(text))[found.track] > 0
+    inside = tracking.tracks(held.texts[told.window.file]).window(skip, skip + len(text))[found.track] > 0
     return told, text, inside.numpy()
 
 
@@ -299,7 +299,7 @@ def test_every_chart_and_match_list_on_the_code_page_fits(server, browser):  # n
 
 
 def test_a_linked_window_opens_as_linked_and_another_track_opens_its_own(server, browser):  # noqa: F811
-    held = textcells.corpus.analysis()
+    held = code_models.corpus.analysis()
     context, pg = open_page(browser, server, f"{PAGE}&code_file={held.paths[3]}&code_line=11", (1600, 900))
     try:
         title = pg.locator(".g-gtitle text").first
@@ -309,10 +309,10 @@ def test_a_linked_window_opens_as_linked_and_another_track_opens_its_own(server,
         pg.wait_for_function("() => location.search.includes('code_track=string')", timeout=60_000)
         wait_idle(pg, timeout=120_000)
         no_exception(pg)
-        tracks = textcells.corpus_tracks()
-        found = next(f for f in textcells.findings("code") if f.track == "string")
-        mc = textcells.match_corpus(textcells.load("code"))
-        window = textcells.headline_of(found, mc, tracks, textcells.corpus_regions(tracks)).window
+        tracks = code_models.corpus_tracks()
+        found = next(f for f in code_models.findings("code") if f.track == "string")
+        mc = code_models.match_corpus(code_models.load("code"))
+        window = code_models.headline_of(found, mc, tracks, code_models.corpus_regions(tracks)).window
         pg.wait_for_function(
             "(want) => [...document.querySelectorAll('.g-gtitle text')].some(t => t.textContent.startsWith(want))",
             arg=f"torch/{held.paths[window.file]}, from line {window.line}",

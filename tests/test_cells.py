@@ -7,22 +7,23 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_viz import cells, spans, trace
-from lstm_viz.clamp import check_clamped, official_clamped
+from lstm_viz import analysis, trace
 from lstm_viz.engine import CellClamp
-from lstm_viz.figures.text import TextPanel, layout_grid, text_figure
-from lstm_viz.generate import MAX_CHARS, generate
+from lstm_viz.figures.code_text import TextPanel, layout_grid, text_figure
+from lstm_viz.reading import finder, spans, tracking
+from lstm_viz.reading.clamp import check_clamped, official_clamped
+from lstm_viz.reading.generate import MAX_CHARS, generate
 
 
 def marked(text: str, track: str) -> str:
     """The characters where a binary track is on."""
-    values = cells.tracks(text)[track]
+    values = tracking.tracks(text)[track]
     return "".join(ch for ch, v in zip(text, values, strict=True) if v)
 
 
 def test_nested_brackets_count_up_and_down_and_ignore_brackets_in_strings_and_comments():
     text = 'f(a, [b, {c: (d)}], "(") # )\nx = 1\n'
-    t = cells.tracks(text)
+    t = tracking.tracks(text)
     assert t.method == "tokenize"
     depth = dict(zip(range(len(text)), t["brackets"].tolist(), strict=True))
     assert depth[text.index("(")] == 1 and depth[text.index("[")] == 2 and depth[text.index("{")] == 3
@@ -42,7 +43,7 @@ def test_strings_with_escaped_quotes_prefixes_and_triple_quotes():
 def test_comments_run_to_the_end_of_their_line_and_a_hash_in_a_string_is_not_one():
     text = 'x = "#no"  # yes (\ny = 2  #two\n'
     assert marked(text, "comment") == "# yes (#two"
-    assert cells.tracks(text)["brackets"].max() == 0
+    assert tracking.tracks(text)["brackets"].max() == 0
 
 
 def test_docstrings_of_module_class_and_function_but_not_other_strings():
@@ -56,7 +57,7 @@ def test_docstrings_of_module_class_and_function_but_not_other_strings():
 
 def test_tabs_count_to_the_next_multiple_of_eight_in_indentation_and_column():
     text = "if x:\n\ty = 1\n  \tz = 2\n"
-    t = cells.tracks(text)
+    t = tracking.tracks(text)
     line2, line3 = text.index("\ty"), text.index("  \tz")
     assert t["indentation"][line2] == 8 and t["indentation"][text.index("y")] == 8
     assert t["indentation"][line3] == 8 and t["indentation"][text.index("z")] == 8
@@ -66,31 +67,31 @@ def test_tabs_count_to_the_next_multiple_of_eight_in_indentation_and_column():
 
 def test_word_position_counts_into_identifiers_and_resets_outside():
     text = "ab_c(x1)"
-    assert cells.tracks(text)["word"].tolist() == [1, 2, 3, 4, 0, 1, 2, 0]
+    assert tracking.tracks(text)["word"].tolist() == [1, 2, 3, 4, 0, 1, 2, 0]
 
 
 def test_text_that_does_not_tokenize_falls_back_to_the_scanner_and_keeps_every_track():
     broken = 'def f(:\n    s = "open\n  x = (1,\n\tbad dedent\n'
-    t = cells.tracks(broken)
+    t = tracking.tracks(broken)
     assert t.method != "tokenize" and "scanner" in t.method
     assert all(v.shape == (len(broken),) for v in t.values.values())
     assert marked(broken, "string") == '"open'
     assert int(t["brackets"][-1]) >= 1
-    prose = cells.tracks("Alice said: 'it's (rather) odd'")
+    prose = tracking.tracks("Alice said: 'it's (rather) odd'")
     assert prose["brackets"].max() >= 0 and prose["string"].sum() > 0
-    assert cells.tracks("").values["string"].shape == (0,)
+    assert tracking.tracks("").values["string"].shape == (0,)
 
 
 def test_a_window_of_a_file_keeps_the_state_read_from_its_start():
     text = 'x = """\nstill a string\n"""\n'
-    t = cells.tracks(text)
+    t = tracking.tracks(text)
     window = t.window(8, 20)
     assert window.text == text[8:20] and bool(window["string"].all())
 
 
 def test_finder_names_the_constructed_units_beside_the_untrained_best():
     text = "def f(x):\n    if x:\n        return 'a'  # c\n    return (1, [2])\n" * 4
-    values = cells.text_tracks([text])
+    values = finder.text_tracks([text])
     n = len(text)
     gen = torch.Generator().manual_seed(0)
     c = torch.randn(n, 6, generator=gen, dtype=torch.float64) * 0.1
@@ -98,14 +99,14 @@ def test_finder_names_the_constructed_units_beside_the_untrained_best():
     c[:, 3] = values["indentation"] * 0.25 + c[:, 3]
     h[:, 5] = -values["string"] + h[:, 5]
     untrained = {k: torch.randn(n, 6, generator=gen, dtype=torch.float64) for k in ("c", "h")}
-    found = {f.track: f for f in cells.find_cells({"c": c, "h": h}, untrained, values)}
+    found = {f.track: f for f in finder.find_cells({"c": c, "h": h}, untrained, values)}
     assert (found["indentation"].unit, found["indentation"].state) == (3, "c")
     assert found["indentation"].r > 0.95
     assert (found["string"].unit, found["string"].state) == (5, "h") and found["string"].r < -0.85
     assert abs(found["string"].untrained_r) < 0.3
     assert found["indentation"].sentence().startswith("cell 3 counts the indentation, r = +0.")
     assert "untrained best 0." in found["indentation"].sentence()
-    ordered = cells.find_cells({"c": c, "h": h}, untrained, values)
+    ordered = finder.find_cells({"c": c, "h": h}, untrained, values)
     assert [f.margin for f in ordered] == sorted((f.margin for f in ordered), reverse=True)
 
 
@@ -114,7 +115,7 @@ def test_correlations_are_pearsons_r_and_zero_for_a_constant_unit():
     v = torch.randn(500, 3, generator=gen, dtype=torch.float64)
     v[:, 2] = 1.0
     y = torch.randn(500, generator=gen, dtype=torch.float64)
-    r = cells.correlations({"c": v}, {"y": y}, chunk=64)["c"]
+    r = analysis.correlations({"c": v}, {"y": y}, chunk=64)["c"]
     expected = np.corrcoef(v[:, 0].numpy(), y.numpy())[0, 1]
     assert float(r[0, 0]) == pytest.approx(expected, abs=1e-12)
     assert float(r[0, 2]) == 0.0
@@ -125,11 +126,11 @@ def test_corpus_states_are_nn_lstm_h_and_the_c_it_implies():
     lstm = nn.LSTM(5, 7, batch_first=True).eval()
     x = torch.randn(700, 5)
     tr = trace(lstm, x.unsqueeze(0)).layer(0)
-    one = cells.corpus_states(lstm, x, segments=1, chunk=100)
+    one = finder.corpus_states(lstm, x, segments=1, chunk=100)
     torch.testing.assert_close(one["h"], tr.h[0])
     torch.testing.assert_close(one["c"], tr.c[0])
     assert one["c_check"] < 1e-5
-    split = cells.corpus_states(lstm, x, segments=4, warmup=150, chunk=64)
+    split = finder.corpus_states(lstm, x, segments=4, warmup=150, chunk=64)
     assert split["c"].shape == (700, 7)
     torch.testing.assert_close(split["h"][:175], tr.h[0, :175]), "the first segment starts at the text's start"
 
@@ -265,7 +266,7 @@ def test_layout_keeps_source_lines_and_wraps_long_ones():
 
 def test_text_view_colours_each_character_by_its_cell_in_a_fixed_range_and_hovers_its_step():
     text = "def f():\n\treturn 'x'\n"
-    t = cells.tracks(text)
+    t = tracking.tracks(text)
     a = torch.linspace(-1, 1, len(text))
     b = -a
     fig = text_figure(
@@ -301,7 +302,7 @@ def test_a_written_text_replays_in_the_browser_uncovering_its_characters_frame_b
     from PIL import Image
 
     from lstm_viz.figures import PALETTES, recolour
-    from lstm_viz.figures.text import WRITING_FRAMES
+    from lstm_viz.figures.code_text import WRITING_FRAMES
 
     text = "def f(x):\n    return 'a' * x\n" * 12  # 360 characters, 24 rows
     values = torch.linspace(-1, 1, len(text))
@@ -336,7 +337,7 @@ def test_a_written_text_replays_in_the_browser_uncovering_its_characters_frame_b
 
 
 def test_a_box_across_one_word_selects_that_word_however_thin():
-    from lstm_viz.figures.text import BAR, GAP, PANEL_GAP_PX, ROW_PX, box_span
+    from lstm_viz.figures.code_text import BAR, GAP, PANEL_GAP_PX, ROW_PX, box_span
 
     text = "def f(name):\n    return name + 'x'\n"
     word = text.index("name", 12)
@@ -359,7 +360,7 @@ def test_a_box_across_one_word_selects_that_word_however_thin():
 
 
 def test_long_details_under_a_title_break_into_lines_that_fit():
-    from lstm_viz.figures.text import SUBTITLE_CHARS, subtitle_lines
+    from lstm_viz.figures.code_text import SUBTITLE_CHARS, subtitle_lines
 
     words = "; ".join(["x" * 40, "y" * 50, "z" * 60, "w" * 10])
     lines = subtitle_lines(words)
@@ -379,11 +380,11 @@ def _json(figure: dict) -> str:
 
 
 def test_a_replay_opened_at_a_step_is_that_steps_frame_and_nothing_else_differs():
-    from lstm_viz.figures.text import writing_counts
+    from lstm_viz.figures.code_text import writing_counts
 
     text = "def f(x):\n    return 'a' * x\n" * 12
     panels = [TextPanel(torch.linspace(-1, 1, len(text)), "tanh(c) of cell 3")]
-    tracks = {"string": cells.tracks(text)["string"]}
+    tracks = {"string": tracking.tracks(text)["string"]}
     whole = text_figure(text, panels, "T", tracks=tracks, writing=True).to_plotly_json()
     cover = next(k for k, d in enumerate(whole["data"]) if d["name"] == "not yet written")
     counts = writing_counts(len(text))
@@ -407,14 +408,14 @@ def test_a_replay_opened_at_a_step_is_that_steps_frame_and_nothing_else_differs(
 
 
 def test_file_heads_regions_and_where_a_cell_is_on_off_its_track():
-    from lstm_viz import headline
+    from lstm_viz.reading import headline
 
     texts = ['"""Doc."""\nimport os  # c\n\ndef f():\n    return "s"\n', "x = 1\n"]
     heads = headline.file_heads(texts)
     first = texts[0]
     assert bool(heads[: first.index("def")].all()) and not bool(heads[first.index("def") : len(first)].any())
     assert bool(heads[len(first) :].all()), "a file with no def or class is all head"
-    tracks = cells.text_tracks(texts)
+    tracks = finder.text_tracks(texts)
     where = headline.regions(tracks, heads)
     names = list(headline.REGIONS)
     at = {w: names[int(where[first.index(w)])] for w in ("Doc", "# c", "import", "return", '"s"')}
@@ -433,12 +434,12 @@ def test_file_heads_regions_and_where_a_cell_is_on_off_its_track():
 
 
 def test_the_opening_window_starts_at_a_definition_whose_first_lines_show_the_cell_on_its_track():
-    from lstm_viz import headline
+    from lstm_viz.reading import headline
 
     body = "x = 1\n" * 20
     func = 'def g():\n    """One.\n\n    Two.\n    """\n    return 2\n'
     texts = [body, body + func + body]
-    tracks = cells.text_tracks(texts)
+    tracks = finder.text_tracks(texts)
     inside = tracks["docstring"] > 0
     values = torch.where(inside, 0.9, -0.9)
     window = headline.opening_window(values, 1, inside, texts, lines=6)
@@ -450,12 +451,12 @@ def test_the_opening_window_starts_at_a_definition_whose_first_lines_show_the_ce
 
 
 def test_matches_are_shown_in_their_line_with_the_matched_characters_marked_grouped_by_kind():
-    from lstm_viz import matchlines
+    from lstm_viz.reading import matchlines
 
     files = ['x = "name"  # the name <b>\n', 'def f():\n    """A name."""\n    return name\n']
     text = "".join(files)
     starts = (0, len(files[0]))
-    kinds = matchlines.kind_counts(cells.text_tracks(files))
+    kinds = matchlines.kind_counts(finder.text_tracks(files))
 
     def at(word: str, nth: int = 0) -> spans.Match:
         k = -1

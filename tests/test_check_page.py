@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_viz import serverwide
 from lstm_viz.check import classics, sandbox, slots
+from lstm_viz.server import file_slots
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -90,7 +90,7 @@ def test_a_classic_mistake_gets_its_name_equation_and_a_link_to_one_step(monkeyp
 
 def test_checking_off_says_how_to_turn_it_on_in_one_line(monkeypatch):
     at = open_check(monkeypatch, "off")
-    (info,) = at.info
+    (info,) = [i for i in at.info if i not in at.sidebar.info]  # the sidebar says its settings are other pages'
     assert "Checking code is off" in info.value and f"{sandbox.MODE_ENV}=local" in info.value
     assert "apt-get install bubblewrap" in info.value and "lstm_viz.check(lstm_forward)" in info.value
     assert button(at, "Check").disabled
@@ -105,18 +105,18 @@ def test_code_that_does_not_parse_is_named_and_not_run(monkeypatch):
 
 
 def test_a_full_queue_refuses_by_name(monkeypatch, tmp_path):
-    monkeypatch.setenv(serverwide.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(file_slots.CACHE_DIR_ENV, str(tmp_path))
     at = open_check(monkeypatch, "local")
     button(at, "Load the tutorial's function").click().run()
     base = tmp_path / "checks"
-    held = [serverwide.FileSlots(base, "check", slots.RUNNING).try_acquire() for _ in range(slots.RUNNING)]
-    held += [serverwide.FileSlots(base, "check-wait", slots.WAITING).try_acquire() for _ in range(slots.WAITING)]
+    held = [file_slots.FileSlots(base, "check", slots.RUNNING).try_acquire() for _ in range(slots.RUNNING)]
+    held += [file_slots.FileSlots(base, "check-wait", slots.WAITING).try_acquire() for _ in range(slots.WAITING)]
     try:
         assert all(fd is not None for fd in held)
         button(at, "Check").click().run()
     finally:
         for fd in held:
-            serverwide.release(fd)
+            file_slots.release(fd)
     assert not at.exception
     labels = status_labels(at)
     assert any("refused" in label and f"{slots.RUNNING} checks" in label for label in labels), labels

@@ -7,9 +7,10 @@ import dataclasses
 import pytest
 import torch
 
-from lstm_viz import cells, spans, tasks, textcells
-from lstm_viz.clamp import clamp_effect
+from lstm_viz import tasks
 from lstm_viz.engine import CellClamp
+from lstm_viz.reading import code_models, finder, spans, tracking
+from lstm_viz.reading.clamp import clamp_effect
 from lstm_viz.tasks import code_train, corpus
 from lstm_viz.tasks.train import one_thread
 
@@ -67,7 +68,7 @@ def test_shipped_metadata_states_its_corpus_training_and_the_found_cells(model, 
     task = tasks.get("code")
     assert info["steps"] == task.full_steps == len(info["losses"])
     assert info["hidden_size"] == model.lstm.hidden_size and info["held_out_rule"].startswith("sha256(path)")
-    assert {f["track"] for f in info["cells"]} == set(cells.TRACKS)
+    assert {f["track"] for f in info["cells"]} == set(tracking.TRACKS)
     assert sum(info["losses"][-100:]) < sum(info["losses"][:100]) / 2
     if same_corpus:
         assert model.evaluate() == pytest.approx(info["metric"], abs=1e-9)
@@ -87,10 +88,10 @@ def test_shipped_cells_on_held_out_code_reach_what_the_metadata_states(model, sa
 
 
 def test_clamping_a_found_cell_reaches_both_forwards_on_held_out_code(model):
-    clearest = textcells.findings("code")[0]
-    _, text, _, _ = textcells.held_out_window(0, 1, 400)
+    clearest = code_models.findings("code")[0]
+    _, text, _, _ = code_models.held_out_window(0, 1, 400)
     x = model.encode(text)
-    track = cells.tracks(text)[clearest.track]
+    track = tracking.tracks(text)[clearest.track]
     effect = clamp_effect(
         model.lstm, model.head, x, corpus.encode_ids(text).long(), track, CellClamp((clearest.unit,), (0.0,))
     )
@@ -102,7 +103,7 @@ def test_clamping_a_found_cell_reaches_both_forwards_on_held_out_code(model):
 
 
 def test_matching_returns_the_span_it_was_given_in_the_held_out_corpus(model):
-    mc = textcells.match_corpus(model)
+    mc = code_models.match_corpus(model)
     values = mc.states["tanh_c"].float()
     base = spans.Baseline.of(values)
     held = corpus.analysis()
@@ -139,8 +140,8 @@ def test_a_shortened_run_repeats_the_shipped_curve_and_a_snapshot_is_the_shorter
 
 
 def test_findings_round_trip_through_the_metadata():
-    stored = textcells.shipped_findings()
-    assert stored and all(isinstance(f, cells.CellFinding) for f in stored)
+    stored = code_models.shipped_findings()
+    assert stored and all(isinstance(f, finder.CellFinding) for f in stored)
     assert dataclasses.asdict(stored[0]).keys() == {
         "track",
         "unit",
@@ -154,13 +155,13 @@ def test_findings_round_trip_through_the_metadata():
 
 def test_clamping_the_string_cell_costs_more_inside_strings_than_elsewhere(model):
     """The causal test: hold the string unit's memory at 0 and the model loses track of strings, not of the rest."""
-    unit = next(f.unit for f in textcells.findings("code") if f.track == "string")
+    unit = next(f.unit for f in code_models.findings("code") if f.track == "string")
     held = corpus.analysis()
     inside = outside = 0.0
     n_in = n_out = 0
     for text_all in held.texts[:4]:
         text = text_all[:1500]
-        track = cells.tracks(text_all).window(0, len(text))["string"]
+        track = tracking.tracks(text_all).window(0, len(text))["string"]
         effect = clamp_effect(
             model.lstm,
             model.head,

@@ -8,13 +8,14 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from lstm_viz import tasks, uploads
+from lstm_viz import tasks
 from lstm_viz.analysis import step_norms
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
-from lstm_viz.gradient_cache import Record, bias_effect, bias_siblings, flow_for, opponent_for
 from lstm_viz.gradient_flow import gradient_flow
 from lstm_viz.run import RunSpec, run
+from lstm_viz.server import uploads
+from lstm_viz.server.gradients import Record, bias_effect, bias_siblings, flow_for, opponent_for
 from lstm_viz.sources import FileSource, TaskSource
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.tasks.rnn import init_rnn, pretrained_rnn, shipped_rnn_info, train_rnn

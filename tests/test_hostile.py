@@ -21,10 +21,11 @@ import torch
 from safetensors.torch import save as safetensors_save
 from torch import nn
 
-from lstm_viz import config, uploads
-from lstm_viz.cache import ByteLRU, object_bytes, run_bytes, tensors_in
+from lstm_viz import config
 from lstm_viz.export.data import trace_csv_zip, trace_npz
 from lstm_viz.inputs import MAX_LINE_CHARS, MAX_TEXT_CHARS, parse_sequence, parse_token_ids, parse_typed
+from lstm_viz.server import uploads
+from lstm_viz.server.cache import ByteLRU, object_bytes, run_bytes, tensors_in
 from lstm_viz.weights import MAX_LSTMS, MAX_TENSOR_BYTES, load_lstms
 
 MAX_GAP_S = 0.5
@@ -469,10 +470,10 @@ def test_run_bytes_counts_every_tensor_of_a_run_once():
 def test_gradient_flow_and_step_backward_are_cached_with_the_same_numbers():
     from lstm_viz.backward import backward
     from lstm_viz.edits import Edits, apply_edits
-    from lstm_viz.gradient_cache import flow_for, gradient_cache, step_backward
     from lstm_viz.gradient_flow import gradient_flow
     from lstm_viz.losses import loss_grad
     from lstm_viz.run import run
+    from lstm_viz.server.gradients import flow_for, gradient_cache, step_backward
 
     r = run(config.LSTMConfig(input_size=3, hidden_size=5, batch=2, seq_len=6, seed=3))
     flow = flow_for(r, "last", None, 1.0)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_viz import serverwide
 from lstm_viz.export.images import ExportBusy, FigureRenderer
+from lstm_viz.server import file_slots
 from lstm_viz.tasks.jobs import Trainer, TrainKey
 from lstm_viz.tasks.shared import TrainCache
 
@@ -113,7 +113,7 @@ def test_a_training_runs_once_per_server_and_the_next_waits_for_the_running_slot
     job = trainer.submit(TrainKey("brackets", 2, 4, 1.0))
     time.sleep(0.5)
     assert job.state == "queued" and trainer.position(job) == 1, "it waits behind the server's running training"
-    serverwide.release(holder)
+    file_slots.release(holder)
     _wait(job)
     assert job.state == "done" and cache.load(job.key) is not None
 
@@ -122,10 +122,10 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from lstm_viz import serverwide
-    slots = serverwide.FileSlots(Path(sys.argv[1]), "export", 1)
+    from lstm_viz.server import file_slots
+    slots = file_slots.FileSlots(Path(sys.argv[1]), "export", 1)
     fd = slots.acquire()
-    lock = serverwide.try_lock(Path(sys.argv[1]) / "key.lock")
+    lock = file_slots.try_lock(Path(sys.argv[1]) / "key.lock")
     print("held", flush=True)
     time.sleep(60)
     """
@@ -136,12 +136,12 @@ def test_locks_and_slots_exclude_other_processes_and_die_with_their_holder(tmp_p
     holder = _spawn(HOLDER, str(tmp_path))
     try:
         assert holder.stdout.readline().strip() == "held"
-        slots = serverwide.FileSlots(tmp_path, "export", 1)
+        slots = file_slots.FileSlots(tmp_path, "export", 1)
         assert slots.taken() == 1
         with pytest.raises(TimeoutError):
             slots.acquire(timeout=0.3)
         with pytest.raises(TimeoutError):
-            with serverwide.file_lock(tmp_path / "key.lock", timeout=0.3):
+            with file_slots.file_lock(tmp_path / "key.lock", timeout=0.3):
                 pass
         # The export queue of a worker waits for the server's slot, then says the server is busy.
         renderer = FigureRenderer(browser_path="/nonexistent", server_slots=slots)
@@ -150,7 +150,7 @@ def test_locks_and_slots_exclude_other_processes_and_die_with_their_holder(tmp_p
                 pass
         os.kill(holder.pid, signal.SIGKILL)  # a worker dies holding both
         holder.wait(10)
-        with renderer.job(wait_s=2), serverwide.file_lock(tmp_path / "key.lock", timeout=2):
+        with renderer.job(wait_s=2), file_slots.file_lock(tmp_path / "key.lock", timeout=2):
             assert slots.taken() == 1, "this process holds the slot now"
         assert slots.taken() == 0
     finally:
@@ -160,14 +160,14 @@ def test_locks_and_slots_exclude_other_processes_and_die_with_their_holder(tmp_p
 
 def test_atomic_write_leaves_the_old_file_or_the_whole_new_one(tmp_path):
     target = tmp_path / "model.safetensors"
-    serverwide.atomic_write(target, lambda p: p.write_bytes(b"old"))
+    file_slots.atomic_write(target, lambda p: p.write_bytes(b"old"))
 
     def half_then_fail(path: Path) -> None:
         path.write_bytes(b"ha")
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        serverwide.atomic_write(target, half_then_fail)
+        file_slots.atomic_write(target, half_then_fail)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
 
@@ -179,8 +179,8 @@ def test_a_damaged_entry_is_trained_again_never_shown(tmp_path):
 
 
 def test_the_shared_directory_comes_from_the_environment_else_is_the_process_own(tmp_path, monkeypatch):
-    monkeypatch.setenv(serverwide.CACHE_DIR_ENV, str(tmp_path / "server"))
-    assert serverwide.shared_dir() == tmp_path / "server" and (tmp_path / "server").is_dir()
-    monkeypatch.delenv(serverwide.CACHE_DIR_ENV)
-    own = serverwide.shared_dir()
-    assert own.is_dir() and own == serverwide.shared_dir() and own.name.startswith("lstm-explorer-cache-")
+    monkeypatch.setenv(file_slots.CACHE_DIR_ENV, str(tmp_path / "server"))
+    assert file_slots.shared_dir() == tmp_path / "server" and (tmp_path / "server").is_dir()
+    monkeypatch.delenv(file_slots.CACHE_DIR_ENV)
+    own = file_slots.shared_dir()
+    assert own.is_dir() and own == file_slots.shared_dir() and own.name.startswith("lstm-explorer-cache-")

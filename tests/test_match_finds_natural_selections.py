@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_viz import cells, selections, spans, textcells
+from lstm_viz.reading import code_models, finder, selections, spans, tracking
 from lstm_viz.tasks import corpus
 
 STORED = Path(__file__).parent / "data" / "code_selections.json"
@@ -34,14 +34,14 @@ def stored() -> list[selections.Selection]:
 
 @pytest.fixture(scope="module")
 def model():
-    return textcells.load("code")
+    return code_models.load("code")
 
 
 @pytest.fixture(scope="module")
 def searched(model):
     """The analysis corpus as the page searches it: its states, the tanh(c) baseline, every unit's r."""
-    mc = textcells.match_corpus(model)
-    r = textcells.unit_correlations(mc, textcells.corpus_tracks())["tanh_c"]
+    mc = code_models.match_corpus(model)
+    r = code_models.unit_correlations(mc, code_models.corpus_tracks())["tanh_c"]
     return mc, spans.Baseline.of(mc.states["tanh_c"]), r
 
 
@@ -55,7 +55,7 @@ def selection_states(model):
     out = {}
     for path, stop in upto.items():
         text = texts[paths.index(path)][:stop]
-        out[path] = torch.tanh(cells.corpus_states(model.lstm, model.encode(text)[0], segments=1)["c"]).float()
+        out[path] = torch.tanh(finder.corpus_states(model.lstm, model.encode(text)[0], segments=1)["c"]).float()
     return out
 
 
@@ -81,7 +81,7 @@ def test_the_committed_selections_are_the_rule_applied_to_unseen_held_out_files(
 
 def test_each_kind_of_selection_is_what_its_rule_says():
     for s in stored():
-        t = cells.tracks(s.text)
+        t = tracking.tracks(s.text)
         if s.kind == "comment":
             assert s.text.startswith("#") and "\n" not in s.text
         elif s.kind == "string":
@@ -98,7 +98,7 @@ def test_match_names_a_cell_that_follows_the_track_of_at_least_70_percent_of_nat
     searched, selection_states
 ):
     _, base, r = searched
-    names = list(cells.TRACKS)
+    names = list(tracking.TRACKS)
     hits, first = Counter(), Counter()
     for s in stored():
         named = spans.name_cells(selection_states[s.path], (s.start, s.stop), base)

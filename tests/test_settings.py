@@ -22,7 +22,7 @@ from lstm_viz.settings import (
     url_values,
 )
 from lstm_viz.sources import RandomSource, TaskSource
-from lstm_viz.text import code, link_html, plain
+from lstm_viz.ui.markup import code, link_html, plain
 
 
 def _problem(params: dict[str, str]) -> tuple[str, str, str]:

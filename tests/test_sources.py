@@ -18,7 +18,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from lstm_viz import settings, uploads
+from lstm_viz import settings
 from lstm_viz.build import Built
 from lstm_viz.config import LSTMConfig
 from lstm_viz.export import figure_filename, figures_html, rebuild_script, trace_npz
@@ -26,6 +26,7 @@ from lstm_viz.export.animation import gate_stills
 from lstm_viz.export.names import spec_summary
 from lstm_viz.figures import for_slides, gates_over_time_figure
 from lstm_viz.run import RunSpec, run
+from lstm_viz.server import uploads
 from lstm_viz.sources import Drawn, FileSource, ModelSource, RandomSource, Recipe, TaskSource
 from lstm_viz.ui import sidebar
 

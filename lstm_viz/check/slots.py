@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from lstm_viz import serverwide
+from lstm_viz.server import file_slots
 
 RUNNING = 2
 """Checks running at once over all the worker processes of a server: each takes one core for up to 10 s."""
@@ -29,9 +29,9 @@ def turn(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
     Raises:
         CheckBusy: every slot and every place in the queue is taken, or no slot freed within ``WAIT_S``.
     """
-    base = serverwide.shared_dir() / "checks"
-    running = serverwide.FileSlots(base, "check", RUNNING)
-    waiting = serverwide.FileSlots(base, "check-wait", WAITING)
+    base = file_slots.shared_dir() / "checks"
+    running = file_slots.FileSlots(base, "check", RUNNING)
+    waiting = file_slots.FileSlots(base, "check-wait", WAITING)
     fd = running.try_acquire()
     if fd is None:
         place = waiting.try_acquire()
@@ -48,8 +48,8 @@ def turn(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
                 "students' checks. Try again in a minute."
             ) from None
         finally:
-            serverwide.release(place)
+            file_slots.release(place)
     try:
         yield
     finally:
-        serverwide.release(fd)
+        file_slots.release(fd)

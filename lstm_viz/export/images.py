@@ -16,9 +16,9 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from lstm_viz import serverwide
 from lstm_viz.export.names import figure_filename
 from lstm_viz.figures.still import still_figure
+from lstm_viz.server import file_slots
 
 log = logging.getLogger("lstm_viz.export")
 
@@ -82,7 +82,7 @@ class FigureRenderer:
         browser_path: str | None = None,
         jobs: int = 1,
         reload_every: int = RELOAD_EVERY,
-        server_slots: serverwide.FileSlots | None = None,
+        server_slots: file_slots.FileSlots | None = None,
     ) -> None:
         """Prepare a renderer; nothing starts until the first render.
 
@@ -130,7 +130,7 @@ class FigureRenderer:
                 yield
             finally:
                 if fd is not None:
-                    serverwide.release(fd)
+                    file_slots.release(fd)
         finally:
             self._slots.release()
 
@@ -239,7 +239,7 @@ def renderer() -> FigureRenderer:
     global _renderer
     with _renderer_lock:
         if _renderer is None:
-            slots = serverwide.FileSlots(serverwide.shared_dir() / "exports", "export", SERVER_EXPORT_JOBS)
+            slots = file_slots.FileSlots(file_slots.shared_dir() / "exports", "export", SERVER_EXPORT_JOBS)
             _renderer = FigureRenderer(server_slots=slots)
         return _renderer
 

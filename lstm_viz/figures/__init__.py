@@ -1,6 +1,7 @@
 """Pure Plotly builders, one module per view: trace records in, labelled ``go.Figure`` out."""
 
 from lstm_viz.figures.base import cursor_shape, direction_label, record_label
+from lstm_viz.figures.code_text import text_figure
 from lstm_viz.figures.compare import final_state_figure, output_heatmap_figure, step_error_figure
 from lstm_viz.figures.gates import state_heatmap_figure, step_bars_figure
 from lstm_viz.figures.gates_over_time import gates_over_time_figure
@@ -85,6 +86,7 @@ __all__ = [
     "step_bars_figure",
     "step_error_figure",
     "symmetric_limit",
+    "text_figure",
     "unit_latent_figure",
     "unit_lines_figure",
     "unit_pages",

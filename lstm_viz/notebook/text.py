@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lstm_viz import cells, textcells
-from lstm_viz.figures.text import TextPanel, text_figure
+from lstm_viz.figures.code_text import TextPanel, text_figure
 from lstm_viz.notebook.language import say
+from lstm_viz.reading import code_models, finder, tracking
+from lstm_viz.reading.reader import TextRun, run_text
 from lstm_viz.tasks import TaskModel
-from lstm_viz.textrun import TextRun, run_text
 
 STATES = {"tanh_c": "tanh(c)", "h": "h"}
 """What a panel colours by: the cell's tanh(c) (in -1..1, as h is) or the unit's h."""
@@ -22,11 +22,11 @@ def text_model(model: TaskModel | str) -> TaskModel:
         ValueError: for a name that is not one of the page's models, or a model that does not read characters.
     """
     if isinstance(model, str):
-        return textcells.load(model)
+        return code_models.load(model)
     if not isinstance(model, TaskModel):
         raise TypeError(
             f"show_text reads with a character model: lstm_viz.tasks.pretrained('code') or 'chars', or one of "
-            f"{', '.join(map(repr, textcells.MODELS))}; it was given {type(model).__name__}"
+            f"{', '.join(map(repr, code_models.MODELS))}; it was given {type(model).__name__}"
         )
     if model.task.encode is None:
         raise ValueError(
@@ -36,9 +36,9 @@ def text_model(model: TaskModel | str) -> TaskModel:
     return model
 
 
-def findings_of(model: TaskModel) -> list[cells.CellFinding]:
+def findings_of(model: TaskModel) -> list[finder.CellFinding]:
     """The cells found for the model, clearest first, as stored with its shipped weights (none for others)."""
-    return [cells.CellFinding(**f) for f in model.info.get("cells", [])]
+    return [finder.CellFinding(**f) for f in model.info.get("cells", [])]
 
 
 def text_view(
@@ -53,11 +53,11 @@ def text_view(
 
     Args:
         model: The character model.
-        text: At most ``lstm_viz.textrun.MAX_TEXT`` characters.
+        text: At most ``lstm_viz.reading.reader.MAX_TEXT`` characters.
         cell: A unit number, or a track (``"string"``, ``"indentation"``, ...) whose found cell to show; default the
             clearest found cell.
         state: ``"tanh_c"`` or ``"h"``; default the found cell's (``"tanh_c"`` for a unit number).
-        tracks: Tracks drawn as bars (``lstm_viz.cells.TRACKS``); default the shown cell's track.
+        tracks: Tracks drawn as bars (``lstm_viz.reading.tracking.TRACKS``); default the shown cell's track.
         lang: The language of the words added here.
 
     Raises:
@@ -75,21 +75,21 @@ def text_view(
             known = f"its found cells follow {', '.join(map(repr, found))}" if found else "it has no found cells"
             raise ValueError(f"cell={cell!r} is not a track with a found cell: {known}; or pass a unit 0..{hidden - 1}")
         track, finding = cell, found[cell]
-        unit, state = finding.unit, state or textcells.state_key(finding)
+        unit, state = finding.unit, state or code_models.state_key(finding)
     elif isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell < hidden:
         unit, state = cell, state or "tanh_c"
     else:
-        raise ValueError(f"cell={cell!r}: a unit is 0..{hidden - 1}, or a track name ({', '.join(cells.TRACKS)})")
+        raise ValueError(f"cell={cell!r}: a unit is 0..{hidden - 1}, or a track name ({', '.join(tracking.TRACKS)})")
     if state not in STATES:
         raise ValueError(f"state={state!r} is not one of {', '.join(map(repr, STATES))}")
     bars = list(tracks) if tracks is not None else ([track] if track else [])
-    unknown = [t for t in bars if t not in cells.TRACKS]
+    unknown = [t for t in bars if t not in tracking.TRACKS]
     if unknown:
-        raise ValueError(f"tracks {unknown} are not tracks: {', '.join(cells.TRACKS)}")
+        raise ValueError(f"tracks {unknown} are not tracks: {', '.join(tracking.TRACKS)}")
     r = run_text(model, text)
     label = f"{STATES[state]} of {'cell' if state == 'tanh_c' else 'unit'} {unit}"
     if track is not None:
-        label += f" ({cells.TRACKS[track].label})"
+        label += f" ({tracking.TRACKS[track].label})"
     fig = text_figure(
         r.text,
         [TextPanel(r.state(state)[:, unit], label)],

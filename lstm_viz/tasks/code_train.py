@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from lstm_viz import cells
+from lstm_viz.reading import finder, tracking
 from lstm_viz.tasks import corpus
 from lstm_viz.tasks.base import Task
 from lstm_viz.tasks.model import TaskModel, init_model
@@ -149,9 +149,10 @@ def describe(model: TaskModel, split: corpus.Split, losses: list[float], find: b
         model.info["target_tracks_reached"] = len(reaching_target(found))
 
 
-def reaching_target(found: list[cells.CellFinding]) -> list[cells.CellFinding]:
+def reaching_target(found: list[finder.CellFinding]) -> list[finder.CellFinding]:
     """The findings that meet the issue's target: a target track, |r| >= TARGET_R, TARGET_MARGIN above untrained."""
-    return [f for f in found if f.track in cells.TARGET_TRACKS and abs(f.r) >= TARGET_R and f.margin >= TARGET_MARGIN]
+    targets = tracking.TARGET_TRACKS
+    return [f for f in found if f.track in targets and abs(f.r) >= TARGET_R and f.margin >= TARGET_MARGIN]
 
 
 @functools.cache
@@ -173,7 +174,7 @@ def finish_snapshot(model: TaskModel) -> TaskModel:
     return model
 
 
-def find_cells(model: TaskModel) -> list[cells.CellFinding]:
+def find_cells(model: TaskModel) -> list[finder.CellFinding]:
     """The unit finder on the fixed held-out analysis corpus, ``model`` beside its own untrained weights.
 
     The untrained weights are the ones the training started from (same H, seed and forget bias).
@@ -182,4 +183,4 @@ def find_cells(model: TaskModel) -> list[cells.CellFinding]:
     x = torch.nn.functional.one_hot(corpus.encode_ids(held.text).long(), corpus.VOCAB).to(model.dtype)  # [N, V]
     info = model.info
     untrained = init_model(model.task, int(info["hidden_size"]), int(info["seed"]), float(info["forget_bias"]))
-    return cells.find_in_corpus(model.lstm, untrained.lstm, x, cells.text_tracks(held.texts))
+    return finder.find_in_corpus(model.lstm, untrained.lstm, x, finder.text_tracks(held.texts))

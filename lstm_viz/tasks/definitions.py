@@ -7,10 +7,10 @@ import functools
 import torch
 from torch import Tensor
 
-from lstm_viz import cells
+from lstm_viz.reading import tracking
 from lstm_viz.tasks import code_train, corpus
+from lstm_viz.tasks.alice import TEXT
 from lstm_viz.tasks.base import Batch, Task, one_hot
-from lstm_viz.tasks.text import TEXT
 
 # ---------------------------------------------------------------- bracket depth
 
@@ -307,7 +307,7 @@ def _held_out_arrays() -> tuple[Tensor, Tensor, Tensor]:
     """Symbol ids, indentation and window starts (line starts) of the fixed held-out corpus."""
     held = corpus.held_out()
     ids = corpus.encode_ids(held.text).long()
-    indent = torch.cat([cells.indentation(t) for t in held.texts])
+    indent = torch.cat([tracking.indentation(t) for t in held.texts])
     starts = torch.tensor([0] + [i + 1 for i, ch in enumerate(held.text) if ch == "\n"])
     return ids, indent, starts
 

@@ -239,6 +239,6 @@ def trainer() -> Trainer:
     """The worker's one trainer, started on first use: every session's live trainings go through it.
 
     It shares trainings with the server's other workers through ``$LSTM_EXPLORER_CACHE_DIR`` (see
-    ``lstm_viz.serverwide.shared_dir``): one training at a time and eight waiting, over the whole server.
+    ``lstm_viz.server.file_slots.shared_dir``): one training at a time and eight waiting, over the whole server.
     """
     return Trainer(cache=default_cache())

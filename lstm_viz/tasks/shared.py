@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from lstm_viz import serverwide
+from lstm_viz.server import file_slots
 from lstm_viz.tasks.definitions import TASKS
 from lstm_viz.tasks.model import TaskModel
 from lstm_viz.tasks.store import load_model, save_model
@@ -48,7 +48,7 @@ class TrainCache:
     """Finished trainings in a directory every worker shares, with the locks that keep them one per server.
 
     Args:
-        root: The directory (``serverwide.shared_dir() / "trainings"`` for the app).
+        root: The directory (``file_slots.shared_dir() / "trainings"`` for the app).
         trainings: Trainings that may run at once over all the server's workers.
         max_queued: Trainings that may wait at once over all the server's workers.
     """
@@ -56,8 +56,8 @@ class TrainCache:
     def __init__(self, root: Path, trainings: int = 1, max_queued: int = 8) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.running = serverwide.FileSlots(root, "running", trainings)
-        self.queue = serverwide.FileSlots(root, "queued", max_queued)
+        self.running = file_slots.FileSlots(root, "running", trainings)
+        self.queue = file_slots.FileSlots(root, "queued", max_queued)
         self.max_queued = max_queued
 
     def path(self, key: TrainKey) -> Path:
@@ -85,7 +85,7 @@ class TrainCache:
     def store(self, key: TrainKey, model: TaskModel) -> None:
         """Write the model of ``key`` atomically (a reader sees no file or the whole file), then prune old ones."""
         try:
-            serverwide.atomic_write(self.path(key), lambda tmp: save_model(model, tmp))
+            file_slots.atomic_write(self.path(key), lambda tmp: save_model(model, tmp))
         except (TypeError, ValueError, OSError):
             # This worker keeps its model in memory; the others will train it themselves.
             log.warning("cannot store the training %s", entry_name(key), exc_info=True)
@@ -102,7 +102,7 @@ class TrainCache:
     def write_progress(self, key: TrainKey, step: int, steps: int, losses: list[float]) -> None:
         """Publish a running training's progress for the other workers' pages."""
         data = json.dumps({"step": step, "steps": steps, "losses": losses}).encode()
-        serverwide.atomic_write(self.progress_path(key), lambda tmp: tmp.write_bytes(data))
+        file_slots.atomic_write(self.progress_path(key), lambda tmp: tmp.write_bytes(data))
 
     def read_progress(self, key: TrainKey) -> dict | None:
         """``{"step", "steps", "losses"}`` of a training another worker runs, or None if it published none."""
@@ -117,7 +117,7 @@ class TrainCache:
 
         A worker that dies mid-training releases the lock with its process; the next waiter trains instead.
         """
-        with serverwide.file_lock(self.root / f"{entry_name(key)}.lock", on_wait=on_wait):
+        with file_slots.file_lock(self.root / f"{entry_name(key)}.lock", on_wait=on_wait):
             yield
 
     def queue_ticket(self) -> int | None:
@@ -127,10 +127,10 @@ class TrainCache:
 
 def default_cache() -> TrainCache:
     """The app's training cache: ``trainings/`` in the server's shared directory (``$LSTM_EXPLORER_CACHE_DIR``)."""
-    return TrainCache(serverwide.shared_dir() / "trainings")
+    return TrainCache(file_slots.shared_dir() / "trainings")
 
 
 def release_ticket(fd: int | None) -> None:
     """Give back a waiting place taken by ``queue_ticket`` (None: nothing to give back)."""
     if fd is not None:
-        serverwide.release(fd)
+        file_slots.release(fd)

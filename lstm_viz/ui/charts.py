@@ -20,8 +20,8 @@ from lstm_viz.figures import (
     recolour,
     unit_pages,
 )
-from lstm_viz.figures.cache import FigureCache
 from lstm_viz.run import Run
+from lstm_viz.server.figures import FigureCache
 from lstm_viz.settings import BOUND_DEFAULTS
 from lstm_viz.trace import LayerTrace
 from lstm_viz.ui.page import view_mode

@@ -20,8 +20,8 @@ from lstm_viz.check.source import (
     read_source,
 )
 from lstm_viz.settings import VIEW_FLAGS
-from lstm_viz.text import code, plain
 from lstm_viz.ui.charts import show_chart
+from lstm_viz.ui.markup import code, plain
 from lstm_viz.ui.page import link_button
 
 log = logging.getLogger("lstm_viz.check")

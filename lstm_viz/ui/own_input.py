@@ -7,12 +7,12 @@ from typing import Any
 import streamlit as st
 import torch
 
-from lstm_viz import uploads
 from lstm_viz.inputs import MAX_TEXT_CHARS, embed_tokens, parse_sequence, parse_token_ids, parse_typed, random_token_ids
+from lstm_viz.server import uploads
 from lstm_viz.settings import model_defaults
 from lstm_viz.sources import FileSource
-from lstm_viz.text import plain
 from lstm_viz.ui import state
+from lstm_viz.ui.markup import plain
 
 INPUT_SOURCES = ("generated", "your file", "typed numbers", "token ids")
 """Where the sequences come from (token ids only for a checkpoint with an embedding)."""

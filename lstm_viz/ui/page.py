@@ -12,8 +12,8 @@ import streamlit as st
 from lstm_viz import tasks
 from lstm_viz.run import Run
 from lstm_viz.settings import VIEW_FLAGS, href, model_defaults, task_preset
-from lstm_viz.text import code, link_html, plain
 from lstm_viz.ui import internals
+from lstm_viz.ui.markup import code, link_html, plain
 from lstm_viz.ui.state import CHART_KEYS, FIGURES, LINK_PROBLEMS, VIEW
 
 log = logging.getLogger("lstm_viz.ui")

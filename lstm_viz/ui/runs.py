@@ -8,14 +8,14 @@ import streamlit as st
 import torch
 
 from lstm_viz import tasks
-from lstm_viz.cache import ByteLRU, run_bytes
 from lstm_viz.config import LSTMConfig
 from lstm_viz.figures import loss_curve_figure
 from lstm_viz.run import Run, RunSpec, run
+from lstm_viz.server.cache import ByteLRU, run_bytes
 from lstm_viz.settings import spec_from_values, url_values
 from lstm_viz.tasks.jobs import Job, trainer
-from lstm_viz.text import plain
 from lstm_viz.ui.charts import show_chart
+from lstm_viz.ui.markup import plain
 from lstm_viz.ui.page import log, run_note
 from lstm_viz.ui.state import ERROR, RUN, SPEC
 

@@ -22,9 +22,9 @@ from lstm_viz.settings import (
     spec_from_values,
 )
 from lstm_viz.sources import FileSource
-from lstm_viz.text import plain
 from lstm_viz.ui import state, widgets
 from lstm_viz.ui.link import read_link
+from lstm_viz.ui.markup import plain
 from lstm_viz.ui.own_input import input_controls
 from lstm_viz.ui.page import link_button, settings_href, view_mode
 from lstm_viz.ui.runs import default_spec

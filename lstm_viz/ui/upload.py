@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
-from lstm_viz import uploads
+from lstm_viz.server import uploads
 from lstm_viz.settings import TABLE
 from lstm_viz.sources import FileSource
-from lstm_viz.text import code, plain
 from lstm_viz.ui import state
+from lstm_viz.ui.markup import code, plain
 from lstm_viz.ui.page import link_button, settings_href
 from lstm_viz.ui.share import current_settings
 from lstm_viz.weights import MAX_FILE_BYTES, check_file_size

@@ -1,55 +1,82 @@
-"""The Cells that read code page's server-wide caches: its models, findings, corpus, runs, clamps and writing.
+"""The Cells that read code page's computations, made once per server and kept within one byte budget.
 
-Defined once at import, not in the page: a page's script runs again on every rerun, and each
-``st.cache_resource`` it defines reads its own source to make the cache's key (a file read on every run).
+Models, findings, the held-out corpus read by a model, its match tables, text runs, clamps and writing: each is
+computed once however many sessions ask (``ByteLRU.get_or_make``) and counted in bytes (``held_bytes``) against
+``READING_CACHE_BYTES``, the least recently used dropped first, like the app's other caches. Pure: the page's
+spinners are the Streamlit layer's (``lstm_viz.ui.code_reading``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
-import streamlit as st
 from torch import Tensor
 
-from lstm_viz import cells, matchlines, spans, textcells
-from lstm_viz.clamp import ClampEffect, clamp_effect
 from lstm_viz.engine import CellClamp
-from lstm_viz.generate import generate
+from lstm_viz.reading import code_models, finder, matchlines, spans, tracking
+from lstm_viz.reading.clamp import ClampEffect, clamp_effect
+from lstm_viz.reading.generate import generate
+from lstm_viz.reading.reader import TextRun, prefix_state, run_text
+from lstm_viz.server.cache import ByteLRU, held_bytes
 from lstm_viz.tasks import TaskModel
-from lstm_viz.textrun import TextRun, prefix_state, run_text
+
+READING_CACHE_BYTES = 512 * 2**20
+"""Memory the server gives the code page's computations; the largest, the held-out corpus read by the code model
+(its c and h at 60,000 characters), takes 59 MB."""
+_cache: ByteLRU[object] = ByteLRU(READING_CACHE_BYTES, held_bytes)
+F = TypeVar("F", bound=Callable)
 
 
-@st.cache_resource(max_entries=3, show_spinner=False)
+def _kept(fn: F) -> F:
+    """``fn`` made once per server for each of its arguments, kept in the code page's byte-bounded cache."""
+
+    @functools.wraps(fn)
+    def kept(*args: object) -> object:
+        return _cache.get_or_make((fn.__name__, *args), lambda: fn(*args))
+
+    return kept  # type: ignore[return-value]
+
+
+def is_kept(name: str, *args: object) -> bool:
+    """Whether the function ``name``'s value for ``args`` is made already (the page then shows no spinner)."""
+    return (name, *args) in _cache
+
+
+@_kept
 def model(name: str) -> TaskModel:
-    """The character model ``name`` (a key of ``textcells.MODELS``), loaded once per server."""
-    return textcells.load(name)
+    """The character model ``name`` (a key of ``code_models.MODELS``), loaded once per server."""
+    return code_models.load(name)
 
 
-@st.cache_resource(max_entries=3, show_spinner="Ranking every cell against every track…")
-def findings(name: str) -> list[cells.CellFinding]:
+@_kept
+def findings(name: str) -> list[finder.CellFinding]:
     """Every hypothesis's best cell of model ``name`` on the held-out text, clearest first."""
-    return textcells.findings(name)
+    return code_models.findings(name)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Reading the held-out corpus once for this server…")
-def corpus(name: str) -> textcells.MatchCorpus:
+@_kept
+def corpus(name: str) -> code_models.MatchCorpus:
     """The held-out corpus read by model ``name``: its states, searched by select-and-match."""
-    return textcells.match_corpus(model(name))
+    return code_models.match_corpus(model(name))
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
+@_kept
 def corpus_tracks() -> tuple[dict[str, Tensor], Tensor]:
     """The held-out corpus's tracks and every character's region (the same for every model)."""
-    tracks = textcells.corpus_tracks()
-    return tracks, textcells.corpus_regions(tracks)
+    tracks = code_models.corpus_tracks()
+    return tracks, code_models.corpus_regions(tracks)
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
+@_kept
 def corpus_kinds() -> dict[str, np.ndarray]:
     """Running counts of the held-out corpus's docstring, string and comment characters (to group matches)."""
     return matchlines.kind_counts(corpus_tracks()[0])
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_kept
 def matches(
     name: str,
     state: str,
@@ -64,33 +91,33 @@ def matches(
     return matchlines.group_matches(mc.text, mc.paths, mc.starts, corpus_kinds(), found)
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
+@_kept
 def baseline(name: str, state: str) -> spans.Baseline:
     """Where each unit of ``state`` of model ``name`` usually sits on held-out code (select and match's yardstick)."""
     return spans.Baseline.of(corpus(name).states[state])
 
 
-@st.cache_resource(max_entries=3, show_spinner=False)
+@_kept
 def unit_r(name: str) -> dict[str, Tensor]:
     """Pearson's r of every unit of model ``name`` with every track on held-out code, per state."""
-    return textcells.unit_correlations(corpus(name), corpus_tracks()[0])
+    return code_models.unit_correlations(corpus(name), corpus_tracks()[0])
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
-def headline(name: str, track: str) -> textcells.Headline:
+@_kept
+def headline(name: str, track: str) -> code_models.Headline:
     """Where the finder's cell for ``track`` is on over held-out code, and the window that shows it."""
     finding = next(f for f in findings(name) if f.track == track)
     tracks, where = corpus_tracks()
-    return textcells.headline_of(finding, corpus(name), tracks, where)
+    return code_models.headline_of(finding, corpus(name), tracks, where)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def file_tracks(index: int) -> cells.Tracks:
+@_kept
+def file_tracks(index: int) -> tracking.Tracks:
     """The tracks of held-out file ``index``, computed on the whole file (a window's tokens need its start)."""
-    return cells.tracks(textcells.corpus.analysis().texts[index])
+    return tracking.tracks(code_models.corpus.analysis().texts[index])
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@_kept
 def run(name: str, text: str, file_index: int | None = None, skip: int = 0) -> TextRun:
     """Model ``name`` reading ``text``; a window of held-out file ``file_index`` from ``skip`` is read as in its file.
 
@@ -100,19 +127,19 @@ def run(name: str, text: str, file_index: int | None = None, skip: int = 0) -> T
     if file_index is None:
         return run_text(model(name), text)
     tracks = file_tracks(file_index).window(skip, skip + len(text))
-    before = textcells.corpus.analysis().texts[file_index][:skip]
+    before = code_models.corpus.analysis().texts[file_index][:skip]
     return run_text(model(name), text, tracks=tracks, hx=prefix_state(model(name), before))
 
 
-@st.cache_resource(max_entries=16, show_spinner="Clamping the cell in both forwards…")
+@_kept
 def clamped(name: str, text: str, kind: str, unit: int, track: str, where: tuple = ()) -> tuple[CellClamp, ClampEffect]:
     """The clamp of ``unit`` (``kind``: zero or mean) and what it costs inside and outside ``track``."""
     m, r = model(name), run(name, text, *where)
-    clamp = textcells.clamp_for(kind, unit, corpus(name).c_mean)
+    clamp = code_models.clamp_for(kind, unit, corpus(name).c_mean)
     return clamp, clamp_effect(m.lstm, m.head, r.x, r.ids, r.tracks[track], clamp, r.hx)
 
 
-@st.cache_resource(max_entries=16, show_spinner="Writing…")
+@_kept
 def generated(name: str, prime: str, length: int, temperature: float, seed: int) -> str:
     """``prime`` and the ``length`` characters model ``name`` writes after it (sampled at ``temperature``)."""
     m = model(name)

@@ -11,11 +11,11 @@ import torch
 from lstm_viz import tasks
 from lstm_viz.analysis import orders_apart, step_norms
 from lstm_viz.backward import Gradients, backward
-from lstm_viz.cache import ByteLRU, object_bytes
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.gradient_flow import GradientFlow, gradient_flow
 from lstm_viz.losses import Loss, loss_grad
 from lstm_viz.run import Run
+from lstm_viz.server.cache import ByteLRU, object_bytes
 from lstm_viz.tasks import code_train
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.tasks.losses import TASK_LOSS, task_loss_grad

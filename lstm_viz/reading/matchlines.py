@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor
 
-from lstm_viz.spans import Match
+from lstm_viz.reading.spans import Match
 
 GROUPS = {"docstring": "in docstrings", "string": "in strings", "comment": "in comments", "code": "in code"}
 """What a match can be (the kind most of its characters have), in the order shown, and words for each."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstm_viz.cache import ByteLRU, storage_bytes
+from lstm_viz.server.cache import ByteLRU, storage_bytes
 from lstm_viz.weights import FoundLSTM, load_lstms, memory_refusal
 
 MAX_STORED_BYTES = 512 * 2**20

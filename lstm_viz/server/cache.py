@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
+import numpy as np
 from torch import Tensor, nn
 
 V = TypeVar("V")
@@ -142,6 +144,49 @@ def storage_bytes(tensors: Iterable[Tensor]) -> int:
 def object_bytes(obj: object) -> int:
     """The bytes of every tensor storage reachable from ``obj`` (``tensors_in``), each counted once."""
     return storage_bytes(tensors_in(obj))
+
+
+OBJECT_OVERHEAD_BYTES = 256
+"""Counted for every container and text ``held_bytes`` walks, beside its arrays and characters."""
+
+
+def held_bytes(obj: object) -> int:
+    """What ``obj`` holds in memory: its tensors' storages (each once), NumPy arrays, texts and containers.
+
+    For values that are more than tensors (a text model's corpus with its text and match tables): an upper
+    estimate, so a cache sized by it never holds more than it says.
+    """
+    tensors: list[Tensor] = []
+    total, seen, stack = 0, set(), [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tensor):
+            tensors.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, np.ndarray):
+            total += node.nbytes
+        elif isinstance(node, (str, bytes)):
+            total += sys.getsizeof(node)
+        elif isinstance(node, nn.Module):
+            stack.extend(node.parameters())
+            stack.extend(node.buffers())
+        elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+            total += OBJECT_OVERHEAD_BYTES
+            stack.extend(getattr(node, f.name, None) for f in dataclasses.fields(node))
+        elif isinstance(node, Mapping):
+            total += OBJECT_OVERHEAD_BYTES + 64 * len(node)
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            total += OBJECT_OVERHEAD_BYTES + 8 * len(node)
+            stack.extend(node)
+        elif hasattr(node, "__dict__") and not isinstance(node, type):
+            total += OBJECT_OVERHEAD_BYTES
+            stack.extend(vars(node).values())
+    return total + storage_bytes(tensors)
 
 
 def run_bytes(run: object) -> int:

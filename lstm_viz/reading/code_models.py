@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstm_viz import cells, headline, tasks
+from lstm_viz import analysis, tasks
 from lstm_viz.engine import CellClamp
+from lstm_viz.reading import finder, headline, tracking
 from lstm_viz.tasks import TaskModel, corpus
-from lstm_viz.tasks.text import TEXT
+from lstm_viz.tasks.alice import TEXT
 
 MODELS = {
     "code": "trained on Python (the shipped `code` model)",
@@ -36,12 +37,12 @@ def load(name: str) -> TaskModel:
     raise ValueError(f"there is no model {name!r}: choose one of {', '.join(MODELS)}")
 
 
-def shipped_findings() -> list[cells.CellFinding]:
+def shipped_findings() -> list[finder.CellFinding]:
     """The cells the finder named for the shipped `code` model when its weights were made (stored with them)."""
-    return [cells.CellFinding(**f) for f in tasks.shipped_info("code")["cells"]]
+    return [finder.CellFinding(**f) for f in tasks.shipped_info("code")["cells"]]
 
 
-def findings(name: str) -> list[cells.CellFinding]:
+def findings(name: str) -> list[finder.CellFinding]:
     """Every track's best unit for model ``name``, beside the untrained weights' best (clearest first).
 
     For the untrained `code` network the roles swap: its own best unit per track is what it has, and the
@@ -51,14 +52,14 @@ def findings(name: str) -> list[cells.CellFinding]:
         return shipped_findings()
     if name == "code_untrained":
         return [
-            cells.CellFinding(f.track, f.untrained_unit, f.untrained_state, f.untrained_r, f.unit, f.state, f.r)
+            finder.CellFinding(f.track, f.untrained_unit, f.untrained_state, f.untrained_r, f.unit, f.state, f.r)
             for f in shipped_findings()
         ]
     model = load(name)
     x = model.encode(TEXT)[0]  # [N, I]
     info = model.info
     untrained = tasks.init_model(model.task, int(info["hidden_size"]), int(info["seed"]), info["forget_bias"])
-    return cells.find_in_corpus(model.lstm, untrained.lstm, x, cells.text_tracks([TEXT]))
+    return finder.find_in_corpus(model.lstm, untrained.lstm, x, finder.text_tracks([TEXT]))
 
 
 @dataclass(frozen=True)
@@ -81,25 +82,25 @@ class MatchCorpus:
 
 
 def match_corpus(model: TaskModel) -> MatchCorpus:
-    """Run ``model`` over the held-out analysis corpus once (``cells.corpus_states``) and keep what matching needs.
+    """Run ``model`` over the held-out analysis corpus once (``finder.corpus_states``) and keep what matching needs.
 
     About 60,000 characters x H units x 2 states in float16 (~60 MB at H = 256).
     """
     held = corpus.analysis()
     x = model.encode(held.text)[0]  # [N, I]
-    st = cells.corpus_states(model.lstm, x)
+    st = finder.corpus_states(model.lstm, x)
     states = {"tanh_c": torch.tanh(st["c"]).half(), "h": st["h"].half()}
     return MatchCorpus(held.text, held.paths, held.starts, states, st["c"].double().mean(0))
 
 
-def state_key(finding: cells.CellFinding) -> str:
+def state_key(finding: finder.CellFinding) -> str:
     """The page's state for a finding: ``"tanh_c"`` for a cell (its c, shown as tanh(c)), else ``"h"``."""
     return "tanh_c" if finding.state == "c" else "h"
 
 
 def corpus_tracks() -> dict[str, Tensor]:
     """Every track of the held-out analysis corpus, each file read on its own. Shapes: each [N]."""
-    return cells.text_tracks(corpus.analysis().texts)
+    return finder.text_tracks(corpus.analysis().texts)
 
 
 def corpus_regions(tracks: dict[str, Tensor]) -> Tensor:
@@ -108,11 +109,11 @@ def corpus_regions(tracks: dict[str, Tensor]) -> Tensor:
 
 
 def unit_correlations(mc: MatchCorpus, tracks: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Pearson's r of every unit of tanh(c) and of h with every track (``cells.TRACKS`` order) on the corpus.
+    """Pearson's r of every unit of tanh(c) and of h with every track (``tracking.TRACKS`` order) on the corpus.
 
     Shapes: -> each [tracks, H].
     """
-    return cells.correlations(mc.states, {k: tracks[k] for k in cells.TRACKS})
+    return analysis.correlations(mc.states, {k: tracks[k] for k in tracking.TRACKS})
 
 
 @dataclass(frozen=True)
@@ -125,16 +126,16 @@ class Headline:
         window: The held-out file and line whose first lines show it best.
     """
 
-    finding: cells.CellFinding
+    finding: finder.CellFinding
     profile: headline.OnProfile
     window: headline.Window
 
     def sentence(self) -> str:
         """Where else the cell is on, in words: 'Beyond +0.5 it is on at ...; also at the start of a file ...'."""
-        return self.profile.sentence(cells.TRACKS[self.finding.track].inside)
+        return self.profile.sentence(tracking.TRACKS[self.finding.track].inside)
 
 
-def headline_of(finding: cells.CellFinding, mc: MatchCorpus, tracks: dict[str, Tensor], where: Tensor) -> Headline:
+def headline_of(finding: finder.CellFinding, mc: MatchCorpus, tracks: dict[str, Tensor], where: Tensor) -> Headline:
     """Measure ``finding``'s unit over the analysis corpus: where it is on, and the window that shows it.
 
     Its sign is that of its r; inside its track is where the track is above 0.

@@ -6,8 +6,8 @@ from collections.abc import Callable, Hashable
 
 import plotly.graph_objects as go
 
-from lstm_viz.cache import ByteLRU
 from lstm_viz.figures.views import SharedFigure
+from lstm_viz.server.cache import ByteLRU
 
 FIGURE_CACHE_BYTES = 256 * 2**20
 """Memory the server gives finished figures: a class looking at the same runs shares them."""

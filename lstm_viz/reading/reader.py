@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstm_viz import cells
 from lstm_viz.engine import CellClamp
+from lstm_viz.reading import tracking
 from lstm_viz.reference import Comparison, compare
 from lstm_viz.tasks import TaskModel
 from lstm_viz.trace import LSTMTrace, trace
@@ -52,7 +52,7 @@ class TextRun:
     x: Tensor
     trace: LSTMTrace
     comparison: Comparison
-    tracks: cells.Tracks
+    tracks: tracking.Tracks
     hx: tuple[Tensor, Tensor] | None = None
 
     def state(self, name: str) -> Tensor:
@@ -86,7 +86,7 @@ def run_text(
     model: TaskModel,
     text: str,
     clamp: CellClamp | None = None,
-    tracks: cells.Tracks | None = None,
+    tracks: tracking.Tracks | None = None,
     hx: tuple[Tensor, Tensor] | None = None,
 ) -> TextRun:
     """Run ``text`` through ``model`` with the hand-written forward, check it against ``nn.LSTM``, and annotate it.
@@ -106,4 +106,4 @@ def run_text(
     shown = model.decode(ids)
     tr = trace(model.lstm, x, hx, clamp=clamp)
     comparison = compare(model.lstm, x, hx, tr) if clamp is None else None
-    return TextRun(shown, ids, x, tr, comparison, tracks if tracks is not None else cells.tracks(shown), hx)
+    return TextRun(shown, ids, x, tr, comparison, tracks if tracks is not None else tracking.tracks(shown), hx)
