@@ -7,7 +7,7 @@ import torch
 
 from lstm_viz import tasks, trace
 from lstm_viz.engine import DirectionWeights
-from lstm_viz.tasks.units import gate_facts, pearson, tracking_sentence, unit_scores
+from lstm_viz.tasks.units import gate_facts, tracking_sentence, unit_scores
 from lstm_viz.trace import LayerTrace
 
 
@@ -47,13 +47,21 @@ def test_finder_names_the_unit_built_to_track_the_latent_with_its_slope():
     assert "unit 3's cell state c tracks the depth, r = -1.00" in tracking_sentence(best, "depth")
 
 
-def test_pearson_matches_numpy_and_is_zero_for_a_constant():
-    gen = torch.Generator().manual_seed(2)
-    a, b = torch.randn(50, generator=gen), torch.randn(50, generator=gen)
+def test_unit_scores_are_pearsons_r_and_the_least_squares_slope_of_each_unit():
     import numpy as np
 
-    assert pearson(a, b) == pytest.approx(float(np.corrcoef(a.numpy(), b.numpy())[0, 1]), abs=1e-12)
-    assert pearson(torch.ones(10), b[:10]) == 0.0
+    from lstm_viz.trace import trace
+
+    gen = torch.Generator().manual_seed(2)
+    lstm = torch.nn.LSTM(3, 4, batch_first=True).double()
+    x = torch.randn(2, 25, 3, generator=gen, dtype=torch.float64)
+    latent = torch.randn(2, 25, generator=gen, dtype=torch.float64)
+    rec = trace(lstm, x).layer(0)
+    for score in unit_scores(rec, latent):
+        v = getattr(rec, score.state)[..., score.unit].reshape(-1).numpy()
+        y = latent.reshape(-1).numpy()
+        assert score.r == pytest.approx(float(np.corrcoef(v, y)[0, 1]), abs=1e-12)
+        assert score.slope == pytest.approx(float(np.polyfit(y, v, 1)[0]), abs=1e-10)
 
 
 def test_gate_facts_report_each_phase_and_the_gate_that_changes_most():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstm_viz.analysis import correlations
 from lstm_viz.engine import GATES
 from lstm_viz.trace import LayerTrace
 
@@ -32,14 +33,6 @@ class UnitScore:
     slope: float
 
 
-def pearson(a: Tensor, b: Tensor) -> float:
-    """Pearson's r of two equally shaped tensors (flattened, float64); 0 when either is constant."""
-    a = a.reshape(-1).double() - a.double().mean()
-    b = b.reshape(-1).double() - b.double().mean()
-    denom = float(a.norm() * b.norm())
-    return float((a @ b) / denom) if denom > 0 else 0.0
-
-
 def unit_scores(rec: LayerTrace, latent: Tensor, states: tuple[str, ...] = ("c", "h")) -> list[UnitScore]:
     """Every unit's correlation with the latent: the memory state's (``MEMORY_STATE``) first, best |r| first in each.
 
@@ -48,16 +41,16 @@ def unit_scores(rec: LayerTrace, latent: Tensor, states: tuple[str, ...] = ("c",
 
     Shapes: ``latent`` [B, T]; ``getattr(rec, state)`` [B, T, units].
     """
+    y = latent.reshape(-1).double()  # [B * T]
+    flat = {state: getattr(rec, state).reshape(-1, getattr(rec, state).shape[-1]) for state in states}  # [B * T, H]
+    r = correlations(flat, {"latent": y})  # each [1, H]
+    centred = y - y.mean()
+    var = float(centred @ centred)
     scores = []
-    for state in states:
-        values = getattr(rec, state)  # [B, T, units]
-        for unit in range(values.shape[-1]):
-            v = values[..., unit]  # [B, T]
-            r = pearson(v, latent)
-            centred = latent.double() - latent.double().mean()
-            var = float((centred**2).sum())
-            slope = float((centred * (v.double() - v.double().mean())).sum()) / var if var > 0 else 0.0
-            scores.append(UnitScore(unit, state, r, slope))
+    for state, v in flat.items():
+        v = v.double()
+        slopes = (centred @ (v - v.mean(0))) / var if var > 0 else torch.zeros(v.shape[1], dtype=torch.float64)
+        scores += [UnitScore(u, state, float(r[state][0, u]), float(slopes[u])) for u in range(v.shape[1])]
     return sorted(scores, key=lambda s: (s.state != MEMORY_STATE, -abs(s.r)))
 
 
