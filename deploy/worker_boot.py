@@ -32,8 +32,9 @@ SLOT_ENV = "LSTM_EXPLORER_WORKER_SLOT"
 """Environment variable ``k/N``: this worker's number and how many there are."""
 AGENT_ENV = "LSTM_EXPLORER_WARM_AGENT_PORT"
 """Environment variable: the port of this worker's warm agent (HAProxy's ``agent-check``), if it has one."""
-WARM_PAGES = ("", "gates")
-"""The pages a worker opens once before it says it is warm: Home and Gates, what a class opens first."""
+WARM_PAGES = ("", "gates", "code")
+"""The pages a worker opens once before it says it is warm: Home and Gates (what a class opens first) and Code (whose
+first open trains nothing but reads a bundled model over a long text, the slowest first open of all)."""
 
 
 def core_for(slot: str, allowed: set[int]) -> int | None:
@@ -73,7 +74,7 @@ class WarmAgent:
     A worker a container runtime restarts answers ``/_stcore/health`` within seconds, before torch is imported
     and the default run made; HAProxy's health check alone would then send it students who pay for both. With
     this agent (``agent-check agent-port N`` on its server line, ``worker_ctl.py render --agent-port N``) HAProxy
-    keeps it in maintenance until it has opened Home and Gates once itself.
+    keeps it in maintenance until it has opened ``WARM_PAGES`` once itself.
     """
 
     def __init__(self, agent_port: int, worker_port: int, pages: tuple[str, ...] = WARM_PAGES) -> None:

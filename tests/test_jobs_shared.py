@@ -16,6 +16,7 @@ import torch
 
 from lstm_viz.export.images import ExportBusy, FigureRenderer
 from lstm_viz.server import file_slots
+from lstm_viz.tasks import shared
 from lstm_viz.tasks.jobs import Trainer, TrainKey
 from lstm_viz.tasks.shared import TrainCache
 
@@ -184,3 +185,12 @@ def test_the_shared_directory_comes_from_the_environment_else_is_the_process_own
     monkeypatch.delenv(file_slots.CACHE_DIR_ENV)
     own = file_slots.shared_dir()
     assert own.is_dir() and own == file_slots.shared_dir() and own.name.startswith("lstm-explorer-cache-")
+
+
+def test_code_version_covers_the_lstm_viz_modules_training_imports() -> None:
+    """A change to the engine or to code tracking (which training imports) must make a new version, not only tasks/."""
+    package = Path(shared.__file__).parent.parent
+    sources = {str(path.relative_to(package)) for path in shared._training_sources(package)}
+    assert {"engine.py", "reading/tracking.py", "tasks/train.py", "tasks/shared.py"} <= sources
+    assert "__init__.py" not in sources
+    assert not any(name.startswith(("ui/", "figures/", "export/")) for name in sources)

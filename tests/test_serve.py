@@ -96,7 +96,8 @@ def test_a_workers_warm_agent_says_maint_until_the_worker_has_opened_its_pages_i
     assert _agent_answer(agent.port) == "maint\n", "not warm yet: HAProxy keeps it in maintenance"
     release.set()
     assert agent.warm.wait(30)
-    assert opened == [(8999, ""), (8999, "gates")], "Home and Gates, once each, on its own port"
+    assert opened == [(8999, page) for page in boot.WARM_PAGES], "each warm page once, on its own port"
+    assert boot.WARM_PAGES == ("", "gates", "code")
     assert _agent_answer(agent.port) == "ready up\n"
     assert boot._server_port(["app.py", "--server.port=8502"]) == 8502
     assert boot._server_port(["app.py", "--server.port", "8503"]) == 8503

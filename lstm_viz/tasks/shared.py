@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -29,14 +30,65 @@ MAX_ENTRIES = 256
 
 @functools.cache
 def code_version() -> str:
-    """A digest of the training code (every module of ``lstm_viz.tasks``) and torch's version.
+    """A digest of the training code and torch's version.
 
-    Part of every entry's name: a server updated to other training code never shows models trained by the old.
+    The training code is every module of ``lstm_viz.tasks`` and every ``lstm_viz`` module those import, directly or
+    through others. Part of every entry's name: a server updated to other training code never shows models trained
+    by the old.
     """
     digest = hashlib.sha256(torch.__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).parent.parent
+    for path in sorted(_training_sources(package)):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _training_sources(package: Path) -> set[Path]:
+    """The source files of ``lstm_viz.tasks`` and of the ``lstm_viz`` modules they import, transitively."""
+    todo = list((package / "tasks").glob("*.py"))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imported_modules(path, package):
+            found = _module_file(package, name)
+            if found is not None:
+                todo.append(found)
+    return seen
+
+
+def _imported_modules(path: Path, package: Path) -> Iterator[str]:
+    """Dotted names of the ``lstm_viz`` modules (or names in them) that ``path`` imports, relative ones resolved."""
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
+    here = parts[:-1]
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = here[: len(here) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def _module_file(package: Path, name: str) -> Path | None:
+    """The file of ``lstm_viz`` module ``name`` (a package's ``__init__``), None for other modules and for names.
+
+    The top-level ``lstm_viz/__init__.py`` is left out: it only gathers the public API and changes with any of it.
+    """
+    parts = name.split(".")
+    if parts[0] != package.name or len(parts) == 1:
+        return None
+    stem = package.parent.joinpath(*parts)
+    if stem.with_suffix(".py").is_file():
+        return stem.with_suffix(".py")
+    if (stem / "__init__.py").is_file():
+        return stem / "__init__.py"
+    return None
 
 
 def entry_name(key: TrainKey) -> str:
