@@ -6,8 +6,9 @@ from lstm_viz import ui
 from lstm_viz.server import startup
 
 ui.start_page()
+ui.read_language()
 st.set_page_config(
-    page_title="LSTM Explorer",
+    page_title=ui.tr("LSTM Explorer"),
     page_icon=ui.FAVICON,
     layout="wide",
     initial_sidebar_state="collapsed" if ui.view_mode().teacher else "auto",

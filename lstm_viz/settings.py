@@ -20,6 +20,8 @@ from lstm_viz.edits import MAX_SCALE, MIN_SCALE, Edits
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
 from lstm_viz.figures.views import PALETTES
+from lstm_viz.i18n import DEFAULT as DEFAULT_LANGUAGE
+from lstm_viz.i18n import LANGUAGES, N_, msg, t
 from lstm_viz.run import RunSpec, check_spec
 from lstm_viz.sources import WEIGHT_SOURCES, FileSource, ModelSource, RandomSource, TaskSource
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
@@ -50,7 +52,8 @@ class Setting:
     Attributes:
         key: The URL key (``hidden_size``), also the widget's key.
         kind: ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` (a run's setting, bound to a widget), or
-            ``"view"`` / ``"cursor"`` / ``"page"`` (read by the app or a page from the URL, not part of a run).
+            ``"view"`` / ``"language"`` / ``"cursor"`` / ``"page"`` (read by the app or a page from the URL, not part
+            of a run).
         default: The value when a link says nothing.
         label: The widget's label.
         help: The widget's help: a whole sentence, its limits as ``{low}`` and ``{high}`` placeholders.
@@ -78,10 +81,14 @@ class Setting:
         """Whether it is one of a run's settings (a widget bound to the URL), not a view flag or a page's."""
         return self.kind in ("int", "float", "bool", "choice")
 
-    def help_text(self) -> str:
-        """The help with its limits in place (``{low}``, ``{high}``)."""
+    def help_text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The help in ``lang`` with its limits in place (``{low}``, ``{high}``)."""
         low, high = self.limits or (None, None)
-        return self.help.format(low=_number_words(low), high=_number_words(high))
+        return t(lang, self.help, low=_number_words(low), high=_number_words(high))
+
+    def label_text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The label in ``lang`` (a PyTorch name such as ``batch_first`` stays as it is)."""
+        return t(lang, self.label) if self.label else ""
 
 
 def _number_words(value: float | None) -> str:
@@ -112,137 +119,151 @@ TABLE: dict[str, Setting] = {
             "model",
             "choice",
             DEFAULT_MODEL,
-            "model",
-            "A trained task (its memory has a name a person can check), random weights drawn from the seed "
-            "(noise: what training starts from), or your own trained nn.LSTM from a checkpoint file.",
+            N_("model"),
+            N_(
+                "A trained task (its memory has a name a person can check), random weights drawn from the seed "
+                "(noise: what training starts from), or your own trained nn.LSTM from a checkpoint file."
+            ),
             options=model_options(),
             option_words=(
-                (RANDOM, "random weights drawn from the seed (what an untrained LSTM does: noise)"),
-                (FILE, "your own trained nn.LSTM from a checkpoint file"),
+                (RANDOM, N_("random weights drawn from the seed (what an untrained LSTM does: noise)")),
+                (FILE, N_("your own trained nn.LSTM from a checkpoint file")),
             ),
         ),
         _choice(
             "draw",
             "explorer",
             DRAWS,
-            "draw from the seed",
-            "explorer: the input kind and initial state below. tutorial: exactly the tensors of the tutorial's "
-            "code after torch.manual_seed(seed): torch.randn(B, T, I), then c0, then h0, then nn.LSTM's own "
-            "initialisation.",
+            N_("draw from the seed"),
+            N_(
+                "explorer: the input kind and initial state below. tutorial: exactly the tensors of the tutorial's "
+                "code after torch.manual_seed(seed): torch.randn(B, T, I), then c0, then h0, then nn.LSTM's own "
+                "initialisation."
+            ),
             frozenset({RANDOM}),
         ),
         _choice(
             "weights",
             "shipped",
             WEIGHT_SOURCES,
-            "weights",
-            "shipped: trained by scripts/make_task_weights.py, in the repo. trained here: a live training on this "
-            "server, shared by everyone who asks for the same one. untrained: the initial weights, for contrast.",
+            N_("weights"),
+            N_(
+                "shipped: trained by scripts/make_task_weights.py, in the repo. trained here: a live training on this "
+                "server, shared by everyone who asks for the same one. untrained: the initial weights, for contrast."
+            ),
             frozenset({TASK}),
         ),
         _choice(
             "train_hidden",
             "task",
             HIDDEN_OPTIONS,
-            "H",
-            "The hidden size of the model to train ('task': the task's own).",
+            N_("H"),
+            N_("The hidden size of the model to train ('task': the task's own)."),
             frozenset({TASK}),
         ),
         _choice(
             "init_forget",
             "task",
             FORGET_CHOICES,
-            "forget bias",
-            "The initial forget-gate bias ('task': the task's own). The memory tasks need about +2 to learn at all "
-            "(Jozefowicz et al. 2015).",
+            N_("forget bias"),
+            N_(
+                "The initial forget-gate bias ('task': the task's own). The memory tasks need about +2 to learn at all "
+                "(Jozefowicz et al. 2015)."
+            ),
             frozenset({TASK}),
         ),
         Setting(
             "train_seed",
             "int",
             0,
-            "training seed",
-            "Seeds the weights and the batches of the training ({low} to {high}).",
+            N_("training seed"),
+            N_("Seeds the weights and the batches of the training ({low} to {high})."),
             LIMITS["seed"],
             models=frozenset({TASK}),
         ),
-        _int("batch", 2, "batch B", "Batch size: the sequences run side by side ({low} to {high})."),
-        _int("seq_len", 40, "length T", "Sequence length: the time steps of each sequence ({low} to {high})."),
+        _int("batch", 2, N_("batch B"), N_("Batch size: the sequences run side by side ({low} to {high}).")),
+        _int("seq_len", 40, N_("length T"), N_("Sequence length: the time steps of each sequence ({low} to {high}).")),
         _int(
             "input_size",
             4,
-            "input size I",
-            "The features of each step, nn.LSTM's input_size ({low} to {high}).",
+            N_("input size I"),
+            N_("The features of each step, nn.LSTM's input_size ({low} to {high})."),
             frozenset({RANDOM}),
         ),
         _int(
             "hidden_size",
             16,
-            "hidden size H",
-            "The cell units, nn.LSTM's hidden_size ({low} to {high}).",
+            N_("hidden size H"),
+            N_("The cell units, nn.LSTM's hidden_size ({low} to {high})."),
             frozenset({RANDOM}),
         ),
         _int(
             "proj_size",
             0,
-            "projection size P (0 = none)",
-            "nn.LSTM's proj_size: h_t = W_hr m_t has P features; it must be smaller than H ({low} to {high}).",
+            N_("projection size P (0 = none)"),
+            N_("nn.LSTM's proj_size: h_t = W_hr m_t has P features; it must be smaller than H ({low} to {high})."),
             frozenset({RANDOM}),
         ),
         _int(
             "num_layers",
             1,
-            "layers L",
-            "Stacked LSTM layers, nn.LSTM's num_layers ({low} to {high}).",
+            N_("layers L"),
+            N_("Stacked LSTM layers, nn.LSTM's num_layers ({low} to {high})."),
             frozenset({RANDOM}),
         ),
-        _int("seed", 0, "seed", "Seeds the weights, the input and the initial state ({low} to {high})."),
+        _int("seed", 0, N_("seed"), N_("Seeds the weights, the input and the initial state ({low} to {high}).")),
         _flag(
             "bidirectional",
             False,
-            "bidirectional",
-            "Adds a reverse direction (the *_reverse parameters).",
+            N_("bidirectional"),
+            N_("Adds a reverse direction (the *_reverse parameters)."),
             frozenset({RANDOM}),
         ),
-        _flag("bias", True, "bias", "Includes b_ih and b_hh.", frozenset({RANDOM})),
-        _flag("batch_first", False, "batch_first", "Lays the input out as [B, T, I] instead of [T, B, I].", GENERATED),
+        _flag("bias", True, N_("bias"), N_("Includes b_ih and b_hh."), frozenset({RANDOM})),
+        _flag(
+            "batch_first", False, "batch_first", N_("Lays the input out as [B, T, I] instead of [T, B, I]."), GENERATED
+        ),
         _choice(
             "input_kind",
             "step",
             INPUT_KINDS,
-            "input",
-            "Sine waves, normal noise, steps and impulses, or the one-hot characters of a text.",
+            N_("input"),
+            N_("Sine waves, normal noise, steps and impulses, or the one-hot characters of a text."),
             GENERATED,
         ),
         _choice(
             "initial_state",
             "zeros",
             INITIAL_STATES,
-            "initial state (h0, c0)",
-            "zeros: hx is omitted. random: hx is given, drawn from the seed.",
+            N_("initial state (h0, c0)"),
+            N_("zeros: hx is omitted. random: hx is given, drawn from the seed."),
             GENERATED,
         ),
-        _choice("dtype", "float32", DTYPES, "dtype", "float64 shows that the difference to nn.LSTM is rounding."),
+        _choice("dtype", "float32", DTYPES, "dtype", N_("float64 shows that the difference to nn.LSTM is rounding.")),
         _choice(
             "colours",
             "viridis",
             tuple(PALETTES),
-            "colours",
-            "The colour scales, all readable under the common colour blindnesses; the ranges stay fixed by meaning.",
+            N_("colours"),
+            N_(
+                "The colour scales, all readable under the common colour blindnesses; the ranges stay fixed by meaning."
+            ),
         ),
         _choice(
             "edit_preset",
             "none",
             tuple(EDIT_PRESETS),
-            "weight experiment",
-            "Applied to the same copy of the weights that the hand-written forward and nn.LSTM both run.",
+            N_("weight experiment"),
+            N_("Applied to the same copy of the weights that the hand-written forward and nn.LSTM both run."),
         ),
         _flag(
             "edit_scales",
             False,
-            "scale each gate's pre-activation",
-            "Multiplies a gate's pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by a factor. Unticked: no "
-            "scaling, whatever the factors were.",
+            N_("scale each gate's pre-activation"),
+            N_(
+                "Multiplies a gate's pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by a factor. Unticked: no "
+                "scaling, whatever the factors were."
+            ),
         ),
         *(
             Setting(
@@ -250,18 +271,33 @@ TABLE: dict[str, Setting] = {
                 "float",
                 1.0,
                 f"× {gate}",
-                f"Multiplies gate {gate}'s pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by this ({{low}} to "
-                "{high}).",
+                N_(
+                    "Multiplies this gate's pre-activation (its rows of W_ih, W_hh, b_ih, b_hh) by this factor ({low} "
+                    "to {high})."
+                ),
                 (MIN_SCALE, MAX_SCALE),
             )
             for gate in GATES
         ),
-        Setting("slide", "view", None, help="slide=1: the slide view (white, large fonts, titles that state the run)."),
-        Setting("controls", "view", None, help="controls=hidden: the teacher link (no controls, for projecting)."),
-        Setting("figure", "view", None, help="figure=<chart key>: one figure alone, full width and tall."),
-        Setting("t", "cursor", None, help="The time step a page opens at (0 to T − 1 of the run)."),
-        Setting("unit", "cursor", None, help="The unit picked with the step (one of the units shown)."),
-        Setting("file", "upload", None, help="The start of the digest of the checkpoint this session uploaded."),
+        Setting(
+            "lang",
+            "language",
+            None,
+            N_("Language · 语言"),
+            N_(
+                "lang=en or lang=zh-CN: the language of every page, figure and export; without it, the browser's "
+                "(any Chinese gives Simplified Chinese), else English."
+            ),
+            options=LANGUAGES,
+        ),
+        Setting(
+            "slide", "view", None, help=N_("slide=1: the slide view (white, large fonts, titles that state the run).")
+        ),
+        Setting("controls", "view", None, help=N_("controls=hidden: the teacher link (no controls, for projecting).")),
+        Setting("figure", "view", None, help=N_("figure=<chart key>: one figure alone, full width and tall.")),
+        Setting("t", "cursor", None, help=N_("The time step a page opens at (0 to T − 1 of the run).")),
+        Setting("unit", "cursor", None, help=N_("The unit picked with the step (one of the units shown).")),
+        Setting("file", "upload", None, help=N_("The start of the digest of the checkpoint this session uploaded.")),
     )
 }
 """Every URL key the app reads, in the sidebar's order. A page's own keys (``code_*``) are the page's rows."""
@@ -271,6 +307,8 @@ BOUND: tuple[Setting, ...] = tuple(s for s in TABLE.values() if s.bound)
 VIEW_FLAGS = tuple(k for k, s in TABLE.items() if s.kind == "view")
 """URL flags of the slide view (``slide=1``), the teacher link (``controls=hidden``) and the one-figure view
 (``figure=<chart key>``, e.g. ``heat_f``); not controls."""
+CARRIED_FLAGS = (*VIEW_FLAGS, "lang")
+"""What every link from a page keeps of the link that opened it: the view flags and the language."""
 LINK_FLAGS = tuple(k for k, s in TABLE.items() if not s.bound)
 """Query parameters that are not a run's settings: the view flags, the time step and unit, the upload's name."""
 BOUND_DEFAULTS: dict[str, Any] = {s.key: s.default for s in BOUND}
@@ -327,8 +365,8 @@ def task_preset(name: str) -> dict[str, Any]:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "random weights: gate dynamics": model_defaults(RANDOM),
-    "the tutorial (2, 3, 4, 5, proj 3)": {
+    msg("random weights: gate dynamics"): model_defaults(RANDOM),
+    msg("the tutorial (2, 3, 4, 5, proj 3)"): {
         **model_defaults(RANDOM),
         "draw": "tutorial",
         "batch_first": True,
@@ -340,7 +378,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "input_kind": "random",
         "initial_state": "random",
     },
-    "larger: 2 bidirectional layers": {
+    msg("larger: 2 bidirectional layers"): {
         **model_defaults(RANDOM),
         "batch": 8,
         "seq_len": 128,
@@ -351,9 +389,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "bidirectional": True,
         "input_kind": "text",
     },
-    **{f"trained: {tasks.get(name).title}": task_preset(name) for name in tasks.names()},
+    **{msg("trained: {task}", task=msg(tasks.get(name).title)): task_preset(name) for name in tasks.names()},
 }
-"""Each preset and its settings; the presets dialog draws each as a link that reproduces its run."""
+"""Each preset (its name a ``Message``, said in the reader's language) and its settings; the presets dialog draws
+each as a link that reproduces its run."""
 
 
 def _url_value(value: Any) -> str:
@@ -396,25 +435,25 @@ def _read_int(raw: str, low: int, high: int) -> int:
     text = raw.strip()
     digits = text[1:] if text[:1] in "+-" else text
     if not digits.isascii() or not digits.isdigit():
-        raise ValueError(f"not a whole number (allowed: {low} to {high})")
+        raise ValueError(msg("not a whole number (allowed: {low} to {high})", low=low, high=high))
     if len(digits) > len(str(high)) + 1:
-        raise ValueError(f"out of range (allowed: {low} to {high})")
+        raise ValueError(msg("out of range (allowed: {low} to {high})", low=low, high=high))
     value = int(text)
     if not low <= value <= high:
-        raise ValueError(f"out of range (allowed: {low} to {high})")
+        raise ValueError(msg("out of range (allowed: {low} to {high})", low=low, high=high))
     return value
 
 
 def _read_float(raw: str, low: float, high: float) -> float:
     text = raw.strip()
     if len(text) > 24:
-        raise ValueError(f"not a number between {low:g} and {high:g}")
+        raise ValueError(msg("not a number (allowed: {low} to {high})", low=f"{low:g}", high=f"{high:g}"))
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"not a number (allowed: {low:g} to {high:g})") from None
+        raise ValueError(msg("not a number (allowed: {low} to {high})", low=f"{low:g}", high=f"{high:g}")) from None
     if not low <= value <= high:  # also refuses nan and inf
-        raise ValueError(f"out of range (allowed: {low:g} to {high:g})")
+        raise ValueError(msg("out of range (allowed: {low} to {high})", low=f"{low:g}", high=f"{high:g}"))
     return value
 
 
@@ -428,14 +467,14 @@ def read_value(key: str, raw: str) -> Any:
     if setting.kind == "bool":
         value = {"true": True, "false": False}.get(raw.strip().lower())
         if value is None:
-            raise ValueError("not true or false")
+            raise ValueError(msg("not true or false"))
         return value
     if setting.kind == "int":
         return _read_int(raw, *setting.limits)  # type: ignore[misc]
     if setting.kind == "float":
         return _read_float(raw, *setting.limits)  # type: ignore[misc]
     if raw not in setting.options:
-        raise ValueError(f"not one of {', '.join(setting.options)}")
+        raise ValueError(msg("not one of {options}", options=", ".join(setting.options)))
     return raw
 
 
@@ -468,13 +507,13 @@ def page_value_problem(raw: str) -> str | None:
     here: a value too long, or a number that is not finite or not exact (``1e400``, ``nan``, a 30-digit number).
     """
     if len(raw) > MAX_PAGE_VALUE_CHARS:
-        return f"longer than {MAX_PAGE_VALUE_CHARS:,} characters"
+        return msg("longer than {n} characters", n=f"{MAX_PAGE_VALUE_CHARS:,}")
     try:
         number = float(raw)
     except ValueError:
         return None
     if not abs(number) <= MAX_EXACT_NUMBER:  # also refuses nan
-        return f"not a usable number (allowed: finite, at most {MAX_EXACT_NUMBER:,} in size)"
+        return msg("not a usable number (allowed: finite, at most {n} in size)", n=f"{MAX_EXACT_NUMBER:,}")
     return None
 
 
@@ -508,7 +547,7 @@ def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
         try:
             read[key] = read_value(key, raw)
         except ValueError as err:
-            problems.append((key, quoted(raw), str(err)))
+            problems.append((key, quoted(raw), err.args[0]))
     model = read.get("model", DEFAULT_MODEL)
     defaults = model_defaults(model)
     for key in unused_keys(model):
@@ -520,14 +559,21 @@ def url_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
     return values, problems
 
 
+def language_problem() -> str:
+    """Why a link's ``lang`` was not read: the languages there are."""
+    return msg("one of {options}", options=", ".join(LANGUAGES))
+
+
 def _unused_words(model: str) -> str:
     """Why a link's setting does not apply to ``model``, and which model takes it."""
     kind = model_kind(model)
     if kind == TASK:
-        return f"the trained model {model} fixes its sizes and input; random weights (model=random) take this"
+        return msg(
+            "the trained model {model} fixes its sizes and input; random weights (model=random) take this", model=model
+        )
     if kind == FILE:
-        return "an uploaded model fixes its own sizes; random weights (model=random) take this"
-    return "only a trained task takes this (model=<task>)"
+        return msg("an uploaded model fixes its own sizes; random weights (model=random) take this")
+    return msg("only a trained task takes this (model=<task>)")
 
 
 def source_from_values(values: Mapping[str, Any], file: FileSource | None = None) -> ModelSource:

@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 LOCALE=lstm_viz/locale
 if [ "${1:-all}" != "compile" ]; then
-  "$PYBABEL" extract -q -F babel.cfg --no-location --sort-output --omit-header \
+  "$PYBABEL" -q extract -F babel.cfg --no-location --sort-output --omit-header \
     -k t:2 -k tn:2,3 -k msg -k N_ -k tr -k trn:1,2 -o "$LOCALE/lstm_viz.pot" .
-  "$PYBABEL" update -q -D lstm_viz -i "$LOCALE/lstm_viz.pot" -d "$LOCALE" --no-fuzzy-matching --omit-header \
+  "$PYBABEL" -q update -D lstm_viz -i "$LOCALE/lstm_viz.pot" -d "$LOCALE" --no-fuzzy-matching --omit-header \
     --ignore-obsolete
 fi
-"$PYBABEL" compile -q -D lstm_viz -d "$LOCALE" --statistics
+"$PYBABEL" -q compile -D lstm_viz -d "$LOCALE" --statistics

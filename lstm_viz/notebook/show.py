@@ -174,7 +174,8 @@ def show_text(
         cell: A unit number, or the track whose found cell to show (``"string"``, ``"comment"``, ``"brackets"``,
             ``"indentation"``, ...); default the clearest cell found for the model.
         state: ``"tanh_c"`` (the cell, tanh(c)) or ``"h"``; default the found cell's.
-        tracks: Tracks of the text drawn as bars under each row (``lstm_viz.reading.tracking.TRACKS``); default the cell's.
+        tracks: Tracks of the text drawn as bars under each row (``lstm_viz.reading.tracking.TRACKS``); default
+            the cell's.
         colours: The app's palette (see ``show``).
         lang: The language of the view's words: ``"en"`` for now.
 

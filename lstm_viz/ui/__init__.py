@@ -14,6 +14,7 @@ from lstm_viz.ui.charts import (
 )
 from lstm_viz.ui.cursor import link_cursor, set_cursor
 from lstm_viz.ui.export import export_panel
+from lstm_viz.ui.language import lang, read_language, say, tr, trn
 from lstm_viz.ui.link import read_link
 from lstm_viz.ui.nav import FAVICON, page_link, pages
 from lstm_viz.ui.page import (
@@ -54,6 +55,7 @@ __all__ = [
     "current_settings",
     "default_spec",
     "export_panel",
+    "lang",
     "link_button",
     "link_cursor",
     "link_problems",
@@ -62,12 +64,14 @@ __all__ = [
     "page_link",
     "page_style",
     "pages",
+    "read_language",
     "read_link",
     "record_controls",
     "require_app",
     "run_controls",
     "run_note",
     "run_summary",
+    "say",
     "set_cursor",
     "settings_href",
     "setting",
@@ -75,6 +79,8 @@ __all__ = [
     "show_chart",
     "start_page",
     "task_links",
+    "tr",
+    "trn",
     "training_progress",
     "unit_window",
     "verdict_banner",

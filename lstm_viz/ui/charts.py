@@ -24,6 +24,7 @@ from lstm_viz.run import Run
 from lstm_viz.server.figures import FigureCache
 from lstm_viz.settings import BOUND_DEFAULTS
 from lstm_viz.trace import LayerTrace
+from lstm_viz.ui.language import lang
 from lstm_viz.ui.page import view_mode
 from lstm_viz.ui.state import CHART_KEYS, FIGURES, RUN, URL_SETTINGS
 
@@ -80,7 +81,8 @@ def show_chart(
             built.update_layout(height=FIGURE_VIEW_HEIGHT)
         return built
 
-    figure = finish() if cache is None else figures.get((*cache, key, palette.name, slide, alone, half), finish)
+    key_words = (key, palette.name, slide, alone, half, lang())
+    figure = finish() if cache is None else figures.get((*cache, *key_words), finish)
     st.session_state.setdefault(FIGURES, {})[key] = figure
     name = figure_filename(key, run_summary(r), "png").removesuffix(".png") if r is not None else f"lstm_{key}"
     config = {

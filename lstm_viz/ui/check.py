@@ -19,7 +19,7 @@ from lstm_viz.check.source import (
     SourceProblem,
     read_source,
 )
-from lstm_viz.settings import VIEW_FLAGS
+from lstm_viz.settings import CARRIED_FLAGS
 from lstm_viz.ui.charts import show_chart
 from lstm_viz.ui.markup import code, plain
 from lstm_viz.ui.page import link_button
@@ -312,7 +312,7 @@ def _divergence(report: Report) -> None:
     )
     for line in d.equations:
         st.latex(line)
-    flags = {k: st.query_params[k] for k in VIEW_FLAGS if k in st.query_params}
+    flags = {k: st.query_params[k] for k in CARRIED_FLAGS if k in st.query_params}
     href = report.step_link()
     if flags:
         href += "&" + "&".join(f"{k}={v}" for k, v in flags.items())

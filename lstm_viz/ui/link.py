@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_viz.settings import LINK_FLAGS, legacy_params, page_value_problem, quoted, url_values
+from lstm_viz.i18n import LANGUAGES
+from lstm_viz.settings import LINK_FLAGS, language_problem, legacy_params, page_value_problem, quoted, url_values
 from lstm_viz.ui import internals, state
 
 
@@ -26,6 +27,9 @@ def read_link() -> None:
     st.session_state[state.LINK_PROBLEMS] = problems
     # A page's own settings (code_cell=...) are its widgets' to read; only what would break them is refused.
     for key, raw in params.items():
+        if key == "lang" and raw not in LANGUAGES:
+            problems.append((key, quoted(raw), language_problem()))
+            continue
         why = None if key in values or key in LINK_FLAGS or key == "task" else page_value_problem(raw)
         if why is not None:
             problems.append((key, quoted(raw), why))

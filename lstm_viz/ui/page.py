@@ -11,8 +11,9 @@ import streamlit as st
 
 from lstm_viz import tasks
 from lstm_viz.run import Run
-from lstm_viz.settings import VIEW_FLAGS, href, model_defaults, task_preset
+from lstm_viz.settings import CARRIED_FLAGS, href, model_defaults, task_preset
 from lstm_viz.ui import internals
+from lstm_viz.ui.language import say
 from lstm_viz.ui.markup import code, link_html, plain
 from lstm_viz.ui.state import CHART_KEYS, FIGURES, LINK_PROBLEMS, VIEW
 
@@ -76,7 +77,7 @@ def settings_href(page_path: str, values: dict[str, Any]) -> str:
     session, so the run it shows is always the one the copied link reproduces.
     """
     # A teacher's or slide view stays one after a click.
-    return href(page_path, values, {k: st.query_params[k] for k in VIEW_FLAGS if k in st.query_params})
+    return href(page_path, values, {k: st.query_params[k] for k in CARRIED_FLAGS if k in st.query_params})
 
 
 def link_button(label: str, href: str, help: str = "", primary: bool = False, container: Any = None) -> None:
@@ -185,7 +186,7 @@ def link_problems() -> None:
     """
     problems = st.session_state.get(LINK_PROBLEMS)
     if problems:
-        named = "; ".join(f"{code(f'{key}={raw}')} ({plain(why)})" for key, raw, why in problems)
+        named = "; ".join(f"{code(f'{key}={raw}')} ({plain(say(why))})" for key, raw, why in problems)
         st.warning(
             f"This link has values the app cannot read or its model does not take; they keep their defaults: {named}.",
             icon=":material/link_off:",

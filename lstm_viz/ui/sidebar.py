@@ -23,6 +23,7 @@ from lstm_viz.settings import (
 )
 from lstm_viz.sources import FileSource
 from lstm_viz.ui import state, widgets
+from lstm_viz.ui.language import language_switch, tr
 from lstm_viz.ui.link import read_link
 from lstm_viz.ui.markup import plain
 from lstm_viz.ui.own_input import input_controls
@@ -57,7 +58,8 @@ def run_controls(page_path: str = "") -> RunSpec:
         st.session_state[state.SETTINGS] = values
         return _settle(lambda: spec_from_values(values)[0], None)
     sb = st.sidebar
-    sb.header("LSTM settings")
+    language_switch(sb)
+    sb.header(tr("LSTM settings"))
     if page_path in OWN_RUN_PAGES:
         sb.info(
             f"{OWN_RUN_PAGES[page_path]} The settings below are the other pages' run (kept in the link).",

@@ -49,3 +49,7 @@ STEP_T, STEP_UNIT, STEP_LOSS, STEP_GRID = "step_t", "unit_j", "step_loss", "clic
 """One step's pickers, its loss and its clickable heatmap."""
 GRAD_LOSS = "grad_loss"
 """Gradient flow's loss."""
+
+# The language.
+LANG, LANG_SWITCH = "_lang", "_lang_switch"
+"""The session's language (``lstm_viz.i18n.LANGUAGES``) and the sidebar's switch."""

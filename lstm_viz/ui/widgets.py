@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from lstm_viz.settings import TABLE
+from lstm_viz.ui.language import lang
 
 
 def number(container: Any, key: str, default: Any, width: int | str = "stretch", step: float = 1) -> Any:
     """A number input for setting ``key``, bound to the URL; no min or max, so validation names the limit."""
     s = TABLE[key]
     return container.number_input(
-        s.label, value=default, step=step, key=key, bind="query-params", help=s.help_text(), width=width
+        s.label_text(lang()),
+        value=default,
+        step=step,
+        key=key,
+        bind="query-params",
+        help=s.help_text(lang()),
+        width=width,
     )
 
 
@@ -20,12 +27,12 @@ def choice(container: Any, key: str, default: str, **kwargs: Any) -> Any:
     s = TABLE[key]
     options = list(s.options)
     return container.selectbox(
-        s.label,
+        s.label_text(lang()),
         options,
         index=options.index(default),
         key=key,
         bind="query-params",
-        help=s.help_text(),
+        help=s.help_text(lang()),
         **kwargs,
     )
 
@@ -33,13 +40,21 @@ def choice(container: Any, key: str, default: str, **kwargs: Any) -> Any:
 def flag(container: Any, key: str, default: bool) -> bool:
     """A checkbox for setting ``key``, bound to the URL."""
     s = TABLE[key]
-    return container.checkbox(s.label, value=default, key=key, bind="query-params", help=s.help_text())
+    return container.checkbox(
+        s.label_text(lang()), value=default, key=key, bind="query-params", help=s.help_text(lang())
+    )
 
 
 def segments(container: Any, key: str, default: str) -> str:
     """One-click options for setting ``key`` (always one chosen), bound to the URL."""
     s = TABLE[key]
     picked = container.segmented_control(
-        s.label, s.options, default=default, required=True, key=key, bind="query-params", help=s.help_text()
+        s.label_text(lang()),
+        s.options,
+        default=default,
+        required=True,
+        key=key,
+        bind="query-params",
+        help=s.help_text(lang()),
     )
     return picked or default

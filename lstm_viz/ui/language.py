@@ -1,0 +1,77 @@
+"""The session's language (the link's, else the browser's, kept for the session) and the words said in it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_viz import i18n
+from lstm_viz.i18n import DEFAULT, LANGUAGE_NAMES, LANGUAGES
+from lstm_viz.ui.state import LANG, LANG_SWITCH
+
+URL_KEY = "lang"
+
+
+def read_language() -> None:
+    """Decide this run's language, once per run before anything is drawn, and keep the URL saying it.
+
+    The link's ``lang`` wins (a teacher's ``?lang=zh-CN``); a session opened without one reads the browser's
+    language once (any ``zh`` gives Simplified Chinese) and keeps it. A language other than English is written
+    into the URL, so every copied link, page switch and reload opens in it; an English link stays as it was.
+    """
+    requested = st.query_params.get(URL_KEY)
+    if requested in LANGUAGES:
+        st.session_state[LANG] = requested
+    elif LANG not in st.session_state:
+        st.session_state[LANG] = i18n.language(None, st.context.locale)
+    chosen = st.session_state[LANG]
+    if chosen != DEFAULT and requested != chosen:
+        st.query_params[URL_KEY] = chosen
+
+
+def lang() -> str:
+    """The language of this session (``"en"`` or ``"zh-CN"``)."""
+    return st.session_state.get(LANG, DEFAULT)
+
+
+def tr(message: str, /, **values: object) -> str:
+    """``message`` in the session's language, its placeholders filled (a marker Babel extracts)."""
+    return i18n.t(lang(), message, **values)
+
+
+def trn(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """The singular or plural ``message`` for ``n`` in the session's language (a marker Babel extracts)."""
+    return i18n.tn(lang(), singular, plural, n, **values)
+
+
+def say(value: object) -> str:
+    """A library's message or refusal (``i18n.Message`` or an exception carrying one) in the session's language."""
+    return i18n.say(value, lang())
+
+
+def _switched() -> None:
+    chosen = st.session_state[LANG_SWITCH]
+    st.session_state[LANG] = chosen
+    if chosen == DEFAULT:
+        st.query_params.pop(URL_KEY, None)
+    else:
+        st.query_params[URL_KEY] = chosen
+
+
+def language_switch(container) -> None:  # noqa: ANN001 - a Streamlit container (the sidebar)
+    """The language switch: each language named in itself, the choice written into the URL.
+
+    Not bound to the URL (a bound widget writes its label there); its callback writes ``lang`` itself.
+    """
+    st.session_state[LANG_SWITCH] = lang()
+    container.segmented_control(
+        "Language · 语言",
+        LANGUAGES,
+        format_func=LANGUAGE_NAMES.get,
+        key=LANG_SWITCH,
+        on_change=_switched,
+        label_visibility="collapsed",
+        width="stretch",
+    )
+
+
+__all__ = ["LANGUAGE_NAMES", "URL_KEY", "lang", "language_switch", "read_language", "say", "tr", "trn"]
