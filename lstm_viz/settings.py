@@ -447,13 +447,13 @@ def _read_int(raw: str, low: int, high: int) -> int:
 def _read_float(raw: str, low: float, high: float) -> float:
     text = raw.strip()
     if len(text) > 24:
-        raise ValueError(msg("not a number (allowed: {low} to {high})", low=f"{low:g}", high=f"{high:g}"))
+        raise ValueError(msg("not a number (allowed: {low:g} to {high:g})", low=low, high=high))
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(msg("not a number (allowed: {low} to {high})", low=f"{low:g}", high=f"{high:g}")) from None
+        raise ValueError(msg("not a number (allowed: {low:g} to {high:g})", low=low, high=high)) from None
     if not low <= value <= high:  # also refuses nan and inf
-        raise ValueError(msg("out of range (allowed: {low} to {high})", low=f"{low:g}", high=f"{high:g}"))
+        raise ValueError(msg("out of range (allowed: {low:g} to {high:g})", low=low, high=high))
     return value
 
 
@@ -507,13 +507,13 @@ def page_value_problem(raw: str) -> str | None:
     here: a value too long, or a number that is not finite or not exact (``1e400``, ``nan``, a 30-digit number).
     """
     if len(raw) > MAX_PAGE_VALUE_CHARS:
-        return msg("longer than {n} characters", n=f"{MAX_PAGE_VALUE_CHARS:,}")
+        return msg("longer than {n:,} characters", n=MAX_PAGE_VALUE_CHARS)
     try:
         number = float(raw)
     except ValueError:
         return None
     if not abs(number) <= MAX_EXACT_NUMBER:  # also refuses nan
-        return msg("not a usable number (allowed: finite, at most {n} in size)", n=f"{MAX_EXACT_NUMBER:,}")
+        return msg("not a usable number (allowed: finite, at most {n:,} in size)", n=MAX_EXACT_NUMBER)
     return None
 
 
