@@ -20,6 +20,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "lstm_viz"
 DIST = "lstm-explorer"
+CATALOGUE_SOURCES = (".po", ".pot")
+"""The translations' sources (Babel's template and each language's ``.po``): kept in the repository, not shipped.
+The library reads the compiled ``.mo`` beside them, which the wheel holds."""
+CATALOGUE = "lstm_viz/locale/zh_CN/LC_MESSAGES/lstm_viz.mo"
 
 
 def clean_env() -> dict[str, str]:
@@ -38,11 +42,15 @@ def run(cmd: list[str], cwd: Path | None = None, timeout: float = 600) -> subpro
 
 
 def source_files() -> set[str]:
-    """Every file of the package in the source tree, as a wheel names it (``lstm_viz/...``); byte code left out."""
+    """Every file of the package in the source tree, as a wheel names it (``lstm_viz/...``); byte code and the
+    catalogues' sources left out."""
     return {
         path.relative_to(ROOT).as_posix()
         for path in PACKAGE.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix != ".pyc"
+        and path.suffix not in CATALOGUE_SOURCES
     }
 
 
@@ -98,6 +106,9 @@ def test_every_package_folder_and_data_file_of_the_source_tree_is_in_the_wheel(w
         f"lstm_viz/tasks/weights/{t}.safetensors" for t in ("brackets", "code")
     }
     assert not [n for n in names if n.startswith(("tests/", "pages/", "app.py", "benchmarks/", "examples/"))]
+    # The compiled Chinese catalogue, which lstm_viz.i18n reads; not its sources.
+    assert CATALOGUE in names
+    assert not [n for n in names if n.endswith(CATALOGUE_SOURCES)]
 
 
 def test_the_wheel_states_its_dependencies_and_export_extra(wheel):
@@ -139,3 +150,31 @@ def test_pip_install_from_a_git_url_installs_every_file(tree, tmp_path):
     files, origin = _installed_files(python)
     assert files == source_files()
     assert origin["vcs_info"]["vcs"] == "git" and origin["url"] == tree.as_uri()
+
+
+SPEAKS_CHINESE = r"""
+import json, torch, lstm_viz
+from lstm_viz import i18n
+lstm = torch.nn.LSTM(4, 5, batch_first=True)
+fig = lstm_viz.show(lstm, torch.randn(2, 3, 4), view="step", lang="zh-CN")
+text = lstm_viz.show_text("code", "x = (1)\n", lang="zh").layout.title.text
+said = {"file": lstm_viz.__file__, "locale": str(i18n.LOCALE_DIR), "step": fig.layout.title.text, "text": text}
+print(json.dumps(said))
+"""
+
+
+def test_the_installed_wheel_speaks_chinese(wheel, tmp_path):
+    """``show(..., lang="zh-CN")`` from the wheel alone: installed into a folder of its own (no dependencies, this
+    environment's torch and Plotly), imported from there in a process started outside the repository."""
+    target = tmp_path / "site"
+    run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)])
+    assert (target / CATALOGUE).is_file()
+    env = {**clean_env(), "PYTHONPATH": str(target)}
+    done = subprocess.run(
+        [sys.executable, "-c", SPEAKS_CHINESE], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(said["file"]).is_relative_to(target) and Path(said["locale"]).is_relative_to(target), said
+    assert said["step"].startswith("<b>单步的全部数值</b>：时间步 t = 1"), said
+    assert said["text"].startswith("你的文本"), said
