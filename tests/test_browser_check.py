@@ -6,6 +6,7 @@ check runs. Screenshots go to ``artifacts/screenshots``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ pytestmark = [
 EDITOR = 'iframe[title="code_editor.code_editor"]'
 
 
-def open_check(browser, server, width: int = 1600, height: int = 900):  # noqa: F811
+def open_check(browser, server, width: int = 1600, height: int = 900, query: str = ""):  # noqa: F811
     context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     outside: list[str] = []
@@ -31,7 +32,7 @@ def open_check(browser, server, width: int = 1600, height: int = 900):  # noqa: 
         "request",
         lambda r: outside.append(r.url) if not r.url.startswith((server.url, "data:", "blob:", "about:")) else None,
     )
-    pg.goto(f"{server.url}/check")
+    pg.goto(f"{server.url}/check{query}")
     pg.wait_for_selector(EDITOR, timeout=60_000)
     wait_idle(pg)
     pg.frame_locator(EDITOR).locator(".ace_content").wait_for(timeout=30_000)
@@ -51,11 +52,12 @@ def replace_code(pg, code: str) -> None:
     pg.keyboard.insert_text(code)
 
 
-def check(pg, timeout: float = 90_000) -> None:
-    pg.get_by_role("button", name="Check", exact=True).click()
+def check(pg, timeout: float = 90_000, button: str = "Check", done: str = "Checked in|refused|could not run") -> None:
+    pg.get_by_role("button", name=button, exact=True).click()
     pg.wait_for_function(
-        '() => [...document.querySelectorAll(\'[data-testid="stExpander"], [data-testid="stStatusWidget"], '
-        "summary')].some(e => /Checked in|refused|could not run/.test(e.textContent))",
+        '(done) => [...document.querySelectorAll(\'[data-testid="stExpander"], [data-testid="stStatusWidget"], '
+        "summary')].some(e => new RegExp(done).test(e.textContent))",
+        arg=done,
         timeout=timeout,
     )
     wait_idle(pg)
@@ -147,6 +149,79 @@ def test_screens_of_a_pass_and_a_named_mistake(browser, server, width, height): 
     link.click()
     pg.wait_for_url("**/step?**", timeout=60_000)
     wait_idle(pg)
+    assert pg.locator('[data-testid="stException"]').count() == 0
+    assert outside == [], outside
+    context.close()
+
+
+STREAMLITS_OWN = ("Upload", "per file", "PY, IPYNB", "Choose an option", "Press Enter to apply")
+"""Streamlit's own words on this page, which its public API does not let an app translate (listed in docs/)."""
+LATIN_KEPT = {
+    "LSTM",
+    "PyTorch",
+    "Python",
+    "Jupyter",
+    "nn",
+    "torch",
+    "allclose",
+    "float32",
+    "float64",
+    "Caffe",
+    "output",
+    "lstm_forward",
+    "tanh",
+    "sigmoid",
+    "randn",
+    "zeros",
+    "dtype",
+    "local",
+    "proj_size",
+    "gate_order",
+}
+"""Latin words a Chinese check page may show outside code: names of PyTorch, Python and the tutorial, symbols."""
+
+
+def test_the_page_in_chinese_names_a_mistake_in_chinese_and_fits(browser, server):  # noqa: F811
+    context, pg, outside = open_check(browser, server, 1280, 720, "?lang=zh-CN")
+    assert pg.get_by_role("heading", name="检查你的 LSTM").count() == 1
+    assert "B 条序列" in editor_code(pg)  # the signature template's comments are ours, in Chinese
+    picker = pg.get_by_role("combobox", name="经典错误")
+    picker.click()
+    picker.press_sequentially("另一个库")
+    picker.press("Enter")
+    wait_idle(pg)
+    pg.get_by_role("button", name="载入这个错误").click()
+    wait_idle(pg)
+    check(pg, button="检查", done="检查用时|被拒绝|无法运行")
+    main = pg.locator('[data-testid="stMain"]')
+    text = main.inner_text()
+    assert "你的 lstm_forward 在 10 个用例中的 10 个上与 nn.LSTM 不一致（gate_order）。" in text, text[-3000:]
+    assert "你的函数按 i, f, o, g 的顺序读取权重中的四个门分块（Caffe 的顺序）" in text
+    assert "哪里出了错" in text and "PyTorch 的约定" in text and "首次偏离" not in text  # the page says it its way
+    charts = pg.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => ({
+            title: g.layout.title.text, right: g.getBoundingClientRect().right, width: window.innerWidth,
+            xtitle: (g.querySelector('.g-xtitle') || {}).textContent || ''}))"""
+    )
+    assert len(charts) == 3 and all(re.search(r"[\u4e00-\u9fff]", c["title"]) for c in charts), charts
+    assert all(c["right"] <= c["width"] for c in charts), charts
+    assert "容差" in charts[0]["xtitle"], charts
+    # No sentence of ours left in English: outside code, icons, charts (checked above), Streamlit's own words and
+    # names, every word is Chinese.
+    prose = main.evaluate(
+        """m => { const c = m.cloneNode(true);
+            const gone = 'code, pre, .katex, iframe, table, .js-plotly-plot, [data-testid="stCode"], [translate="no"]';
+            c.querySelectorAll(gone).forEach(e => e.remove());
+            return c.innerText; }"""
+    )
+    for words in STREAMLITS_OWN:
+        prose = prose.replace(words, " ")
+    prose = re.sub(r"\b[A-Za-z]+_[\w]+\b|\bnn\.LSTM\b|\btorch\.\w+|\.(?:py|ipynb)\b", " ", prose)
+    latin = {w for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", prose) if not re.fullmatch(r"[A-Za-z]{1,2}\d*", w)}
+    assert latin <= LATIN_KEPT, latin - LATIN_KEPT
+    shot(pg, "check_zh_1280_gate_order")
+    link = pg.get_by_role("link", name="在“单步”页打开这个用例")
+    assert "lang=zh-CN" in link.get_attribute("href")
     assert pg.locator('[data-testid="stException"]').count() == 0
     assert outside == [], outside
     context.close()

@@ -3,7 +3,8 @@
 ``lstm_viz.check(fn)`` checks a function in the caller's own process (a notebook's kernel) and returns a
 ``Report``; ``python -m lstm_viz.check FILE`` checks a file from a terminal; the app's page runs the learner's
 code only in a sandboxed child (``lstm_viz.check.sandbox``). The module itself is callable, so that
-``lstm_viz.check`` is both this package and the function.
+``lstm_viz.check`` is both this package and the function. Reports speak English unless asked otherwise
+(``lstm_viz.check(fn, lang="zh-CN")``, ``report.text("zh-CN")``, ``--lang zh-CN``); diagnosis ids never change.
 """
 
 from __future__ import annotations

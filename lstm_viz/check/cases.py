@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from lstm_viz.build import build
 from lstm_viz.config import LSTMConfig
+from lstm_viz.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,8 @@ class CaseSpec:
 
     Attributes:
         name: A short id (``"tutorial"``), used in frames and reports.
-        title: What a person calls it ("the tutorial's case").
-        catches: One sentence: what this case catches that the others miss.
+        title: What a person calls it ("the tutorial's case"): an ``i18n.Message``, said in the reader's language.
+        catches: One sentence: what this case catches that the others miss (a ``Message`` too).
         initial: ``"random"`` (h0, c0 drawn as the tutorial does) or ``"zeros"`` (nn.LSTM's default).
     """
 
@@ -103,8 +104,8 @@ class CaseSpec:
 CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         "tutorial",
-        "the tutorial's case",
-        "The tutorial's own test_lstm_impl: a small batch, random initial states.",
+        msg("the tutorial's case"),
+        msg("The tutorial's own test_lstm_impl: a small batch, random initial states."),
         2,
         3,
         4,
@@ -113,8 +114,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "tutorial_proj",
-        "the tutorial's projected case",
-        "The tutorial's own test_lstmp_impl: proj_size = 3, so h_t has P features and W_hh has P columns.",
+        msg("the tutorial's projected case"),
+        msg("The tutorial's own test_lstmp_impl: proj_size = 3, so h_t has P features and W_hh has P columns."),
         2,
         3,
         4,
@@ -124,8 +125,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "batch_one",
-        "one sequence",
-        "B = 1: a squeeze() without a dimension, or a batch size written into the code, shows here.",
+        msg("one sequence"),
+        msg("B = 1: a squeeze() without a dimension, or a batch size written into the code, shows here."),
         1,
         3,
         4,
@@ -134,8 +135,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "one_step",
-        "one step",
-        "T = 1: a loop that skips the first or the last step has nothing else to hide behind.",
+        msg("one step"),
+        msg("T = 1: a loop that skips the first or the last step has nothing else to hide behind."),
         2,
         1,
         4,
@@ -144,8 +145,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "long",
-        "a longer sequence",
-        "T = 12: a length written into the code, or a state that drifts step by step.",
+        msg("a longer sequence"),
+        msg("T = 12: a length written into the code, or a state that drifts step by step."),
         2,
         12,
         4,
@@ -154,8 +155,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "zero_state",
-        "zero initial states",
-        "nn.LSTM's default h0 = c0 = 0: a function that ignores or swaps the initial states passes here only.",
+        msg("zero initial states"),
+        msg("nn.LSTM's default h0 = c0 = 0: a function that ignores or swaps the initial states passes here only."),
         2,
         4,
         4,
@@ -165,8 +166,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "square",
-        "as many sequences as steps",
-        "B = T: an input read as [T, B, I] runs without an error here and gives wrong numbers.",
+        msg("as many sequences as steps"),
+        msg("B = T: an input read as [T, B, I] runs without an error here and gives wrong numbers."),
         3,
         3,
         4,
@@ -175,8 +176,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "distinct",
-        "every size different",
-        "B, T, I and H all differ (I < H), so a wrong size or a transposed weight block cannot fit by chance.",
+        msg("every size different"),
+        msg("B, T, I and H all differ (I < H), so a wrong size or a transposed weight block cannot fit by chance."),
         2,
         5,
         3,
@@ -185,8 +186,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "distinct_proj",
-        "every size different, projected",
-        "P = 4 differs from B, T, I and H, so the projection's shapes cannot fit by chance.",
+        msg("every size different, projected"),
+        msg("P = 4 differs from B, T, I and H, so the projection's shapes cannot fit by chance."),
         2,
         5,
         3,
@@ -196,8 +197,8 @@ CASES: tuple[CaseSpec, ...] = (
     ),
     CaseSpec(
         "float64",
-        "float64",
-        "float64 shows rounding to float32 somewhere in the function (the verdict is at float64's tolerance).",
+        msg("float64"),
+        msg("float64 shows rounding to float32 somewhere in the function (the verdict is at float64's tolerance)."),
         2,
         3,
         4,

@@ -13,18 +13,19 @@ import torch
 from lstm_viz.check import runner, sandbox
 from lstm_viz.check.cases import CASES, CaseData, CaseSpec, case_data
 from lstm_viz.check.compare import CaseResult, ErrorInfo, compare_case, returned_from
-from lstm_viz.check.diagnosis import Diagnosis, diagnose
+from lstm_viz.check.diagnosis import THEN, Diagnosis, diagnose
 from lstm_viz.check.divergence import first_divergence
 from lstm_viz.check.protocol import Frame
 from lstm_viz.check.report import Report
-from lstm_viz.check.source import Source, read_source
+from lstm_viz.check.source import PASTED, Source, read_source
+from lstm_viz.i18n import DEFAULT, Message, msg
 
 OnCase = Callable[[CaseResult], None]
 """Called with each case's verdict as soon as it is known (the page shows the tutorial's two first)."""
 WHERE = {
-    "process": "in this Python process",
-    "sandbox": "in a bubblewrap sandbox",
-    "local": "in a local child process (no sandbox)",
+    "process": msg("in this Python process"),
+    "sandbox": msg("in a bubblewrap sandbox"),
+    "local": msg("in a local child process (no sandbox)"),
 }
 
 
@@ -92,7 +93,7 @@ class _Collector:
         elif status == "skipped" and data.spec.projected:
             result = CaseResult(data.spec, "skipped")
         else:
-            result = CaseResult(data.spec, "differs", notes=("The check could not read this case's result.",))
+            result = CaseResult(data.spec, "differs", notes=(msg("The check could not read this case's result."),))
         self.results[data.spec.name] = result
         if self.on_case is not None:
             self.on_case(result)
@@ -113,10 +114,10 @@ class _Collector:
     def running_words(self) -> str:
         """What was running when a run ended early: a case's title, or the module-level code."""
         if self.started and self.started[-1] not in self.results:
-            return f"while {self.data[self.started[-1]].spec.title} ran"
+            return msg("while {case} ran", case=self.data[self.started[-1]].spec.title)
         if self.function is None:
-            return "while your module-level code ran"
-        return "after the last case"
+            return msg("while your module-level code ran")
+        return msg("after the last case")
 
 
 def _finish(
@@ -128,6 +129,7 @@ def _finish(
     printed_bytes: int,
     seconds: float,
     filename: str | None = None,
+    lang: str = DEFAULT,
 ) -> Report:
     results = collector.ordered()
     diagnoses = list(problems)
@@ -149,15 +151,18 @@ def _finish(
         signature=str((collector.function or {}).get("signature", ""))[:300],
         seconds=seconds,
         filename=filename,
+        lang=lang,
     )
 
 
-def check(fn: Callable, on_case: OnCase | None = None) -> Report:
+def check(fn: Callable, on_case: OnCase | None = None, lang: str = DEFAULT) -> Report:
     """Check a forward in this process (a notebook's kernel is the learner's own) against nn.LSTM on every case.
 
     Args:
         fn: ``lstm_forward(inp, initial_states, w_ih, w_hh, b_ih, b_hh[, w_hr])``, returning ``output, (h_n, c_n)``.
         on_case: Called with each case's verdict as it comes.
+        lang: The language the report prints and draws in (``"en"`` or ``"zh-CN"``); its text methods take
+            another too.
 
     Returns:
         The report: prints as text, draws its figures in Jupyter.
@@ -167,7 +172,7 @@ def check(fn: Callable, on_case: OnCase | None = None) -> Report:
         ``b_ih``/``b_hh`` [4H], ``w_hr`` [P, H]; returns output [B, T, H_out], (h_n [B, H_out], c_n [B, H]).
     """
     if not callable(fn):
-        raise TypeError(f"lstm_viz.check takes your forward function, not {type(fn).__name__}")
+        raise TypeError(msg("lstm_viz.check takes your forward function, not {type}", type=type(fn).__name__))
     data = all_case_data()
     collector = _Collector(data, on_case)
     start = time.perf_counter()
@@ -177,8 +182,8 @@ def check(fn: Callable, on_case: OnCase | None = None) -> Report:
 
     collector.frame(Frame({"type": "function", "found": True, "signature": runner.signature_text(fn)}))
     runner.run_cases(fn, [(name, d.inputs) for name, d in data.items()], None, emit)
-    name = getattr(fn, "__name__", "your function")
-    return _finish(collector, name, WHERE["process"], [], "", 0, time.perf_counter() - start)
+    name = getattr(fn, "__name__", None) or msg("your function")
+    return _finish(collector, name, WHERE["process"], [], "", 0, time.perf_counter() - start, lang=lang)
 
 
 class _Bounded(io.TextIOBase):
@@ -212,63 +217,91 @@ def _problems_from(outcome: sandbox.Outcome, collector: _Collector) -> list[Diag
         return [
             Diagnosis(
                 "time_limit",
-                f"stopped after {sandbox.WALL_S:.0f} s {running}",
-                f"Your code was still running after {sandbox.WALL_S:.0f} seconds ({running}), so the check stopped it. "
-                "The cases are tiny: a loop that never ends, a sleep or a wait is the usual cause.",
+                msg("stopped after {seconds:.0f} s {running}", seconds=sandbox.WALL_S, running=running),
+                msg(
+                    "Your code was still running after {seconds:.0f} seconds ({running}), so the check stopped it. "
+                    "The cases are tiny: a loop that never ends, a sleep or a wait is the usual cause.",
+                    seconds=sandbox.WALL_S,
+                    running=running,
+                ),
             )
         ]
     if outcome.returncode == -signal.SIGXCPU and not collector.done:
         return [
             Diagnosis(
                 "time_limit",
-                f"used {sandbox.CPU_S:.0f} s of CPU {running}",
-                f"Your code used more than {sandbox.CPU_S:.0f} seconds of CPU time ({running}), so the check "
-                "stopped it.",
+                msg("used {seconds:.0f} s of CPU {running}", seconds=sandbox.CPU_S, running=running),
+                msg(
+                    "Your code used more than {seconds:.0f} seconds of CPU time ({running}), so the check stopped it.",
+                    seconds=sandbox.CPU_S,
+                    running=running,
+                ),
             )
         ]
     if outcome.stopped == "printed":
         return [
             Diagnosis(
                 "printed_too_much",
-                f"more than {sandbox.PRINT_STOP // 2**20} MB printed {running}",
-                f"Your code printed more than {sandbox.PRINT_STOP // 2**20} MB ({running}), so the check stopped it; "
-                f"the first {sandbox.PRINT_KEEP:,} characters are shown.",
+                msg("more than {mb} MB printed {running}", mb=sandbox.PRINT_STOP // 2**20, running=running),
+                msg(
+                    "Your code printed more than {mb} MB ({running}), so the check stopped it; the first {kept:,} "
+                    "characters are shown.",
+                    mb=sandbox.PRINT_STOP // 2**20,
+                    running=running,
+                    kept=sandbox.PRINT_KEEP,
+                ),
             )
         ]
     if outcome.stopped == "results":
         return [
             Diagnosis(
                 "process_ended",
-                f"the results stream was broken {running}: {outcome.detail}",
-                f"The check's results came back malformed ({outcome.detail}), {running}: code that writes to the "
-                "check's own pipe ends the check.",
+                msg("the results stream was broken {running}: {detail}", running=running, detail=outcome.detail),
+                msg(
+                    "The check's results came back malformed ({detail}), {running}: code that writes to the check's "
+                    "own pipe ends the check.",
+                    detail=outcome.detail,
+                    running=running,
+                ),
             )
         ]
     if outcome.stopped == "start":
         return [Diagnosis("process_ended", outcome.detail, outcome.detail)]
     if not collector.done:
         code = outcome.returncode
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        if code is not None and code < 0:
+            how = msg("was killed by signal {signal}", signal=-code)
+        else:
+            how = msg("exited with code {code}", code=code)
         return [
             Diagnosis(
                 "process_ended",
-                f"the process {how} {running}",
-                f"The process running your code {how} {running}, before every case had run (os._exit, sys.exit "
-                "in a thread, or a crash); the cases that did not finish count as not matching.",
+                msg("the process {how} {running}", how=how, running=running),
+                msg(
+                    "The process running your code {how} {running}, before every case had run (os._exit, sys.exit "
+                    "in a thread, or a crash); the cases that did not finish count as not matching.",
+                    how=how,
+                    running=running,
+                ),
             )
         ]
     return []
 
 
 def _no_function(function: str, names: list[str], module_error: ErrorInfo | None) -> Diagnosis:
-    defined = ", ".join(names) if names else "none"
-    why = ""
+    defined = ", ".join(names) if names else msg("none")
+    sentence = msg(
+        "Your code defines no function called {function}; the functions it defines: {defined}.",
+        function=function,
+        defined=defined,
+    )
     if module_error is not None:
-        why = f" Your module-level code raised {module_error.type} before the definition could run."
+        why = msg("Your module-level code raised {error} before the definition could run.", error=module_error.type)
+        sentence = Message(THEN, sentence=sentence, then=why)
     return Diagnosis(
         "no_function",
-        f"no function called {function} (defined: {defined})",
-        f"Your code defines no function called {function}; the functions it defines: {defined}.{why}",
+        msg("no function called {function} (defined: {defined})", function=function, defined=defined),
+        sentence,
     )
 
 
@@ -290,8 +323,21 @@ def run_source(
         sandbox.SandboxUnavailable: the sandbox cannot start here.
     """
     if function not in source.functions:
-        defined = ", ".join(source.functions) or "no function at all"
-        raise NoSuchFunction(f"{source.filename} defines no function called {function} (it defines {defined}).")
+        defined = ", ".join(source.functions) or msg("no function at all")
+        if source.filename == PASTED:
+            said = msg(
+                "your code defines no function called {function} (it defines {defined}).",
+                function=function,
+                defined=defined,
+            )
+        else:
+            said = msg(
+                "{filename} defines no function called {function} (it defines {defined}).",
+                filename=source.filename,
+                function=function,
+                defined=defined,
+            )
+        raise NoSuchFunction(said)
     data = all_case_data()
     collector = _Collector(data, on_case)
     cases = [(name, d.inputs) for name, d in data.items()]
@@ -316,8 +362,10 @@ def run_source(
         if not box.wait_ready(sandbox.START_S):
             outcome = sandbox.Outcome(stopped="start")
             outcome.returncode, _ = box.end()
-            said = "bubblewrap refused to start" if mode == "sandbox" else "Python did not start"
-            outcome.detail = f"The checker's process did not start ({said}, exit {outcome.returncode})."
+            said = msg("bubblewrap refused to start") if mode == "sandbox" else msg("Python did not start")
+            outcome.detail = msg(
+                "The checker's process did not start ({why}, exit {code}).", why=said, code=outcome.returncode
+            )
             return _finish(
                 collector,
                 function,
@@ -358,12 +406,15 @@ def _function_problems(collector: _Collector, function: str) -> list[Diagnosis]:
 def check_source(
     code: str | bytes,
     function: str | None = None,
-    filename: str = "your code",
+    filename: str = PASTED,
     mode: str = "sandbox",
     on_case: OnCase | None = None,
     keep_warm: bool = False,
+    lang: str = DEFAULT,
 ) -> Report:
     """Read code (pasted, a ``.py`` or an ``.ipynb``) and check its function, by default ``lstm_forward``.
+
+    ``lang`` is the language the report prints and draws in (its text methods take another too).
 
     Raises:
         source.SourceProblem: the code cannot be read or parsed.
@@ -372,4 +423,6 @@ def check_source(
     """
     source = read_source(code, filename)
     name = function or source.default_function() or "lstm_forward"
-    return run_source(source, name, mode, on_case, keep_warm)
+    report = run_source(source, name, mode, on_case, keep_warm)
+    report.lang = lang
+    return report

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lstm_viz.i18n import N_
+
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 SEED = "seed"
 CLASSICS = {
-    "output_size": "The copy published online: output_size = h_size after the projection branch",
-    "hidden_size_rows": "The other published copy: h_size = w_ih.shape[0], without // 4",
-    "gate_order": "The gate blocks read in another library's order",
-    "bias": "One of the two biases left out",
-    "activation": "The tanh on the cell state left out",
-    "state_not_carried": "Every step reads the initial h",
-    "initial_state": "initial_states unpacked the other way round",
-    "returns_swapped": "The final states returned the other way round",
-    "reversed_time": "The loop runs backwards through time",
-    "steps_missed": "An off-by-one in the loop over time",
-    "time_major": "The input read time-first, as nn.LSTM's default layout",
-    "projection": "The projection applied to the output only",
-    "unknown": "A cell update no classic mistake explains",
+    "output_size": N_("The copy published online: output_size = h_size after the projection branch"),
+    "hidden_size_rows": N_("The other published copy: h_size = w_ih.shape[0], without // 4"),
+    "gate_order": N_("The gate blocks read in another library's order"),
+    "bias": N_("One of the two biases left out"),
+    "activation": N_("The tanh on the cell state left out"),
+    "state_not_carried": N_("Every step reads the initial h"),
+    "initial_state": N_("initial_states unpacked the other way round"),
+    "returns_swapped": N_("The final states returned the other way round"),
+    "reversed_time": N_("The loop runs backwards through time"),
+    "steps_missed": N_("An off-by-one in the loop over time"),
+    "time_major": N_("The input read time-first, as nn.LSTM's default layout"),
+    "projection": N_("The projection applied to the output only"),
+    "unknown": N_("A cell update no classic mistake explains"),
 }
-"""Each example file (``examples/<name>.py``) and what the page calls it; the first is the page's default."""
+"""Each example file (``examples/<name>.py``) and what the page calls it (English; ``t(lang, words)`` says it in
+another language); the first is the page's default."""
 
 
 def example_code(name: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
 from lstm_viz.check.cases import CaseData, CaseSpec
+from lstm_viz.i18n import DEFAULT, Message, msg, t
 
 
 @dataclass(frozen=True)
@@ -19,15 +21,17 @@ class Tolerance:
     rtol: float
     atol: float
 
-    def words(self) -> str:
-        """The rule in words, e.g. ``allclose defaults: ≤ 1e-08 + 1e-05·|nn.LSTM|``."""
+    def words(self, lang: str = DEFAULT) -> str:
+        """The rule in words, e.g. ``≤ 1e-08 + 1e-05·|nn.LSTM| (torch.allclose's defaults)``, in ``lang``."""
         if self.rtol:
-            return f"≤ {self.atol:.0e} + {self.rtol:.0e}·|nn.LSTM| (torch.allclose's defaults)"
+            return t(
+                lang, "≤ {atol:.0e} + {rtol:.0e}·|nn.LSTM| (torch.allclose's defaults)", atol=self.atol, rtol=self.rtol
+            )
         return f"≤ {self.atol:.0e}"
 
-    def short(self) -> str:
-        """The rule in a table cell: ``allclose defaults`` or ``≤ 1e-10``."""
-        return "allclose defaults" if (self.rtol, self.atol) == (1e-5, 1e-8) else self.words()
+    def short(self, lang: str = DEFAULT) -> str:
+        """The rule in a table cell: ``allclose defaults`` or ``≤ 1e-10``, in ``lang``."""
+        return t(lang, "allclose defaults") if (self.rtol, self.atol) == (1e-5, 1e-8) else self.words(lang)
 
     def excess(self, diff: Tensor, ref: Tensor) -> Tensor:
         """``diff`` over its allowance, elementwise (> 1 fails); NaN counts as failing. Shapes: same as ``diff``."""
@@ -79,7 +83,7 @@ class ErrorInfo:
 class Returned:
     """What the function returned, unpacked as ``output, (h_n, c_n)`` where it has that form.
 
-    ``problem`` says (in a sentence) why it does not, and ``described`` names what it was.
+    ``problem`` says (in a sentence, an ``i18n.Message``) why it does not, and ``described`` names what it was.
     """
 
     output: Tensor | None = None
@@ -91,18 +95,31 @@ class Returned:
 
 
 def _describe(node: dict, tensors: list[Tensor]) -> str:
+    """What a returned value was, in Python's notation; the few words in it are ``Message``s (said per language)."""
     kind = node.get("kind")
     if kind == "tensor":
-        t = tensors[node["index"]]
-        return f"Tensor {list(t.shape)} {str(t.dtype).removeprefix('torch.')}"
+        tensor = tensors[node["index"]]
+        return f"Tensor {list(tensor.shape)} {str(tensor.dtype).removeprefix('torch.')}"
     if kind == "unsent":
-        return f"Tensor {node.get('shape')} {node.get('dtype')} (too large or of a dtype not compared)"
+        return msg(
+            "Tensor {shape} {dtype} (too large or of a dtype not compared)",
+            shape=node.get("shape"),
+            dtype=node.get("dtype"),
+        )
     if kind in ("tuple", "list"):
-        inner = ", ".join(_describe(item, tensors) for item in node.get("items", []))
-        return f"({inner})" if kind == "tuple" else f"[{inner}]"
+        items = [_describe(item, tensors) for item in node.get("items", [])]
+        # Python's own notation, not words: no catalogue entry, only the items it holds are translated.
+        slots = ", ".join(f"{{item{k}}}" for k in range(len(items)))
+        inner = Message(slots, **{f"item{k}": v for k, v in enumerate(items)}) if items else ""
+        return Message("({inner})" if kind == "tuple" else "[{inner}]", inner=inner)
     if kind == "none":
         return "None"
-    return str(node.get("type", "an object"))[:80]
+    if "type" not in node:
+        return msg("an object")
+    named = re.fullmatch(r"(tuple|list) of (\d+)", str(node["type"]))
+    if named:  # the runner's word for a container too long or too deep to send
+        return msg("{kind} of {n}", kind=named.group(1), n=int(named.group(2)))
+    return str(node["type"])[:80]
 
 
 def returned_from(node: dict, tensors: list[Tensor]) -> Returned:
@@ -116,20 +133,25 @@ def returned_from(node: dict, tensors: list[Tensor]) -> Returned:
     items = node.get("items") if node.get("kind") in ("tuple", "list") else None
     if items is None or len(items) != 2:
         return Returned(
-            problem=f"It returned {described}; the tutorial's contract is output, (h_n, c_n).", described=described
+            problem=msg("It returned {value}; the tutorial's contract is output, (h_n, c_n).", value=described),
+            described=described,
         )
     inner = items[1].get("items") if items[1].get("kind") in ("tuple", "list") else None
     output = tensor(items[0])
     if inner is None or len(inner) != 2:
         return Returned(
             output=output,
-            problem=f"It returned {described}; the second item should be the pair (h_n, c_n).",
+            problem=msg("It returned {value}; the second item should be the pair (h_n, c_n).", value=described),
             described=described,
         )
     h_n, c_n = tensor(inner[0]), tensor(inner[1])
     numpy = numpy or any(bool(n.get("numpy")) for n in (items[0], *inner))
     missing = [name for name, t in (("output", output), ("h_n", h_n), ("c_n", c_n)) if t is None]
-    problem = f"It returned {described}: {', '.join(missing)} is not a tensor." if missing else ""
+    problem = (
+        msg("It returned {value}: {names} is not a tensor.", value=described, names=", ".join(missing))
+        if missing
+        else ""
+    )
     return Returned(output, h_n, c_n, problem, described, numpy)
 
 
@@ -191,11 +213,15 @@ def check_tensor(
     expected = tuple(ref.shape)
     tol = tolerance or TOLERANCES[spec.dtype]
     if yours is None:
-        return TensorCheck(name, expected, None, None, tol, False, problem=f"{name} did not come back as a tensor.")
+        problem = msg("{name} did not come back as a tensor.", name=name)
+        return TensorCheck(name, expected, None, None, tol, False, problem=problem)
     shape, dtype = tuple(yours.shape), str(yours.dtype).removeprefix("torch.")
     note = ""
     if name != "output" and len(shape) == 3 and shape[0] == 1 and shape[1:] == expected:
-        yours, note = yours[0], f"{name} came back {list(shape)}, as nn.LSTM returns it; the tutorial's is [B, …]."
+        note = msg(
+            "{name} came back {shape}, as nn.LSTM returns it; the tutorial's is [B, …].", name=name, shape=list(shape)
+        )
+        yours = yours[0]
     if tuple(yours.shape) != expected:
         return TensorCheck(
             name,
@@ -204,17 +230,30 @@ def check_tensor(
             dtype,
             tol,
             False,
-            problem=f"{name} came back {shape_words(shape, spec)}; nn.LSTM's is {shape_words(expected, spec)}.",
+            problem=msg(
+                "{name} came back {shape}; nn.LSTM's is {expected}.",
+                name=name,
+                shape=shape_words(shape, spec),
+                expected=shape_words(expected, spec),
+            ),
         )
     if yours.dtype.is_complex or not (yours.dtype.is_floating_point):
         return TensorCheck(
-            name, expected, shape, dtype, tol, False, problem=f"{name} came back as {dtype}, not a floating type."
+            name,
+            expected,
+            shape,
+            dtype,
+            tol,
+            False,
+            problem=msg("{name} came back as {dtype}, not a floating type.", name=name, dtype=dtype),
         )
     if spec.dtype == "float64" and dtype in LOW_PRECISION:
         tol = FLOAT32
-        note = (
-            f"{name} came back {dtype} in this float64 case (a buffer made with torch.randn or torch.zeros without "
-            "dtype= is float32), so it is compared at float32's tolerance."
+        note = msg(
+            "{name} came back {dtype} in this float64 case (a buffer made with torch.randn or torch.zeros without "
+            "dtype= is float32), so it is compared at float32's tolerance.",
+            name=name,
+            dtype=dtype,
         )
     diff = (yours.double() - ref.double()).abs()
     excess = tol.excess(diff, ref.double())
@@ -227,10 +266,12 @@ def check_tensor(
         error = (yours.double() - exact).abs()
         if bool(torch.isfinite(error).all() and (error <= allowed).all()):
             ok = rounding = True
-            note = (
-                f"torch.allclose with its defaults says False for {name} ({float(excess.max()):.1f}× its allowance at "
-                "worst), but that is float32 rounding: your values are as close to nn.LSTM's exact float64 answer as "
-                "nn.LSTM's own float32 kernel is. A note, not a failure."
+            note = msg(
+                "torch.allclose with its defaults says False for {name} ({times:.1f}× its allowance at worst), but "
+                "that is float32 rounding: your values are as close to nn.LSTM's exact float64 answer as nn.LSTM's "
+                "own float32 kernel is. A note, not a failure.",
+                name=name,
+                times=float(excess.max()),
             )
     return TensorCheck(name, expected, shape, dtype, tol, ok, max_diff, diff, excess, note, rounding=rounding)
 
@@ -288,7 +329,7 @@ def compare_case(data: CaseData, returned: Returned, seconds: float | None = Non
     )
     notes = [t.note for t in checks if t.note]
     if returned.numpy:
-        notes.append("Some of it came back as NumPy arrays; they are compared as tensors.")
+        notes.append(msg("Some of it came back as NumPy arrays; they are compared as tensors."))
     ok = all(t.ok for t in checks) and not returned.problem
     precision_only = False
     if not ok and spec.dtype == "float64" and not returned.problem:
@@ -298,8 +339,11 @@ def compare_case(data: CaseData, returned: Returned, seconds: float | None = Non
             checks = tuple(loose)
             precision_only = True
             notes.append(
-                "Your function matches at float32's tolerance but not at float64's: it rounds to float32 somewhere "
-                "(a float32 buffer or state inside). float32 decides the verdict, so this is a note, not a failure."
+                msg(
+                    "Your function matches at float32's tolerance but not at float64's: it rounds to float32 "
+                    "somewhere (a float32 buffer or state inside). float32 decides the verdict, so this is a note, "
+                    "not a failure."
+                )
             )
             ok = True
     return CaseResult(

@@ -20,6 +20,9 @@ from torch import Tensor
 from lstm_viz.check import mistakes
 from lstm_viz.check.cases import CaseSpec, case_data
 from lstm_viz.check.compare import CaseResult, ErrorInfo
+from lstm_viz.check.runner import UNREADABLE
+from lstm_viz.check.words import either
+from lstm_viz.i18n import DEFAULT, N_, Message, msg, say, t
 
 LSTM_EQUATIONS = (
     r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})",
@@ -27,15 +30,19 @@ LSTM_EQUATIONS = (
     r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
     r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})",
     r"c_t = f_t \odot c_{t-1} + i_t \odot g_t",
-    r"h_t = o_t \odot \tanh(c_t) \quad(\text{with proj\_size: } h_t = W_{hr}(o_t \odot \tanh(c_t)))",
+    Message(
+        r"h_t = o_t \odot \tanh(c_t) \quad(\text{{{words} }} h_t = W_{{hr}}(o_t \odot \tanh(c_t)))",
+        words=msg(r"with proj\_size:"),
+    ),
 )
-"""nn.LSTM's equations, as its documentation writes them."""
-GATE_ORDER_CONVENTION = (
+"""nn.LSTM's equations, as its documentation writes them. An equation with words is a ``Message`` whose LaTeX is
+no catalogue entry (its braces are LaTeX's) and whose words are one, filled into its ``\text{}``."""
+GATE_ORDER_CONVENTION = msg(
     "weight_ih_l0 stacks the four gates' blocks by rows, [W_ii | W_if | W_ig | W_io] (4H × I), and weight_hh_l0, "
     "bias_ih_l0 and bias_hh_l0 alike: rows 0 to H−1 are the input gate i, H to 2H−1 the forget gate f, 2H to 3H−1 "
     "the cell candidate g, 3H to 4H−1 the output gate o, so torch.chunk(4) gives i, f, g, o."
 )
-PROJ_CONVENTION = (
+PROJ_CONVENTION = msg(
     "With proj_size = P, weight_hr_l0 is [P, H]: h_t = W_hr m_t has P features and is both the output and the state "
     "the next step reads (so weight_hh_l0 is [4H, P] and h_0, h_n are [B, P]); the cell state c stays H wide."
 )
@@ -44,7 +51,11 @@ CONTRACT = "lstm_forward(inp, initial_states, w_ih, w_hh, b_ih, b_hh, w_hr=None)
 
 @dataclass(frozen=True)
 class Explanation:
-    """What the page, the notebook and the terminal say about one diagnosis id."""
+    """What the page, the notebook and the terminal say about one diagnosis id.
+
+    ``sentence`` is the catalogue's template (marked with ``N_``; placeholders filled per diagnosis), the
+    equations are LaTeX (those with words are ``Message``s), and ``convention`` is a ``Message``.
+    """
 
     sentence: str
     equations: tuple[str, ...]
@@ -53,101 +64,158 @@ class Explanation:
 
 EXPLANATIONS: dict[str, Explanation] = {
     "gate_order": Explanation(
-        "Your function reads the four gate blocks of the weights in the order {detail}{known}; PyTorch stacks "
-        "them as i, f, g, o.",
+        N_(
+            "Your function reads the four gate blocks of the weights in the order {detail}; PyTorch stacks them as "
+            "i, f, g, o."
+        ),
         LSTM_EQUATIONS[:4],
         GATE_ORDER_CONVENTION,
     ),
     "bias": Explanation(
-        "Your function adds the biases wrongly ({detail}): nn.LSTM adds b_ih and b_hh, each once, to every gate.",
+        N_("Your function adds the biases wrongly ({detail}): nn.LSTM adds b_ih and b_hh, each once, to every gate."),
         (r"\hat{z}_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}", *LSTM_EQUATIONS[:1]),
-        "nn.LSTM has two bias vectors, bias_ih_l0 and bias_hh_l0, each of 4H numbers in the gate order i, f, g, o; "
-        "both are added (only their sum matters to the forward, so a trained model needs both).",
+        msg(
+            "nn.LSTM has two bias vectors, bias_ih_l0 and bias_hh_l0, each of 4H numbers in the gate order i, f, g, "
+            "o; both are added (only their sum matters to the forward, so a trained model needs both)."
+        ),
     ),
     "activation": Explanation(
-        "Your function squashes something with the wrong function: {detail}.",
+        N_("Your function squashes something with the wrong function: {detail}."),
         LSTM_EQUATIONS,
-        "The gates i, f and o use the sigmoid (0 to 1: a fraction let through), the cell candidate g uses tanh "
-        "(−1 to 1: a value to write), and h_t = o_t ⊙ tanh(c_t).",
+        msg(
+            "The gates i, f and o use the sigmoid (0 to 1: a fraction let through), the cell candidate g uses tanh "
+            "(−1 to 1: a value to write), and h_t = o_t ⊙ tanh(c_t)."
+        ),
     ),
     "state_not_carried": Explanation(
-        "Your function does not carry the state from step to step: {detail}.",
+        N_("Your function does not carry the state from step to step: {detail}."),
         LSTM_EQUATIONS[4:],
-        "nn.LSTM's loop passes h_t and c_t on to step t+1; initial_states = (h_0, c_0) feed step 0 only.",
+        msg("nn.LSTM's loop passes h_t and c_t on to step t+1; initial_states = (h_0, c_0) feed step 0 only."),
     ),
     "initial_state": Explanation(
-        "Your function does not start from the initial states it is given: {detail}.",
+        N_("Your function does not start from the initial states it is given: {detail}."),
         (r"h_{-1} = h_0,\; c_{-1} = c_0 \quad (\text{initial\_states} = (h_0, c_0))", LSTM_EQUATIONS[4]),
-        "nn.LSTM takes hx = (h_0, c_0), h first; the tutorial passes initial_states = (h0, c0). Without hx, both "
-        "are zeros.",
+        msg(
+            "nn.LSTM takes hx = (h_0, c_0), h first; the tutorial passes initial_states = (h0, c0). Without hx, both "
+            "are zeros."
+        ),
     ),
     "returns_swapped": Explanation(
-        "Your function returns the final states as (c, h); nn.LSTM returns (h_n, c_n).",
+        N_("Your function returns the final states as (c, h); nn.LSTM returns (h_n, c_n)."),
         (r"\text{output}, (h_n, c_n) = \text{lstm}(x, (h_0, c_0))",),
-        "nn.LSTM returns output, (h_n, c_n): h first, then c, in the order hx goes in.",
+        msg("nn.LSTM returns output, (h_n, c_n): h first, then c, in the order hx goes in."),
     ),
     "reversed_time": Explanation(
-        "Your function runs through time backwards: {detail}; a one-directional nn.LSTM runs t = 0, 1, …, T−1.",
-        (r"h_t, c_t = \text{cell}(x_t, h_{t-1}, c_{t-1}),\quad t = 0, 1, \ldots, T-1",),
-        "Only bidirectional=True adds a pass from T−1 down to 0, with its own *_reverse weights; its outputs fill "
-        "the second half of the output's features.",
+        N_("Your function runs through time backwards: {detail}; a one-directional nn.LSTM runs t = 0, 1, …, T−1."),
+        (
+            Message(
+                r"h_t, c_t = \text{{{cell}}}(x_t, h_{{t-1}}, c_{{t-1}}),\quad t = 0, 1, \ldots, T-1",
+                cell=msg("cell"),
+            ),
+        ),
+        msg(
+            "Only bidirectional=True adds a pass from T−1 down to 0, with its own *_reverse weights; its outputs fill "
+            "the second half of the output's features."
+        ),
     ),
     "time_major": Explanation(
-        "Your function reads the input as [T, B, I], time first ({detail}); the tutorial passes it batch-first, "
-        "[B, T, I].",
+        N_(
+            "Your function reads the input as [T, B, I], time first ({detail}); the tutorial passes it batch-first, "
+            "[B, T, I]."
+        ),
         (r"x_t = \text{inp}[:, t, :] \quad (\text{batch\_first: inp} \in \mathbb{R}^{B \times T \times I})",),
-        "nn.LSTM's default layout is [T, B, I]; with batch_first=True, as in the tutorial, input and output are "
-        "[B, T, ·], while h_0, c_0, h_n and c_n stay [num_layers, B, ·].",
+        msg(
+            "nn.LSTM's default layout is [T, B, I]; with batch_first=True, as in the tutorial, input and output are "
+            "[B, T, ·], while h_0, c_0, h_n and c_n stay [num_layers, B, ·]."
+        ),
     ),
     "steps_missed": Explanation(
-        "Your function leaves steps of the output unwritten ({detail}): they keep whatever the buffer held, and the "
-        "tutorial's torch.randn buffer shows through.",
-        (r"\text{output}[:, t, :] = h_t \quad \text{for every } t = 0, \ldots, T-1,\qquad h_n = h_{T-1}",),
-        "nn.LSTM's output holds h_t of every step t, and h_n is the h of the last step.",
+        N_(
+            "Your function leaves steps of the output unwritten ({detail}): they keep whatever the buffer held, and "
+            "the tutorial's torch.randn buffer shows through."
+        ),
+        (
+            Message(
+                r"\text{{output}}[:, t, :] = h_t \quad \text{{{words} }} t = 0, \ldots, T-1,\qquad h_n = h_{{T-1}}",
+                words=msg("for every"),
+            ),
+        ),
+        msg("nn.LSTM's output holds h_t of every step t, and h_n is the h of the last step."),
     ),
     "output_size": Explanation(
-        "Your function sizes the projected output by H = {H} where it needs P = {P}: with proj_size, h_t and the "
-        "output have P features.",
+        N_(
+            "Your function sizes the projected output by H = {H} where it needs P = {P}: with proj_size, h_t and the "
+            "output have P features."
+        ),
         (r"h_t = W_{hr} m_t \in \mathbb{R}^{P},\qquad \text{output} \in \mathbb{R}^{B \times T \times P}",),
-        PROJ_CONVENTION + " The copy published online resets output_size = h_size after the projection branch.",
+        msg(
+            "With proj_size = P, weight_hr_l0 is [P, H]: h_t = W_hr m_t has P features and is both the output and the "
+            "state the next step reads (so weight_hh_l0 is [4H, P] and h_0, h_n are [B, P]); the cell state c stays "
+            "H wide. The copy published online resets output_size = h_size after the projection branch."
+        ),
     ),
     "hidden_size_rows": Explanation(
-        "Your function takes the hidden size as w_ih.shape[0] = {rows}, which is 4H: the four gates are stacked in "
-        "its rows, so H = w_ih.shape[0] // 4 = {H}.",
+        N_(
+            "Your function takes the hidden size as w_ih.shape[0] = {rows}, which is 4H: the four gates are stacked "
+            "in its rows, so H = w_ih.shape[0] // 4 = {H}."
+        ),
         (r"W_{ih} \in \mathbb{R}^{4H \times I},\qquad H = \text{w\_ih.shape[0]} / 4",),
         GATE_ORDER_CONVENTION,
     ),
     "projection": Explanation(
-        "Your function applies the projection W_hr in the wrong place: {detail}.",
-        (r"m_t = o_t \odot \tanh(c_t),\qquad h_t = W_{hr} m_t", r"h_{t-1} \text{ in the next step is } W_{hr} m_{t-1}"),
+        N_("Your function applies the projection W_hr in the wrong place: {detail}."),
+        (
+            r"m_t = o_t \odot \tanh(c_t),\qquad h_t = W_{hr} m_t",
+            Message(r"h_{{t-1}} \text{{ {words} }} W_{{hr}} m_{{t-1}}", words=msg("in the next step is")),
+        ),
         PROJ_CONVENTION,
     ),
     "signature": Explanation(
-        "Your function cannot be called the way the tutorial calls it: {detail}.",
+        N_("Your function cannot be called the way the tutorial calls it: {detail}."),
         (r"\text{lstm\_forward}(\text{inp}, (h_0, c_0), W_{ih}, W_{hh}, b_{ih}, b_{hh}[, W_{hr}])",),
-        "The tutorial's contract: " + CONTRACT + "; inp is [B, T, I], h0 [B, H or P], c0 [B, H].",
+        msg(
+            "The tutorial's contract: {contract}; inp is [B, T, I], h0 [B, H or P], c0 [B, H].",
+            contract=CONTRACT,
+        ),
     ),
     "return_value": Explanation(
         "{detail}",
         (r"\text{return output}, (h_n, c_n)",),
-        "output is [B, T, H or P], h_n [B, H or P] and c_n [B, H], as the tutorial's own function returns them.",
+        msg("output is [B, T, H or P], h_n [B, H or P] and c_n [B, H], as the tutorial's own function returns them."),
     ),
     "unknown": Explanation(
-        "No mistake the checker knows reproduces what your function returned{detail}: compare your step with "
-        "nn.LSTM's equations and values below.",
+        N_(
+            "No mistake the checker knows reproduces what your function returned: compare your step with nn.LSTM's "
+            "equations and values below."
+        ),
         LSTM_EQUATIONS,
         GATE_ORDER_CONVENTION,
     ),
 }
-"""Every LSTM diagnosis: its sentence (placeholders ``{detail}``, ``{H}``, ``{P}``, ``{rows}``, ``{known}``), the
-right equations in LaTeX, and the PyTorch convention it missed."""
+"""Every LSTM diagnosis: its sentence (placeholders ``{detail}``, ``{H}``, ``{P}``, ``{rows}``), the right
+equations in LaTeX, and the PyTorch convention it missed."""
+VARIANTS = {
+    "gate_order": N_(
+        "Your function reads the four gate blocks of the weights in the order {detail} ({known}); PyTorch stacks "
+        "them as i, f, g, o."
+    ),
+    "unknown": N_(
+        "No mistake the checker knows reproduces what your function returned (it raised {error} on every case that "
+        "ran): compare your step with nn.LSTM's equations and values below."
+    ),
+}
+"""The sentence of a diagnosis that knows one thing more: the library a gate order comes from, the exception."""
 RUN_PROBLEMS = ("time_limit", "memory_limit", "printed_too_much", "process_ended", "no_function", "module_error")
 """Ids of what stopped a check before the LSTM could be judged (said with their detail, no equation)."""
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A named mistake: its id (English whatever the language), what exactly, and why this is it."""
+    """A named mistake: its id (English whatever the language), what exactly, and why this is it.
+
+    ``detail``, ``sentence``, ``convention`` and ``evidence`` are ``i18n.Message``s (English ``str``s; ``say`` them
+    in another language) or, where a learner's or Python's own words are shown, plain ``str``s.
+    """
 
     id: str
     detail: str
@@ -157,19 +225,30 @@ class Diagnosis:
     evidence: str = ""
 
 
-def explained(mistake_id: str, detail: str, evidence: str, spec: CaseSpec | None = None) -> Diagnosis:
-    """A diagnosis with its catalogue sentence, equations and convention filled in."""
+def explained(
+    mistake_id: str, detail: str, evidence: str, spec: CaseSpec | None = None, error: str | None = None
+) -> Diagnosis:
+    """A diagnosis with its catalogue sentence, equations and convention filled in.
+
+    Args:
+        mistake_id: The diagnosis id.
+        detail: What exactly (a ``Message``, or a learner's or Python's own words).
+        evidence: Why this is it.
+        spec: The case whose sizes the sentence names.
+        error: For ``unknown``: the exception every case that ran raised.
+    """
     if mistake_id not in EXPLANATIONS:
         return Diagnosis(mistake_id, detail, detail, evidence=evidence)
     ex = EXPLANATIONS[mistake_id]
-    known = ""
-    if mistake_id == "gate_order":
-        name = mistakes.KNOWN_ORDERS.get(tuple(detail.split(", ")))
-        known = f" ({name})" if name else ""
-    fields = {"detail": detail, "known": known, "H": "H", "P": "P", "rows": "4H"}
+    fields: dict[str, object] = {"detail": detail, "H": "H", "P": "P", "rows": "4H"}
     if spec is not None:
         fields |= {"H": str(spec.hidden_size), "P": str(spec.proj_size), "rows": str(4 * spec.hidden_size)}
-    return Diagnosis(mistake_id, detail, ex.sentence.format(**fields), ex.equations, ex.convention, evidence)
+    template = ex.sentence
+    if mistake_id == "gate_order" and (known := mistakes.KNOWN_ORDERS.get(tuple(str(detail).split(", ")))):
+        template, fields["known"] = VARIANTS["gate_order"], known
+    elif mistake_id == "unknown" and error:
+        template, fields["error"] = VARIANTS["unknown"], error
+    return Diagnosis(mistake_id, detail, Message(template, **fields), ex.equations, ex.convention, evidence)
 
 
 # --- Reproducing returned tensors --------------------------------------------------------------------------------
@@ -248,13 +327,14 @@ def _steps_left(results: list[CaseResult]) -> list[Diagnosis]:
         return []
     spec, steps = found[0]
     words = ", ".join(map(str, steps))
-    return [
-        explained(
-            "steps_missed",
-            f"step{'s' if len(steps) > 1 else ''} {words} of {spec.seq_len}",
-            f"h_n and c_n match nn.LSTM in {spec.title} but the output differs at step {words} only.",
-        )
-    ]
+    if len(steps) > 1:
+        detail = msg("steps {steps} of {T}", steps=words, T=spec.seq_len)
+    else:
+        detail = msg("step {steps} of {T}", steps=words, T=spec.seq_len)
+    evidence = msg(
+        "h_n and c_n match nn.LSTM in {case} but the output differs at step {steps} only.", case=spec.title, steps=words
+    )
+    return [explained("steps_missed", detail, evidence)]
 
 
 # --- Exceptions ---------------------------------------------------------------------------------------------------
@@ -318,6 +398,9 @@ def _example_consistent(mistake_id: str, results: list[CaseResult]) -> bool:
 NUMBER = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
 
 
+EMPTY_SLICE = N_("an empty slice")
+
+
 def size_names(n: int, spec: CaseSpec) -> list[str]:
     """What a number in a message can be in this case: ``B``, ``T``, ``I``, ``H``, ``P``, ``4H`` or an empty slice."""
     names = [k for k, v in spec.sizes().items() if v == n]
@@ -326,19 +409,20 @@ def size_names(n: int, spec: CaseSpec) -> list[str]:
     if spec.projected and n == 4 * spec.proj_size and "4H" not in names:
         names.append("4P")
     if n == 0:
-        names.append("an empty slice")
+        names.append(EMPTY_SLICE)
     return names
 
 
-def annotate(message: str, spec: CaseSpec) -> str:
+def annotate(message: str, spec: CaseSpec, lang: str = DEFAULT) -> str:
     """The message with each size named for this case: ``(5)`` -> ``(5 = H)``, ``[2, 3]`` -> ``[2 = B, 3 = T or P]``.
 
-    Only numbers inside ``()`` or ``[]`` or in ``AxB`` products are sizes; "dimension 1" is left alone.
+    Only numbers inside ``()`` or ``[]`` or in ``AxB`` products are sizes; "dimension 1" is left alone. The
+    message is Python's (or the learner's) and stays as it is; the names added are said in ``lang``.
     """
 
     def named(n: int) -> str:
-        names = size_names(n, spec)
-        return f"{n} = {' or '.join(names)}" if names else str(n)
+        names = [t(lang, name) if name == EMPTY_SLICE else name for name in size_names(n, spec)]
+        return f"{n} = {say(either(names), lang)}" if names else str(n)
 
     def group(match: re.Match) -> str:
         body = NUMBER.sub(lambda k: named(int(k.group(1))), match.group(0)[1:-1])
@@ -355,38 +439,58 @@ def _numbers(message: str) -> set[int]:
     return found
 
 
-def explain_error(error: ErrorInfo, spec: CaseSpec) -> str:
-    """An exception in the LSTM's terms: where, the message with its sizes named, and what each size is here."""
+THEN = N_("{sentence} {then}")
+"""Two sentences one after the other (Chinese puts no space after a full stop)."""
+
+
+def explain_error(error: ErrorInfo, spec: CaseSpec, lang: str = DEFAULT) -> str:
+    """An exception in the LSTM's terms: where, the message with its sizes named, and what each size is here.
+
+    The exception's type and message are Python's (or the learner's) and stay as they are; the rest is in ``lang``.
+    """
     where = error.where
-    at = f" at line {where['line']} (`{where['text']}`)" if where and where.get("text") else ""
     sizes = ", ".join(f"{k} = {v}" for k, v in spec.sizes().items()) + f", 4H = {4 * spec.hidden_size}"
+    # Python's (or the learner's) message as it is, its sizes named; ours only where the message could not be read.
+    if error.message == UNREADABLE:
+        message = "<" + t(lang, "the message could not be turned into text") + ">"
+    else:
+        message = annotate(error.message, spec, lang)
+    values = {"error": error.type, "case": spec.title, "sizes": sizes, "message": message}
+    if where and where.get("text"):
+        sentence = t(
+            lang,
+            "Your function raised {error} at line {line} (`{code}`) on {case} ({sizes}): “{message}”.",
+            line=where["line"],
+            code=where["text"],
+            **values,
+        )
+    else:
+        sentence = t(lang, "Your function raised {error} on {case} ({sizes}): “{message}”.", **values)
     hint = _error_hint(error, spec)
-    return f"Your function raised {error.type}{at} on {spec.title} ({sizes}): “{annotate(error.message, spec)}”." + (
-        f" {hint}" if hint else ""
-    )
+    return t(lang, THEN, sentence=sentence, then=hint) if hint else sentence
 
 
 def _error_hint(error: ErrorInfo, spec: CaseSpec) -> str:
-    """One sentence on what kind of shape problem the message describes, in the tutorial's tensors."""
-    msg = error.message
-    if "can't allocate memory" in msg or error.type == "MemoryError":
-        return "It asked for more memory than the check allows; the cases here are a few KB."
-    if "mat1 and mat2 shapes cannot be multiplied" in msg or "batch2 tensor" in msg or "batch1" in msg:
-        return (
+    """One sentence on what kind of shape problem the message describes, in the tutorial's tensors (a Message)."""
+    text = error.message
+    if "can't allocate memory" in text or error.type == "MemoryError":
+        return msg("It asked for more memory than the check allows; the cases here are a few KB.")
+    if "mat1 and mat2 shapes cannot be multiplied" in text or "batch2 tensor" in text or "batch1" in text:
+        return msg(
             "A matrix product got operands whose inner sizes differ: W_ih is [4H, I] and multiplies x_t of I "
             "features; W_hh is [4H, H_out] and multiplies h_(t−1) of H_out features (H_out = P with a projection)."
         )
-    if "must match the size of tensor" in msg:
-        return (
+    if "must match the size of tensor" in text:
+        return msg(
             "Two tensors of different sizes were combined elementwise: every gate and c_t are [B, H]; h_t is "
             "[B, P] with a projection."
         )
-    if "expanded size" in msg or "shape mismatch" in msg:
-        return "A value was written into a slice of another size: each step's output slice is [B, H_out]."
-    if "out of bounds" in msg or "out of range" in msg:
-        return "An index ran past a tensor's end: the steps are 0 … T−1 and the units 0 … H−1."
+    if "expanded size" in text or "shape mismatch" in text:
+        return msg("A value was written into a slice of another size: each step's output slice is [B, H_out].")
+    if "out of bounds" in text or "out of range" in text:
+        return msg("An index ran past a tensor's end: the steps are 0 … T−1 and the units 0 … H−1.")
     if error.type == "TypeError" and not error.frames:
-        return f"The tutorial calls {CONTRACT}."
+        return msg("The tutorial calls {contract}.", contract=CONTRACT)
     return ""
 
 
@@ -408,15 +512,18 @@ def _exception_diagnoses(results: list[CaseResult], found: set[str]) -> list[Dia
     for r in raised:
         err, spec = r.error, r.spec
         if err.type == "TypeError" and not err.frames and any(w in err.message for w in SIGNATURE_WORDS):
-            add("signature", err.message, f"{spec.title} raised it before your code ran a line.", spec)
+            add("signature", err.message, msg("{case} raised it before your code ran a line.", case=spec.title), spec)
     for mistake_id in RAISING_EXAMPLES:
         if _example_consistent(mistake_id, results):
             spec = raised[0].spec
             add(
                 mistake_id,
                 _raising_detail(mistake_id, spec),
-                f"A function with this mistake raises your very {raised[0].error.type} and returns your very "
-                "tensors on every case.",
+                msg(
+                    "A function with this mistake raises your very {error} and returns your very tensors on every "
+                    "case.",
+                    error=raised[0].error.type,
+                ),
                 spec,
             )
     explained_already = bool(found)
@@ -429,12 +536,16 @@ def _exception_diagnoses(results: list[CaseResult], found: set[str]) -> list[Dia
 
 def _raising_detail(mistake_id: str, spec: CaseSpec) -> str:
     return {
-        "output_size": f"the output buffer has H = {spec.hidden_size} features, not P = {spec.proj_size}",
-        "hidden_size_rows": f"w_ih.shape[0] = {4 * spec.hidden_size} used as H",
-        "time_major": "input read as [T, B, I]",
-        "projection": "the next step reads m_t, the h before W_hr, so W_hh [4H, P] meets H features",
-        "initial_state": "initial_states read as (c0, h0)",
+        "output_size": _buffer_words(spec),
+        "hidden_size_rows": msg("w_ih.shape[0] = {rows} used as H", rows=4 * spec.hidden_size),
+        "time_major": msg("input read as [T, B, I]"),
+        "projection": msg("the next step reads m_t, the h before W_hr, so W_hh [4H, P] meets H features"),
+        "initial_state": msg("initial_states read as (c0, h0)"),
     }[mistake_id]
+
+
+def _buffer_words(spec: CaseSpec) -> str:
+    return msg("the output buffer has H = {H} features, not P = {P}", H=spec.hidden_size, P=spec.proj_size)
 
 
 def _rules(raised: list[CaseResult], results: list[CaseResult]) -> list[tuple[str, str, str, CaseSpec]]:
@@ -449,8 +560,12 @@ def _rules(raised: list[CaseResult], results: list[CaseResult]) -> list[tuple[st
             out.append(
                 (
                     "hidden_size_rows",
-                    f"a size of {4 * spec.hidden_size} (4H) or an empty gate slice in the error",
-                    f"{spec.title} raised with 4H or an empty slice where H = {spec.hidden_size} belongs.",
+                    msg("a size of {rows} (4H) or an empty gate slice in the error", rows=4 * spec.hidden_size),
+                    msg(
+                        "{case} raised with 4H or an empty slice where H = {H} belongs.",
+                        case=spec.title,
+                        H=spec.hidden_size,
+                    ),
                     spec,
                 )
             )
@@ -459,8 +574,8 @@ def _rules(raised: list[CaseResult], results: list[CaseResult]) -> list[tuple[st
                 out.append(
                     (
                         "output_size",
-                        f"the output buffer has H = {spec.hidden_size} features, not P = {spec.proj_size}",
-                        "Only the projected cases raise, on a line that writes the output, with sizes H and P.",
+                        _buffer_words(spec),
+                        msg("Only the projected cases raise, on a line that writes the output, with sizes H and P."),
                         spec,
                     )
                 )
@@ -468,8 +583,8 @@ def _rules(raised: list[CaseResult], results: list[CaseResult]) -> list[tuple[st
                 out.append(
                     (
                         "projection",
-                        "H and P features meet where only one fits",
-                        "Only the projected cases raise, with sizes H and P in the error.",
+                        msg("H and P features meet where only one fits"),
+                        msg("Only the projected cases raise, with sizes H and P in the error."),
                         spec,
                     )
                 )
@@ -481,8 +596,8 @@ def _rules(raised: list[CaseResult], results: list[CaseResult]) -> list[tuple[st
             out.append(
                 (
                     "time_major",
-                    "input read as [T, B, I]",
-                    "Cases with B ≠ T raise with B and T in the error; the case with B = T runs.",
+                    msg("input read as [T, B, I]"),
+                    msg("Cases with B ≠ T raise with B and T in the error; the case with B = T runs."),
                     spec,
                 )
             )
@@ -507,11 +622,18 @@ def diagnose(results: list[CaseResult]) -> list[Diagnosis]:
     together = any(len(e) > 1 for e in reproduced)
     for mistake_id, ms in by_id.items():
         spec = next((r.spec for r in returned if r.status == "differs"), returned[0].spec)
-        detail = " or ".join(dict.fromkeys(m.detail for m in ms))
-        evidence = (
-            f"The reference forward with {'these two mistakes' if together else 'this mistake'} gives exactly your "
-            f"tensors on all {len(returned)} cases that returned."
-        )
+        detail = either(dict.fromkeys(m.detail for m in ms))
+        if together:
+            evidence = msg(
+                "The reference forward with these two mistakes gives exactly your tensors on all {n} cases that "
+                "returned.",
+                n=len(returned),
+            )
+        else:
+            evidence = msg(
+                "The reference forward with this mistake gives exactly your tensors on all {n} cases that returned.",
+                n=len(returned),
+            )
         out.append(explained(mistake_id, detail, evidence, spec))
         found.add(mistake_id)
     if not out:
@@ -521,11 +643,13 @@ def diagnose(results: list[CaseResult]) -> list[Diagnosis]:
     out += _exception_diagnoses(results, found)
     out += _shape_diagnoses(results, found)
     if not out:
-        detail = ""
+        detail, error = "", None
         raised = [r for r in results if r.status == "raised" and r.error is not None]
         if raised and not returned:
-            detail = f" (it raised {raised[0].error.type} on every case that ran)"
-        out.append(explained("unknown", detail, "Nothing the checker knows gives your numbers or your error."))
+            error = raised[0].error.type
+            detail = msg(" (it raised {error} on every case that ran)", error=error)
+        evidence = msg("Nothing the checker knows gives your numbers or your error.")
+        out.append(explained("unknown", detail, evidence, error=error))
     return out
 
 
@@ -534,7 +658,7 @@ def _shape_diagnoses(results: list[CaseResult], found: set[str]) -> list[Diagnos
     for r in results:
         if r.returned is not None and r.returned.problem and "return_value" not in found:
             found.add("return_value")
-            return [explained("return_value", r.returned.problem, f"On {r.spec.title}.", r.spec)]
+            return [explained("return_value", r.returned.problem, msg("On {case}.", case=r.spec.title), r.spec)]
     return []
 
 

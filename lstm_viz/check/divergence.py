@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from lstm_viz.check.cases import CaseData, CaseSpec
+from lstm_viz.check.cases import CaseData, CaseSpec, case_data
 from lstm_viz.check.compare import CaseResult
+from lstm_viz.i18n import DEFAULT
 from lstm_viz.step_equations import forward_equations
 from lstm_viz.trace import trace
 
@@ -32,7 +34,8 @@ class Divergence:
         h_diff: |yours - nn.LSTM| of h_n, [B, H_out]; ``c_diff`` of c_n, [B, H] (None when the shapes differ).
         yours: The learner's output at (batch_item, step, unit); ``theirs`` nn.LSTM's.
         shown_step: The step the equations are written for (``step``, or the last step).
-        equations: nn.LSTM's equations at (batch_item, shown_step, unit), with their values (LaTeX).
+        equations: nn.LSTM's equations at (batch_item, shown_step, unit), with their values (LaTeX, in English;
+            ``equations_in(lang)`` says them in another language).
         values: nn.LSTM's i, f, g, o, c, m and h of that unit at that step.
     """
 
@@ -53,9 +56,22 @@ class Divergence:
     equations: tuple[str, ...]
     values: dict[str, float]
 
+    def equations_in(self, lang: str = DEFAULT) -> tuple[str, ...]:
+        """``equations`` with their words (the gates' names) in ``lang``."""
+        if lang == DEFAULT:
+            return self.equations
+        return _equations(self.spec, self.batch_item, self.shown_step, self.unit, lang)
+
     def link(self) -> tuple[dict[str, object], dict[str, str]]:
         """The settings and flags that open One step on this case, at this step and unit."""
         return self.spec.link_values(), {"t": str(self.shown_step), "unit": str(self.unit)}
+
+
+@functools.lru_cache(maxsize=64)
+def _equations(spec: CaseSpec, b: int, t: int, j: int, lang: str) -> tuple[str, ...]:
+    """nn.LSTM's equations of a case at one step and unit in ``lang`` (the case's trace is tiny: traced again)."""
+    data = case_data(spec)
+    return tuple(forward_equations(trace(data.lstm, data.inputs["inp"], data.hx).layer(0), b, t, j, lang=lang))
 
 
 def _parting(excess: Tensor | None) -> Tensor | None:

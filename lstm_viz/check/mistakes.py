@@ -17,13 +17,15 @@ import torch
 from torch import Tensor
 
 from lstm_viz.check.cases import CaseData
+from lstm_viz.check.words import together
+from lstm_viz.i18n import msg
 
 GATES = ("i", "f", "g", "o")
 PYTORCH_ORDER = (0, 1, 2, 3)
 KNOWN_ORDERS = {
-    ("i", "o", "f", "g"): "ONNX's order (i, o, f, c)",
-    ("i", "g", "f", "o"): "the order of TensorFlow 1's LSTMCell (i, j, f, o)",
-    ("i", "f", "o", "g"): "Caffe's order",
+    ("i", "o", "f", "g"): msg("ONNX's order (i, o, f, c)"),
+    ("i", "g", "f", "o"): msg("the order of TensorFlow 1's LSTMCell (i, j, f, o)"),
+    ("i", "f", "o", "g"): msg("Caffe's order"),
 }
 """Gate orders other libraries use, named when a learner's function turns out to use one."""
 ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "none": lambda x: x}
@@ -35,7 +37,7 @@ class Mistake:
 
     Attributes:
         id: The diagnosis id (``gate_order``, ``bias``, ...), ``""`` for the LSTM itself.
-        detail: What exactly, in words ("b_hh left out").
+        detail: What exactly, in words ("b_hh left out"): an ``i18n.Message`` (a gate order is symbols alone).
         order: For each gate (i, f, g, o), the block of ``weight_ih``/``bias_ih`` rows it is read from.
         b_ih: How many times ``b_ih`` is added (0, 1 or 2); ``b_hh`` likewise.
         acts: The squashing function of each gate (i, f, g, o).
@@ -151,36 +153,39 @@ def _singles() -> list[Mistake]:
         if perm != PYTORCH_ORDER:
             out.append(Mistake("gate_order", ", ".join(order_words(perm)), order=perm))
     for b_ih, b_hh, words in (
-        (1, 0, "b_hh left out"),
-        (0, 1, "b_ih left out"),
-        (2, 0, "b_ih used twice, b_hh left out"),
-        (0, 2, "b_hh used twice, b_ih left out"),
-        (0, 0, "no bias at all"),
-        (2, 1, "b_ih added twice"),
-        (1, 2, "b_hh added twice"),
+        (1, 0, msg("b_hh left out")),
+        (0, 1, msg("b_ih left out")),
+        (2, 0, msg("b_ih used twice, b_hh left out")),
+        (0, 2, msg("b_hh used twice, b_ih left out")),
+        (0, 0, msg("no bias at all")),
+        (2, 1, msg("b_ih added twice")),
+        (1, 2, msg("b_hh added twice")),
     ):
         out.append(Mistake("bias", words, b_ih=b_ih, b_hh=b_hh))
     default = Mistake().acts
     for k, gate in enumerate(GATES):
         wrong = "sigmoid" if default[k] == "tanh" else "tanh"
         acts = tuple(wrong if j == k else a for j, a in enumerate(default))
-        out.append(Mistake("activation", f"{gate} squashed with {wrong} instead of {default[k]}", acts=acts))
-    out.append(Mistake("activation", "h = o * c, without tanh", cell="none"))
-    out.append(Mistake("activation", "h = o * sigmoid(c), not o * tanh(c)", cell="sigmoid"))
-    out.append(Mistake("state_not_carried", "h is not passed to the next step", carry_h=False))
-    out.append(Mistake("state_not_carried", "c is not passed to the next step", carry_c=False))
-    out.append(Mistake("state_not_carried", "neither h nor c is passed to the next step", carry_h=False, carry_c=False))
-    out.append(Mistake("initial_state", "the initial states are ignored (zeros used)", init="zeros"))
-    out.append(Mistake("initial_state", "initial_states read as (c0, h0)", init="swapped"))
-    out.append(Mistake("returns_swapped", "(c, h) returned instead of (h, c)", swap_returns=True))
-    out.append(Mistake("reversed_time", "steps run from T-1 down to 0", reverse="time"))
-    out.append(Mistake("reversed_time", "steps run from T-1 down to 0, output stored in that order", reverse="order"))
-    out.append(Mistake("time_major", "input read as [T, B, I], output laid out [B, T, ...]", time_major="bt"))
-    out.append(Mistake("time_major", "input read as [T, B, I], output laid out [T, B, ...]", time_major="tb"))
-    out.append(Mistake("steps_missed", "the loop never runs step 0", skip="first"))
-    out.append(Mistake("steps_missed", "the loop never runs the last step", skip="last"))
-    out.append(Mistake("projection", "the output holds m_t, before W_hr", proj="output_m"))
-    out.append(Mistake("projection", "h_n returned before W_hr (m_T)", proj="h_n_m"))
+        detail = msg("{gate} squashed with {wrong} instead of {right}", gate=gate, wrong=wrong, right=default[k])
+        out.append(Mistake("activation", detail, acts=acts))
+    out.append(Mistake("activation", msg("h = o * c, without tanh"), cell="none"))
+    out.append(Mistake("activation", msg("h = o * sigmoid(c), not o * tanh(c)"), cell="sigmoid"))
+    out.append(Mistake("state_not_carried", msg("h is not passed to the next step"), carry_h=False))
+    out.append(Mistake("state_not_carried", msg("c is not passed to the next step"), carry_c=False))
+    neither = msg("neither h nor c is passed to the next step")
+    out.append(Mistake("state_not_carried", neither, carry_h=False, carry_c=False))
+    out.append(Mistake("initial_state", msg("the initial states are ignored (zeros used)"), init="zeros"))
+    out.append(Mistake("initial_state", msg("initial_states read as (c0, h0)"), init="swapped"))
+    out.append(Mistake("returns_swapped", msg("(c, h) returned instead of (h, c)"), swap_returns=True))
+    out.append(Mistake("reversed_time", msg("steps run from T-1 down to 0"), reverse="time"))
+    stored = msg("steps run from T-1 down to 0, output stored in that order")
+    out.append(Mistake("reversed_time", stored, reverse="order"))
+    out.append(Mistake("time_major", msg("input read as [T, B, I], output laid out [B, T, ...]"), time_major="bt"))
+    out.append(Mistake("time_major", msg("input read as [T, B, I], output laid out [T, B, ...]"), time_major="tb"))
+    out.append(Mistake("steps_missed", msg("the loop never runs step 0"), skip="first"))
+    out.append(Mistake("steps_missed", msg("the loop never runs the last step"), skip="last"))
+    out.append(Mistake("projection", msg("the output holds m_t, before W_hr"), proj="output_m"))
+    out.append(Mistake("projection", msg("h_n returned before W_hr (m_T)"), proj="h_n_m"))
     return out
 
 
@@ -196,7 +201,7 @@ def combine(a: Mistake, b: Mistake) -> Mistake:
         for f in dataclasses.fields(Mistake)
         if f.name not in ("id", "detail") and getattr(b, f.name) != getattr(base, f.name)
     }
-    return dataclasses.replace(a, **changes, detail=f"{a.detail}; {b.detail}")
+    return dataclasses.replace(a, **changes, detail=together([a.detail, b.detail]))
 
 
 def pairs() -> list[tuple[Mistake, Mistake]]:

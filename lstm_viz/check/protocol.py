@@ -32,8 +32,22 @@ DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16"
 """The tensor dtypes a frame may carry (complex and quantised tensors are described, not sent)."""
 
 
+def N_(message: str) -> str:  # noqa: N802 - the catalogue's marker (this module cannot import lstm_viz.i18n)
+    """Mark ``message`` for the catalogue: the server says a ``ProtocolError`` again in the reader's language."""
+    return message
+
+
 class ProtocolError(ValueError):
-    """A frame broke the format or one of its caps: the stream is not trusted any further."""
+    """A frame broke the format or one of its caps: the stream is not trusted any further.
+
+    ``str(err)`` is English; ``msgid`` and ``values`` let the server say it in another language.
+    """
+
+    def __init__(self, msgid: str, /, **values: object) -> None:
+        """The sentence ``msgid`` (marked with ``N_``) with its placeholders' ``values``."""
+        super().__init__(msgid.format(**values) if values else msgid)
+        self.msgid = msgid
+        self.values = values
 
 
 @dataclass
@@ -61,13 +75,15 @@ def encode(header: dict, tensors: list[torch.Tensor] | tuple[torch.Tensor, ...] 
     for t in tensors:
         name = str(t.dtype).removeprefix("torch.")
         if name not in DTYPES:
-            raise ProtocolError(f"dtype {name} cannot be sent")
+            raise ProtocolError(N_("dtype {name} cannot be sent"), name=name)
         specs.append({"dtype": name, "shape": list(t.shape)})
         payload.append(tensor_bytes(t))
     body = json.dumps({**header, "tensors": specs}, separators=(",", ":"), allow_nan=True).encode()
     data = b"".join(payload)
     if len(body) > MAX_HEADER_BYTES:
-        raise ProtocolError(f"a frame header of {len(body):,} bytes is above the cap of {MAX_HEADER_BYTES:,}")
+        raise ProtocolError(
+            N_("a frame header of {size:,} bytes is above the cap of {cap:,}"), size=len(body), cap=MAX_HEADER_BYTES
+        )
     return PREFIX.pack(MAGIC, len(body), len(data)) + body + data
 
 
@@ -76,18 +92,20 @@ def _tensor_sizes(specs: object) -> list[tuple[torch.dtype, tuple[int, ...], int
     import torch
 
     if not isinstance(specs, list):
-        raise ProtocolError("the frame's tensor list is not a list")
+        raise ProtocolError(N_("the frame's tensor list is not a list"))
     out = []
     for spec in specs:
         if not isinstance(spec, dict) or spec.get("dtype") not in DTYPES or not isinstance(spec.get("shape"), list):
-            raise ProtocolError("a tensor in the frame has no allowed dtype or no shape")
+            raise ProtocolError(N_("a tensor in the frame has no allowed dtype or no shape"))
         shape = spec["shape"]
         if len(shape) > MAX_DIMS or not all(type(d) is int and 0 <= d <= 2**31 for d in shape):
-            raise ProtocolError(f"a tensor in the frame has an impossible shape {shape!r:.80}")
+            raise ProtocolError(N_("a tensor in the frame has an impossible shape {shape!r:.80}"), shape=shape)
         dtype = getattr(torch, spec["dtype"])
         numel = math.prod(shape)
         if numel > MAX_TENSOR_ELEMENTS:
-            raise ProtocolError(f"a tensor of {numel:,} elements is above the cap of {MAX_TENSOR_ELEMENTS:,}")
+            raise ProtocolError(
+                N_("a tensor of {size:,} elements is above the cap of {cap:,}"), size=numel, cap=MAX_TENSOR_ELEMENTS
+            )
         out.append((dtype, tuple(shape), numel * dtype.itemsize))
     return out
 
@@ -112,17 +130,17 @@ class FrameReader:
         """
         self.total += len(data)
         if self.total > self.max_total:
-            raise ProtocolError(f"the results passed the cap of {self.max_total:,} bytes")
+            raise ProtocolError(N_("the results passed the cap of {cap:,} bytes"), cap=self.max_total)
         self._buffer += data
         frames = []
         while len(self._buffer) >= PREFIX.size:
             magic, head_len, body_len = PREFIX.unpack_from(self._buffer)
             if magic != MAGIC:
-                raise ProtocolError("the results stream holds bytes that are not a frame")
+                raise ProtocolError(N_("the results stream holds bytes that are not a frame"))
             if head_len > MAX_HEADER_BYTES:
-                raise ProtocolError(f"a frame header of {head_len:,} bytes is above the cap")
+                raise ProtocolError(N_("a frame header of {size:,} bytes is above the cap"), size=head_len)
             if PREFIX.size + head_len + body_len > self.max_total:
-                raise ProtocolError(f"a frame of {body_len:,} bytes is above the cap")
+                raise ProtocolError(N_("a frame of {size:,} bytes is above the cap"), size=body_len)
             end = PREFIX.size + head_len + body_len
             if len(self._buffer) < end:
                 break
@@ -142,13 +160,13 @@ def _decode(raw: bytes, head_len: int) -> Frame:
     try:
         header = json.loads(raw[:head_len].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise ProtocolError(f"a frame header is not JSON ({err.__class__.__name__})") from None
+        raise ProtocolError(N_("a frame header is not JSON ({error})"), error=err.__class__.__name__) from None
     if not isinstance(header, dict):
-        raise ProtocolError("a frame header is not a JSON object")
+        raise ProtocolError(N_("a frame header is not a JSON object"))
     sizes = _tensor_sizes(header.get("tensors", []))
     body = raw[head_len:]
     if sum(n for _, _, n in sizes) != len(body):
-        raise ProtocolError("a frame's tensor bytes do not add up to its shapes")
+        raise ProtocolError(N_("a frame's tensor bytes do not add up to its shapes"))
     tensors, at = [], 0
     for dtype, shape, n in sizes:
         if n == 0:
@@ -170,14 +188,14 @@ def read_frame(stream, max_total: int) -> Frame | None:
     if not prefix:
         return None
     if len(prefix) < PREFIX.size:
-        raise ProtocolError("the stream ended inside a frame")
+        raise ProtocolError(N_("the stream ended inside a frame"))
     reader = FrameReader(max_total)
     _, head_len, body_len = PREFIX.unpack(prefix)
     frames = reader.feed(prefix)
     if PREFIX.size + head_len + body_len > max_total:
-        raise ProtocolError("a frame is above the cap")
+        raise ProtocolError(N_("a frame is above the cap"))
     rest = stream.read(head_len + body_len)
     frames += reader.feed(rest or b"")
     if len(frames) != 1:
-        raise ProtocolError("the stream ended inside a frame")
+        raise ProtocolError(N_("the stream ended inside a frame"))
     return frames[0]

@@ -40,12 +40,16 @@ MAX_JOB_BYTES = 8 * 1024 * 1024
 """A job frame holds the source (at most a few hundred KB) and the cases' small input tensors."""
 
 
+UNREADABLE = "<the message could not be turned into text>"
+"""What stands for an exception's message whose ``__str__`` raised (the server says it in the reader's language)."""
+
+
 def safe_text(value: object, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``str(value)`` cut to ``limit`` characters, or a placeholder when its ``__str__`` itself fails."""
     try:
         text = str(value)
     except BaseException:  # noqa: BLE001 - a learner's exception may raise from its own __str__
-        return "<the message could not be turned into text>"
+        return UNREADABLE
     return text if len(text) <= limit else text[:limit] + " …"
 
 

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_viz.check import protocol
+from lstm_viz.check.words import exception_words, together
+from lstm_viz.i18n import Message, msg
 
 log = logging.getLogger("lstm_viz.check")
 
@@ -79,6 +81,14 @@ SANDBOX_DIR = "/sandbox"
 
 class SandboxUnavailable(RuntimeError):  # noqa: N818 - the name says what the page tells the learner
     """A learner's code cannot be run here: checking is off, or the sandbox does not start on this machine."""
+
+
+NOT_INSTALLED = msg("bubblewrap is not installed (apt-get install -y --no-install-recommends bubblewrap)")
+
+
+def protocol_words(err: protocol.ProtocolError) -> str:
+    """A broken results stream in words: a ``Message`` the page says in the reader's language."""
+    return Message(err.msgid, **err.values) if hasattr(err, "msgid") else str(err)
 
 
 def limits(nproc: int = PROCESSES) -> dict[str, int]:
@@ -204,15 +214,17 @@ class PidsCgroup:
         base = cls.base()
         if base is None:
             raise SandboxUnavailable(
-                "the server runs as root, where the kernel does not apply a process limit, and it cannot make a "
-                "pids cgroup (/sys/fs/cgroup is not writable): run the server as an unprivileged user"
+                msg(
+                    "the server runs as root, where the kernel does not apply a process limit, and it cannot make a "
+                    "pids cgroup (/sys/fs/cgroup is not writable): run the server as an unprivileged user"
+                )
             )
         path = base / f"{os.getpid()}-{next(_counter)}-{os.urandom(3).hex()}"
         try:
             path.mkdir()
             (path / "pids.max").write_text(str(max_pids))
         except OSError as err:
-            raise SandboxUnavailable(f"the sandbox's pids cgroup could not be made ({err})") from err
+            raise SandboxUnavailable(msg("the sandbox's pids cgroup could not be made ({error})", error=err)) from err
         return cls(path)
 
     def tasks(self) -> list[int]:
@@ -399,9 +411,7 @@ class Sandbox:
     def _bwrap_command(options: dict) -> tuple[list[str], dict[str, int]]:
         exe = bwrap_path()
         if exe is None:
-            raise SandboxUnavailable(
-                "bubblewrap is not installed (apt-get install -y --no-install-recommends bubblewrap)"
-            )
+            raise SandboxUnavailable(NOT_INSTALLED)
         data_fds = {}
         for name in RUNNER_FILES:
             r, w = os.pipe()
@@ -500,7 +510,7 @@ class Sandbox:
                     try:
                         frames = self._reader.feed(data)
                     except protocol.ProtocolError as err:
-                        out.stopped, out.detail = "results", str(err)
+                        out.stopped, out.detail = "results", protocol_words(err)
                         break
                     for frame in frames:
                         if frame.header.get("type") == "ready":
@@ -577,13 +587,13 @@ class Mode:
 def probe_sandbox(timeout: float = 15.0) -> str | None:
     """Start a sandbox with the exact flags and check it from inside; None when it works, else why not."""
     if sys.platform != "linux":
-        return "bubblewrap runs on Linux only"
+        return msg("bubblewrap runs on Linux only")
     if bwrap_path() is None:
-        return "bubblewrap is not installed (apt-get install -y --no-install-recommends bubblewrap)"
+        return NOT_INSTALLED
     try:
         box = Sandbox(bwrap=True, probe=True)
     except (SandboxUnavailable, OSError) as err:
-        return str(err)
+        return exception_words(err)
     deadline = time.monotonic() + timeout
     frames: list[protocol.Frame] = []
     reader = protocol.FrameReader(1 << 20)
@@ -608,26 +618,28 @@ def probe_sandbox(timeout: float = 15.0) -> str | None:
             if frames or done or (not events and not box.alive()):
                 break
     except protocol.ProtocolError as err:
-        return f"the test sandbox answered with a malformed frame ({err})"
+        return msg("the test sandbox answered with a malformed frame ({error})", error=protocol_words(err))
     finally:
         box.end()
     if not frames:
         said = printed.decode("utf-8", "replace").strip().splitlines()
-        return "the test sandbox did not start" + (f": {said[-1][:300]}" if said else "")
+        if said:
+            return msg("the test sandbox did not start: {printed}", printed=said[-1][:300])
+        return msg("the test sandbox did not start")
     info = frames[0].header
     problems = []
     if info.get("uid") in (0, None):
-        problems.append("its code ran as root")
+        problems.append(msg("its code ran as root"))
     if set(info.get("environ", [])) != set(ENVIRONMENT):
-        problems.append("its environment holds more than the allow-list")
+        problems.append(msg("its environment holds more than the allow-list"))
     if set(info.get("interfaces", [])) - {"lo"}:
-        problems.append("it can see a network interface")
+        problems.append(msg("it can see a network interface"))
     if info.get("niceness", 0) < 19:
-        problems.append("it does not run at nice 19")
+        problems.append(msg("it does not run at nice 19"))
     if info.get("nproc") != PROCESSES:
-        problems.append("its process limit was not set")
+        problems.append(msg("its process limit was not set"))
     if problems:
-        return "the test sandbox is not isolated: " + "; ".join(problems)
+        return msg("the test sandbox is not isolated: {problems}", problems=together(problems))
     return None
 
 
@@ -643,7 +655,9 @@ def current_mode() -> Mode:
     """
     raw = os.environ.get(MODE_ENV, "").strip().lower()
     if raw and raw not in MODES:
-        return Mode("off", f"{MODE_ENV}={raw!r} is not one of {', '.join(MODES)}")
+        return Mode(
+            "off", msg("{name}={value!r} is not one of {allowed}", name=MODE_ENV, value=raw, allowed=", ".join(MODES))
+        )
     if raw in ("off", "local"):
         return Mode(raw)
     with _mode_lock:

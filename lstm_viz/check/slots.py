@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from lstm_viz.i18n import msg
 from lstm_viz.server import file_slots
 
 RUNNING = 2
@@ -37,15 +38,22 @@ def turn(on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
         place = waiting.try_acquire()
         if place is None:
             raise CheckBusy(
-                f"The server is running {RUNNING} checks and {WAITING} more are waiting, the most it queues: "
-                "yours was refused. Try again in a minute."
+                msg(
+                    "The server is running {running} checks and {waiting} more are waiting, the most it queues: "
+                    "yours was refused. Try again in a minute.",
+                    running=RUNNING,
+                    waiting=WAITING,
+                )
             )
         try:
             fd = running.acquire(WAIT_S, on_wait=(lambda: on_wait(waiting.taken())) if on_wait else None)
         except TimeoutError:
             raise CheckBusy(
-                f"Your check waited {WAIT_S:.0f} s in the queue without a turn: the server is busy with other "
-                "students' checks. Try again in a minute."
+                msg(
+                    "Your check waited {seconds:.0f} s in the queue without a turn: the server is busy with other "
+                    "students' checks. Try again in a minute.",
+                    seconds=WAIT_S,
+                )
             ) from None
         finally:
             file_slots.release(place)

@@ -12,11 +12,15 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from lstm_viz.i18n import DEFAULT, N_, msg, t
+
 MAX_SOURCE_BYTES = 256 * 1024
 """A tutorial notebook's code is a few KB; a file of more is refused before it is read any further."""
 MAX_NOTEBOOK_BYTES = 4 * 2**20
 """A notebook's JSON carries its outputs too (pictures among them), so the file itself may be larger."""
 DEFAULT_FUNCTION = "lstm_forward"
+PASTED = N_("your code")
+"""The name pasted code goes by (its tracebacks' file name; said in the reader's language where it is shown)."""
 KEEP_CELL_MAGICS = ("time", "timeit", "capture", "prun", "memit")
 """Cell magics whose body is Python (the line is dropped, the body kept); any other cell magic drops its cell."""
 _SHELL = re.compile(r"^(\s*)(?:[!%?]|\w[\w.]*\?\??\s*$)")
@@ -53,9 +57,9 @@ class Source:
     def where(self, line: int) -> str:
         """``line 12`` for a file, ``cell 3, line 4`` for a notebook."""
         if not self.cells:
-            return f"line {line}"
+            return msg("line {line}", line=line)
         first, cell = max(((f, c) for f, c in self.cells if f <= line), default=self.cells[0])
-        return f"cell {cell}, line {line - first + 1}"
+        return msg("cell {cell}, line {line}", cell=cell, line=line - first + 1)
 
     def default_function(self) -> str | None:
         """``lstm_forward`` when defined, else the only function defined, else None."""
@@ -106,10 +110,12 @@ def notebook_code(data: bytes) -> tuple[str, tuple[tuple[int, int], ...]]:
     try:
         nb = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise SourceProblem(f"This .ipynb is not a Jupyter notebook's JSON ({err.__class__.__name__}).") from None
+        raise SourceProblem(
+            msg("This .ipynb is not a Jupyter notebook's JSON ({error}).", error=err.__class__.__name__)
+        ) from None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
-        raise SourceProblem("This .ipynb has no list of cells: save it from Jupyter as a notebook (format 4).")
+        raise SourceProblem(msg("This .ipynb has no list of cells: save it from Jupyter as a notebook (format 4)."))
     parts, starts, line = [], [], 1
     number = 0
     for cell in cells:
@@ -145,7 +151,7 @@ def find_functions(code: str) -> dict[str, FunctionInfo]:
     return found
 
 
-def read_source(data: bytes | str, filename: str = "your code") -> Source:
+def read_source(data: bytes | str, filename: str = PASTED) -> Source:
     """Decode, size-check, strip IPython lines and parse a learner's code.
 
     Args:
@@ -160,8 +166,12 @@ def read_source(data: bytes | str, filename: str = "your code") -> Source:
     limit = MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES
     if len(raw) > limit:
         raise SourceProblem(
-            f"This code is {len(raw) / 1024:,.0f} KB; the checker reads at most {limit // 1024:,} KB "
-            f"(paste just the function and its imports)."
+            msg(
+                "This code is {size:,.0f} KB; the checker reads at most {limit:,} KB (paste just the function and "
+                "its imports).",
+                size=len(raw) / 1024,
+                limit=limit // 1024,
+            )
         )
     cells: tuple[tuple[int, int], ...] = ()
     if notebook:
@@ -170,9 +180,13 @@ def read_source(data: bytes | str, filename: str = "your code") -> Source:
         try:
             code = raw.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            raise SourceProblem(f"This file is not UTF-8 text (a byte at position {err.start} is not).") from None
+            raise SourceProblem(
+                msg("This file is not UTF-8 text (a byte at position {position} is not).", position=err.start)
+            ) from None
     if len(code.encode("utf-8")) > MAX_SOURCE_BYTES:
-        raise SourceProblem(f"The notebook's code is above the checker's {MAX_SOURCE_BYTES // 1024:,} KB.")
+        raise SourceProblem(
+            msg("The notebook's code is above the checker's {limit:,} KB.", limit=MAX_SOURCE_BYTES // 1024)
+        )
     code = code.replace("\r\n", "\n")
     code, removed = strip_ipython(code)
     source = Source(code, filename, cells=cells, removed=removed)
@@ -181,10 +195,18 @@ def read_source(data: bytes | str, filename: str = "your code") -> Source:
     except SyntaxError as err:
         where = source.where(err.lineno or 1)
         text = (err.text or "").strip()
-        shown = f" (`{text[:120]}`)" if text else ""
-        raise SourceProblem(f"This is not valid Python: {err.msg} at {where}{shown}.") from None
+        # Python's own words (err.msg) and the learner's line stay as they are; the sentence around them is ours.
+        if text:
+            problem = msg(
+                "This is not valid Python: {error} at {where} (`{code}`).", error=err.msg, where=where, code=text[:120]
+            )
+        else:
+            problem = msg("This is not valid Python: {error} at {where}.", error=err.msg, where=where)
+        raise SourceProblem(problem) from None
     except (RecursionError, MemoryError, ValueError) as err:
-        raise SourceProblem(f"This code cannot be parsed ({err.__class__.__name__}): it nests too deeply.") from None
+        raise SourceProblem(
+            msg("This code cannot be parsed ({error}): it nests too deeply.", error=err.__class__.__name__)
+        ) from None
     return Source(code, filename, functions, cells, removed)
 
 
@@ -195,7 +217,7 @@ def definitions_only(code: str) -> str:
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
 
 
-SIGNATURE_TEMPLATE = """import torch
+SIGNATURE_TEMPLATE = N_("""import torch
 
 
 def lstm_forward(inp, initial_states, w_ih, w_hh, b_ih, b_hh, w_hr=None):
@@ -208,5 +230,11 @@ def lstm_forward(inp, initial_states, w_ih, w_hh, b_ih, b_hh, w_hr=None):
     # returns output [B, T, H or P], (h_n [B, H or P], c_n [B, H])
     h0, c0 = initial_states
     raise NotImplementedError("write the LSTM's loop over time here")
-"""
-"""What an empty editor starts from: the tutorial's signature with every shape in a comment."""
+""")
+"""What an empty editor starts from: the tutorial's signature with every shape in a comment (the comments are
+ours, so the catalogue says them in the reader's language: ``signature_template``)."""
+
+
+def signature_template(lang: str = DEFAULT) -> str:
+    """``SIGNATURE_TEMPLATE`` with its comments (and the placeholder's error) in ``lang``."""
+    return t(lang, SIGNATURE_TEMPLATE)

@@ -19,6 +19,7 @@ from lstm_viz.figures.base import (
     unit_axis,
 )
 from lstm_viz.figures.scales import CURSOR_COLOUR, ERROR_SCALE
+from lstm_viz.i18n import N_, t
 
 FLOOR = 1e-18
 """An exact zero cannot sit on a log scale: it is drawn here (and its hover says 0)."""
@@ -27,11 +28,12 @@ DIFF_RANGES = {"float32": (-10, 1), "float64": (-16, 1)}
 RATIO_RANGE = (-4, 4)
 """Colour range of log10(max |difference| / tolerance): 1 (10^0) is the line between match and differ."""
 STATUS_WORDS = {
-    "raised": "raised {error}",
-    "skipped": "skipped: no w_hr parameter",
-    "stopped": "stopped while running",
-    "not_run": "not run",
+    "raised": N_("raised {error}"),
+    "skipped": N_("skipped: no w_hr parameter"),
+    "stopped": N_("stopped while running"),
+    "not_run": N_("not run"),
 }
+"""Words drawn on a case without a ratio (English; ``t(lang, word, error=...)`` says them in another language)."""
 
 
 def _log_bar(title: str, low: int, high: int, max_ticks: int = 6) -> dict:
@@ -46,7 +48,13 @@ def _log10(values: np.ndarray) -> np.ndarray:
 
 
 def cases_figure(
-    names: list[str], ratios: list[float | None], notes: list[str], hovers: list[str], title_detail: str = ""
+    names: list[str],
+    ratios: list[float | None],
+    notes: list[str],
+    hovers: list[str],
+    title_detail: str = "",
+    *,
+    lang: str = "en",
 ) -> go.Figure:
     """Each case's largest |yours - nn.LSTM| over its tolerance, on a log axis: left of 1 matches, right differs.
 
@@ -56,6 +64,7 @@ def cases_figure(
         notes: Words drawn on a case without a ratio (raised, skipped, not run).
         hovers: One line per case for its hover (max |difference| and the tolerance in words).
         title_detail: A second title line.
+        lang: The language of the figure's own words (``names``, ``notes`` and ``hovers`` come said already).
     """
     lo, hi = RATIO_RANGE
     x = np.array([max(r, 10.0**lo) if r is not None else np.nan for r in ratios], dtype=np.float64)
@@ -72,12 +81,12 @@ def cases_figure(
             cmin=lo,
             cmax=hi,
             colorscale=ERROR_SCALE,
-            colorbar=_log_bar("|diff| / tolerance", lo, hi),
+            colorbar=_log_bar(t(lang, "|diff| / tolerance"), lo, hi),
             line=dict(width=0),
         ),
         customdata=np.array(hovers, dtype=object),
         hovertemplate="%{y}<br>%{customdata}<extra></extra>",
-        name="max |diff| / tolerance",
+        name=t(lang, "max |diff| / tolerance"),
     )
     annotations = [
         dict(
@@ -95,7 +104,7 @@ def cases_figure(
     ]
     annotations.append(
         dict(
-            text="tolerance",
+            text=t(lang, "tolerance"),
             x=0,
             y=1.0,
             xref="x",
@@ -105,12 +114,12 @@ def cases_figure(
             font=dict(color="grey"),
         )
     )
-    title = "Each case: largest |yours − nn.LSTM| over its tolerance"
+    title = t(lang, "Each case: largest |yours − nn.LSTM| over its tolerance")
     layout = base_layout(
         title + (f"<br><sup>{title_detail}</sup>" if title_detail else ""),
         90 + 30 * len(names),
         xaxis=dict(
-            title=dict(text="max |yours − nn.LSTM| / tolerance (log scale; 1 = the tolerance)"),
+            title=dict(text=t(lang, "max |yours − nn.LSTM| / tolerance (log scale; 1 = the tolerance)")),
             type="log",
             range=[lo, hi],
             tickmode="array",
@@ -118,7 +127,7 @@ def cases_figure(
             ticktext=[decade_label(k) for k in range(lo, hi + 1)],
             zeroline=False,
         ),
-        yaxis=dict(title=dict(text="case"), autorange="reversed", automargin=True),
+        yaxis=dict(title=dict(text=t(lang, "case")), autorange="reversed", automargin=True),
         shapes=[dict(type="line", xref="x", yref="paper", x0=1, x1=1, y0=0, y1=1, line=dict(dash="dot", color="grey"))],
         annotations=annotations,
         showlegend=False,
@@ -129,7 +138,13 @@ def cases_figure(
 
 
 def difference_figure(
-    diff: Tensor, dtype: str, first: tuple[int, int] | None, parting: Tensor | None, detail: str = ""
+    diff: Tensor,
+    dtype: str,
+    first: tuple[int, int] | None,
+    parting: Tensor | None,
+    detail: str = "",
+    *,
+    lang: str = "en",
 ) -> go.Figure:
     """Heatmap of |yours - nn.LSTM| of the output over steps and units (largest over the batch), log colours.
 
@@ -139,6 +154,7 @@ def difference_figure(
         first: (step, unit) of the first divergence, outlined; None when the output does not part.
         parting: Where the difference is past the tolerance (True), same shape as ``diff``; dotted in the hover.
         detail: A second title line (which case).
+        lang: The language of its words.
 
     Shapes:
         diff [T, features] -> drawn [features, T]; parting [T, features].
@@ -147,7 +163,7 @@ def difference_figure(
     lo, hi = DIFF_RANGES.get(dtype, DIFF_RANGES["float32"])
     z = np.clip(_log10(values), lo, hi)
     past = to_numpy(parting).T.astype(bool) if parting is not None else np.zeros_like(values, dtype=bool)
-    words = np.where(past, "past the tolerance", "within the tolerance")
+    words = np.where(past, t(lang, "past the tolerance"), t(lang, "within the tolerance"))
     custom = np.stack([values, words], axis=-1).astype(object)
     steps = values.shape[1]
     heat = dict(
@@ -160,39 +176,43 @@ def difference_figure(
         zmin=lo,
         zmax=hi,
         colorscale=ERROR_SCALE,
-        colorbar=_log_bar("|diff|", lo, hi),
+        colorbar=_log_bar(t(lang, "|diff|"), lo, hi),
         customdata=custom,
-        hovertemplate="step %{x}<br>unit %{y}<br>|yours − nn.LSTM| %{customdata[0]:.3g}<br>%{customdata[1]}"
-        "<extra></extra>",
+        hovertemplate=t(lang, "step %{x}<br>unit %{y}<br>|yours − nn.LSTM| %{customdata[0]:.3g}<br>%{customdata[1]}")
+        + "<extra></extra>",
     )
     shapes = []
     if first is not None:
-        t, j = first
+        step, j = first
         shapes.append(
             dict(
                 type="rect",
-                x0=t - 0.5,
-                x1=t + 0.5,
+                x0=step - 0.5,
+                x1=step + 0.5,
                 y0=j - 0.5,
                 y1=j + 0.5,
                 line=dict(color=CURSOR_COLOUR, width=3),
                 fillcolor="rgba(0,0,0,0)",
             )
         )
-    title = "|yours − nn.LSTM| of the output, over steps and units"
+    title = t(lang, "|yours − nn.LSTM| of the output, over steps and units")
     layout = base_layout(
         title + (f"<br><sup>{detail}</sup>" if detail else ""),
         340,
-        xaxis=time_axis(steps, max_ticks=12),
+        xaxis=time_axis(steps, max_ticks=12, lang=lang),
         shapes=shapes,
         margin=dict(HEATMAP_MARGIN, t=64 if detail else 50),
     )
-    layout["yaxis"] = unit_axis(values.shape[0], plot_height(layout), "output unit (feature)")
+    layout["yaxis"] = unit_axis(values.shape[0], plot_height(layout), t(lang, "output unit (feature)"), lang=lang)
     return make_figure([heat], layout)
 
 
-def final_states_figure(h_diff: Tensor | None, c_diff: Tensor | None, dtype: str, detail: str = "") -> go.Figure:
+def final_states_figure(
+    h_diff: Tensor | None, c_diff: Tensor | None, dtype: str, detail: str = "", *, lang: str = "en"
+) -> go.Figure:
     """|yours - nn.LSTM| of h_n and c_n side by side, per batch item and unit, on one log colour scale.
+
+    ``lang`` is the language of its words.
 
     Shapes:
         h_diff [B, H_out]; c_diff [B, H] (either None when its shape was wrong).
@@ -217,18 +237,22 @@ def final_states_figure(h_diff: Tensor | None, c_diff: Tensor | None, dtype: str
                 zmin=lo,
                 zmax=hi,
                 colorscale=ERROR_SCALE,
-                colorbar=_log_bar("|diff|", lo, hi, max_ticks=4),
+                colorbar=_log_bar(t(lang, "|diff|"), lo, hi, max_ticks=4),
                 showscale=k == 0,
                 customdata=values,
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
-                hovertemplate=f"{name}<br>batch item %{{y}}<br>unit %{{x}}<br>|yours − nn.LSTM| %{{customdata:.3g}}"
-                "<extra></extra>",
+                hovertemplate=t(
+                    lang,
+                    "{name}<br>batch item %{{y}}<br>unit %{{x}}<br>|yours − nn.LSTM| %{{customdata:.3g}}",
+                    name=name,
+                )
+                + "<extra></extra>",
             )
         )
         layout_axes[f"xaxis{axis}"] = dict(
             domain=[x0, x0 + share],
-            title=dict(text=f"{name} unit"),
+            title=dict(text=t(lang, "{name} unit", name=name)),
             tickmode="linear",
             tick0=0,
             dtick=integer_dtick(values.shape[1], 8),
@@ -237,7 +261,7 @@ def final_states_figure(h_diff: Tensor | None, c_diff: Tensor | None, dtype: str
             anchor=f"y{axis}",
         )
         layout_axes[f"yaxis{axis}"] = dict(
-            title=dict(text="batch item" if k == 0 else ""),
+            title=dict(text=t(lang, "batch item") if k == 0 else ""),
             tickmode="linear",
             tick0=0,
             dtick=1,
@@ -250,7 +274,7 @@ def final_states_figure(h_diff: Tensor | None, c_diff: Tensor | None, dtype: str
             dict(text=name, x=x0 + share / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom", showarrow=False)
         )
         x0 += share + gap
-    title = "|yours − nn.LSTM| of the final states h_n and c_n"
+    title = t(lang, "|yours − nn.LSTM| of the final states h_n and c_n")
     rows = max((int(d.shape[0]) for _, d in parts), default=1)
     layout = base_layout(
         title + (f"<br><sup>{detail}</sup>" if detail else ""),
