@@ -31,6 +31,11 @@ from nbclient import NotebookClient
 
 source, executed, workdir = sys.argv[1:4]
 nb = nbformat.read(source, as_version=4)
+# A view in Chinese, as a learner who reads Chinese asks for it (the catalogue comes from the wheel).
+nb.cells.append(nbformat.v4.new_code_cell(
+    "import torch as _t, lstm_viz as _lv\n"
+    "_lv.show(_t.nn.LSTM(4, 5, batch_first=True), _t.randn(2, 3, 4), lang='zh-CN')"
+))
 # Where the kernel found lstm_viz: asked in the kernel itself, after the notebook's own cells.
 nb.cells.append(nbformat.v4.new_code_cell(
     "import json as _j, sys as _s, lstm_viz as _l\n"
@@ -139,6 +144,8 @@ def test_the_tutorial_notebook_runs_on_a_real_kernel_from_the_installed_wheel(tm
     assert Path(probe["file"]).is_relative_to(site.resolve()) or Path(probe["file"]).is_relative_to(site), probe
     assert Path(probe["executable"]).parent.parent.resolve() == venv.resolve(), probe
     assert not Path(probe["file"]).is_relative_to(ROOT)
+    (chinese,) = _plotly_outputs(nb["cells"][-2])
+    assert chinese["layout"]["title"]["text"].startswith("3 个时间步上的所有门和状态"), chinese["layout"]["title"]
 
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     printed = ["".join(o.get("text", "")) for c in code for o in c.get("outputs", []) if o["output_type"] == "stream"]

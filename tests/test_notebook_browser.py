@@ -146,29 +146,39 @@ def _tutorial():
     return lstm, x, hx
 
 
-def _views() -> dict[str, object]:
+def _views(lang: str = "en") -> dict[str, object]:
     lstm, x, hx = _tutorial()
     torch.manual_seed(1)
     projected = nn.LSTM(4, 5, batch_first=True, proj_size=3)
     brackets = lstm_viz.tasks.pretrained("brackets")
-    views = {f"tutorial_{v}": lstm_viz.show(lstm, x, hx, view=v) for v in lstm_viz.notebook.VIEWS}
-    views["projection_gates"] = lstm_viz.show(projected, x, (torch.randn(1, 2, 3), torch.randn(1, 2, 5)))
-    views.update({f"brackets_{v}": lstm_viz.show(brackets, view=v) for v in ("gates", "compare", "gradients")})
+    views = {f"tutorial_{v}": lstm_viz.show(lstm, x, hx, view=v, lang=lang) for v in lstm_viz.notebook.VIEWS}
+    views["projection_gates"] = lstm_viz.show(projected, x, (torch.randn(1, 2, 3), torch.randn(1, 2, 5)), lang=lang)
+    views.update(
+        {f"brackets_{v}": lstm_viz.show(brackets, view=v, lang=lang) for v in ("gates", "compare", "step", "gradients")}
+    )
     views["code_text"] = lstm_viz.show_text(
-        lstm_viz.tasks.pretrained("code"), 'def area(r):\n    """The area."""\n    return 3.14 * (r ** 2)  # pi r^2\n'
+        lstm_viz.tasks.pretrained("code"),
+        'def area(r):\n    """The area."""\n    return 3.14 * (r ** 2)  # pi r^2\n',
+        lang=lang,
     )
     return views
 
 
-def test_every_view_fits_a_900px_notebook_output(browser, tmp_path):  # noqa: F811
-    views = _views()
+def _suffix(lang: str) -> str:
+    """Screenshots of another language than English are named after it (``tutorial_gates_zh-CN.png``)."""
+    return "" if lang == "en" else f"_{lang}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_view_fits_a_900px_notebook_output(browser, tmp_path, lang):  # noqa: F811
+    views = _views(lang)
     page = notebook_page(tmp_path / "views.html", {name: bundle(fig) for name, fig in views.items()})
     total = sum(int(fig.layout.height or 450) + 12 for fig in views.values())
     context, pg, foreign, errors = _open(browser, page, height=total + 40)
     try:
         OUT.mkdir(parents=True, exist_ok=True)
         for name in views:
-            pg.locator(f"#{name}").screenshot(path=str(OUT / f"{name}.png"))
+            pg.locator(f"#{name}").screenshot(path=str(OUT / f"{name}{_suffix(lang)}.png"))
         problems = pg.evaluate(f"({MEASURE})({OUTPUT_PX})")
         drawn = pg.evaluate("[...document.querySelectorAll('.js-plotly-plot svg.main-svg')].length")
     finally:
@@ -192,8 +202,13 @@ def _same_drawing(moved: dict, direct: dict) -> None:
     assert moved["outlines"] == direct["outlines"]
 
 
-@pytest.mark.parametrize("model", ["tutorial", "brackets"])
-def test_the_gates_cursor_scrubbed_in_a_notebook_draws_each_step_as_the_view_opened_at_it(browser, tmp_path, model):  # noqa: F811
+@pytest.mark.parametrize(("model", "lang"), [("tutorial", "en"), ("brackets", "en"), ("brackets", "zh-CN")])
+def test_the_gates_cursor_scrubbed_in_a_notebook_draws_each_step_as_the_view_opened_at_it(  # noqa: F811
+    browser,  # noqa: F811
+    tmp_path,
+    model,
+    lang,
+):
     if model == "tutorial":
         lstm, x, hx = _tutorial()
         x = torch.randn(2, 12, 4)  # long enough to scrub
@@ -201,8 +216,8 @@ def test_the_gates_cursor_scrubbed_in_a_notebook_draws_each_step_as_the_view_ope
     else:
         args, steps = (lstm_viz.tasks.pretrained("brackets"),), 40
     picked = (3, 7, steps - 2)
-    bundles = {"scrubbed": bundle(lstm_viz.show(*args, unit=1))}
-    bundles |= {f"at_{t}": bundle(lstm_viz.show(*args, t=t, unit=1)) for t in picked}
+    bundles = {"scrubbed": bundle(lstm_viz.show(*args, unit=1, lang=lang))}
+    bundles |= {f"at_{t}": bundle(lstm_viz.show(*args, t=t, unit=1, lang=lang)) for t in picked}
     context, pg, _, errors = _open(browser, notebook_page(tmp_path / "gates.html", bundles), height=4 * 700)
     try:
         start = pg.evaluate(f"({DRAWN_JS})('scrubbed')")
@@ -220,16 +235,18 @@ def test_the_gates_cursor_scrubbed_in_a_notebook_draws_each_step_as_the_view_ope
         # Played from the start and paused: it moved, in the browser alone. (Pausing rejects the play button's
         # animation promise, which plotly.js leaves unhandled: the app's figure does the same.)
         _rail_click(pg, "scrubbed", 0, steps)
-        pg.locator("#scrubbed .updatemenu-button", has_text="play").click()
+        play, pause = ("play", "pause") if lang == "en" else ("播放", "暂停")
+        pg.locator("#scrubbed .updatemenu-button", has_text=play).click()
         pg.wait_for_function(f"({DRAWN_JS})('scrubbed').active >= 4", timeout=20_000)
-        pg.locator("#scrubbed .updatemenu-button", has_text="pause").click()
+        pg.locator("#scrubbed .updatemenu-button", has_text=pause).click()
     finally:
         context.close()
 
 
-def test_write_html_opens_offline_and_plays_its_cursor_as_the_apps_export(browser, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_write_html_opens_offline_and_plays_its_cursor_as_the_apps_export(browser, tmp_path, lang):  # noqa: F811
     lstm, _, _ = _tutorial()
-    fig = lstm_viz.show(lstm, torch.randn(1, 10, 4))
+    fig = lstm_viz.show(lstm, torch.randn(1, 10, 4), lang=lang)
     path = tmp_path / "gates.html"
     fig.write_html(path)
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -243,8 +260,10 @@ def test_write_html_opens_offline_and_plays_its_cursor_as_the_apps_export(browse
         assert pg.evaluate(f"({DRAWN_JS})('fig-gates')")["active"] == 0, "it waits for its play button, as the app's"
         _rail_click(pg, "fig-gates", 7, 10)
         pg.wait_for_function(f"({DRAWN_JS})('fig-gates').active === 7", timeout=10_000)
-        assert "t = 7" in pg.evaluate(f"({DRAWN_JS})('fig-gates')")["label"]
-        pg.screenshot(path=str(OUT / "write_html_gates.png"))
+        label = pg.evaluate(f"({DRAWN_JS})('fig-gates')")["label"]
+        assert "t = 7" in label and (lang == "en") == ("时" not in label), label
+        assert pg.evaluate("document.documentElement.lang") == lang
+        pg.screenshot(path=str(OUT / f"write_html_gates{_suffix(lang)}.png"))
     finally:
         context.close()
     assert foreign == []

@@ -348,7 +348,7 @@ def test_a_batch_first_mismatch_is_named_with_both_fixes():
         (dict(units=(0, 9)), r"units=\(0, 9\) is not a window of this LSTM's units: 0 <= start < stop <= 5"),
         (dict(unit=5), r"unit=5: this LSTM has hidden_size=5, so unit is 0..4"),
         (dict(units=(0, 2), unit=3), r"unit=3 is outside units=\(0, 2\)"),
-        (dict(lang="zh"), r"lang='zh' is not available: the views speak 'en' for now"),
+        (dict(lang="fr"), r"lang='fr' is not available: the views speak 'en' \(English\), 'zh-CN' \(简体中文\)"),
         (dict(colours="rainbow"), r"colours='rainbow' is not one of 'viridis', 'cividis', 'magma', 'grey'"),
         (dict(view="gradients", loss="task"), r"loss='task' is a trained task's own loss on its targets"),
         (dict(view="gradients", loss="mean"), r"loss='mean' is not one of 'last', 'every', 'task'"),

@@ -15,10 +15,21 @@ import plotly.io as pio
 from lstm_viz.export.html import figures_html
 from lstm_viz.export.images import PNG_SCALE, ExportUnavailable, FigureRenderer
 from lstm_viz.figures.still import still_figure
+from lstm_viz.i18n import DEFAULT, N_, msg, t
+from lstm_viz.notebook.language import speaking
 
 NOTEBOOK_WIDTH = 900
 """Pixels of a notebook's output area that every view is laid out for (it stretches to the area it gets)."""
 FORMATS = ("png", "svg")
+HTML_TITLES = {
+    "gates": N_("LSTM Explorer: gates"),
+    "compare": N_("LSTM Explorer: compare"),
+    "step": N_("LSTM Explorer: step"),
+    "parameters": N_("LSTM Explorer: parameters"),
+    "gradients": N_("LSTM Explorer: gradients"),
+    "text": N_("LSTM Explorer: text"),
+}
+"""The HTML export's default heading per view (said with ``t(lang, ...)``: another language names the page)."""
 
 
 class ViewFigure:
@@ -31,13 +42,19 @@ class ViewFigure:
 
     _view_key = "figure"
     _view_caption = ""
+    _view_lang = DEFAULT
 
     def still(self, step: int | None = None) -> go.Figure:
         """The figure as a still image shows it: at ``step`` (default the step it opens at), without controls.
 
         A figure of its own, with the same exports (``write_image`` of a still draws it as it is).
         """
-        return as_view(still_figure(self, step), self._view_key, self._view_caption)  # type: ignore[arg-type]
+        return as_view(
+            still_figure(self, step),  # type: ignore[arg-type]
+            self._view_key,
+            self._view_caption,
+            self._view_lang,
+        )
 
     def to_image(
         self,
@@ -61,13 +78,16 @@ class ViewFigure:
             ValueError: for another format.
             ExportUnavailable: without kaleido (the ``export`` extra) or a Chrome or Chromium to draw with.
         """
-        if format not in FORMATS:
-            raise ValueError(f"format={format!r} is not one of {', '.join(map(repr, FORMATS))}")
-        still = self.still(step)
-        w = int(width or still.layout.width or NOTEBOOK_WIDTH)
-        h = int(height or still.layout.height or 450)
-        with _renderer().job():
-            return _renderer().render(still, format, w, h, (scale or PNG_SCALE) if format == "png" else 1)
+        with speaking(self._view_lang, (ValueError, ExportUnavailable)):
+            if format not in FORMATS:
+                raise ValueError(
+                    msg("format={format!r} is not one of {choices}", format=format, choices="'png', 'svg'")
+                )
+            still = self.still(step)
+            w = int(width or still.layout.width or NOTEBOOK_WIDTH)
+            h = int(height or still.layout.height or 450)
+            with _renderer().job():
+                return _renderer().render(still, format, w, h, (scale or PNG_SCALE) if format == "png" else 1)
 
     def write_image(
         self,
@@ -95,17 +115,19 @@ class ViewFigure:
         """Write the figure as the app's HTML export: one file, plotly.js inside, interactive and offline.
 
         Its time cursor (the Gates figure's) plays from its buttons and slider, as in the app; nothing is fetched
-        from another host.
+        from another host. The document is in the view's language (``<html lang>``, its default heading and caption).
 
         Args:
             file: A path or a text file.
             title: The page's heading (default the view's name).
             caption: A line under it (default what was drawn: the LSTM and its input).
         """
+        default = HTML_TITLES.get(self._view_key)
         page = figures_html(
             [(self._view_key, self)],  # type: ignore[list-item]
-            title or f"LSTM Explorer: {self._view_key}",
+            title or (t(self._view_lang, default) if default else f"LSTM Explorer: {self._view_key}"),
             self._view_caption if caption is None else caption,
+            lang=self._view_lang,
         )
         if isinstance(file, (str, os.PathLike)):
             Path(file).write_text(page, encoding="utf-8")
@@ -149,7 +171,7 @@ def view_class(base: type[go.Figure]) -> type:
     return cls
 
 
-def as_view(fig: go.Figure, key: str, caption: str) -> go.Figure:
+def as_view(fig: go.Figure, key: str, caption: str, lang: str = DEFAULT) -> go.Figure:
     """The builder's figure itself, given ``ViewFigure``'s methods (its class extended in place, nothing copied).
 
     A figure that has them already keeps its class.
@@ -157,12 +179,14 @@ def as_view(fig: go.Figure, key: str, caption: str) -> go.Figure:
     Args:
         fig: A finished figure from a builder or from ``compose``.
         key: The view's name, in file names and the HTML export's heading.
-        caption: What was drawn, for the HTML export.
+        caption: What was drawn, for the HTML export (in ``lang``).
+        lang: The language the figure's words are in: its HTML export's too.
     """
     if not isinstance(fig, ViewFigure):
         fig.__class__ = view_class(type(fig))
     fig._view_key = key
     fig._view_caption = caption
+    fig._view_lang = lang
     return fig
 
 
@@ -180,15 +204,19 @@ def _renderer() -> FigureRenderer:
                 from choreographer.browsers.chromium import Chromium
             except ImportError as err:
                 raise ExportUnavailable(
-                    "still images need kaleido: pip install 'lstm-explorer[export]' (and a Chrome or Chromium "
-                    "for it to draw with)"
+                    msg(
+                        "still images need kaleido: pip install 'lstm-explorer[export]' (and a Chrome or Chromium "
+                        "for it to draw with)"
+                    )
                 ) from err
             # A Chrome that kaleido downloaded itself (kaleido.get_chrome_sync()) counts here, unlike on a server.
             path = Chromium.find_browser(skip_local=False)
             if not path:
                 raise ExportUnavailable(
-                    "kaleido found no Chrome or Chromium to draw with: install one (Debian: apt-get install chromium) "
-                    "or run kaleido.get_chrome_sync()"
+                    msg(
+                        "kaleido found no Chrome or Chromium to draw with: install one (Debian: apt-get install "
+                        "chromium) or run kaleido.get_chrome_sync()"
+                    )
                 )
             _RENDERER = FigureRenderer(browser_path=str(path))
         return _RENDERER

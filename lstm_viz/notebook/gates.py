@@ -14,11 +14,11 @@ from lstm_viz.tasks.units import unit_scores
 from lstm_viz.trace import trace
 
 
-def gates_view(s: Subject, p: Pick) -> go.Figure:
+def gates_view(s: Subject, p: Pick, lang: str = "en") -> go.Figure:
     """The Gates page's figure: rows ``x, i, f, g, o, c, m, h`` over time, the values at the cursor beside them.
 
     A task's model has the unit that carries its memory outlined (layer 0 forward, as in the app); ``p.unit`` is
-    framed. Clicks do nothing in a notebook, so the hover does not offer them.
+    framed. Clicks do nothing in a notebook, so the hover does not offer them. Its words are in ``lang``.
     """
     highlight: tuple[int, ...] = ()
     if s.model is not None and (p.record.layer, p.record.reverse) == (0, False):
@@ -33,6 +33,7 @@ def gates_view(s: Subject, p: Pick) -> go.Figure:
         highlight=highlight,
         clickable=False,
         picked=p.unit,
+        lang=lang,
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lstm_viz.figures import MAX_UNITS_SHOWN
+from lstm_viz.i18n import N_, msg
 from lstm_viz.trace import LayerTrace, LSTMTrace
 
 DIRECTIONS = ("forward", "reverse")
+ROWS = {"unit": N_("units"), "output feature": N_("output features")}
+"""What a window's rows are, in the plural its messages say (``units_window``'s ``what``)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Pick:
 
 def _whole(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a whole number; it was given {value!r}")
+        raise TypeError(msg("{name} must be a whole number; it was given {value!r}", name=name, value=value))
     return value
 
 
@@ -42,7 +45,7 @@ def units_window(units: object, n: int, unit: int | None = None, what: str = "un
         units: ``(start, stop)``, a ``range`` with step 1, or None.
         n: How many units there are.
         unit: A unit that must be inside the window, or None.
-        what: What the rows are (``"unit"``, ``"output feature"``), for messages.
+        what: What the rows are (``"unit"``, ``"output feature"``: a key of ``ROWS``), for messages.
 
     Raises:
         ValueError: for a window outside ``0..n``, empty, or wider than ``MAX_UNITS_SHOWN``.
@@ -52,18 +55,49 @@ def units_window(units: object, n: int, unit: int | None = None, what: str = "un
         return first, min(first + MAX_UNITS_SHOWN, n)
     if isinstance(units, range) and units.step == 1:
         units = (units.start, units.stop)
+    rows = msg(ROWS[what])
     if not (isinstance(units, (tuple, list)) and len(units) == 2):
-        raise TypeError(f"units is a window (start, stop) of {what}s, e.g. (0, {min(n, 16)}); it was given {units!r}")
+        raise TypeError(
+            msg(
+                "units is a window (start, stop) of {rows}, e.g. (0, {stop}); it was given {units!r}",
+                rows=rows,
+                stop=min(n, 16),
+                units=units,
+            )
+        )
     start, stop = (_whole("units", u) for u in units)
     if not 0 <= start < stop <= n:
-        raise ValueError(f"units=({start}, {stop}) is not a window of this LSTM's {what}s: 0 <= start < stop <= {n}")
+        raise ValueError(
+            msg(
+                "units=({start}, {stop}) is not a window of this LSTM's {rows}: 0 <= start < stop <= {n}",
+                start=start,
+                stop=stop,
+                rows=rows,
+                n=n,
+            )
+        )
     if stop - start > MAX_UNITS_SHOWN:
         raise ValueError(
-            f"units=({start}, {stop}) spans {stop - start} {what}s; a view draws at most {MAX_UNITS_SHOWN} at once: "
-            f"e.g. units=({start}, {start + MAX_UNITS_SHOWN})"
+            msg(
+                "units=({start}, {stop}) spans {count} {rows}; a view draws at most {most} at once: "
+                "e.g. units=({start}, {end})",
+                start=start,
+                stop=stop,
+                count=stop - start,
+                rows=rows,
+                most=MAX_UNITS_SHOWN,
+                end=start + MAX_UNITS_SHOWN,
+            )
         )
     if unit is not None and not start <= unit < stop:
-        raise ValueError(f"unit={unit} is outside units=({start}, {stop}): pick a window that holds it")
+        raise ValueError(
+            msg(
+                "unit={unit} is outside units=({start}, {stop}): pick a window that holds it",
+                unit=unit,
+                start=start,
+                stop=stop,
+            )
+        )
     return start, stop
 
 
@@ -85,24 +119,63 @@ def pick(
     """
     layer, batch_item = _whole("layer", layer), _whole("batch_item", batch_item)
     if not 0 <= layer < tr.num_layers:
-        raise ValueError(f"layer={layer}: this LSTM has num_layers={tr.num_layers}, so layer is 0..{tr.num_layers - 1}")
+        raise ValueError(
+            msg(
+                "layer={layer}: this LSTM has num_layers={n}, so layer is 0..{last}",
+                layer=layer,
+                n=tr.num_layers,
+                last=tr.num_layers - 1,
+            )
+        )
     if direction not in DIRECTIONS:
-        raise ValueError(f"direction={direction!r} is not one of {', '.join(map(repr, DIRECTIONS))}")
+        raise ValueError(
+            msg(
+                "direction={direction!r} is not one of {choices}",
+                direction=direction,
+                choices=", ".join(map(repr, DIRECTIONS)),
+            )
+        )
     if direction == "reverse" and not tr.bidirectional:
-        raise ValueError("direction='reverse': this LSTM is not bidirectional, it has only the forward direction")
+        raise ValueError(msg("direction='reverse': this LSTM is not bidirectional, it has only the forward direction"))
     rec = tr.layer(layer, reverse=direction == "reverse")
     batch = rec.c.shape[0]
     if not tr.batched and batch_item != 0:
-        raise ValueError(f"batch_item={batch_item}: x is unbatched ([T, I]), so there is one sequence, batch_item=0")
+        raise ValueError(
+            msg(
+                "batch_item={batch_item}: x is unbatched ([T, I]), so there is one sequence, batch_item=0",
+                batch_item=batch_item,
+            )
+        )
     if not 0 <= batch_item < batch:
-        raise ValueError(f"batch_item={batch_item}: x holds {batch} sequences, so batch_item is 0..{batch - 1}")
+        raise ValueError(
+            msg(
+                "batch_item={batch_item}: x holds {batch} sequences, so batch_item is 0..{last}",
+                batch_item=batch_item,
+                batch=batch,
+                last=batch - 1,
+            )
+        )
     steps = rec.steps
     t = default_t if t is None else _whole("t", t)
     if not -steps <= t < steps:
-        raise ValueError(f"t={t} is outside the run's steps 0..{steps - 1} (or -{steps}..-1 from the end)")
+        raise ValueError(
+            msg(
+                "t={t} is outside the run's steps 0..{last} (or -{steps}..-1 from the end)",
+                t=t,
+                last=steps - 1,
+                steps=steps,
+            )
+        )
     hidden = rec.c.shape[-1]
     if unit is not None:
         unit = _whole("unit", unit)
         if not 0 <= unit < hidden:
-            raise ValueError(f"unit={unit}: this LSTM has hidden_size={hidden}, so unit is 0..{hidden - 1}")
+            raise ValueError(
+                msg(
+                    "unit={unit}: this LSTM has hidden_size={hidden}, so unit is 0..{last}",
+                    unit=unit,
+                    hidden=hidden,
+                    last=hidden - 1,
+                )
+            )
     return Pick(rec, batch_item, units_window(units, hidden, unit), t % steps, unit)

@@ -8,13 +8,14 @@ import plotly.graph_objects as go
 from torch import Tensor, nn
 
 from lstm_viz.figures import PALETTES, recolour
+from lstm_viz.i18n import msg, t
 from lstm_viz.notebook.compare import KERNELS, compare_view
 from lstm_viz.notebook.figure import as_view
 from lstm_viz.notebook.gates import gates_view
 from lstm_viz.notebook.gradients import gradients_view
-from lstm_viz.notebook.language import check_language
+from lstm_viz.notebook.language import check_language, speaking
 from lstm_viz.notebook.parameters import parameters_view
-from lstm_viz.notebook.picks import pick
+from lstm_viz.notebook.picks import DIRECTIONS, pick
 from lstm_viz.notebook.step import step_view
 from lstm_viz.notebook.subject import subject
 from lstm_viz.notebook.text import text_model, text_view
@@ -28,7 +29,7 @@ VIEWS = ("gates", "compare", "step", "parameters", "gradients")
 
 def _palette(colours: str) -> Any:
     if colours not in PALETTES:
-        raise ValueError(f"colours={colours!r} is not one of {', '.join(map(repr, PALETTES))}")
+        raise ValueError(msg("colours={colours!r} is not one of {choices}", colours=colours, choices=_listed(PALETTES)))
     return PALETTES[colours]
 
 
@@ -89,7 +90,8 @@ def show(
         weight: The parameters view's matrix.
         against: The compare view's ``nn.LSTM`` kernel: ``"generic"`` or ``"default"``.
         colours: The app's palette: ``"viridis"`` (default), ``"cividis"``, ``"magma"`` or ``"grey"``.
-        lang: The language of the views' words: ``"en"`` for now.
+        lang: The language of the view's words, its export's caption and its errors: ``"en"`` (English) or
+            ``"zh-CN"`` (Simplified Chinese; ``"zh"`` and ``"zh_CN"`` name it too). The numbers are the same.
 
     Returns:
         The view's Plotly figure (sized for a notebook's ~900 px; it stretches to the output's width).
@@ -106,38 +108,41 @@ def show(
         [L*D, B, H]) ([L*D, H_out], [L*D, H] unbatched).
     """
     lang = check_language(lang)
-    palette = _palette(colours)
-    if view not in VIEWS:
-        raise ValueError(f"view={view!r} is not one of {', '.join(map(repr, VIEWS))}")
-    if against not in KERNELS:
-        raise ValueError(f"against={against!r} is not one of {', '.join(map(repr, KERNELS))}")
-    s = subject(lstm, x, hx)
-    if view == "parameters":
-        # No forward needed: the matrix is the module's own.
-        p_layer = pick_layer(s.lstm, layer, direction)
-        fig = parameters_view(s.lstm, weight, p_layer, direction == "reverse")
-        return _finish(fig, view, s.describe(), palette)
-    tr = trace(s.lstm, s.x, s.hx)
-    p = pick(
-        tr,
-        layer,
-        direction,
-        batch_item,
-        t,
-        None if view == "compare" else units,
-        None if view == "gradients" else unit,
-        default_t=tr.layer(0).steps // 2 if view == "step" else 0,
-    )
-    labels = s.labels[p.batch_item] if s.labels is not None else None
-    if view == "gates":
-        fig = gates_view(s, p)
-    elif view == "compare":
-        fig = compare_view(tr, compare(s.lstm, s.x, s.hx, tr), p, labels, against, units, lang)
-    elif view == "step":
-        fig = step_view(p, labels, lang)
-    else:
-        fig = gradients_view(s, p, loss, unit, lang)
-    return _finish(fig, view, s.describe(), palette)
+    with speaking(lang):
+        palette = _palette(colours)
+        if view not in VIEWS:
+            raise ValueError(msg("view={view!r} is not one of {choices}", view=view, choices=_listed(VIEWS)))
+        if against not in KERNELS:
+            raise ValueError(
+                msg("against={against!r} is not one of {choices}", against=against, choices=_listed(KERNELS))
+            )
+        s = subject(lstm, x, hx)
+        if view == "parameters":
+            # No forward needed: the matrix is the module's own.
+            p_layer = pick_layer(s.lstm, layer, direction)
+            fig = parameters_view(s.lstm, weight, p_layer, direction == "reverse", lang)
+            return _finish(fig, view, s.describe(lang), palette, lang)
+        tr = trace(s.lstm, s.x, s.hx)
+        p = pick(
+            tr,
+            layer,
+            direction,
+            batch_item,
+            t,
+            None if view == "compare" else units,
+            None if view == "gradients" else unit,
+            default_t=tr.layer(0).steps // 2 if view == "step" else 0,
+        )
+        labels = s.labels[p.batch_item] if s.labels is not None else None
+        if view == "gates":
+            fig = gates_view(s, p, lang)
+        elif view == "compare":
+            fig = compare_view(tr, compare(s.lstm, s.x, s.hx, tr), p, labels, against, units, lang)
+        elif view == "step":
+            fig = step_view(p, labels, lang)
+        else:
+            fig = gradients_view(s, p, loss, unit, lang)
+        return _finish(fig, view, s.describe(lang), palette, lang)
 
 
 def pick_layer(lstm: nn.LSTM, layer: int, direction: str) -> int:
@@ -147,11 +152,20 @@ def pick_layer(lstm: nn.LSTM, layer: int, direction: str) -> int:
         ValueError: for a layer or direction the LSTM does not have.
     """
     if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < lstm.num_layers:
-        raise ValueError(f"layer={layer!r}: this LSTM has num_layers={lstm.num_layers}, 0..{lstm.num_layers - 1}")
-    if direction not in ("forward", "reverse"):
-        raise ValueError(f"direction={direction!r} is not one of 'forward', 'reverse'")
+        raise ValueError(
+            msg(
+                "layer={layer!r}: this LSTM has num_layers={n}, 0..{last}",
+                layer=layer,
+                n=lstm.num_layers,
+                last=lstm.num_layers - 1,
+            )
+        )
+    if direction not in DIRECTIONS:
+        raise ValueError(
+            msg("direction={direction!r} is not one of {choices}", direction=direction, choices=_listed(DIRECTIONS))
+        )
     if direction == "reverse" and not lstm.bidirectional:
-        raise ValueError("direction='reverse': this LSTM is not bidirectional, it has only the forward direction")
+        raise ValueError(msg("direction='reverse': this LSTM is not bidirectional, it has only the forward direction"))
     return layer
 
 
@@ -177,7 +191,7 @@ def show_text(
         tracks: Tracks of the text drawn as bars under each row (``lstm_viz.reading.tracking.TRACKS``); default
             the cell's.
         colours: The app's palette (see ``show``).
-        lang: The language of the view's words: ``"en"`` for now.
+        lang: The language of the view's words, its export's caption and its errors: ``"en"`` or ``"zh-CN"``.
 
     Returns:
         The Plotly figure, with ``still``, ``write_image`` and ``write_html`` as ``show``'s.
@@ -187,14 +201,26 @@ def show_text(
         ValueError: for an empty or too long text, a cell or track the model does not have.
     """
     lang = check_language(lang)
-    palette = _palette(colours)
-    m = text_model(model)
-    fig, r = text_view(m, text, cell, state, tracks, lang)
-    caption = f"the {m.task.name} task's model reading {r.steps:,} characters; {r.comparison.headline}"
-    return _finish(fig, "text", caption, palette)
+    with speaking(lang):
+        palette = _palette(colours)
+        m = text_model(model)
+        fig, r = text_view(m, text, cell, state, tracks, lang)
+        caption = t(
+            lang,
+            "the {task} task's model reading {n:,} characters; {headline}",
+            task=m.task.name,
+            n=r.steps,
+            headline=r.comparison.headline,
+        )
+        return _finish(fig, "text", caption, palette, lang)
 
 
-def _finish(fig: go.Figure, key: str, caption: str, palette: Any) -> go.Figure:
-    """The builder's figure in the chosen palette, with the notebook's still and exports."""
+def _listed(choices: object) -> str:
+    """``'a', 'b', 'c'``: the values an argument takes, as Python writes them."""
+    return ", ".join(map(repr, choices))  # type: ignore[call-overload]
+
+
+def _finish(fig: go.Figure, key: str, caption: str, palette: Any, lang: str) -> go.Figure:
+    """The builder's figure in the chosen palette, with the notebook's still and exports (in ``lang``)."""
     recolour(fig, palette)
-    return as_view(fig, key, caption)
+    return as_view(fig, key, caption, lang)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from lstm_viz.figures import cell_diagram_figure, click_grid_figure
+from lstm_viz.i18n import t
 from lstm_viz.notebook.compose import compose
-from lstm_viz.notebook.language import say
 from lstm_viz.notebook.picks import Pick
 
 GRID_STATE = "i"
 """The heatmap above the cell: the page's first choice."""
-CLICK_WORDS = ("Click a cell to pick step t and unit j: ", "<br>click to select")
-"""The page's invitations to click, left out: a notebook takes no clicks (``show`` picks the step and unit)."""
 
 
 def step_view(p: Pick, labels: list[str] | None, lang: str) -> go.Figure:
@@ -21,13 +19,13 @@ def step_view(p: Pick, labels: list[str] | None, lang: str) -> go.Figure:
     The diagram is the LSTM cell at step ``p.t`` and unit ``p.unit`` (default the window's first unit): each gate
     with its two pre-activation terms (from x_t and from h_(t-1)), its activation and value, the cell line
     c_(t-1) -> c_t and the output m_t = o * tanh(c_t). The page's equations in LaTeX are
-    ``lstm_viz.step_equations.forward_equations(record, batch_item, t, unit)``.
+    ``lstm_viz.step_equations.forward_equations(record, batch_item, t, unit)``. Every word is in ``lang``.
     """
     unit = p.units[0] if p.unit is None else p.unit
-    grid = click_grid_figure(p.record, GRID_STATE, p.batch_item, p.units, (p.t, unit), labels)
-    grid.layout.title.text = grid.layout.title.text.removeprefix(CLICK_WORDS[0])
-    for trace in grid.data:
-        if trace.hovertemplate:
-            trace.hovertemplate = trace.hovertemplate.replace(CLICK_WORDS[1], "")
-    diagram = cell_diagram_figure(p.record.step_terms(p.t), p.record, p.batch_item, unit)
-    return compose([[grid], [diagram]], f"<b>{say('One step in numbers', lang)}</b>: step t = {p.t}, unit j = {unit}")
+    # A notebook takes no clicks (``show`` picks the step and unit): the page's invitations to click are left out.
+    grid = click_grid_figure(
+        p.record, GRID_STATE, p.batch_item, p.units, (p.t, unit), labels, clickable=False, lang=lang
+    )
+    diagram = cell_diagram_figure(p.record.step_terms(p.t), p.record, p.batch_item, unit, lang=lang)
+    title = t(lang, "<b>One step in numbers</b>: step t = {t}, unit j = {unit}", t=p.t, unit=unit)
+    return compose([[grid], [diagram]], title)

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from lstm_viz.i18n import DEFAULT, N_, Message, msg, t
 from lstm_viz.tasks import Batch, TaskModel
 
 TASK_SEQUENCES = 1
@@ -16,14 +17,14 @@ TASK_SEED = 0
 """Seed of those sequences (the app's default run draws the same)."""
 
 _NOT_AN_LSTM = {
-    nn.GRU: "a GRU has no cell state c and no output gate: there is no LSTM to draw",
-    nn.RNN: "a plain RNN has no gates and no cell state: there is no LSTM to draw",
-    nn.LSTMCell: (
+    nn.GRU: N_("a GRU has no cell state c and no output gate: there is no LSTM to draw"),
+    nn.RNN: N_("a plain RNN has no gates and no cell state: there is no LSTM to draw"),
+    nn.LSTMCell: N_(
         "an nn.LSTMCell computes one step; copy its weights into nn.LSTM(input_size, hidden_size) "
         "(weight_ih -> weight_ih_l0, ...) to see every step"
     ),
-    nn.GRUCell: "a GRU cell has no cell state c and no output gate: there is no LSTM to draw",
-    nn.RNNCell: "a plain RNN cell has no gates: there is no LSTM to draw",
+    nn.GRUCell: N_("a GRU cell has no cell state c and no output gate: there is no LSTM to draw"),
+    nn.RNNCell: N_("a plain RNN cell has no gates: there is no LSTM to draw"),
 }
 
 
@@ -54,11 +55,17 @@ class Subject:
         """Whether ``x`` has a batch dimension."""
         return self.x.dim() == 3
 
-    def describe(self) -> str:
-        """The module and its input in words, for an export's caption."""
-        what = f"the {self.model.task.name} task's model, " if self.model is not None else ""
-        start = "h_0, c_0 given" if self.hx is not None else "h_0, c_0 zeros"
-        return f"{what}{self.lstm!r} on x {list(self.x.shape)} {str(self.x.dtype).removeprefix('torch.')}, {start}"
+    def describe(self, lang: str = DEFAULT) -> str:
+        """The module and its input in words (in ``lang``), for an export's caption."""
+        values = dict(module=repr(self.lstm), shape=list(self.x.shape), dtype=_dtype(self.x))
+        if self.model is not None:
+            values["task"] = self.model.task.name
+            if self.hx is not None:
+                return t(lang, "the {task} task's model, {module} on x {shape} {dtype}, h_0, c_0 given", **values)
+            return t(lang, "the {task} task's model, {module} on x {shape} {dtype}, h_0, c_0 zeros", **values)
+        if self.hx is not None:
+            return t(lang, "{module} on x {shape} {dtype}, h_0, c_0 given", **values)
+        return t(lang, "{module} on x {shape} {dtype}, h_0, c_0 zeros", **values)
 
 
 def as_lstm(obj: object) -> tuple[nn.LSTM, TaskModel | None]:
@@ -73,30 +80,56 @@ def as_lstm(obj: object) -> tuple[nn.LSTM, TaskModel | None]:
         return obj, None
     for kind, why in _NOT_AN_LSTM.items():
         if isinstance(obj, kind):
-            raise TypeError(f"show() draws an nn.LSTM; it was given {obj!r}, an nn.{kind.__name__}: {why}")
+            raise TypeError(
+                msg(
+                    "show() draws an nn.LSTM; it was given {module}, an nn.{kind}: {why}",
+                    module=repr(obj),
+                    kind=kind.__name__,
+                    why=msg(why),
+                )
+            )
     if isinstance(obj, nn.Module):
+        values = dict(kind=type(obj).__name__)
         inside = [name for name, m in obj.named_modules() if isinstance(m, nn.LSTM) and name]
-        where = (
-            f"it holds {'an nn.LSTM' if len(inside) == 1 else 'nn.LSTMs'} at "
-            + ", ".join(f"model.{name}" for name in inside)
-            + f": pass that one, e.g. show(model.{inside[0]}, x)"
-            if inside
-            else "it holds no nn.LSTM"
+        if not inside:
+            raise TypeError(msg("show() draws an nn.LSTM; it was given a {kind} module: it holds no nn.LSTM", **values))
+        values.update(at=", ".join(f"model.{name}" for name in inside), first=inside[0])
+        if len(inside) == 1:
+            raise TypeError(
+                msg(
+                    "show() draws an nn.LSTM; it was given a {kind} module: it holds an nn.LSTM at {at}: pass that "
+                    "one, e.g. show(model.{first}, x)",
+                    **values,
+                )
+            )
+        raise TypeError(
+            msg(
+                "show() draws an nn.LSTM; it was given a {kind} module: it holds nn.LSTMs at {at}: pass that one, "
+                "e.g. show(model.{first}, x)",
+                **values,
+            )
         )
-        raise TypeError(f"show() draws an nn.LSTM; it was given a {type(obj).__name__} module: {where}")
     raise TypeError(
-        f"show() draws an nn.LSTM or a trained task's model (lstm_viz.tasks.pretrained(name)); "
-        f"it was given {type(obj).__name__}"
+        msg(
+            "show() draws an nn.LSTM or a trained task's model (lstm_viz.tasks.pretrained(name)); it was given {kind}",
+            kind=type(obj).__name__,
+        )
     )
 
 
-def _shape(t: Tensor) -> str:
-    return f"[{', '.join(map(str, t.shape))}]"
+def _shape(x: Tensor) -> str:
+    return f"[{', '.join(map(str, x.shape))}]"
 
 
-def _expected_x(lstm: nn.LSTM) -> str:
-    layout = "[B, T, {I}] (batch_first=True)" if lstm.batch_first else "[T, B, {I}] (batch_first=False)"
-    return layout.format(I=lstm.input_size) + f" or [T, {lstm.input_size}] unbatched"
+def _dtype(x: Tensor) -> str:
+    return str(x.dtype).removeprefix("torch.")
+
+
+def _expected_x(lstm: nn.LSTM) -> Message:
+    """The input ``lstm`` takes, in words (a ``Message``, said in the language of the sentence holding it)."""
+    if lstm.batch_first:
+        return msg("[B, T, {size}] (batch_first=True) or [T, {size}] unbatched", size=lstm.input_size)
+    return msg("[T, B, {size}] (batch_first=False) or [T, {size}] unbatched", size=lstm.input_size)
 
 
 def check_input(lstm: nn.LSTM, x: object) -> Tensor:
@@ -109,36 +142,77 @@ def check_input(lstm: nn.LSTM, x: object) -> Tensor:
     """
     if isinstance(x, PackedSequence):
         raise TypeError(
-            "x is a PackedSequence: the views show every step of every sequence, so pass the padded tensor "
-            "(torch.nn.utils.rnn.pad_packed_sequence(x)[0])"
+            msg(
+                "x is a PackedSequence: the views show every step of every sequence, so pass the padded tensor "
+                "(torch.nn.utils.rnn.pad_packed_sequence(x)[0])"
+            )
         )
+    expected = _expected_x(lstm)
     if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor shaped {_expected_x(lstm)}; it was given {type(x).__name__}")
+        raise TypeError(
+            msg(
+                "x must be a torch.Tensor shaped {expected}; it was given {kind}",
+                expected=expected,
+                kind=type(x).__name__,
+            )
+        )
     if x.dim() not in (2, 3):
-        raise ValueError(f"x has shape {_shape(x)} ({x.dim()}-D); this LSTM takes {_expected_x(lstm)}")
-    if x.shape[-1] != lstm.input_size:
-        hint = ""
-        if x.dim() == 3 and lstm.input_size in tuple(x.shape[:2]):
-            hint = f"; its dimension {tuple(x.shape[:2]).index(lstm.input_size)} has {lstm.input_size}: is x permuted?"
         raise ValueError(
-            f"x has {x.shape[-1]} features per step (shape {_shape(x)}), and this LSTM takes "
-            f"input_size={lstm.input_size}: {_expected_x(lstm)}{hint}"
+            msg(
+                "x has shape {shape} ({rank}-D); this LSTM takes {expected}",
+                shape=_shape(x),
+                rank=x.dim(),
+                expected=expected,
+            )
+        )
+    if x.shape[-1] != lstm.input_size:
+        values = dict(features=x.shape[-1], shape=_shape(x), size=lstm.input_size, expected=expected)
+        if x.dim() == 3 and lstm.input_size in tuple(x.shape[:2]):
+            raise ValueError(
+                msg(
+                    "x has {features} features per step (shape {shape}), and this LSTM takes input_size={size}: "
+                    "{expected}; its dimension {dim} has {size}: is x permuted?",
+                    dim=tuple(x.shape[:2]).index(lstm.input_size),
+                    **values,
+                )
+            )
+        raise ValueError(
+            msg(
+                "x has {features} features per step (shape {shape}), and this LSTM takes input_size={size}: {expected}",
+                **values,
+            )
         )
     if 0 in x.shape:
-        raise ValueError(f"x has shape {_shape(x)}: there is no step to draw")
+        raise ValueError(msg("x has shape {shape}: there is no step to draw", shape=_shape(x)))
     weight = lstm.weight_ih_l0
     if not x.is_floating_point():
         raise ValueError(
-            f"x holds {str(x.dtype).removeprefix('torch.')} values: nn.LSTM reads float features "
-            f"(token ids become one-hot rows: torch.nn.functional.one_hot(ids, {lstm.input_size}).float())"
+            msg(
+                "x holds {dtype} values: nn.LSTM reads float features (token ids become one-hot rows: "
+                "torch.nn.functional.one_hot(ids, {size}).float())",
+                dtype=_dtype(x),
+                size=lstm.input_size,
+            )
         )
     if x.dtype != weight.dtype:
         raise ValueError(
-            f"x is {str(x.dtype).removeprefix('torch.')} and the LSTM's weights are "
-            f"{str(weight.dtype).removeprefix('torch.')}: pass x.to({weight.dtype}) or call lstm.to({x.dtype})"
+            msg(
+                "x is {dtype} and the LSTM's weights are {weights}: pass x.to({weight_dtype}) or call "
+                "lstm.to({x_dtype})",
+                dtype=_dtype(x),
+                weights=_dtype(weight),
+                weight_dtype=str(weight.dtype),
+                x_dtype=str(x.dtype),
+            )
         )
     if x.device != weight.device:
-        raise ValueError(f"x is on {x.device} and the LSTM on {weight.device}: move one to the other")
+        raise ValueError(
+            msg(
+                "x is on {x_device} and the LSTM on {device}: move one to the other",
+                x_device=str(x.device),
+                device=str(weight.device),
+            )
+        )
     return x
 
 
@@ -153,7 +227,9 @@ def check_state(lstm: nn.LSTM, x: Tensor, hx: object) -> tuple[Tensor, Tensor] |
     if hx is None:
         return None
     if not isinstance(hx, (tuple, list)) or len(hx) != 2 or not all(isinstance(s, Tensor) for s in hx):
-        raise TypeError(f"hx is (h_0, c_0), two tensors, as nn.LSTM takes it; it was given {type(hx).__name__}")
+        raise TypeError(
+            msg("hx is (h_0, c_0), two tensors, as nn.LSTM takes it; it was given {kind}", kind=type(hx).__name__)
+        )
     h0, c0 = hx
     n = lstm.num_layers * (2 if lstm.bidirectional else 1)
     out = lstm.proj_size or lstm.hidden_size
@@ -164,27 +240,53 @@ def check_state(lstm: nn.LSTM, x: Tensor, hx: object) -> tuple[Tensor, Tensor] |
         for name, s, width in (("h_0", h0, out), ("c_0", c0, lstm.hidden_size)):
             if s.dim() == 2:
                 raise ValueError(
-                    f"{name} has shape {_shape(s)}: for a batched x nn.LSTM takes {name} as "
-                    f"[num_layers * directions, B, {width}] = [{n}, {batch}, {width}]; a tutorial-style [B, {width}] "
-                    f"state needs {name[0]}0.unsqueeze(0)"
+                    msg(
+                        "{name} has shape {shape}: for a batched x nn.LSTM takes {name} as "
+                        "[num_layers * directions, B, {width}] = [{n}, {batch}, {width}]; a tutorial-style "
+                        "[B, {width}] state needs {letter}0.unsqueeze(0)",
+                        name=name,
+                        shape=_shape(s),
+                        width=width,
+                        n=n,
+                        batch=batch,
+                        letter=name[0],
+                    )
                 )
         state_batch = h0.shape[1] if h0.dim() == 3 else None
         other = x.shape[1 - b_dim]
         if state_batch is not None and state_batch != batch and other == state_batch:
-            layout = "[T, B, I]" if not lstm.batch_first else "[B, T, I]"
+            values = dict(shape=_shape(x), batch=batch, state_batch=state_batch)
+            if lstm.batch_first:
+                raise ValueError(
+                    msg(
+                        "x has shape {shape}: with batch_first=True nn.LSTM reads it as [B, T, I], a batch of "
+                        "{batch}, but h_0 has a batch of {state_batch}: x is laid out time-first. Create the LSTM "
+                        "with batch_first=False, or pass x.transpose(0, 1)",
+                        **values,
+                    )
+                )
             raise ValueError(
-                f"x has shape {_shape(x)}: with batch_first={lstm.batch_first} nn.LSTM reads it as {layout}, a batch "
-                f"of {batch}, but h_0 has a batch of {state_batch}: x is laid out "
-                f"{'batch-first' if not lstm.batch_first else 'time-first'}. Create the LSTM with "
-                f"batch_first={not lstm.batch_first}, or pass x.transpose(0, 1)"
+                msg(
+                    "x has shape {shape}: with batch_first=False nn.LSTM reads it as [T, B, I], a batch of {batch}, "
+                    "but h_0 has a batch of {state_batch}: x is laid out batch-first. Create the LSTM with "
+                    "batch_first=True, or pass x.transpose(0, 1)",
+                    **values,
+                )
             )
         wants = {"h_0": (n, batch, out), "c_0": (n, batch, lstm.hidden_size)}
     else:
         for name, s in (("h_0", h0), ("c_0", c0)):
             if s.dim() == 3:
                 raise ValueError(
-                    f"x is unbatched, {_shape(x)} = [T, I], but {name} is 3-D, {_shape(s)}: give {name} without "
-                    f"its batch ([{n}, ...]), or give x a batch: x.unsqueeze({0 if lstm.batch_first else 1})"
+                    msg(
+                        "x is unbatched, {shape} = [T, I], but {name} is 3-D, {state_shape}: give {name} without its "
+                        "batch ([{n}, ...]), or give x a batch: x.unsqueeze({dim})",
+                        shape=_shape(x),
+                        name=name,
+                        state_shape=_shape(s),
+                        n=n,
+                        dim=0 if lstm.batch_first else 1,
+                    )
                 )
         wants = {"h_0": (n, out), "c_0": (n, lstm.hidden_size)}
     sizes = "proj_size" if lstm.proj_size else "hidden_size"
@@ -192,13 +294,28 @@ def check_state(lstm: nn.LSTM, x: Tensor, hx: object) -> tuple[Tensor, Tensor] |
         if tuple(s.shape) != want:
             width = sizes if name == "h_0" else "hidden_size"
             laid = "num_layers * directions, B, " if batched else "num_layers * directions, "
+            # Code, not words: PyTorch's sizes and names, the same in every language.
+            takes, layout = f"[{', '.join(map(str, want))}]", f"[{laid}{width}]"
             raise ValueError(
-                f"{name} has shape {_shape(s)}; this LSTM takes [{', '.join(map(str, want))}] ([{laid}{width}])"
+                msg(
+                    "{name} has shape {shape}; this LSTM takes {want} ({layout})",
+                    name=name,
+                    shape=_shape(s),
+                    want=takes,
+                    layout=layout,
+                )
             )
         if s.dtype != x.dtype or s.device != x.device:
             raise ValueError(
-                f"{name} is {str(s.dtype).removeprefix('torch.')} on {s.device}, and x is "
-                f"{str(x.dtype).removeprefix('torch.')} on {x.device}: give them the same dtype and device"
+                msg(
+                    "{name} is {dtype} on {device}, and x is {x_dtype} on {x_device}: give them the same dtype and "
+                    "device",
+                    name=name,
+                    dtype=_dtype(s),
+                    device=str(s.device),
+                    x_dtype=_dtype(x),
+                    x_device=str(x.device),
+                )
             )
     return h0, c0
 
@@ -227,8 +344,12 @@ def subject(obj: object, x: object = None, hx: object = None) -> Subject:
     if x is None:
         if model is None:
             raise TypeError(
-                f"show(lstm, x): give the input x that the LSTM reads, shaped {_expected_x(lstm)}, "
-                f"e.g. torch.randn(2, 3, {lstm.input_size})"
+                msg(
+                    "show(lstm, x): give the input x that the LSTM reads, shaped {expected}, e.g. "
+                    "torch.randn(2, 3, {size})",
+                    expected=_expected_x(lstm),
+                    size=lstm.input_size,
+                )
             )
         batch = model.batch(TASK_SEQUENCES, TASK_SEED)
         x = batch.x.to(model.dtype)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from lstm_viz.figures.code_text import TextPanel, text_figure
-from lstm_viz.notebook.language import say
+from lstm_viz.i18n import msg, t
 from lstm_viz.reading import code_models, finder, tracking
 from lstm_viz.reading.reader import TextRun, run_text
+from lstm_viz.reading.words import panel_label, track_name
 from lstm_viz.tasks import TaskModel
 
-STATES = {"tanh_c": "tanh(c)", "h": "h"}
+STATES = code_models.STATES
 """What a panel colours by: the cell's tanh(c) (in -1..1, as h is) or the unit's h."""
 
 
@@ -25,13 +26,21 @@ def text_model(model: TaskModel | str) -> TaskModel:
         return code_models.load(model)
     if not isinstance(model, TaskModel):
         raise TypeError(
-            f"show_text reads with a character model: lstm_viz.tasks.pretrained('code') or 'chars', or one of "
-            f"{', '.join(map(repr, code_models.MODELS))}; it was given {type(model).__name__}"
+            msg(
+                "show_text reads with a character model: lstm_viz.tasks.pretrained('code') or 'chars', or one of "
+                "{models}; it was given {kind}",
+                models=", ".join(map(repr, code_models.MODELS)),
+                kind=type(model).__name__,
+            )
         )
     if model.task.encode is None:
         raise ValueError(
-            f"the {model.task.name} task's model reads {model.task.title} symbols, not text: show_text draws the "
-            "code and chars models; draw this one with show(model)"
+            msg(
+                "the {task} task's model reads {title} symbols, not text: show_text draws the code and chars "
+                "models; draw this one with show(model)",
+                task=model.task.name,
+                title=msg(model.task.title),
+            )
         )
     return model
 
@@ -68,33 +77,60 @@ def text_view(
     track = None
     if cell is None:
         if not found:
-            raise ValueError(f"no cells were found and stored for this model: pass cell=a unit, 0..{hidden - 1}")
+            raise ValueError(
+                msg("no cells were found and stored for this model: pass cell=a unit, 0..{last}", last=hidden - 1)
+            )
         cell = next(iter(found))
     if isinstance(cell, str):
         if cell not in found:
-            known = f"its found cells follow {', '.join(map(repr, found))}" if found else "it has no found cells"
-            raise ValueError(f"cell={cell!r} is not a track with a found cell: {known}; or pass a unit 0..{hidden - 1}")
+            if found:
+                raise ValueError(
+                    msg(
+                        "cell={cell!r} is not a track with a found cell: its found cells follow {tracks}; or pass a "
+                        "unit 0..{last}",
+                        cell=cell,
+                        tracks=", ".join(map(repr, found)),
+                        last=hidden - 1,
+                    )
+                )
+            raise ValueError(
+                msg(
+                    "cell={cell!r} is not a track with a found cell: it has no found cells; or pass a unit 0..{last}",
+                    cell=cell,
+                    last=hidden - 1,
+                )
+            )
         track, finding = cell, found[cell]
         unit, state = finding.unit, state or code_models.state_key(finding)
     elif isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell < hidden:
         unit, state = cell, state or "tanh_c"
     else:
-        raise ValueError(f"cell={cell!r}: a unit is 0..{hidden - 1}, or a track name ({', '.join(tracking.TRACKS)})")
+        raise ValueError(
+            msg(
+                "cell={cell!r}: a unit is 0..{last}, or a track name ({tracks})",
+                cell=cell,
+                last=hidden - 1,
+                tracks=", ".join(tracking.TRACKS),
+            )
+        )
     if state not in STATES:
-        raise ValueError(f"state={state!r} is not one of {', '.join(map(repr, STATES))}")
+        raise ValueError(
+            msg("state={state!r} is not one of {choices}", state=state, choices=", ".join(map(repr, STATES)))
+        )
     bars = list(tracks) if tracks is not None else ([track] if track else [])
-    unknown = [t for t in bars if t not in tracking.TRACKS]
+    unknown = [name for name in bars if name not in tracking.TRACKS]
     if unknown:
-        raise ValueError(f"tracks {unknown} are not tracks: {', '.join(tracking.TRACKS)}")
+        raise ValueError(
+            msg("tracks {unknown} are not tracks: {tracks}", unknown=unknown, tracks=", ".join(tracking.TRACKS))
+        )
     r = run_text(model, text)
-    label = f"{STATES[state]} of {'cell' if state == 'tanh_c' else 'unit'} {unit}"
-    if track is not None:
-        label += f" ({tracking.TRACKS[track].label})"
+    label = panel_label(code_models.PanelCell(unit, state, track), lang)
     fig = text_figure(
         r.text,
-        [TextPanel(r.state(state)[:, unit], label)],
-        say("your text", lang),
-        subtitle=say("coloured by each cell, −1 blue to +1 red", lang),
-        tracks={t: r.tracks[t] for t in bars},
+        [TextPanel(r.state(state)[:, unit], label, quantity=STATES[state])],
+        t(lang, "your text"),
+        subtitle=t(lang, "coloured by each cell, −1 blue to +1 red"),
+        tracks={track_name(name, lang): r.tracks[name] for name in bars},
+        lang=lang,
     )
     return fig, r
