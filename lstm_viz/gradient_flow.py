@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
+from lstm_viz.analysis import forget_product, orders_apart, step_norms
 from lstm_viz.backward import Gradients, backward
+from lstm_viz.i18n import msg
 from lstm_viz.losses import Loss, loss_grad, output_loss_grad
 from lstm_viz.rnn_backward import RNNGradients, rnn_backward, rnn_like
 from lstm_viz.tasks.losses import TASK_LOSS, task_loss_grad
@@ -32,6 +34,62 @@ class GradientFlow:
     loss: Loss
     rnn: RNNGradients
     rnn_loss: float | None = None
+
+    def reach(self, layer: int = 0, reverse: bool = False, batch_item: int = 0) -> Reach:
+        """How far back each gradient reaches in one layer-direction and batch item, measured (see ``Reach``)."""
+        rec = self.trace.layer(layer, reverse)
+        dc = step_norms(self.grads.layer(layer, reverse).dc, batch_item)
+        rnn_dh = step_norms(self.rnn.layer_dh(layer, reverse), batch_item)
+        far = rec.steps - 1 if reverse else 0
+        return Reach(
+            lstm_dc=dc,
+            lstm_dh=step_norms(self.grads.layer(layer, reverse).dh, batch_item),
+            rnn_dh=rnn_dh,
+            forget_product=forget_product(rec)[batch_item].mean(dim=1),
+            far=far,
+            reverse=reverse,
+            apart=orders_apart(dc, rnn_dh, far),
+            forget_mean=float(rec.f[batch_item].mean()),
+        )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The race on one layer-direction and batch item: per-step gradient norms and the gap at the far step.
+
+    Attributes:
+        lstm_dc: ‖dL/dc_t‖ of the LSTM at each step.
+        lstm_dh: ‖dL/dh_t‖ of the LSTM at each step.
+        rnn_dh: ‖dL/dh_t‖ of the plain RNN at each step.
+        forget_product: The product of the forget gates after each step, f_(t+1)···f_T, averaged over units.
+        far: The step farthest from a loss at the end: t = 0, or the last step in the reverse direction.
+        reverse: Whether the record is the reverse direction's.
+        apart: log10(‖dL/dc_far‖ / ‖dL/dh_far‖), the LSTM's cell gradient against the RNN's (positive where
+            the LSTM's is larger; an exact zero counts as 1e-30).
+        forget_mean: The mean forget gate of the batch item, over every unit and step.
+
+    Shapes:
+        each per-step series [T].
+    """
+
+    lstm_dc: Tensor
+    lstm_dh: Tensor
+    rnn_dh: Tensor
+    forget_product: Tensor
+    far: int
+    reverse: bool
+    apart: float
+    forget_mean: float
+
+    @property
+    def lstm_far(self) -> float:
+        """The LSTM's ‖dL/dc‖ at the far step."""
+        return float(self.lstm_dc[self.far])
+
+    @property
+    def rnn_far(self) -> float:
+        """The RNN's ‖dL/dh‖ at the far step."""
+        return float(self.rnn_dh[self.far])
 
 
 def gradient_flow(
@@ -69,7 +127,7 @@ def gradient_flow(
     h0 = hx[0] if hx is not None and not lstm.proj_size else None
     if kind == TASK_LOSS:
         if task is None or batch is None:
-            raise ValueError("the task's loss needs the task model and the batch on screen")
+            raise ValueError(msg("the task's loss needs the task model and the batch on screen"))
         loss = task_loss_grad(tr, task, batch)
         reader = rnn_model if rnn_model is not None else task
         rnn_losses: list[float] = []

@@ -285,3 +285,25 @@ def test_a_live_training_races_an_rnn_trained_here_and_is_compared_with_other_in
     assert lines.splitlines()[0].startswith("- initial forget bias 0: ‖dL/dc‖")
     assert "- initial forget bias +2 (this one): ‖dL/dc‖" in lines
     assert f"per-step accuracy {jobs[1].model.info['metric']:.3f}" in lines.splitlines()[0]
+
+
+def test_the_gradient_flow_page_speaks_chinese_with_the_numbers_it_measures():
+    at = open_page("gradients", {"model": "remember_bit", "lang": "zh-CN"})
+    _, _, dc, dh, apart = shipped_race("remember_bit", 20)
+    assert at.title[0].value == "梯度流"
+    race = at.markdown[1].value
+    assert (
+        race.startswith("**比赛：训练好的对训练好的**，同一套训练方案（H 4，随机种子 0，") and "查询步的准确率" in race
+    )
+    note = next(s.value for s in at.success if "数量级" in s.value)
+    assert note.startswith(
+        f"在第一步（t = 0），训练好的 LSTM 的 ‖dL/dc_t‖ 比训练好的 RNN 的 ‖dL/dh_t‖ 大 **{apart:.0f} 个数量级**"
+    )
+    assert f"（‖dL/dc‖ {float(dc[0]):.2e} 对 ‖dL/dh‖ {float(dh[0]):.2e}）" in note
+    assert next(c.value for c in at.caption if c.value.startswith("**在这些权重上实测**：若把遗忘门偏置平移 +2"))
+    assert at.selectbox(key="grad_loss").options == ["最后一步的输出", "每一步的输出", "任务自身的损失"]
+    titles = list(charts(at))
+    assert titles[0] == "梯度能传回多远：训练好的 LSTM 对比训练好的普通 RNN，第 0 层正向，批中的第 0 条序列"
+    assert chart(at, "梯度能传回多远")["layout"]["annotations"][0]["text"] == f"相差 {apart:.0f}<br>个数量级"
+    assert any(t.startswith("RNN 隐藏状态（训练好的）") for t in titles) and "饱和的门，第 0 层正向" in titles
+    assert [h.value for h in at.subheader] == ["门的饱和", "状态的轨迹"]

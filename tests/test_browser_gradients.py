@@ -214,3 +214,30 @@ def test_task_loss_choice_on_a_task_run(server, page):  # noqa: F811
     page.wait_for_selector("text=cross-entropy of softmax(head(h_t))", timeout=60_000)
     wait_idle(page)
     no_exception(page)
+
+
+def test_the_page_in_chinese_states_the_gap_it_draws_on_the_first_screen(server, page):  # noqa: F811
+    """Projected at 1280x720 in Chinese: the race and its verdict on the first screen, their numbers the drawn ones."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    goto(page, server, "gradients?model=remember_bit&lang=zh-CN")
+    no_exception(page)
+    norms = plot(page, "梯度能传回多远")
+    assert norms["title"].startswith("梯度能传回多远：训练好的 LSTM 对比训练好的普通 RNN")
+    lstm, rnn = (
+        next(t["y"] for t in norms["traces"] if t["name"] == name) for name in ("LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖")
+    )
+    note = note_with(page, "个数量级")
+    orders = int(re.search(r"大 (\d+) 个数量级", note).group(1))
+    assert orders >= 3 and f"（‖dL/dc‖ {lstm[0]:.2e} 对 ‖dL/dh‖ {rnn[0]:.2e}）" in note
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(e => e.textContent)"""
+    )
+    assert f"相差 {orders}个数量级" in drawn, drawn
+    race = page.locator('[data-testid="stMarkdown"]').filter(has_text="比赛：训练好的对训练好的").first
+    box = race.bounding_box()
+    assert box is not None and box["y"] + box["height"] < 720, "the race is named on the first screen"
+    assert race.locator("strong").first.inner_text() == "比赛：训练好的对训练好的", "the Markdown's bold renders"
+    measured = page.locator('[data-testid="stMarkdown"]').filter(has_text="在这些权重上实测").first
+    assert measured.locator("strong").first.inner_text() == "在这些权重上实测"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "gradient_flow_zh-CN_1280x720.png"))

@@ -129,3 +129,28 @@ def test_narrow_heatmap_title_is_short_with_its_details_on_a_second_line(run):
     assert fig.layout.title.text == "LSTM cell state<br><sup>layer 0, batch item 0</sup>"
     assert fig.layout.margin.t > gradient_heatmap_figure(g.layer(0).dc[0], "dL/dc_t", "x").layout.margin.t
     assert gradient_heatmap_figure(g.layer(0).dc[0], "dL/dc_t", "x").layout.title.text == "x"
+
+
+def test_the_gradient_figures_speak_chinese(run):
+    tr, g = run
+    product = forget_product(tr.layer(0))[0].mean(dim=1)
+    dc, dh = step_norms(g.layer(0).dc, 0), step_norms(g.layer(0).dc, 0) * 1e-5
+    series = {"LSTM ‖dL/dc_t‖": dc, "RNN ‖dL/dh_t‖": dh, "forget product f_(t+1)···f_T (mean over units)": product}
+    fig = gradient_norms_figure(series, "梯度", gap=(0, "LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖"), lang="zh-CN")
+    assert [d.name for d in fig.data] == ["LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖", "遗忘门乘积 f_(t+1)···f_T（各单元平均）"]
+    assert fig.layout.yaxis.title.text == "范数、f 的乘积（对数刻度）" and fig.layout.xaxis.title.text == "时间步 t"
+    assert fig.layout.annotations[0].text == "相差 5<br>个数量级"
+    assert fig.data[2].hovertemplate.startswith("遗忘门乘积") and "时间步 %{x}" in fig.data[2].hovertemplate
+    heat = gradient_heatmap_figure(g.layer(0).dc[0], "dL/dc_t", "LSTM 细胞状态", lang="zh-CN")
+    assert heat.layout.yaxis.title.text == "单元" and heat.layout.xaxis.title.text == "时间步 t"
+    sat = saturation_figure(saturation(tr.layer(0)), "饱和的门", lang="zh-CN")
+    assert sat.layout.xaxis.title.text == "左饱和：门 < 0.1 的时间步比例"
+    assert [d.name for d in sat.data] == ["门 i", "门 f", "门 o"]
+    assert sat.data[1].hovertemplate == (
+        "门 f，单元 %{customdata}<br>%{x:.0%} 的时间步 < 0.1<br>%{y:.0%} 的时间步 > 0.9<extra></extra>"
+    )
+    # English is as it was: the same hover, with Plotly's placeholders in place.
+    english = saturation_figure(saturation(tr.layer(0)), "Saturated gates")
+    assert english.data[0].hovertemplate == (
+        "gate i, unit %{customdata}<br>< 0.1 on %{x:.0%} of steps<br>> 0.9 on %{y:.0%} of steps<extra></extra>"
+    )

@@ -90,7 +90,7 @@ def test_untrained_task_weights_race_the_rnns_untrained_draw():
 
 def test_a_live_training_races_an_rnn_trained_here_by_the_same_recipe(live_run):
     opp = opponent_for(live_run)
-    assert opp.trained and opp.fair and opp.made == "trained on this server for this race"
+    assert opp.trained and opp.fair and opp.rnn_source == "trained here" and opp.live
     assert opp.model.info["steps"] == live_run.explanation.model.info["steps"] == tasks.get("brackets").train_steps
     assert opponent_for(live_run).model is opp.model, "trained once, then shared"
     want = train_rnn(tasks.get("brackets"), 4, 0, opp.model.info["steps"])

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from dataclasses import dataclass
 
 import torch
 
 from lstm_viz import tasks
-from lstm_viz.analysis import orders_apart, step_norms
+from lstm_viz.analysis import Saturation, Trajectories, orders_apart, pca_2d, saturation, step_inputs, step_norms
 from lstm_viz.backward import Gradients, backward
 from lstm_viz.edits import Edits, apply_edits
 from lstm_viz.gradient_flow import GradientFlow, gradient_flow
+from lstm_viz.i18n import msg
 from lstm_viz.losses import Loss, loss_grad
 from lstm_viz.run import Run
 from lstm_viz.server.cache import ByteLRU, object_bytes
-from lstm_viz.tasks import code_train
 from lstm_viz.tasks.jobs import TrainKey, trainer
 from lstm_viz.tasks.losses import TASK_LOSS, task_loss_grad
 from lstm_viz.tasks.rnn import RNNTaskModel, has_shipped_rnn, init_rnn, pretrained_rnn, train_rnn
@@ -41,7 +42,10 @@ class Opponent:
             ``rnn_like`` of the LSTM's sizes (random weights, an uploaded LSTM).
         trained: Whether the RNN was trained.
         lstm_trained: Whether the LSTM was trained (None: an uploaded LSTM, whose training the page cannot know).
-        made: Where the RNN comes from, in words.
+        rnn_source: Where the RNN comes from: ``"same seed"`` (untrained, drawn from the random LSTM's seed),
+            ``"run seed"`` (untrained, beside an uploaded LSTM), ``"initial"`` (the task's RNN's untrained draw),
+            ``"shipped"``, ``"not shipped"`` (untrained: the task ships no RNN) or ``"trained here"``
+            (``lstm_viz.words.gradients.RNN_MADE`` says each in words).
         lstm_source: Where the LSTM comes from: ``"random"``, ``"file"``, or a task's weights (``"shipped"``,
             ``"trained here"``, ``"untrained"``).
         metric: The RNN's task metric on the sequences the task's LSTM is scored on (None without a task).
@@ -50,7 +54,7 @@ class Opponent:
     model: RNNTaskModel | None
     trained: bool
     lstm_trained: bool | None
-    made: str
+    rnn_source: str
     lstm_source: str
     metric: float | None = None
 
@@ -59,17 +63,10 @@ class Opponent:
         """Both trained by one recipe, or both untrained: a race whose outcome says something of the two cells."""
         return self.lstm_trained is not None and self.trained == self.lstm_trained
 
-
-def recipe_words(task: tasks.Task, hidden_size: int, seed: int, steps: int) -> str:
-    """The training budget shared by a task's LSTM and its RNN, in words."""
-    if task.fit is None:
-        batches = f"batches of {task.batch_size} sequences of {task.seq_len} steps, learning rate {task.lr:g}"
-    else:
-        batches = (
-            f"{code_train.STREAMS} streams of {code_train.CHUNK} characters, learning rate {code_train.LR:g} with "
-            f"warm-up {code_train.WARMUP}, halved every {code_train.DECAY_EVERY} steps from {code_train.DECAY_FROM}"
-        )
-    return f"H {hidden_size}, seed {seed}, {steps:,} Adam steps on {batches}"
+    @property
+    def live(self) -> bool:
+        """The LSTM was trained on this server (a live training): trainings from other biases sit beside it."""
+        return self.lstm_source == "trained here"
 
 
 def opponent_for(run: Run) -> Opponent:
@@ -87,9 +84,9 @@ def opponent_for(run: Run) -> Opponent:
 def _opponent(run: Run) -> Opponent:
     recipe = run.spec.source.recipe()
     if recipe.task is None:
-        uploaded = recipe.how == "unknown"
-        made = f"untrained, drawn from seed {run.config.seed}" if uploaded else "untrained, drawn from the same seed"
-        return Opponent(None, False, None if uploaded else False, made, "file" if uploaded else "random")
+        if recipe.how == "unknown":
+            return Opponent(None, False, None, "run seed", "file")
+        return Opponent(None, False, False, "same seed", "random")
     task = tasks.get(recipe.task)
     info = run.explanation.model.info if run.explanation is not None else {}
     hidden, seed = int(info.get("hidden_size", task.hidden_size)), int(info.get("seed", 0))
@@ -97,20 +94,18 @@ def _opponent(run: Run) -> Opponent:
     if recipe.how == "untrained":
         model = init_rnn(task, hidden, seed)
         metric = _metric(("rnn-metric", task.name, hidden, seed), model)
-        return Opponent(model, False, False, "its initial weights, drawn from the same seed", "untrained", metric)
+        return Opponent(model, False, False, "initial", "untrained", metric)
     if recipe.how == "shipped" and has_shipped_rnn(task.name):
         model = pretrained_rnn(task.name)
-        made = "shipped beside the LSTM, trained by scripts/make_task_weights.py"
-        return Opponent(model, True, True, made, "shipped", float(model.info["metric"]))
+        return Opponent(model, True, True, "shipped", "shipped", float(model.info["metric"]))
     if recipe.how == "shipped":
         model = init_rnn(task, hidden, seed)
         metric = _metric(("rnn-metric", task.name, hidden, seed), model)
-        return Opponent(model, False, True, "untrained: no trained RNN is shipped for this task", "shipped", metric)
+        return Opponent(model, False, True, "not shipped", "shipped", metric)
     model = gradient_cache().get_or_make(
         ("rnn", task.name, hidden, seed, steps), lambda: train_rnn(task, hidden, seed, steps)
     )
-    made = "trained on this server for this race"
-    return Opponent(model, True, True, made, "trained here", float(model.info["metric"]))
+    return Opponent(model, True, True, "trained here", "trained here", float(model.info["metric"]))
 
 
 def _metric(key: tuple, model: RNNTaskModel) -> float:
@@ -184,7 +179,8 @@ class BiasEffect:
     ``before`` and ``after`` are the LSTM's ‖dL/dc‖ at the step farthest from the loss (t = 0 forward, the
     last step in reverse) without and with the shift; ``orders`` is log10(after / before), positive where the
     gradient reaches further back; ``forget_*`` the mean forget gate of the record's batch item (every unit and
-    step); the metrics are the task's (None without a task).
+    step); the metrics are the task's (None without a task). ``preview`` marks the effect of ``PREVIEW_SHIFT``
+    measured while the page's own shift is 0 (what a shift would do).
     """
 
     shift: float
@@ -196,6 +192,7 @@ class BiasEffect:
     forget_after: float
     metric_before: float | None
     metric_after: float | None
+    preview: bool = False
 
 
 def far_step(run: Run, reverse: bool) -> int:
@@ -216,7 +213,7 @@ def bias_effect(run: Run, at: Record, shift: float) -> BiasEffect:
         ValueError: for an LSTM without biases, or as ``flow_for`` does.
     """
     if not run.built.lstm.bias:
-        raise ValueError("this LSTM has no biases (bias=False): there is no forget bias to shift")
+        raise ValueError(msg("this LSTM has no biases (bias=False): there is no forget bias to shift"))
     flows = flow_for(run, at.kind, at.unit), flow_for(run, at.kind, at.unit, shift)
     before, after = (cell_reach(f, run, at) for f in flows)
     forget = [float(f.trace.layer(at.layer, at.reverse).f[at.batch_item].mean()) for f in flows]
@@ -230,6 +227,43 @@ def bias_effect(run: Run, at: Record, shift: float) -> BiasEffect:
         shifted_metric(run, 0.0),
         shifted_metric(run, shift),
     )
+
+
+def forget_bias_effect(run: Run, at: Record, shift: float) -> BiasEffect | None:
+    """The effect the page states: of its shift, or (while its shift is 0) of ``PREVIEW_SHIFT``; None without biases.
+
+    Raises:
+        ValueError: as ``flow_for`` does.
+    """
+    if not run.built.lstm.bias:
+        return None
+    if shift:
+        return bias_effect(run, at, shift)
+    return dataclasses.replace(bias_effect(run, at, PREVIEW_SHIFT), preview=True)
+
+
+def loss_unit(kind: str, pick: int | str) -> int | None:
+    """The output unit a loss reads, from the page's unit picker: None for ``"all"`` and for the task's loss."""
+    return None if pick == "all" or kind == TASK_LOSS else int(pick)
+
+
+def gate_saturation(flow: GradientFlow, layer: int, reverse: bool) -> dict[str, Saturation]:
+    """How often each gate of each unit is shut or open in the flow's forward (its forget-bias shift applied)."""
+    return saturation(flow.trace.layer(layer, reverse))
+
+
+def state_trajectories(
+    run: Run, flow: GradientFlow, layer: int, reverse: bool, state: str
+) -> tuple[Trajectories, list[list[str]]]:
+    """Every batch item's ``state`` (``"h"`` or ``"c"``) through its first two principal components, and its inputs.
+
+    Each step's input is in words for the hover: its symbol where the run's inputs have them, else its values.
+
+    Shapes:
+        the trajectories' coords [B, T, 2]; the inputs ``[B][T]``.
+    """
+    labels = None if run.step_labels is None else [run.labels(k) for k in range(run.config.batch)]
+    return pca_2d(getattr(flow.trace.layer(layer, reverse), state)), step_inputs(run.trace.layer(0).x, labels)
 
 
 @dataclass(frozen=True)
@@ -335,7 +369,7 @@ def step_backward(run: Run, kind: str) -> tuple[Loss, Gradients]:
     def make() -> tuple[Loss, Gradients]:
         if kind == TASK_LOSS:
             if run.explanation is None:
-                raise ValueError("the task's loss needs a trained task's run")
+                raise ValueError(msg("the task's loss needs a trained task's run"))
             loss = task_loss_grad(run.trace, run.explanation.model, run.explanation.batch)
         else:
             loss = loss_grad(run.trace, kind)
