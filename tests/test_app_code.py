@@ -188,3 +188,47 @@ def test_the_sidebar_says_its_settings_are_the_other_pages_run():
     at = open_code()
     assert any("own character models" in i.value for i in at.sidebar.info)
     assert "frames" not in text_view(at), "a held-out file is not replayed"
+
+
+def test_the_page_in_chinese_says_its_sentences_tables_figures_and_matches_in_chinese_and_english_stays():
+    at = open_code({"lang": "zh-CN", "code_span": "300-360", "code_clamp": "to 0"})
+    clearest = code_models.findings("code")[0]
+    assert at.title[0].value == "读代码的单元"
+    said = at.success[0].value
+    assert (
+        clearest.sentence("zh-CN") in said and "个留出字符中" in said and "文件开头（第一个函数或类定义之前）" in said
+    )
+    assert "在文档字符串内开启" in said
+    view = next(s for s in specs(at) if "按每个单元着色" in s["layout"]["title"]["text"])
+    assert view["layout"]["xaxis"]["title"]["text"] == "列" and "，从第 " in view["layout"]["title"]["text"]
+    assert any(c.value.startswith("共 ") and "手写前向计算与 nn.LSTM 一致" in c.value for c in at.caption)
+    table = next(m.value for m in at.markdown if m.value.startswith("| 假设 |"))
+    assert "| 在文档字符串内 | 二值 | 单元 " in table
+    selected = next(m.value for m in at.markdown if m.value.startswith("**已选取**"))
+    assert "| 单元 | 4/5 达到 | 通常 |" in selected
+    shown = next(m.value for m in at.markdown if m.value.startswith("<table"))
+    assert "处匹配" in shown and "in docstrings" not in shown
+    assert any(s.value.startswith("钳制后的前向计算与钳制后的 nn.LSTM 一致") for s in at.success)
+    assert any(m.label.startswith("损失上升") for m in at.metric)
+    assert at.radio(key="code_clamp").options == ["none", "to 0", "to its mean"], "a bound widget's URL values stay"
+    assert "held-out file：" in at.selectbox(key="code_source").help, "bound options are explained in Chinese"
+    assert any(s["layout"]["title"]["text"].startswith("把单元") for s in specs(at))
+    # The server's caches keep no words: the same computations said in English afterwards are English.
+    at = open_code({"code_span": "300-360", "code_clamp": "to 0"})
+    assert clearest.sentence() in at.success[0].value and "also at the start of a file" in at.success[0].value
+    assert any(m.value.startswith("**Selected**") for m in at.markdown)
+    assert any(s.value.startswith("clamped forward matches clamped nn.LSTM") for s in at.success)
+
+
+def test_a_held_out_window_is_the_text_the_page_reads_as_inside_its_file():
+    from lstm_viz.reading import texts
+
+    held = code_models.corpus.analysis()
+    shown = texts.held_out(3, 11)
+    path, text, first, offset = code_models.held_out_window(3, 11, texts.WINDOW)
+    assert (shown.text, shown.first_line, shown.offset) == (text, first, offset)
+    assert shown.in_file == (3, offset - held.starts[3]) and shown.exclude((2, 5)) == (offset + 2, offset + 5)
+    assert shown.where == f"torch/{path}, from line {first}" and not shown.cut and not shown.generated
+    own = texts.own("x" * (MAX_TEXT + 5))
+    assert own.cut and len(own.text) == MAX_TEXT and own.length == MAX_TEXT + 5 and own.in_file == ()
+    assert own.exclude((0, 3)) is None and texts.own("x", "a.py").where == "your file a.py"

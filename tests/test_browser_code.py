@@ -270,6 +270,8 @@ CASES = [
     ("code_more=string&code_more=brackets&code_bars=docstring&code_bars=brackets&code_bars=column", (1280, 720)),
     ("slide=1&code_clamp=to+0", (1280, 720)),
     ("code_span=300-360", (1280, 720)),
+    ("lang=zh-CN&code_span=300-360&code_clamp=to+0", (1280, 720)),
+    ("lang=zh-CN&code_source=generated&code_more=string&code_bars=brackets", (1600, 900)),
 ]
 
 

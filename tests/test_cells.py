@@ -474,3 +474,74 @@ def test_matches_are_shown_in_their_line_with_the_matched_characters_marked_grou
     assert page.index("in docstrings") < page.index("in strings") < page.index("in comments") < page.index("in code")
     assert "&lt;b&gt;" in page and "<b>in" in page and page.count("<mark") == 5, "the corpus's text is escaped"
     assert "2 matches" in page and "1 match<" in page
+
+
+def test_a_selection_event_on_the_text_view_becomes_the_span_an_editor_would_select():
+    from lstm_viz.figures.code_text import BAR, GAP, selection_span
+
+    text = "def f(name):\n    return name + 'x'\n"
+    word = text.index("name", 12)
+    row1 = 1 + BAR + GAP + 0.5
+    box = {"x": [10.6, 14.4], "y": [row1, row1 + 0.01]}
+    made, span = selection_span({"box": [box]}, text, tracks=1)
+    assert span == (word, word + 4) and made == repr(box)
+    # A lasso counts by the box around it; one holding a single character's centre selects its word.
+    lasso = {"x": [11.9, 12.1, 12.0], "y": [row1 - 0.2, row1 + 0.2, row1]}
+    assert selection_span({"lasso": [lasso]}, text, tracks=1)[1] == (word, word + 4)
+    # A click on one character selects its word (its step is the point's first customdata, list or typed dict).
+    assert selection_span({"points": [{"customdata": [word + 1, 0.3]}]}, text)[1] == (word, word + 4)
+    assert selection_span({"points": [{"customdata": {"0": word + 1, "1": 0.3}}]}, text)[1] == (word, word + 4)
+    assert selection_span({"points": [{"customdata": [3, 0]}]}, text)[1] == (3, 4), "a space: itself"
+    # Points of several characters: first to last; the bars under the text carry no customdata.
+    points = [{"customdata": [2]}, {"customdata": [7]}, {"x": 1, "y": 1}]
+    assert selection_span({"points": points}, text) == (repr([2, 7]), (2, 8))
+    assert selection_span({"box": [{"x": [0, 5], "y": [50, 60]}]}, text, tracks=1)[1] is None, "a box off the text"
+    assert selection_span(None, text) is None and selection_span({"points": [], "box": []}, text) is None
+
+
+def test_named_cells_are_measured_as_the_match_table_states_them():
+    base = spans.Baseline(torch.tensor([0.0, 0.2, -0.1]), torch.tensor([0.1, 0.2, 0.3]))
+    values = torch.tensor([[0.9, 0.1, -0.8], [0.8, 0.2, -0.9], [0.7, 0.1, -0.7], [0.1, 0.0, 0.0]])
+    r = torch.tensor([[0.5, 0.1, -0.6], [0.1, 0.0, 0.2]])  # [tracks, units]
+    named = spans.named_cells(values, (0, 3), base, r, 0.75)
+    cells = spans.name_cells(values, (0, 3), base)
+    assert [n.cell for n in named] == cells
+    assert [n.share for n in named] == spans.share_on(values, (0, 3), cells, 0.75)
+    assert [(n.track, n.track_r) for n in named] == [spans.clearest_track(r, c) for c in cells]
+    assert [n.usually for n in named] == [float(base.mean[c.unit]) for c in cells]
+    assert [n.follows for n in named] == [
+        spans.follows(r, c, k) for c, (k, _) in zip(cells, map(spans.clearest_track, [r] * 3, cells), strict=True)
+    ]
+    assert [spans.cells_needed(n) for n in (1, 2, 3, 4, 5)] == [1, 1, 2, 2, 3]
+
+
+def test_the_text_view_speaks_chinese_and_its_words_under_the_title_fit_by_width():
+    from lstm_viz.figures.code_text import SUBTITLE_CHARS, _width, subtitle_lines
+
+    text = "def f(x):\n    return ((x + 1))  # one\n"
+    tracks_ = tracking.tracks(text)
+    panels = [TextPanel(torch.zeros(len(text)), "单元 3 的 tanh(c)", quantity="tanh(c)")]
+    fig = text_figure(text, panels, "你的文本", tracks={"括号": tracks_["brackets"]}, writing=True, lang="zh-CN")
+    assert fig.layout.xaxis.title.text == "列" and fig.layout.yaxis.title.text == "行"
+    assert "每行下方的条：括号（颜色越深，数值越大）" in fig.layout.title.text
+    marker = next(tr for tr in fig.data if tr.mode == "markers+text")
+    assert marker.hovertemplate.startswith("第 %{customdata[0]} 步的字符 '%{text}'")
+    assert fig.layout.sliders[0].currentvalue.prefix == "已写字符："
+    assert fig.layout.updatemenus[0].buttons[0].label == "▶ 书写"
+    carrier = next(tr for tr in fig.data if tr.name == "colour bar")
+    assert carrier.marker.colorbar.title.text == "tanh(c)"
+    two = text_figure(text, panels * 2, "t", lang="zh-CN")
+    assert two.data[0].colorbar.title.text == "值", "several panels: the colour bar says 'value'"
+    # English is as it was.
+    en = text_figure(
+        text, [TextPanel(torch.zeros(len(text)), "tanh(c) of cell 3")], "t", tracks={"brackets": tracks_["brackets"]}
+    )
+    assert (
+        en.layout.xaxis.title.text == "column"
+        and "bars under each row: brackets (darker: more)" in en.layout.title.text
+    )
+    # Chinese words under a title break at '；', each line at most SUBTITLE_CHARS wide (a Chinese character: 2).
+    words = "；".join(["按每个单元着色" * 4, "真实的下一个字符变得更可能" * 3, "每行下方的条"])
+    lines = subtitle_lines(words)
+    assert len(lines) > 1 and all(_width(line) <= SUBTITLE_CHARS for line in lines)
+    assert "；".join(lines) == words

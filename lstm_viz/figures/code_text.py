@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,6 +16,8 @@ from lstm_viz.figures.base import base_layout, colour_bar, heat_image, make_figu
 from lstm_viz.figures.gradients import title_pad
 from lstm_viz.figures.paint import PaintedFigure, heat_rgba_png
 from lstm_viz.figures.scales import SIGNED_SCALE, TANH_RANGE
+from lstm_viz.i18n import DEFAULT, t
+from lstm_viz.reading.spans import word_span
 
 WRAP = 100
 """Characters per row: a longer source line continues on the next row (marked ↪ in the hover)."""
@@ -38,7 +44,8 @@ IMAGE_PX_PER_ROW = 25
 """Pixels of a character row in a replay's background image (its track bars and gap in proportion)."""
 IMAGE_PX_PER_COLUMN = 6
 SUBTITLE_CHARS = 110
-"""A line under the title holds at most this many characters (at 1280x720 a chart is about 820 px wide)."""
+"""A line under the title holds at most this many characters (at 1280x720 a chart is about 820 px wide); a wide
+character (Chinese) counts as two."""
 SUBTITLE_PX = 20
 """Pixels each line under the title takes (Plotly spaces a title's lines by its own font, ``<sup>`` ones too)."""
 
@@ -49,8 +56,10 @@ class TextPanel:
 
     Attributes:
         values: The colour of each character, in ``colour_range``.
-        label: What the colour is (``"tanh(c) of cell 18"``), for the colour bar and the hover.
+        label: What the colour is (``"tanh(c) of cell 18"``), for the panel's heading and the hover.
         colour_range: Fixed colour limits; default -1..1 (tanh(c), h and probability changes all lie in it).
+        quantity: The colour bar's title when this panel is alone (``"tanh(c)"``); default the start of
+            ``label`` up to its first ``" of "`` when that is short, else "value".
 
     Shapes: ``values`` [T], one per character.
     """
@@ -58,6 +67,7 @@ class TextPanel:
     values: Tensor
     label: str
     colour_range: tuple[float, float] = TANH_RANGE
+    quantity: str = ""
 
 
 def layout_grid(text: str, wrap: int = WRAP) -> tuple[np.ndarray, np.ndarray]:
@@ -91,6 +101,8 @@ def text_figure(
     subtitle: str = "",
     written: int | None = None,
     first_line: int = 1,
+    *,
+    lang: str = DEFAULT,
 ) -> go.Figure:
     """The text drawn once per panel, each character on a background coloured by that panel's values.
 
@@ -102,7 +114,7 @@ def text_figure(
         panels: One coloured copy of the text each, stacked top to bottom.
         title: The figure's title (one line).
         tracks: Named per-character tracks drawn as thin bars under each row (count tracks scaled to their
-            maximum); their names are listed under the title.
+            maximum); their names (in the figure's language) are listed under the title.
         wrap: Characters per row.
         first_step: Step number of the first character (for a window cut from a longer text).
         selected: A span ``(start, stop)`` of steps outlined in every panel.
@@ -113,6 +125,8 @@ def text_figure(
         first_line: The line number of the text's first line (a window of a file is labelled with the file's).
         written: With ``writing``, open the replay with this many characters written (the cover and the
             slider where a slider move to that step leaves them); default: all of them.
+        lang: The language of the figure's own words (axes, hover, bars, replay); ``title``, ``subtitle`` and
+            the panels' labels are given in it.
 
     A box drawn on it selects characters in both directions (``selectdirection="d"``): Plotly's default turns
     a thin drag into a range of columns on every row. ``box_span`` turns the box into the characters it covers.
@@ -134,7 +148,7 @@ def text_figure(
     hover_values = np.stack(values, 1) if values else np.zeros((n, 0), dtype=np.float32)  # [T, panels]
     custom = np.concatenate([steps[:, None].astype(np.float32), hover_values], 1)  # [T, 1 + panels]
     lines = "<br>".join(f"{p.label} %{{customdata[{k + 1}]:+.3f}}" for k, p in enumerate(panels))
-    hover = "'%{text}' at step %{customdata[0]}<br>" + lines + "<extra></extra>"
+    hover = t(lang, "'%{text}' at step %{customdata[0]}") + "<br>" + lines + "<extra></extra>"
     data, shapes, annotations, images, paint = [], [], [], [], []
     width = max(int(cols.max()) + 1 if n else 1, 1)
     writing = writing and n > 0
@@ -157,7 +171,7 @@ def text_figure(
             )
             paint.append((grid, row_px, (lo, hi)))
             if k == 0:
-                data.append(_carrier(lo, hi, _bar(panels)))
+                data.append(_carrier(lo, hi, _bar(panels, lang)))
         else:
             data.append(
                 dict(
@@ -168,7 +182,7 @@ def text_figure(
                     zmin=lo,
                     zmax=hi,
                     colorscale=SIGNED_SCALE,
-                    colorbar=_bar(panels),
+                    colorbar=_bar(panels, lang),
                     hoverinfo="skip",
                     showscale=k == 0,
                 )
@@ -192,9 +206,9 @@ def text_figure(
             )
         )
         for j, (name, values_t) in enumerate(tracks.items()):
-            t = to_numpy(values_t).astype(np.float64)
-            peak = float(np.max(np.abs(t))) if t.size else 0.0
-            scaled = t / peak if peak > 0 else t
+            along = to_numpy(values_t).astype(np.float64)
+            peak = float(np.max(np.abs(along))) if along.size else 0.0
+            scaled = along / peak if peak > 0 else along
             y0 = top + rows * pitch + ROW + j * BAR
             on = scaled > 0
             if on.any():
@@ -247,9 +261,13 @@ def text_figure(
     every = max(1, n_rows // 30)
     details = [subtitle] if subtitle else []
     if tracks:
-        counts = any(_is_count(t) for t in tracks.values())
-        details.append(f"bars under each row: {', '.join(tracks)}" + (" (darker: more)" if counts else ""))
-    lines = subtitle_lines("; ".join(details))
+        counts = any(_is_count(v) for v in tracks.values())
+        names = t(lang, ", ").join(tracks)
+        if counts:
+            details.append(t(lang, "bars under each row: {names} (darker: more)", names=names))
+        else:
+            details.append(t(lang, "bars under each row: {names}", names=names))
+    lines = subtitle_lines(t(lang, "; ").join(details))
     title = "<br>".join([title, *(f"<sup>{line}</sup>" for line in lines)])
     frames, controls = [], {}
     extra_px = 0
@@ -258,7 +276,7 @@ def text_figure(
         placed = _Grid(cols, rows, pitch, n_rows, tops, x_end)
         shown_now = n if written is None else min(max(int(written), 0), n)
         data.append(_writing_mask(placed, shown_now))
-        frames, controls = _writing_frames(placed, len(data) - 1, total, shown_now)
+        frames, controls = _writing_frames(placed, len(data) - 1, total, shown_now, lang)
         extra_px = WRITING_PX
     title_px = 40 + SUBTITLE_PX * len(lines)
     layout = base_layout(
@@ -266,14 +284,14 @@ def text_figure(
         int(total * px_per_unit) + title_px + 50 + extra_px,
         margin=dict(l=56, r=96, t=title_px, b=46 + extra_px),
         xaxis=dict(
-            title=dict(text="column"),
+            title=dict(text=t(lang, "column")),
             range=[-0.5, max(width, 10) - 0.5],
             showgrid=False,
             zeroline=False,
             fixedrange=True,
         ),
         yaxis=dict(
-            title=dict(text="line"),
+            title=dict(text=t(lang, "line")),
             range=[total, -0.6],
             tickmode="array",
             tickvals=[row_ticks[i] for i in range(len(row_ticks)) if (i % n_rows) % every == 0],
@@ -340,13 +358,15 @@ def _carrier(lo: float, hi: float, colorbar: dict) -> dict:
     )
 
 
-def _bar(panels: list[TextPanel]) -> dict:
+def _bar(panels: list[TextPanel], lang: str = DEFAULT) -> dict:
     """The colour bar, titled on one line above it with what the colour is (each panel names its cell above it).
 
     A title beside the bar would run past the top of a figure a few lines tall.
     """
-    what = panels[0].label.split(" of ")[0] if len(panels) == 1 else "value"
-    what = what if len(what) <= 10 else "value"
+    what = ""
+    if len(panels) == 1:
+        what = panels[0].quantity or panels[0].label.split(" of ")[0]
+    what = what if what and _width(what) <= 10 else t(lang, "value")
     return colour_bar(what) | dict(title=dict(text=what, side="top"))
 
 
@@ -404,7 +424,9 @@ def writing_counts(n: int) -> list[int]:
     return list(range(per_frame, n, per_frame)) + [n]
 
 
-def _writing_frames(g: _Grid, mask_index: int, total: float, written: int) -> tuple[list[dict], dict]:
+def _writing_frames(
+    g: _Grid, mask_index: int, total: float, written: int, lang: str = DEFAULT
+) -> tuple[list[dict], dict]:
     """The replay's frames (each moves only the cover) and the slider and play/pause buttons that run them.
 
     The slider stands at the last step that has at most ``written`` characters written (the first if none).
@@ -432,7 +454,7 @@ def _writing_frames(g: _Grid, mask_index: int, total: float, written: int) -> tu
                 y=slider_y,
                 yanchor="top",
                 pad=dict(t=0, b=0),
-                currentvalue=dict(prefix="characters written: ", font=dict(size=12)),
+                currentvalue=dict(prefix=t(lang, "characters written: "), font=dict(size=12)),
                 font=dict(size=10, color="#666"),
                 ticklen=0,
                 minorticklen=0,
@@ -441,7 +463,9 @@ def _writing_frames(g: _Grid, mask_index: int, total: float, written: int) -> tu
         ],
         updatemenus=[
             # Beside the slider's rail, under its "written:" label.
-            play_buttons(0, slider_y - 16 / plot_px, ("▶ write", [f["name"] for f in frames], play), ("❚❚", still))
+            play_buttons(
+                0, slider_y - 16 / plot_px, (t(lang, "▶ write"), [f["name"] for f in frames], play), ("❚❚", still)
+            )
         ],
     )
     return frames, controls
@@ -453,12 +477,28 @@ def _is_count(values: Tensor) -> bool:
     return bool(((t != 0) & (t != 1)).any())
 
 
+_BREAKS = re.compile(r"(; |；)")
+"""Where words under a title may break: a semicolon, English or Chinese (the break drops it)."""
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes: a wide character (Chinese, full-width punctuation) two, any other one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def subtitle_lines(words: str, limit: int = SUBTITLE_CHARS) -> list[str]:
-    """``words`` broken at its ``"; "`` into lines of at most ``limit`` characters (a longer part stands alone)."""
+    """``words`` broken at its ``"; "`` (or ``"；"``) into lines at most ``limit`` wide (a longer part stands alone).
+
+    Width counts a wide character (Chinese) as two columns.
+    """
+    parts = _BREAKS.split(words)  # [part, separator, part, separator, ..., part]
     lines: list[str] = []
-    for part in (p for p in words.split("; ") if p):
-        if lines and len(lines[-1]) + 2 + len(part) <= limit:
-            lines[-1] += "; " + part
+    for k in range(0, len(parts), 2):
+        part, sep = parts[k], parts[k - 1] if k else ""
+        if not part:
+            continue
+        if lines and _width(lines[-1]) + _width(sep) + _width(part) <= limit:
+            lines[-1] += sep + part
         else:
             lines.append(part)
     return lines
@@ -519,6 +559,56 @@ def box_span(
         k = int(on_row[np.argmin(np.abs(cols[on_row] - (x0 + x1) / 2))])
         start, stop = k, k + 1
     return first_step + start, first_step + stop
+
+
+def _first(customdata: Any) -> float:
+    """A selected point's first customdata entry (its step): a list, or an index-keyed dict (a typed array's)."""
+    return customdata["0"] if isinstance(customdata, dict) and "0" in customdata else customdata[0]
+
+
+def selection_span(
+    selection: Mapping[str, Any] | None, text: str, panels: int = 1, tracks: int = 0
+) -> tuple[str, tuple[int, int] | None] | None:
+    """The span a drag or click on ``text_figure``'s view selects, and the gesture's fingerprint.
+
+    A box (or a lasso, by the box around it: Plotly also reports a box no wider than a line as a lasso's path)
+    selects the characters it covers as an editor would (``box_span``); a box that holds one character
+    selects the word it is in, as does a click on one character (where the drag mode lets one click); points
+    from several characters select from the first to the last. Only the character markers carry customdata
+    (the bars under the text do not); its first entry is the step.
+
+    Args:
+        selection: Streamlit's selection event (``{"box": [...], "lasso": [...], "points": [...]}``), or None.
+        text: The text the figure shows (its first character at step 0).
+        panels: How many panels the figure stacks.
+        tracks: How many tracks it draws as bars under each row.
+
+    Returns:
+        None when the event selects nothing; else ``(fingerprint, span or None)``: the fingerprint tells the
+        same gesture sent again from a new one (act on each once), the span is None when the box misses the text.
+    """
+    selection = selection or {}
+    boxes = [
+        {"x": [min(b["x"]), max(b["x"])], "y": [min(b["y"]), max(b["y"])]}
+        for b in [*(selection.get("box") or []), *(selection.get("lasso") or [])]
+        if len(b.get("x", [])) >= 2 and len(b.get("y", [])) >= 2
+    ]
+    steps = sorted(
+        {int(_first(p["customdata"])) for p in selection.get("points") or [] if p.get("customdata") is not None}
+    )
+    if not boxes and not steps:
+        return None
+    made = repr(boxes[-1] if boxes else steps)
+    got: tuple[int, int] | None
+    if boxes:
+        got = box_span(text, boxes[-1]["x"], boxes[-1]["y"], panels, tracks)
+        if got is not None and got[1] - got[0] == 1:  # a short drag inside a word, as a click would
+            got = word_span(text, got[0])
+    elif len(steps) == 1 and steps[0] < len(text):  # a click, where the chart's drag mode lets one select
+        got = word_span(text, steps[0])
+    else:
+        got = (steps[0], min(steps[-1] + 1, len(text)))
+    return made, got
 
 
 def _line_numbers(text: str, rows: np.ndarray, n_rows: int, first_line: int = 1) -> list[str]:

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from lstm_viz import reference
 from lstm_viz.engine import CellClamp
+from lstm_viz.i18n import Message, msg
 from lstm_viz.reference import RTOL, max_abs_diff
 from lstm_viz.trace import LSTMTrace, trace
 
@@ -28,7 +29,7 @@ def official_clamped(
         ValueError: for a bidirectional LSTM (its reverse direction cannot be stepped forward in time).
     """
     if lstm.bidirectional:
-        raise ValueError("clamping steps nn.LSTM forward in time; a bidirectional LSTM cannot be stepped")
+        raise ValueError(msg("clamping steps nn.LSTM forward in time; a bidirectional LSTM cannot be stepped"))
     time_dim = 1 if lstm.batch_first else 0
     units = torch.tensor(clamp.units, dtype=torch.long)
     held = torch.tensor(clamp.values, dtype=x.dtype)
@@ -66,11 +67,20 @@ class ClampCheck:
     allclose: bool
 
     @property
-    def verdict(self) -> str:
-        """'clamped forward matches clamped nn.LSTM: max |diff| 1.2e-07 (allclose, float32)'."""
+    def verdict(self) -> Message:
+        """'clamped forward matches clamped nn.LSTM: max |diff| 1.2e-07 (allclose, float32)' (``i18n.say`` it)."""
         dtype = str(self.trace.output.dtype).removeprefix("torch.")
-        head = "matches" if self.allclose else "DOES NOT match"
-        return f"clamped forward {head} clamped nn.LSTM: max |diff| {self.max_diff:.1e} (allclose, {dtype})"
+        if self.allclose:
+            return msg(
+                "clamped forward matches clamped nn.LSTM: max |diff| {diff:.1e} (allclose, {dtype})",
+                diff=self.max_diff,
+                dtype=dtype,
+            )
+        return msg(
+            "clamped forward DOES NOT match clamped nn.LSTM: max |diff| {diff:.1e} (allclose, {dtype})",
+            diff=self.max_diff,
+            dtype=dtype,
+        )
 
 
 def check_clamped(lstm: nn.LSTM, x: Tensor, clamp: CellClamp, hx: tuple[Tensor, Tensor] | None = None) -> ClampCheck:
@@ -107,6 +117,11 @@ class ClampEffect:
         if not bool(where.any()):
             return 0.0
         return float((self.clamped_loss - self.loss)[where].double().mean())
+
+    @property
+    def dp_by_step(self) -> Tensor:
+        """``dp`` at every character of the text, float32: the last one predicts nothing (0). Shapes: [T]."""
+        return torch.cat([self.dp.float(), torch.zeros(1)])
 
     @property
     def rise_inside(self) -> float:

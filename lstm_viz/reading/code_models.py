@@ -9,16 +9,23 @@ from torch import Tensor
 
 from lstm_viz import analysis, tasks
 from lstm_viz.engine import CellClamp
+from lstm_viz.i18n import DEFAULT, N_, msg
 from lstm_viz.reading import finder, headline, tracking
 from lstm_viz.tasks import TaskModel, corpus
 from lstm_viz.tasks.alice import TEXT
 
 MODELS = {
-    "code": "trained on Python (the shipped `code` model)",
-    "code_untrained": "the same network before training (the weights it started from)",
-    "chars": "trained on Alice in Wonderland (the shipped `chars` model)",
+    "code": N_("trained on Python (the shipped `code` model)"),
+    "code_untrained": N_("the same network before training (the weights it started from)"),
+    "chars": N_("trained on Alice in Wonderland (the shipped `chars` model)"),
 }
-"""The page's model choices."""
+"""The page's model choices (URL values of ``code_model``) and words for each (English, said with ``i18n.t``)."""
+STATES = {"tanh_c": "tanh(c)", "h": "h"}
+"""What a panel colours by (a ``TextRun.state``) and how the page names it (URL values of ``code_state``)."""
+STATE_KEYS = {v: k for k, v in STATES.items()}
+"""Each state by the page's name for it (``"tanh(c)"`` -> ``"tanh_c"``)."""
+FOUND = "found"
+"""The unit choice that means the finder's unit for the chosen track (``code_unit=found``)."""
 
 
 def load(name: str) -> TaskModel:
@@ -34,7 +41,9 @@ def load(name: str) -> TaskModel:
         return tasks.init_model(tasks.get("code"), int(info["hidden_size"]), int(info["seed"]), info["forget_bias"])
     if name == "chars":
         return tasks.pretrained("chars")
-    raise ValueError(f"there is no model {name!r}: choose one of {', '.join(MODELS)}")
+    raise ValueError(
+        msg("there is no model {name}: choose one of {options}", name=repr(name), options=", ".join(MODELS))
+    )
 
 
 def shipped_findings() -> list[finder.CellFinding]:
@@ -98,6 +107,34 @@ def state_key(finding: finder.CellFinding) -> str:
     return "tanh_c" if finding.state == "c" else "h"
 
 
+def opening_track(found: list[finder.CellFinding], track: str | None) -> str:
+    """The track a model opens on: ``track`` when the model has a finding for it, else its clearest."""
+    tracks = [f.track for f in found]
+    return track if track in tracks else tracks[0]
+
+
+@dataclass(frozen=True)
+class PanelCell:
+    """What one panel of the text view colours by: a unit's state, and the track it was found for (or None)."""
+
+    unit: int
+    state: str
+    track: str | None
+
+
+def panel_cells(
+    found: list[finder.CellFinding], track: str, unit: str | int, state: str, more: list[str] | tuple[str, ...]
+) -> list[PanelCell]:
+    """The text view's panels: the chosen cell (``unit``: ``FOUND`` or a unit), then each further track's own cell.
+
+    The first panel is named after ``track`` whatever unit is picked; each further one shows its finding's
+    unit in its finding's state.
+    """
+    by_track = {f.track: f for f in found}
+    first = by_track[track].unit if unit == FOUND else int(unit)
+    return [PanelCell(first, state, track)] + [PanelCell(by_track[t].unit, state_key(by_track[t]), t) for t in more]
+
+
 def corpus_tracks() -> dict[str, Tensor]:
     """Every track of the held-out analysis corpus, each file read on its own. Shapes: each [N]."""
     return finder.text_tracks(corpus.analysis().texts)
@@ -130,9 +167,9 @@ class Headline:
     profile: headline.OnProfile
     window: headline.Window
 
-    def sentence(self) -> str:
+    def sentence(self, lang: str = DEFAULT) -> str:
         """Where else the cell is on, in words: 'Beyond +0.5 it is on at ...; also at the start of a file ...'."""
-        return self.profile.sentence(tracking.TRACKS[self.finding.track].inside)
+        return self.profile.sentence(tracking.TRACKS[self.finding.track].inside, lang)
 
 
 def headline_of(finding: finder.CellFinding, mc: MatchCorpus, tracks: dict[str, Tensor], where: Tensor) -> Headline:
@@ -149,7 +186,19 @@ def headline_of(finding: finder.CellFinding, mc: MatchCorpus, tracks: dict[str, 
     return Headline(finding, profile, headline.opening_window(values, sign, inside, corpus.analysis().texts))
 
 
-CLAMPS = {"none": "no clamp", "zero": "clamped to 0", "mean": "clamped to its mean on held-out code"}
+CLAMPS = {
+    "none": N_("no clamp"),
+    "zero": N_("clamped to 0"),
+    "mean": N_("clamped to its mean on held-out code"),
+}
+"""Each clamp of a cell, and words for it."""
+CLAMP_CHOICES = {"none": "none", "to 0": "zero", "to its mean": "mean"}
+"""The page's clamp choices (URL values of ``code_clamp``) and the clamp (a key of ``CLAMPS``) each names."""
+CLAMP_TITLES = {
+    "zero": N_("What clamping cell {unit} to 0 changes"),
+    "mean": N_("What clamping cell {unit} to its mean on held-out code changes"),
+}
+"""The title of what a clamp changes, per clamp."""
 
 
 def clamp_for(kind: str, unit: int, c_mean: Tensor) -> CellClamp | None:
@@ -164,7 +213,9 @@ def clamp_for(kind: str, unit: int, c_mean: Tensor) -> CellClamp | None:
         return CellClamp((unit,), (0.0,))
     if kind == "mean":
         return CellClamp((unit,), (float(c_mean[unit]),))
-    raise ValueError(f"there is no clamp {kind!r}: choose one of {', '.join(CLAMPS)}")
+    raise ValueError(
+        msg("there is no clamp {kind}: choose one of {options}", kind=repr(kind), options=", ".join(CLAMPS))
+    )
 
 
 def held_out_window(path_index: int, line: int, limit: int) -> tuple[str, str, int, int]:

@@ -9,7 +9,11 @@ import torch
 from torch import Tensor, nn
 
 from lstm_viz.analysis import correlations
+from lstm_viz.i18n import DEFAULT, Message, msg, t
 from lstm_viz.reading.tracking import TRACKS, tracks
+
+CLEAR_MARGIN = 0.25
+"""A finding is clear when its |r| beats the untrained weights' best by at least this much."""
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,25 @@ class CellFinding:
         return abs(self.r) - abs(self.untrained_r)
 
     @property
-    def name(self) -> str:
-        """'cell 18' for a cell state, 'hidden unit 18' for h."""
-        return f"cell {self.unit}" if self.state == "c" else f"hidden unit {self.unit}"
+    def clear(self) -> bool:
+        """Whether the trained unit follows its track clearly better than any untrained one (``CLEAR_MARGIN``)."""
+        return self.margin >= CLEAR_MARGIN
 
-    def sentence(self) -> str:
-        """'cell 18 counts the indentation, r = +0.80; untrained best 0.17'."""
-        return f"{self.name} {TRACKS[self.track].verb}, r = {self.r:+.2f}; untrained best {abs(self.untrained_r):.2f}"
+    @property
+    def name(self) -> Message:
+        """'cell 18' for a cell state, 'hidden unit 18' for h (said in another language with ``i18n.say``)."""
+        return msg("cell {unit}", unit=self.unit) if self.state == "c" else msg("hidden unit {unit}", unit=self.unit)
+
+    def sentence(self, lang: str = DEFAULT) -> str:
+        """'cell 18 counts the indentation, r = +0.80; untrained best 0.17', in ``lang``."""
+        return t(
+            lang,
+            "{cell} {verb}, r = {r:+.2f}; untrained best {untrained:.2f}",
+            cell=self.name,
+            verb=t(lang, TRACKS[self.track].verb),
+            r=self.r,
+            untrained=abs(self.untrained_r),
+        )
 
 
 def _best(r: dict[str, Tensor], k: int) -> tuple[int, str, float]:

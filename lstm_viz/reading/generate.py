@@ -5,10 +5,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from lstm_viz.i18n import msg
+
 MAX_CHARS = 1500
 """The longest text generated in one go (it is traced and drawn after)."""
 TEMPERATURES = (0.1, 2.0)
 """Allowed temperature range: near 0 always the likeliest character, 2 nearly uniform."""
+MAX_PRIME = 200
+"""Characters of the text to continue that the model reads first (a longer start is cut)."""
 
 
 def check_generation(length: int, temperature: float) -> None:
@@ -18,10 +22,12 @@ def check_generation(length: int, temperature: float) -> None:
         ValueError: for either.
     """
     if not 1 <= length <= MAX_CHARS:
-        raise ValueError(f"generate between 1 and {MAX_CHARS} characters, not {length}")
+        raise ValueError(msg("generate between 1 and {high} characters, not {length}", high=MAX_CHARS, length=length))
     low, high = TEMPERATURES
     if not low <= temperature <= high:
-        raise ValueError(f"the temperature must lie in {low}..{high}, not {temperature}")
+        raise ValueError(
+            msg("the temperature must lie in {low}..{high}, not {value}", low=low, high=high, value=temperature)
+        )
 
 
 def generate(
@@ -35,7 +41,7 @@ def generate(
     """
     check_generation(length, temperature)
     if prime.numel() == 0:
-        raise ValueError("generation needs at least one character to start from")
+        raise ValueError(msg("generation needs at least one character to start from"))
     gen = torch.Generator().manual_seed(seed)
     dtype = lstm.weight_ih_l0.dtype
     out = torch.empty(length, dtype=torch.long)

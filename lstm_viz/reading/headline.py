@@ -7,16 +7,19 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstm_viz.i18n import DEFAULT, N_, t
+
 ON = 0.5
 """A cell is on where its value (in the sign it follows its track with) is beyond this."""
 REGIONS = {
-    "docstring": "in docstrings",
-    "string": "in other strings",
-    "comment": "in comments",
-    "head": "at the start of a file, before its first def or class",
-    "code": "in other code",
+    "docstring": N_("in docstrings"),
+    "string": N_("in other strings"),
+    "comment": N_("in comments"),
+    "head": N_("at the start of a file, before its first def or class"),
+    "code": N_("in other code"),
 }
-"""Where a character can be, checked in this order (the first that holds names it): words for each."""
+"""Where a character can be, checked in this order (the first that holds names it): words for each (English,
+said with ``i18n.t``)."""
 SHOWN_SHARE = 0.05
 """A region is named in the headline when at least this share of the cell's on characters lie in it."""
 FIRST_LINES = 8
@@ -91,21 +94,57 @@ class OnProfile:
         shares = [(name, n / self.on) for name, n in zip(REGIONS, self.off_track, strict=True)]
         return sorted(((r, s) for r, s in shares if s >= min_share), key=lambda rs: -rs[1])
 
-    def sentence(self, track_words: str) -> str:
-        """'Beyond +0.5 it is on at 19,694 of 59,946 held-out characters: 79% of them inside a docstring; also ...'."""
-        beyond = f"beyond {'+' if self.sign > 0 else '−'}{self.threshold:g}"
+    def sentence(self, track_words: str, lang: str = DEFAULT) -> str:
+        """'Beyond +0.5 it is on at 19,694 of 59,946 held-out characters: 79% of them inside a docstring; also ...'.
+
+        Args:
+            track_words: Where its track holds (``TrackInfo.inside``, said in ``lang``).
+            lang: The language of the sentence.
+        """
+        sign = "+" if self.sign > 0 else "−"
         if not self.on:
-            return f"It is never {beyond} on the {self.total:,} held-out characters."
-        head = (
-            f"{beyond.capitalize()} it is on at {self.on:,} of {self.total:,} held-out characters: "
-            f"{self.track_share:.0%} of them {track_words}"
+            return t(
+                lang,
+                "It is never beyond {sign}{threshold:g} on the {total:,} held-out characters.",
+                sign=sign,
+                threshold=self.threshold,
+                total=self.total,
+            )
+        values = dict(
+            sign=sign,
+            threshold=self.threshold,
+            on=self.on,
+            total=self.total,
+            share=self.track_share,
+            inside=t(lang, track_words),
         )
         others = self.elsewhere()
         if not others:
-            return head + "; it is rarely on anywhere else."
-        words = [f"{REGIONS[name]} ({share:.0%})" for name, share in others]
-        joined = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-        return f"{head}; also {joined}."
+            return t(
+                lang,
+                "Beyond {sign}{threshold:g} it is on at {on:,} of {total:,} held-out characters: {share:.0%} of them "
+                "{inside}; it is rarely on anywhere else.",
+                **values,
+            )
+        words = [
+            t(lang, "{region} ({share:.0%})", region=t(lang, REGIONS[name]), share=share) for name, share in others
+        ]
+        return t(
+            lang,
+            "Beyond {sign}{threshold:g} it is on at {on:,} of {total:,} held-out characters: {share:.0%} of them "
+            "{inside}; also {elsewhere}.",
+            elsewhere=listed(words, lang),
+            **values,
+        )
+
+
+def listed(words: list[str], lang: str = DEFAULT) -> str:
+    """'a', 'a and b', 'a, b and c' in ``lang``."""
+    if len(words) <= 1:
+        return "".join(words)
+    comma = t(lang, ", ")
+    items = comma.join(words[:-1])
+    return t(lang, "{items} and {last}", items=items, last=words[-1])
 
 
 def on_profile(values: Tensor, sign: int, inside: Tensor, where: Tensor, threshold: float = ON) -> OnProfile:

@@ -8,10 +8,17 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor
 
+from lstm_viz.i18n import DEFAULT, N_, t, tn
 from lstm_viz.reading.spans import Match
 
-GROUPS = {"docstring": "in docstrings", "string": "in strings", "comment": "in comments", "code": "in code"}
-"""What a match can be (the kind most of its characters have), in the order shown, and words for each."""
+GROUPS = {
+    "docstring": N_("in docstrings"),
+    "string": N_("in strings"),
+    "comment": N_("in comments"),
+    "code": N_("in code"),
+}
+"""What a match can be (the kind most of its characters have), in the order shown, and words for each (English,
+said with ``i18n.t``)."""
 SHOWN = 4
 """Matches shown per group (the best ranked); the rest are counted."""
 CONTEXT = 48
@@ -128,8 +135,15 @@ def _shown(s: str) -> str:
     return html.escape(s.replace("\t", "⇥"))
 
 
-def groups_html(groups: MatchGroups) -> str:
-    """The groups as one HTML table: a heading row per group with its count, then each match's line.
+def _count_words(n: int, shown: int, lang: str) -> str:
+    """'1 match', '3 matches', '12 matches, the 4 best shown' in ``lang``."""
+    if shown < n:
+        return t(lang, "{n:,} matches, the {shown} best shown", n=n, shown=shown)
+    return tn(lang, "{n:,} match", "{n:,} matches", n)
+
+
+def groups_html(groups: MatchGroups, lang: str = DEFAULT) -> str:
+    """The groups as one HTML table: a heading row per group with its count, then each match's line, in ``lang``.
 
     Everything from the corpus is escaped; the marked characters sit in a ``<mark>``.
     """
@@ -138,14 +152,13 @@ def groups_html(groups: MatchGroups) -> str:
         n = groups.counts[g]
         if not n:
             continue
-        shown = len(groups.lines[g])
-        note = f", the {shown} best shown" if shown < n else ""
         rows.append(
-            f'<tr><td colspan="2" style="padding:0.6em 0 0.1em 0;border:none"><b>{words}</b> · '
-            f"{n:,} match{'es' if n != 1 else ''}{note}</td></tr>"
+            f'<tr><td colspan="2" style="padding:0.6em 0 0.1em 0;border:none"><b>{t(lang, words)}</b> · '
+            f"{_count_words(n, len(groups.lines[g]), lang)}</td></tr>"
         )
         for m in groups.lines[g]:
-            more = f' <span style="color:#888">(+{m.more_lines} lines)</span>' if m.more_lines else ""
+            more = t(lang, "(+{n} lines)", n=m.more_lines)
+            more = f' <span style="color:#888">{more}</span>' if m.more_lines else ""
             rows.append(
                 '<tr><td style="white-space:nowrap;color:#666;padding:1px 10px 1px 0;border:none;'
                 f'vertical-align:top">{html.escape(m.path)}:{m.line}</td>'

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from lstm_viz.engine import CellClamp
+from lstm_viz.i18n import msg
 from lstm_viz.reading import tracking
 from lstm_viz.reference import Comparison, compare
 from lstm_viz.tasks import TaskModel
@@ -24,11 +25,15 @@ def check_text(text: str) -> None:
         ValueError: naming the length and the limit.
     """
     if not text:
-        raise ValueError("the text is empty: type or paste some Python, or pick a held-out file")
+        raise ValueError(msg("the text is empty: type or paste some Python, or pick a held-out file"))
     if len(text) > MAX_TEXT:
         raise ValueError(
-            f"the text has {len(text):,} characters; the text view runs at most {MAX_TEXT:,} "
-            "(every gate of every character is recorded): pick a shorter part"
+            msg(
+                "the text has {n:,} characters; the text view runs at most {high:,} (every gate of every character "
+                "is recorded): pick a shorter part",
+                n=len(text),
+                high=MAX_TEXT,
+            )
         )
 
 

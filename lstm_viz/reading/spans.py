@@ -7,10 +7,13 @@ character a higher one found, and more.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from lstm_viz.i18n import msg
 
 NAMED = 3
 """Cells named for a span: the three that stand out most in it."""
@@ -20,6 +23,10 @@ MIN_STD = 0.05
 """A unit that hardly moves on held-out code is measured against at least this spread (values lie in -1..1)."""
 FOLLOWS = 0.3
 """A cell follows a track when its r with it, in the cell's sign, is at least this on held-out code."""
+THRESHOLDS = (0.1, 0.95)
+"""Where a reader may say a cell is on: beyond ± this much (tanh(c) and h lie in -1..1)."""
+MIN_FRACTION = 0.5
+"""A match is where at least this fraction of the named cells are on together."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,9 @@ def name_cells(values: Tensor, span: tuple[int, int], base: Baseline, top: int =
     steps = values.shape[0]
     start, stop = span
     if not 0 <= start < stop <= steps:
-        raise ValueError(f"the span {start}-{stop} is not inside the text's steps 0-{steps}")
+        raise ValueError(
+            msg("the span {start}-{stop} is not inside the text's steps 0-{steps}", start=start, stop=stop, steps=steps)
+        )
     inside = values[start:stop].float()  # [n, units]
     low, high = inside.quantile(LEVEL, dim=0), inside.quantile(1 - LEVEL, dim=0)
     scores = torch.cat([(low - base.mean) / base.std, (base.mean - high) / base.std])  # [2 * units]
@@ -127,7 +136,7 @@ def match_spans(
     threshold: float,
     length: int,
     exclude: tuple[int, int] | None = None,
-    min_fraction: float = 0.5,
+    min_fraction: float = MIN_FRACTION,
 ) -> list[Match]:
     """Every span of a corpus where the named cells fire, ranked by overlap and length similarity.
 
@@ -183,6 +192,55 @@ def follows(r: Tensor, cell: SpanCell, track: int, at_least: float = FOLLOWS) ->
     return cell.sign * float(r[track, cell.unit]) >= at_least
 
 
+def cells_needed(cells: int, min_fraction: float = MIN_FRACTION) -> int:
+    """How many of ``cells`` named cells must be on together for ``match_spans`` to count a step (at least 1)."""
+    return max(math.ceil(cells * min_fraction - 1e-6), 1)
+
+
+@dataclass(frozen=True)
+class NamedCell:
+    """A cell named for a span, measured: where it usually sits, how much of the span it is on, what it follows.
+
+    Attributes:
+        cell: The cell and how it stands out (``name_cells``).
+        usually: Its mean on held-out code (the baseline's).
+        share: The share of the span's characters where it is beyond the threshold in its sign.
+        track: Its clearest track in its sign (an index into the tracks of ``r``).
+        track_r: Its r with that track on held-out code.
+    """
+
+    cell: SpanCell
+    usually: float
+    share: float
+    track: int
+    track_r: float
+
+    @property
+    def follows(self) -> bool:
+        """Whether it clearly follows its clearest track (``FOLLOWS``, in its sign)."""
+        return self.cell.sign * self.track_r >= FOLLOWS
+
+
+def named_cells(
+    values: Tensor, span: tuple[int, int], base: Baseline, r: Tensor, threshold: float, top: int = NAMED
+) -> list[NamedCell]:
+    """The ``top`` cells that stand out across ``span`` (``name_cells``), each measured for the reader.
+
+    Shapes: ``values`` [T, units] (the text's states, the kind of ``base``); ``r`` [tracks, units], Pearson's r
+    of each unit with each track on held-out code.
+
+    Raises:
+        ValueError: for an empty span or one outside the text.
+    """
+    named = name_cells(values, span, base, top)
+    shares = share_on(values, span, named, threshold)
+    out = []
+    for c, share in zip(named, shares, strict=True):
+        k, r_k = clearest_track(r, c)
+        out.append(NamedCell(c, float(base.mean[c.unit]), share, k, r_k))
+    return out
+
+
 def word_span(text: str, k: int) -> tuple[int, int]:
     """The word (a run of letters, digits and ``_``) character ``k`` of ``text`` is in, or that character alone."""
     if not text[k].isalnum() and text[k] != "_":
@@ -205,7 +263,13 @@ def parse_span(text: str, steps: int) -> tuple[int, int]:
     try:
         a, b = int(start), int(stop)
     except ValueError:
-        raise ValueError(f"a span is written start-stop, e.g. 12-20; {text!r} is not") from None
+        raise ValueError(msg("a span is written start-stop, e.g. 12-20; {text} is not", text=repr(text))) from None
     if not sep or not 0 <= a < b <= steps:
-        raise ValueError(f"the span {text!r} must satisfy 0 ≤ start < stop ≤ {steps} (the text's length)")
+        raise ValueError(
+            msg(
+                "the span {text} must satisfy 0 ≤ start < stop ≤ {steps} (the text's length)",
+                text=repr(text),
+                steps=steps,
+            )
+        )
     return a, b

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstm_viz.i18n import N_, msg
+
 TAB = 8
 """Tab stop for the indentation and column tracks (Python's tokenize uses 8 too)."""
 
@@ -26,11 +28,14 @@ class TrackInfo:
     """What a track is.
 
     Attributes:
-        name: Short id (``"indentation"``), used in URLs.
+        name: Short id (``"indentation"``), used in URLs; also its name in a figure's words (said with
+            ``i18n.t``, so a figure in another language names it in that language).
         kind: ``"binary"`` (0/1) or ``"count"`` (0, 1, 2, ...).
         label: Words for a legend (``"indentation of the line"``).
         verb: What a cell following it does (``"counts the indentation"``).
         inside: Where it holds (a count track: where it is above 0), for a sentence (``"on an indented line"``).
+
+    Every word here is English, marked for the catalogue (``N_``): a page says it with ``i18n.t(lang, words)``.
     """
 
     name: str
@@ -43,15 +48,41 @@ class TrackInfo:
 TRACKS: dict[str, TrackInfo] = {
     t.name: t
     for t in (
-        TrackInfo("string", "binary", "inside a string", "is on inside strings", "inside a string"),
-        TrackInfo("comment", "binary", "inside a comment", "is on inside comments", "inside a comment"),
-        TrackInfo("docstring", "binary", "inside a docstring", "is on inside docstrings", "inside a docstring"),
-        TrackInfo("brackets", "count", "bracket depth", "follows the bracket depth", "inside brackets"),
-        TrackInfo("indentation", "count", "indentation of the line", "counts the indentation", "on an indented line"),
+        TrackInfo(N_("string"), N_("binary"), N_("inside a string"), N_("is on inside strings"), N_("inside a string")),
         TrackInfo(
-            "column", "count", "column", "follows the column (position in the line)", "after a line's first character"
+            N_("comment"), N_("binary"), N_("inside a comment"), N_("is on inside comments"), N_("inside a comment")
         ),
-        TrackInfo("word", "count", "position in a word", "counts the characters into a word", "inside a word"),
+        TrackInfo(
+            N_("docstring"),
+            N_("binary"),
+            N_("inside a docstring"),
+            N_("is on inside docstrings"),
+            N_("inside a docstring"),
+        ),
+        TrackInfo(
+            N_("brackets"), N_("count"), N_("bracket depth"), N_("follows the bracket depth"), N_("inside brackets")
+        ),
+        TrackInfo(
+            N_("indentation"),
+            N_("count"),
+            N_("indentation of the line"),
+            N_("counts the indentation"),
+            N_("on an indented line"),
+        ),
+        TrackInfo(
+            N_("column"),
+            N_("count"),
+            N_("column"),
+            N_("follows the column (position in the line)"),
+            N_("after a line's first character"),
+        ),
+        TrackInfo(
+            N_("word"),
+            N_("count"),
+            N_("position in a word"),
+            N_("counts the characters into a word"),
+            N_("inside a word"),
+        ),
     )
 }
 """Every track, in display order."""
@@ -73,7 +104,7 @@ class Tracks:
     Attributes:
         text: The text.
         values: Track name -> values, one per character. Shapes: each [len(text)] float64.
-        method: ``"tokenize"``, or how far tokenize read and why the scanner took over.
+        method: ``"tokenize"``, or how far tokenize read and why the scanner took over (an ``i18n.Message``).
     """
 
     text: str
@@ -283,7 +314,7 @@ def tracks(text: str) -> Tracks:
     if problem is not None:
         _scan(text, reached, depth, marks)
         line = text.count("\n", 0, reached) + 1
-        method = f"tokenize to line {line} ({problem}), then a simple scanner"
+        method = msg("tokenize to line {line} (`{problem}`), then a simple scanner", line=line, problem=problem)
     depth_values = torch.tensor(marks.delta[: len(text)], dtype=torch.float64).cumsum(0)
     columns, words = _columns_and_words(text)
 

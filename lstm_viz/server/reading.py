@@ -4,6 +4,10 @@ Models, findings, the held-out corpus read by a model, its match tables, text ru
 computed once however many sessions ask (``ByteLRU.get_or_make``) and counted in bytes (``held_bytes``) against
 ``READING_CACHE_BYTES``, the least recently used dropped first, like the app's other caches. Pure: the page's
 spinners are the Streamlit layer's (``lstm_viz.ui.code_reading``).
+
+Nothing kept here is words in one language: values hold numbers, texts read and ``i18n.Message``s (a track's
+method, a clamp's verdict), said in each reader's language when shown, so one entry serves every language and
+no key needs one.
 """
 
 from __future__ import annotations
