@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 
+from lstm_viz.i18n import msg
 from lstm_viz.tasks.base import Batch, Task
 from lstm_viz.tasks.definitions import TASKS
 from lstm_viz.tasks.model import TaskModel, init_model
@@ -26,7 +27,9 @@ def get(name: str) -> Task:
         ValueError: naming the known tasks when ``name`` is not one.
     """
     if name not in TASKS:
-        raise ValueError(f"there is no task {name!r}: the built-in tasks are {', '.join(TASKS)}")
+        raise ValueError(
+            msg("there is no task {task!r}: the built-in tasks are {known}", task=name, known=", ".join(TASKS))
+        )
     return TASKS[name]
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from lstm_viz.i18n import t
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -29,6 +31,9 @@ class Batch:
 class Task:
     """A small sequence problem whose solution needs a memory a person can name.
 
+    The words (``title``, ``story``, ``latent_name``, ``metric_name``, the phases' names) are English catalogue
+    ids, marked where the tasks are defined; ``title_in(lang)`` and its siblings say them in another language.
+
     Attributes:
         name: Short id used in URLs and file names (``"brackets"``).
         title: Words for a menu (``"bracket depth"``).
@@ -49,7 +54,8 @@ class Task:
         lr: Adam learning rate.
         sample: ``(batch, seq_len, generator) -> Batch``.
         phases: Named boolean masks [B, T] of a batch (``"at the marker"``) that gate stories compare.
-        trained_range: ``(batch) -> str | None``: why a batch lies outside the trained range, or None.
+        trained_range: ``(batch) -> str | None``: why a batch lies outside the trained range (an
+            ``i18n.Message``, English as a ``str``), or None.
         eval_batch: Sequences scored for the metric.
         shipped_steps: Adam steps of the shipped weights (more than a live training for the text model).
         min_steps: The shortest sequence the task can pose.
@@ -86,6 +92,38 @@ class Task:
     fit: Callable[..., object] | None = field(default=None, repr=False)
     chars: tuple[str, ...] | None = field(default=None, repr=False)
     encode: Callable[[str], Tensor] | None = field(default=None, repr=False)
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (``"bracket depth"``, ``"括号深度"``)."""
+        return t(lang, self.title)
+
+    def story_in(self, lang: str) -> str:
+        """The story (Markdown) in ``lang``."""
+        return t(lang, self.story)
+
+    def latent_name_in(self, lang: str) -> str:
+        """What the latent variable is, in ``lang`` (``"nesting depth"``)."""
+        return t(lang, self.latent_name)
+
+    def metric_name_in(self, lang: str) -> str:
+        """What the metric measures, in ``lang``, with its definition in brackets where it has one."""
+        return t(lang, self.metric_name)
+
+    def metric_parts_in(self, lang: str) -> tuple[str, str]:
+        """The metric's name and its definition (the part in brackets, ``""`` if none) in ``lang``.
+
+        ``("per-step accuracy", "|prediction − depth| < 0.5")``; Chinese writes the brackets full-width.
+        """
+        words = self.metric_name_in(lang)
+        for opening, closing in ((" (", ")"), ("（", "）")):
+            name, found, detail = words.partition(opening)
+            if found:
+                return name, detail.removesuffix(closing)
+        return words, ""
+
+    def phase_in(self, phase: str, lang: str) -> str:
+        """The name of one of the task's phases (a key of ``phases(batch)``, ``"at the marker"``) in ``lang``."""
+        return t(lang, phase)
 
     @property
     def full_steps(self) -> int:

@@ -7,6 +7,7 @@ import functools
 import torch
 from torch import Tensor
 
+from lstm_viz.i18n import N_, msg
 from lstm_viz.reading import tracking
 from lstm_viz.tasks import code_train, corpus
 from lstm_viz.tasks.alice import TEXT
@@ -52,29 +53,34 @@ def _brackets(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
 
 
 def _bracket_phases(b: Batch) -> dict[str, Tensor]:
-    return {"at '('": b.tokens == 0, "at ')'": b.tokens == 1, "at other symbols": b.tokens >= 2}
+    return {N_("at '('"): b.tokens == 0, N_("at ')'"): b.tokens == 1, N_("at other symbols"): b.tokens >= 2}
 
 
 def _bracket_range(b: Batch) -> str | None:
     steps, depth = b.tokens.shape[1], int(b.latent.max())
     if steps > 40 or depth > TRAINED_DEPTH:
-        return f"trained on 40 steps and depth ≤ {TRAINED_DEPTH}; this input has {steps} steps, depth up to {depth}"
+        return msg(
+            "trained on 40 steps and depth ≤ {trained}; this input has {steps} steps, depth up to {depth}",
+            trained=TRAINED_DEPTH,
+            steps=steps,
+            depth=depth,
+        )
     return None
 
 
 BRACKETS = Task(
     name="brackets",
-    title="bracket depth",
-    story=(
+    title=N_("bracket depth"),
+    story=N_(
         "A stream of `(`, `)` and other symbols; at every step the network reports how deeply the brackets are "
         "nested. One cell has to count up at `(` and down at `)`, and ignore everything else."
     ),
     symbols=BRACKET_SYMBOLS,
-    latent_name="nesting depth",
+    latent_name=N_("nesting depth"),
     input_size=4,
     n_out=1,
     regression=True,
-    metric_name="per-step accuracy (|prediction − depth| < 0.5)",
+    metric_name=N_("per-step accuracy (|prediction − depth| < 0.5)"),
     higher_is_better=True,
     target_metric=0.98,
     hidden_size=4,
@@ -100,7 +106,7 @@ BIT_TRAINED_STEPS = 20
 
 def _bit(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
     if seq_len < 2:
-        raise ValueError("remember a bit needs at least 2 steps: the marked bit and the query")
+        raise ValueError(msg("remember a bit needs at least 2 steps: the marked bit and the query"))
     bits = torch.randint(0, 2, (batch, seq_len), generator=gen)  # distractors everywhere at first
     marker_at = torch.randint(0, max(seq_len // 2, 1), (batch,), generator=gen)
     held = torch.randint(0, 2, (batch,), generator=gen)
@@ -124,30 +130,38 @@ def _bit_phases(b: Batch) -> dict[str, Tensor]:
     marker = b.tokens >= 2
     marker &= b.tokens <= 3
     holding = (b.latent != 0) & ~marker
-    return {"at the marker": marker, "while the bit is held": holding, "before the marker": b.latent == 0}
+    return {
+        N_("at the marker"): marker,
+        N_("while the bit is held"): holding,
+        N_("before the marker"): b.latent == 0,
+    }
 
 
 def _bit_range(b: Batch) -> str | None:
     steps = b.tokens.shape[1]
     if steps > BIT_TRAINED_STEPS:
-        return f"trained on {BIT_TRAINED_STEPS} steps; this input holds the bit for up to {steps - 1}"
+        return msg(
+            "trained on {trained} steps; this input holds the bit for up to {held}",
+            trained=BIT_TRAINED_STEPS,
+            held=steps - 1,
+        )
     return None
 
 
 REMEMBER_BIT = Task(
     name="remember_bit",
-    title="remember a bit",
-    story=(
+    title=N_("remember a bit"),
+    story=N_(
         "Each step carries a bit, + or −; one step is marked ★ and only its bit matters. At the last step (?) the "
         "network must recall the marked bit. One cell must open its input gate at the marker and then hold "
         "its value, forget gate near 1, through every distractor."
     ),
     symbols=BIT_SYMBOLS,
-    latent_name="held bit",
+    latent_name=N_("held bit"),
     input_size=3,
     n_out=2,
     regression=False,
-    metric_name="accuracy at the query",
+    metric_name=N_("accuracy at the query"),
     higher_is_better=True,
     target_metric=0.98,
     hidden_size=4,
@@ -181,29 +195,34 @@ def _count(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
 
 
 def _count_phases(b: Batch) -> dict[str, Tensor]:
-    return {"at 'a'": b.tokens == 0, "at other symbols": b.tokens != 0}
+    return {N_("at 'a'"): b.tokens == 0, N_("at other symbols"): b.tokens != 0}
 
 
 def _count_range(b: Batch) -> str | None:
     steps = b.tokens.shape[1]
     if steps > COUNT_TRAINED_STEPS:
-        return f"trained on {COUNT_TRAINED_STEPS} steps; this input has {steps}, counts up to {int(b.latent.max())}"
+        return msg(
+            "trained on {trained} steps; this input has {steps}, counts up to {count}",
+            trained=COUNT_TRAINED_STEPS,
+            steps=steps,
+            count=int(b.latent.max()),
+        )
     return None
 
 
 COUNTING = Task(
     name="counting",
-    title="counting",
-    story=(
+    title=N_("counting"),
+    story=N_(
         "A stream of a, b and c; at every step the network reports how many a's it has seen so far. A cell "
         "that adds a fixed amount at each a and keeps everything else (forget gate near 1) is a counter."
     ),
     symbols=COUNT_SYMBOLS,
-    latent_name="count of a so far",
+    latent_name=N_("count of a so far"),
     input_size=3,
     n_out=1,
     regression=True,
-    metric_name="per-step accuracy (|prediction − count| < 0.5)",
+    metric_name=N_("per-step accuracy (|prediction − count| < 0.5)"),
     higher_is_better=True,
     target_metric=0.97,
     hidden_size=4,
@@ -254,31 +273,35 @@ def _chars(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
 
 def _char_phases(b: Batch) -> dict[str, Tensor]:
     breaks = (b.tokens == _SPACE) | (b.tokens == ALPHABET.index("\n"))
-    return {"at a space or line break": breaks, "inside a word": ~breaks}
+    return {N_("at a space or line break"): breaks, N_("inside a word"): ~breaks}
 
 
 def _char_range(b: Batch) -> str | None:
     steps = b.tokens.shape[1]
     if steps > CHAR_TRAINED_STEPS:
-        return f"trained on windows of {CHAR_TRAINED_STEPS} characters; this input has {steps}"
+        return msg(
+            "trained on windows of {trained} characters; this input has {steps}",
+            trained=CHAR_TRAINED_STEPS,
+            steps=steps,
+        )
     return None
 
 
 CHARS = Task(
     name="chars",
-    title="characters of real text",
-    story=(
+    title=N_("characters of real text"),
+    story=N_(
         "Predict the next character of a short public-domain text (the opening of Lewis Carroll's *Alice's "
         "Adventures in Wonderland*, 1865). Real text is messy: the model mostly memorises this small text, and "
         "no single unit has to mean anything. The finder still reports the best unit for “letters since the "
         "last space”, and how weak the link is."
     ),
     symbols=CHAR_SYMBOLS,
-    latent_name="letters since the last space",
+    latent_name=N_("letters since the last space"),
     input_size=len(ALPHABET),
     n_out=len(ALPHABET),
     regression=False,
-    metric_name="next-character loss (nats per character)",
+    metric_name=N_("next-character loss (nats per character)"),
     higher_is_better=False,
     target_metric=0.8,
     hidden_size=32,
@@ -330,26 +353,27 @@ def _code(batch: int, seq_len: int, gen: torch.Generator) -> Batch:
 def _code_phases(b: Batch) -> dict[str, Tensor]:
     newline = b.tokens == corpus.SYMBOLS.index("\n")
     return {
-        "at a line break": newline,
-        "on an indented line": (b.latent > 0) & ~newline,
-        "at the margin": b.latent == 0,
+        N_("at a line break"): newline,
+        N_("on an indented line"): (b.latent > 0) & ~newline,
+        N_("at the margin"): b.latent == 0,
     }
 
 
 def _code_range(b: Batch) -> str | None:
     steps = b.tokens.shape[1]
     if steps > 2 * CODE_WINDOW:
-        return (
-            f"trained on chunks of 128 characters, the state carried between them; this input runs {steps} "
-            "characters from a zero state"
+        return msg(
+            "trained on chunks of 128 characters, the state carried between them; this input runs {steps} "
+            "characters from a zero state",
+            steps=steps,
         )
     return None
 
 
 CODE = Task(
     name="code",
-    title="characters of Python source",
-    story=(
+    title=N_("characters of Python source"),
+    story=N_(
         "Predict the next character of real Python: the source files of the installed PyTorch package, one file "
         "in twenty held out and never trained on. Nothing tells the network where strings, comments or "
         "blocks are; to predict well, some cells learn to follow the indentation, the bracket depth or whether "
@@ -357,11 +381,11 @@ CODE = Task(
         "the unit that follows the line's indentation."
     ),
     symbols=CODE_SYMBOLS,
-    latent_name="indentation of the line",
+    latent_name=N_("indentation of the line"),
     input_size=corpus.VOCAB,
     n_out=corpus.VOCAB,
     regression=False,
-    metric_name="held-out next-character loss (nats per character)",
+    metric_name=N_("held-out next-character loss (nats per character)"),
     higher_is_better=False,
     target_metric=1.3,
     hidden_size=256,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from lstm_viz.i18n import Message, msg, say
 from lstm_viz.tasks.base import Batch
 from lstm_viz.tasks.model import TaskModel, init_model
 from lstm_viz.tasks.units import GateFact, UnitScore, gate_facts, tracking_sentence, unit_scores
@@ -26,11 +27,11 @@ class TaskView:
         batch: The sequences on screen with their latent variable.
         metric: The task metric of the model as shown (edits applied), on fresh sequences.
         metric_unedited: The same for the unedited model.
-        outside: Why the sequences on screen lie outside the trained range, or None.
+        outside: Why the sequences on screen lie outside the trained range (a ``Message``), or None.
         metric_here: The metric at the length on screen when outside the trained range.
         scores: Every unit's correlation with the latent on fresh sequences, best first (model as shown).
         untrained_scores: The same measure on the untrained model of the same size and seed.
-        facts: What each gate of the best unit does in each phase of the task.
+        facts: What each gate of the best unit does in each phase of the task (each ``sentence`` a ``Message``).
     """
 
     model: TaskModel
@@ -54,10 +55,28 @@ class TaskView:
         return (self.best.unit,)
 
     @property
-    def finding(self) -> str:
-        """The best unit in words, beside the same measure on the untrained weights."""
-        words = tracking_sentence(self.best, self.model.task.latent_name)
-        return f"{words}; before training the best unit scored r = {self.untrained_best.r:+.2f}"
+    def finding(self) -> Message:
+        """The best unit in words, beside the same measure on the untrained weights.
+
+        English as a ``str``; ``finding_in(lang)`` (or ``i18n.say(view.finding, lang)``) says it in another language.
+        """
+        return msg(
+            "{tracking}; before training the best unit scored r = {untrained:+.2f}",
+            tracking=tracking_sentence(self.best, self.model.task.latent_name),
+            untrained=self.untrained_best.r,
+        )
+
+    def finding_in(self, lang: str) -> str:
+        """``finding`` in ``lang``: "unit 1's cell state c tracks the nesting depth, r = -1.00 (…)" in English."""
+        return say(self.finding, lang)
+
+    def facts_in(self, lang: str) -> list[str]:
+        """Each gate fact's sentence in ``lang``, in the order of ``facts``."""
+        return [say(fact.sentence, lang) for fact in self.facts]
+
+    def outside_in(self, lang: str) -> str | None:
+        """Why the sequences on screen lie outside the trained range, in ``lang``; None inside it."""
+        return None if self.outside is None else say(self.outside, lang)
 
     @property
     def untrained_best(self) -> UnitScore:

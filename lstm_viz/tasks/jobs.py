@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lstm_viz.i18n import Message, msg
 from lstm_viz.tasks.definitions import TASKS
 from lstm_viz.tasks.model import TaskModel
 from lstm_viz.tasks.shared import TrainCache, default_cache, release_ticket
@@ -37,13 +38,21 @@ class TrainKey:
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
-            raise ValueError(f"there is no task {self.task!r}: the built-in tasks are {', '.join(TASKS)}")
+            raise ValueError(
+                msg("there is no task {task!r}: the built-in tasks are {known}", task=self.task, known=", ".join(TASKS))
+            )
         if self.hidden_size not in HIDDEN_CHOICES:
-            raise ValueError(f"hidden size {self.hidden_size} is not one of {HIDDEN_CHOICES} for a live training")
+            raise ValueError(
+                msg(
+                    "hidden size {size} is not one of {choices} for a live training",
+                    size=self.hidden_size,
+                    choices=HIDDEN_CHOICES,
+                )
+            )
         if not 0 <= self.seed <= 2**31 - 1:
-            raise ValueError(f"training seed {self.seed} is outside 0..2^31-1")
+            raise ValueError(msg("training seed {seed} is outside 0..2^31-1", seed=self.seed))
         if not -5.0 <= self.forget_bias <= 5.0:
-            raise ValueError(f"initial forget bias {self.forget_bias} is outside -5..5")
+            raise ValueError(msg("initial forget bias {bias} is outside -5..5", bias=self.forget_bias))
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Job:
     losses: list[float] = field(default_factory=list)
     model: TaskModel | None = None
     error: str = ""
+    """Why the training failed (a ``Message`` where the failure said itself in words another language can say)."""
     submitted: float = field(default_factory=time.monotonic)
     elsewhere: bool = False
     """True while another worker of the server trains this key (its progress is shown here)."""
@@ -97,7 +107,7 @@ class Trainer:
         """The job for ``key``: the running or finished one if any session asked before, else a new one.
 
         Raises:
-            RuntimeError: when ``max_queued`` trainings already wait (a message saying so).
+            RuntimeError: when ``max_queued`` trainings already wait (a ``Message`` saying so).
         """
         with self._lock:
             job = self._jobs.get(key)
@@ -132,10 +142,12 @@ class Trainer:
             return job
 
     @staticmethod
-    def _full(waiting: int, limit: int) -> str:
-        return (
-            f"the server is already training {waiting} models (at most {limit} may wait): "
-            "try again in a minute, or use the shipped weights"
+    def _full(waiting: int, limit: int) -> Message:
+        return msg(
+            "the server is already training {waiting} models (at most {limit} may wait): "
+            "try again in a minute, or use the shipped weights",
+            waiting=waiting,
+            limit=limit,
         )
 
     def _keep(self, job: Job) -> Job:
@@ -177,7 +189,8 @@ class Trainer:
                 job.model = self._train(job) if self._cache is None else self._train_shared(job, self._cache)
                 job.state = "done"
             except Exception as err:  # noqa: BLE001 - any failure is reported to the sessions waiting on it
-                job.error = f"{type(err).__name__}: {err}"
+                said = err.args[0] if len(err.args) == 1 and isinstance(err.args[0], Message) else str(err)
+                job.error = msg("{kind}: {error}", kind=type(err).__name__, error=said)
                 job.state = "failed"
             finally:
                 release_ticket(job.ticket)

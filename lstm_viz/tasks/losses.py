@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lstm_viz.i18n import N_, msg
 from lstm_viz.losses import Loss
 from lstm_viz.tasks.base import Batch
 from lstm_viz.tasks.model import TaskModel
@@ -12,8 +13,8 @@ from lstm_viz.trace import LSTMTrace
 
 TASK_LOSS = "task"
 """The kind of ``task_loss_grad``'s loss: a trained task model's own training loss, where one is shown."""
-TASK_LOSS_WORDS = "the task's own loss: its training loss of the read-out head(h_t) on the sequences on screen"
-"""``TASK_LOSS`` in words, for a loss picker."""
+TASK_LOSS_WORDS = N_("the task's own loss: its training loss of the read-out head(h_t) on the sequences on screen")
+"""``TASK_LOSS`` in English words, for a loss picker (``i18n.t(lang, TASK_LOSS_WORDS)`` in another language)."""
 
 
 def task_loss_grad(trace_or_output: LSTMTrace | Tensor, model: TaskModel, batch: Batch) -> Loss:
@@ -49,7 +50,7 @@ def task_loss_grad(trace_or_output: LSTMTrace | Tensor, model: TaskModel, batch:
     """
     if isinstance(trace_or_output, LSTMTrace):
         if not trace_or_output.batched:
-            raise ValueError("a task loss reads a batch of sequences: the trace is unbatched")
+            raise ValueError(msg("a task loss reads a batch of sequences: the trace is unbatched"))
         output = trace_or_output.output
         h = trace_or_output.time_major(output).transpose(0, 1)  # [B, T, H], a view
     else:
@@ -60,12 +61,17 @@ def task_loss_grad(trace_or_output: LSTMTrace | Tensor, model: TaskModel, batch:
     mask, target = batch.mask, batch.target  # [B, T] each
     if h.dim() != 3 or h.shape[:2] != mask.shape or h.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"the output has shape {tuple(h.shape)}; the task's batch is {tuple(mask.shape)} (batch, steps) "
-            f"and its read-out takes {weight.shape[1]} features"
+            msg(
+                "the output has shape {shape}; the task's batch is {batch} (batch, steps) and its read-out takes "
+                "{features} features",
+                shape=tuple(h.shape),
+                batch=tuple(mask.shape),
+                features=weight.shape[1],
+            )
         )
     count = int(mask.sum())
     if count == 0:
-        raise ValueError("the task's mask counts no step: the loss is undefined")
+        raise ValueError(msg("the task's mask counts no step: the loss is undefined"))
     with torch.no_grad():  # not inference_mode: the gradient may be handed to autograd, as in the tests
         z = torch.nn.functional.linear(h, weight, bias)  # [B, T, n_out]
         w = mask.to(h.dtype).unsqueeze(-1) / count  # [B, T, 1]: each counted step's share of the mean
@@ -74,7 +80,7 @@ def task_loss_grad(trace_or_output: LSTMTrace | Tensor, model: TaskModel, batch:
             value = float((err.squeeze(-1)[mask] ** 2).mean())
             dz = torch.zeros_like(z)
             dz[..., :1] = 2 * err * w
-            words = "mean squared error of head(h_t) against the target"
+            words = msg("mean squared error of head(h_t) against the target")
         else:
             classes = target.long().clamp(0, z.shape[-1] - 1)  # unmasked steps may hold any id
             logp = torch.log_softmax(z, dim=-1)  # [B, T, n_out]
@@ -82,13 +88,23 @@ def task_loss_grad(trace_or_output: LSTMTrace | Tensor, model: TaskModel, batch:
             value = float(-picked[mask].mean())
             onehot = torch.nn.functional.one_hot(classes, z.shape[-1]).to(h.dtype)  # [B, T, n_out]
             dz = (logp.exp() - onehot) * w  # softmax minus one-hot, on counted steps
-            words = "cross-entropy of softmax(head(h_t)) against the target class"
+            words = msg("cross-entropy of softmax(head(h_t)) against the target class")
         dh = dz @ weight  # [B, T, H]
         grad = torch.zeros_like(output)
         if isinstance(trace_or_output, LSTMTrace):
             trace_or_output.time_major(grad).transpose(0, 1).copy_(dh)  # a view: writes grad in the trace's layout
         else:
             grad.copy_(dh)
-    steps = "every step" if count == mask.numel() else f"the {count} step{'s' if count > 1 else ''} it scores"
-    description = f"L = the {task.name} task's training loss: {words}, averaged over {steps} of the batch"
+    if count == mask.numel():
+        steps = msg("every step")
+    elif count == 1:
+        steps = msg("the {count} step it scores", count=count)
+    else:
+        steps = msg("the {count} steps it scores", count=count)
+    description = msg(
+        "L = the {task} task's training loss: {words}, averaged over {steps} of the batch",
+        task=task.name,
+        words=words,
+        steps=steps,
+    )
     return Loss(TASK_LOSS, None, value, grad, description)

@@ -15,6 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from lstm_viz.i18n import msg
 from lstm_viz.tasks import code_train, corpus
 from lstm_viz.tasks.base import Batch, Task
 from lstm_viz.tasks.definitions import TASKS
@@ -118,7 +119,9 @@ def train_rnn(
     hidden_size = hidden_size or task.hidden_size
     steps = task.train_steps if steps is None else steps
     if task.fit is not None and task.fit is not code_train.fit:
-        raise ValueError(f"no plain-RNN training is written for the {task.name} task's own training loop")
+        raise ValueError(
+            msg("no plain-RNN training is written for the {task} task's own training loop", task=task.name)
+        )
     model = init_rnn(task, hidden_size, seed)
     with one_thread():
         start = time.perf_counter()
@@ -222,12 +225,12 @@ def pretrained_rnn(name: str) -> RNNTaskModel:
         LookupError: when no RNN is shipped for the task.
     """
     if not has_shipped_rnn(name):
-        raise LookupError(f"no trained plain RNN is shipped for the task {name!r}")
+        raise LookupError(msg("no trained plain RNN is shipped for the task {name!r}", name=name))
     return copy.deepcopy(_shipped(name))
 
 
 def shipped_rnn_info(name: str) -> dict:
     """What the shipped RNN of task ``name`` says of itself: recipe, seed, steps, metric, loss curve."""
     if not has_shipped_rnn(name):
-        raise LookupError(f"no trained plain RNN is shipped for the task {name!r}")
+        raise LookupError(msg("no trained plain RNN is shipped for the task {name!r}", name=name))
     return dict(_shipped(name).info)

@@ -9,9 +9,11 @@ from torch import Tensor
 
 from lstm_viz.analysis import correlations
 from lstm_viz.engine import GATES
+from lstm_viz.i18n import N_, Message, msg
 from lstm_viz.trace import LayerTrace
 
-GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
+GATE_WORDS = {"i": N_("input gate"), "f": N_("forget gate"), "g": N_("cell candidate"), "o": N_("output gate")}
+"""Each gate's name (a catalogue id: ``i18n.t(lang, GATE_WORDS[gate])`` says it in another language)."""
 MEMORY_STATE = "c"
 """The state the finder names first and the proof figures draw: the cell state is the LSTM's memory."""
 
@@ -63,7 +65,8 @@ class GateFact:
         means: Mean activation in each named phase.
         lows: 5th percentile in each phase (how low it gets at the least).
         contrast: Largest minus smallest phase mean: how much the gate's behaviour depends on the phase.
-        sentence: e.g. "forget gate of unit 3 stays above 0.93 (mean 0.995) while the bit is held".
+        sentence: e.g. "forget gate of unit 3 stays above 0.93 (mean 0.995) while the bit is held" (a
+            ``Message``: ``i18n.say(fact.sentence, lang)`` says it in another language).
     """
 
     gate: str
@@ -88,21 +91,57 @@ def gate_facts(rec: LayerTrace, unit: int, phases: dict[str, Tensor]) -> list[Ga
             continue
         hi = max(means, key=means.get)
         lo = min(means, key=means.get)
-        words = f"{GATE_WORDS[gate]} of unit {unit}"
+        # The phases' names are catalogue ids (marked where the task defines them): said again in any language.
+        gate_name, high, low = Message(GATE_WORDS[gate]), Message(hi), Message(lo)
         if gate == "f" and lows[hi] > 0.5:
-            sentence = f"{words} stays above {lows[hi]:.2f} (mean {means[hi]:.3f}) {hi}"
+            sentence = msg(
+                "forget gate of unit {unit} stays above {low:.2f} (mean {mean:.3f}) {phase}",
+                unit=unit,
+                low=lows[hi],
+                mean=means[hi],
+                phase=high,
+            )
         elif hi != lo:
-            sentence = f"{words} is {means[hi]:.2f} {hi} vs {means[lo]:.2f} {lo}"
+            sentence = msg(
+                "{gate} of unit {unit} is {high:.2f} {phase_high} vs {low:.2f} {phase_low}",
+                gate=gate_name,
+                unit=unit,
+                high=means[hi],
+                phase_high=high,
+                low=means[lo],
+                phase_low=low,
+            )
         else:
-            sentence = f"{words} averages {means[hi]:.2f} {hi}"
+            sentence = msg(
+                "{gate} of unit {unit} averages {mean:.2f} {phase}",
+                gate=gate_name,
+                unit=unit,
+                mean=means[hi],
+                phase=high,
+            )
         facts.append(GateFact(gate, means, lows, means[hi] - means[lo], sentence))
     return sorted(facts, key=lambda f: -f.contrast)
 
 
-def tracking_sentence(score: UnitScore, latent_name: str) -> str:
-    """'unit 3's cell state c tracks the nesting depth, r = +0.99 (+0.42 per step of the depth)'."""
-    state = "cell state c" if score.state == "c" else "hidden state h"
-    return (
-        f"unit {score.unit}'s {state} tracks the {latent_name}, r = {score.r:+.2f} "
-        f"({score.slope:+.3f} per 1 of the {latent_name})"
+def tracking_sentence(score: UnitScore, latent_name: str) -> Message:
+    """'unit 3's cell state c tracks the nesting depth, r = +0.99 (+0.420 per 1 of the nesting depth)'.
+
+    A ``Message`` (``i18n.say(sentence, lang)`` says it in another language); ``latent_name`` is a catalogue id
+    (a task's ``latent_name``), said in the same language.
+    """
+    latent = Message(latent_name)
+    if score.state == "c":
+        return msg(
+            "unit {unit}'s cell state c tracks the {latent}, r = {r:+.2f} ({slope:+.3f} per 1 of the {latent})",
+            unit=score.unit,
+            latent=latent,
+            r=score.r,
+            slope=score.slope,
+        )
+    return msg(
+        "unit {unit}'s hidden state h tracks the {latent}, r = {r:+.2f} ({slope:+.3f} per 1 of the {latent})",
+        unit=score.unit,
+        latent=latent,
+        r=score.r,
+        slope=score.slope,
     )
