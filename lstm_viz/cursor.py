@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lstm_viz.i18n import msg
+from lstm_viz.settings import quoted
+
 STEP_KEY = "t"
 """The query parameter of the step a page opens at (``?t=12``); the share dialog writes it."""
 UNIT_KEY = "unit"
@@ -40,10 +43,21 @@ def parse_step(value: object, steps: int) -> tuple[int, str | None]:
         return 0, None
     t = _integer(value)
     if t is None:
-        return 0, f"{STEP_KEY}={value} is not a whole number: the page opens at step 0 (steps are 0..{last})."
+        return 0, msg(
+            "{key}={value} is not a whole number: the page opens at step 0 (steps are 0..{last}).",
+            key=STEP_KEY,
+            value=quoted(str(value)),
+            last=last,
+        )
     if t < 0 or t > last:
         clamped = min(max(t, 0), last)
-        return clamped, f"{STEP_KEY}={value} is outside this run's steps 0..{last}: the page opens at step {clamped}."
+        return clamped, msg(
+            "{key}={value} is outside this run's steps 0..{last}: the page opens at step {clamped}.",
+            key=STEP_KEY,
+            value=quoted(str(value)),
+            last=last,
+            clamped=clamped,
+        )
     return t, None
 
 
@@ -58,9 +72,21 @@ def parse_unit(value: object, window: tuple[int, int]) -> tuple[int | None, str 
     unit = _integer(value)
     start, stop = window
     if unit is None:
-        return None, f"{UNIT_KEY}={value} is not a whole number: no unit is picked (units are {start}..{stop - 1})."
+        return None, msg(
+            "{key}={value} is not a whole number: no unit is picked (units are {start}..{last}).",
+            key=UNIT_KEY,
+            value=quoted(str(value)),
+            start=start,
+            last=stop - 1,
+        )
     if not start <= unit < stop:
-        return None, f"{UNIT_KEY}={value} is outside the units shown, {start}..{stop - 1}: no unit is picked."
+        return None, msg(
+            "{key}={value} is outside the units shown, {start}..{last}: no unit is picked.",
+            key=UNIT_KEY,
+            value=quoted(str(value)),
+            start=start,
+            last=stop - 1,
+        )
     return unit, None
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+from lstm_viz import i18n
 from lstm_viz.backward import LayerGradients
+from lstm_viz.i18n import N_
 from lstm_viz.trace import LayerTrace
 
-GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
+GATE_NAMES = {"i": N_("input gate"), "f": N_("forget gate"), "g": N_("cell candidate"), "o": N_("output gate")}
+"""Each gate's name beside its equation (said with ``i18n.t(lang, ...)``)."""
 
 
 def _n(v: float) -> str:
@@ -27,11 +30,12 @@ def projected_feature(rec: LayerTrace, j: int) -> int | None:
     return min(j, rec.weights.weight_hr.shape[0] - 1)
 
 
-def forward_equations(rec: LayerTrace, b: int, t: int, j: int) -> list[str]:
+def forward_equations(rec: LayerTrace, b: int, t: int, j: int, *, lang: str = "en") -> list[str]:
     """Every forward equation of unit ``j`` at step ``t`` of batch item ``b``, with its real values.
 
     The four gates (each pre-activation split into its input and recurrent parts), ``c_t``, ``m_t`` and
-    ``h_t`` (the projected feature ``projected_feature(rec, j)`` with a projection), in that order.
+    ``h_t`` (the projected feature ``projected_feature(rec, j)`` with a projection), in that order. The gates'
+    names are in ``lang``; the rest is mathematics.
     """
     terms = rec.step_terms(t)
     bias = rec.weights.bias_ih is not None
@@ -47,7 +51,7 @@ def forward_equations(rec: LayerTrace, b: int, t: int, j: int) -> list[str]:
         lines.append(
             rf"{gate}_t[{j}] = {act}\big(\underbrace{{W_{{i{gate}}} x_t{b_i}}}_{{{av:.4f}}} + "
             rf"\underbrace{{W_{{h{gate}}} h_{{t-1}}{b_h}}}_{{{hv:.4f}}}\big) = {act}({av + hv:.4f}) = {value:.4f}"
-            rf"\quad\text{{({GATE_NAMES[gate]})}}{bias_words}"
+            rf"\quad\text{{({i18n.t(lang, GATE_NAMES[gate])})}}{bias_words}"
         )
     i, f, g, o, c, m = (float(getattr(rec, n)[b, t, j]) for n in ("i", "f", "g", "o", "c", "m"))
     c_prev = float(terms.c_prev[b, j])

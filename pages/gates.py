@@ -13,7 +13,7 @@ HERO = "gates"
 GATES_HEIGHT = 590
 
 ui.require_app()
-st.title("Gates over time")
+st.title(ui.tr("Gates over time"))
 r = ui.current_run()
 # The figure first, its pickers under it: in a laptop's first screen the figure is what counts.
 notes, chart = st.container(), st.container()
@@ -37,7 +37,15 @@ labels = r.labels(b)
 with chart:
     ui.show_chart(
         lambda: gates_over_time_figure(
-            rec, b, units, cursor=t, step_labels=labels, highlight=highlight, height=GATES_HEIGHT, picked=unit
+            rec,
+            b,
+            units,
+            cursor=t,
+            step_labels=labels,
+            highlight=highlight,
+            height=GATES_HEIGHT,
+            picked=unit,
+            lang=ui.lang(),
         ),
         key=HERO,
         cache=(r.spec, rec.layer, rec.reverse, b, units, t, unit),
@@ -45,9 +53,16 @@ with chart:
         selection_mode="points",
     )
 if r.explanation is not None:
-    ui.run_note("info", f"**{r.explanation.finding}**. It is outlined on every row.", icon=":material/lightbulb:")
+    ui.run_note(
+        "info",
+        ui.tr("**{finding}**. It is outlined on every row.", finding=ui.say(r.explanation.finding)),
+        icon=":material/lightbulb:",
+    )
 st.caption(
-    "Drag the slider or press play: the cursor moves in your browser. Click a cell to pick its step and unit: the "
-    "page, its link and One step open there. Sigmoid gates i, f, o share the range 0..1; g, m (and h without a "
-    "projection) the tanh range −1..1; c (and a projected h) a range symmetric around 0 over the whole run."
+    ui.tr(
+        "Drag the slider or press play: the cursor moves in your browser. Click a cell to pick its step and unit: "
+        "the page, its link and One step open there. Sigmoid gates i, f, o share the range 0..1; g, m (and h "
+        "without a projection) the tanh range −1..1; c (and a projected h) a range symmetric around 0 over the "
+        "whole run."
+    )
 )

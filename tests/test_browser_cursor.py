@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -221,13 +222,13 @@ def _drawn(pg, prefix: str = TITLE) -> dict:
     return pg.evaluate(f"({DRAWN_JS})({prefix!r})")
 
 
-def _opened_at(browser, server, path: str, t: int, viewport: dict) -> dict:  # noqa: F811
+def _opened_at(browser, server, path: str, t: int, viewport: dict, prefix: str = TITLE) -> dict:  # noqa: F811
     """What the figure draws when a link opens the page at step ``t``."""
     context = browser.new_context(viewport=viewport)
     try:
         pg = context.new_page()
         goto(pg, server, f"{path}&t={t}")
-        return _drawn(pg)
+        return _drawn(pg, prefix)
     finally:
         context.close()
 
@@ -241,32 +242,47 @@ def _same_drawing(moved: dict, direct: dict) -> None:
     assert moved["outlines"] == direct["outlines"]
 
 
-@pytest.mark.parametrize("path", [GATES, "?model=brackets"], ids=["gates", "home"])
-def test_a_dragged_or_played_step_is_drawn_exactly_as_the_same_step_opened_from_a_link(server, browser, path):  # noqa: F811
+# The Gates figure's words in each language: its title, its buttons and the step label above the bars.
+WORDS = {
+    "en": dict(title=TITLE, play="play", pause="pause", at="<b>at t = {t}</b>"),
+    "zh-CN": dict(title="所有门和状态", play="播放", pause="暂停", at="<b>t = {t} 时</b>"),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "lang"),
+    [(GATES, "en"), ("?model=brackets", "en"), (f"{GATES}&lang=zh-CN", "zh-CN")],
+    ids=["gates", "home", "gates in Chinese"],
+)
+def test_a_dragged_or_played_step_is_drawn_exactly_as_the_same_step_opened_from_a_link(server, browser, path, lang):  # noqa: F811
     viewport = {"width": 1600, "height": 900}
+    words = WORDS[lang]
+    title = words["title"]
     context = browser.new_context(viewport=viewport)
     pg = context.new_page()
     try:
         goto(pg, server, path)
-        start = _drawn(pg)
+        start = _drawn(pg, title)
         rail = _rail(pg)
         steps = start["steps"]
         moved = {}
         for t in (5, 17, 39):
             pg.mouse.click(rail["x"] + (t + 0.5) / steps * rail["width"], rail["y"] + rail["height"] / 2)
-            pg.wait_for_function(f"({DRAWN_JS})({TITLE!r})?.active === {t}", timeout=10_000)
+            pg.wait_for_function(f"({DRAWN_JS})({title!r})?.active === {t}", timeout=10_000)
             pg.wait_for_timeout(300)
-            moved[t] = _drawn(pg)
+            moved[t] = _drawn(pg, title)
         assert moved[5]["bars"] != start["bars"], "the bars follow the cursor"
         # Played from the start, paused wherever it got to.
         pg.mouse.click(rail["x"] + 0.5 / steps * rail["width"], rail["y"] + rail["height"] / 2)
-        pg.locator(HERO).first.locator(".updatemenu-button", has_text="play").click()
-        pg.wait_for_function(f"({DRAWN_JS})({TITLE!r}).active >= 9", timeout=20_000)
-        pg.locator(HERO).first.locator(".updatemenu-button", has_text="pause").click()
+        pg.locator(HERO).first.locator(".updatemenu-button", has_text=words["play"]).click()
+        pg.wait_for_function(f"({DRAWN_JS})({title!r}).active >= 9", timeout=20_000)
+        pg.locator(HERO).first.locator(".updatemenu-button", has_text=words["pause"]).click()
         pg.wait_for_timeout(500)
-        played = _drawn(pg)
+        played = _drawn(pg, title)
         moved[played["active"]] = played
     finally:
         context.close()
     for t, state in moved.items():
-        _same_drawing(state, _opened_at(browser, server, path, t, viewport))
+        # The step's words, drawn in the reader's language in every moved state as when opened there.
+        assert state["label"].startswith(re.sub("<[^>]+>", "", words["at"].format(t=t))), state["label"]
+        _same_drawing(state, _opened_at(browser, server, path, t, viewport, title))

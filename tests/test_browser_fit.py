@@ -2,7 +2,9 @@
 
 One server and one browser for the module; each viewport is one browser context reused across its pages. A page
 is measured with the viewport stretched to the page's height (as a full-page screenshot is), so every chart is
-laid out at the width the reader sees. Screenshots of every page measured go to ``artifacts/screenshots/fit``.
+laid out at the width the reader sees. Every group is measured in English and in Simplified Chinese (``lang=zh-CN``:
+half the characters, each about twice as wide, and titles that break between characters). Screenshots of every
+page measured go to ``artifacts/screenshots/fit``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ CASES = {
     + [("tasks", f"model={name}", (LAPTOP,)) for name in ("remember_bit", "chars")]
     + [("gradients", "model=chars", (LAPTOP,)), ("gates", "model=chars", (LAPTOP,))],
 }
+LANGS = ("en", "zh-CN")
 
 # Each chart's text boxes against its own drawing (the outer svg): a box past an edge is cut off on screen.
 # Titles, axis titles, tick labels, annotations, legend entries, colour-bar titles and tick labels.
@@ -111,9 +114,12 @@ def _fit_to_page(pg, width: int) -> None:
     pg.wait_for_timeout(900)  # Streamlit and Plotly redraw every chart at the new width
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("group", list(CASES))
-def test_no_chart_text_table_cell_or_metric_label_is_cut_off(server, browser, group):  # noqa: F811
+def test_no_chart_text_table_cell_or_metric_label_is_cut_off(server, browser, group, lang):  # noqa: F811
     cases = CASES[group]
+    if lang != "en":
+        cases = [(page, "&".join(q for q in (query, f"lang={lang}") if q), sizes) for page, query, sizes in cases]
     first = cases[0][2][0]
     context = browser.new_context(viewport={"width": first[0], "height": first[1]})
     pg = context.new_page()
@@ -136,4 +142,4 @@ def test_no_chart_text_table_cell_or_metric_label_is_cut_off(server, browser, gr
                 report += [f"{where}: {p}" for p in found["problems"]]
     finally:
         context.close()
-    assert not report, f"{len(report)} cut-off texts ({group}):\n" + "\n".join(report)
+    assert not report, f"{len(report)} cut-off texts ({group}, {lang}):\n" + "\n".join(report)

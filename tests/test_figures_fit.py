@@ -1,6 +1,7 @@
 """Figures that read at a glance: whole-number ticks, full hovers, decades on log axes, aligned heatmaps, proofs.
 
-Pure Plotly checks of the figures built for Compare, Gradient flow, Parameters, Trained tasks and the step page;
+Pure Plotly checks of the figures built for Compare, Gradient flow, Parameters, Trained tasks and the step page, in
+English and in Simplified Chinese (``LANGS``; the proofs' words are checked in Chinese by tests/test_i18n_tasks.py);
 that their text fits the drawn chart is measured in Chromium by tests/test_browser_fit.py.
 """
 
@@ -34,13 +35,22 @@ from lstm_viz.figures import (
 )
 from lstm_viz.figures.base import decade_label, integer_dtick, log_axis, time_axis
 from lstm_viz.figures.tasks import BIT_COLOURS, MAX_SCORED_UNITS, TEXT_COLUMNS
-from lstm_viz.figures.views import SLIDE_DETAIL_WIDTH, SLIDE_TITLE_CHARS
+from lstm_viz.figures.views import SLIDE_DETAIL_WIDTH, SLIDE_TITLE_CHARS, text_width
 from lstm_viz.gradient_flow import gradient_flow
+from lstm_viz.i18n import t
 from lstm_viz.run import RunSpec, run
 from lstm_viz.sources import TaskSource
 from lstm_viz.tasks.explain import memory_trace
 from lstm_viz.tasks.rnn import pretrained_rnn
 from lstm_viz.tasks.units import UnitScore
+
+LANGS = ("en", "zh-CN")
+"""Every figure fits in both languages."""
+
+
+def _step_symbol(lang: str, index: str = "customdata[0]", symbol: str = "customdata[1]") -> str:
+    """A hover's step index and its input symbol, as ``base.step_words`` says them in ``lang``."""
+    return t(lang, "step %{{{index}}} (input %{{{symbol}}})", index=index, symbol=symbol)
 
 
 def _whole_ticks(axis) -> bool:
@@ -70,98 +80,112 @@ def test_integer_dtick_labels_whole_numbers_with_few_ticks():
         assert -(-n // d) <= 8 and str(d)[0] in "125"
 
 
-def test_time_axis_ticks_are_whole_steps_or_the_steps_symbols():
-    numbers = time_axis(3)
+@pytest.mark.parametrize("lang", LANGS)
+def test_time_axis_ticks_are_whole_steps_or_the_steps_symbols(lang):
+    numbers = time_axis(3, lang=lang)
     assert numbers["tickmode"] == "linear" and numbers["dtick"] == 1 and numbers["tick0"] == 0
     labels = [f"s{k}" for k in range(100)]
-    symbols = time_axis(100, labels, max_symbols=40)
+    symbols = time_axis(100, labels, max_symbols=40, lang=lang)
     assert symbols["tickvals"] == list(range(0, 100, 3)) and symbols["ticktext"][1] == "s3"
-    assert symbols["title"]["text"] == "step t (input symbol, every 3rd)"
-    assert time_axis(10, labels[:10])["title"]["text"] == "step t (input symbol)"
+    every = "3rd" if lang == "en" else "3"
+    assert symbols["title"]["text"] == t(lang, "step t (input symbol, every {nth})", nth=every)
+    assert time_axis(10, labels[:10], lang=lang)["title"]["text"] == t(lang, "step t (input symbol)")
+    assert time_axis(100, labels, max_symbols=40)["title"]["text"] == "step t (input symbol, every 3rd)"
 
 
-def test_log_axes_label_only_decades_as_powers_of_ten():
+@pytest.mark.parametrize("lang", LANGS)
+def test_log_axes_label_only_decades_as_powers_of_ten(lang):
     axis = log_axis("loss", 0.003, 4.0)
     assert axis["ticktext"] == ["10<sup>−3</sup>", "10<sup>−2</sup>", "0.1", "1", "10"]
     assert [math.log10(v) for v in axis["tickvals"]] == pytest.approx([-3, -2, -1, 0, 1])
     wide = log_axis("norm", 1e-30, 1.0)
     assert len(wide["ticktext"]) <= 7 and all(math.log10(v) % 5 == 0 for v in wide["tickvals"])
     assert decade_label(-4) == "10<sup>−4</sup>" and decade_label(0) == "1"
-    loss = loss_curve_figure([3.0, 1.0, 0.2, 0.05, 0.04], "loss")
+    loss = loss_curve_figure([3.0, 1.0, 0.2, 0.05, 0.04], "loss", lang=lang)
     assert loss.layout.yaxis.type == "log" and set(loss.layout.yaxis.ticktext) <= {"10<sup>−2</sup>", "0.1", "1", "10"}
-    err = step_error_figure(torch.zeros(5), 1e-8, "nn.LSTM")
-    assert all(t in ("1", "0.1", "10") or t.startswith("10<sup>") for t in err.layout.yaxis.ticktext)
-    assert any("all exactly 0" in a.text for a in err.layout.annotations), "said beside the points, not in the title"
+    err = step_error_figure(torch.zeros(5), 1e-8, "nn.LSTM", lang=lang)
+    assert all(k in ("1", "0.1", "10") or k.startswith("10<sup>") for k in err.layout.yaxis.ticktext)
+    zero = t(lang, "all exactly 0, drawn at 10<sup>−18</sup>")
+    assert any(a.text == zero for a in err.layout.annotations), "said beside the points, not in the title"
     assert _whole_ticks(err.layout.xaxis)
 
 
-def test_heatmaps_have_whole_number_ticks_on_short_sequences_and_weights(short_run):
+@pytest.mark.parametrize("lang", LANGS)
+def test_heatmaps_have_whole_number_ticks_on_short_sequences_and_weights(short_run, lang):
     built, tr = short_run
     rec = tr.layer(0)
     out = tr.output[0] if tr.batched else tr.output
     figs = [
-        output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE),
-        gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad"),
-        state_heatmap_figure(rec, "f", 0, height=280, narrow=True),
+        output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE, lang=lang),
+        gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad", lang=lang),
+        state_heatmap_figure(rec, "f", 0, height=280, narrow=True, lang=lang),
     ]
     for fig in figs:
         assert _whole_ticks(fig.layout.xaxis), fig.layout.title.text
         assert _whole_ticks(fig.layout.yaxis), fig.layout.title.text
     for name in ("weight_ih_l0", "weight_hh_l0"):
-        w = weight_figure(getattr(built.lstm, name).detach(), name)
+        w = weight_figure(getattr(built.lstm, name).detach(), name, lang=lang)
         assert _whole_ticks(w.layout.xaxis), name
-        assert w.layout.yaxis.ticktext[0].startswith("i rows"), "gate blocks are labelled by name"
+        assert w.layout.yaxis.ticktext[0].startswith("i "), "gate blocks are labelled by name"
 
 
-def test_every_heatmap_hover_names_step_index_symbol_unit_and_value(bit_run):
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_heatmap_hover_names_step_index_symbol_unit_and_value(bit_run, lang):
     r = bit_run
     rec, labels = r.trace.layer(0), r.labels(0)
     out = r.trace.output[0]
     figs = {
-        "output": output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels),
-        "gradient": gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad", step_labels=labels),
-        "task heatmap": state_heatmap_figure(rec, "c", 0, step_labels=labels, highlight=(1,), height=280, narrow=True),
+        "output": output_heatmap_figure(out, "out", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels, lang=lang),
+        "gradient": gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad", step_labels=labels, lang=lang),
+        "task heatmap": state_heatmap_figure(
+            rec, "c", 0, step_labels=labels, highlight=(1,), height=280, narrow=True, lang=lang
+        ),
     }
     for what, fig in figs.items():
         heat = fig.data[0]
         template = heat.hovertemplate
         # On an axis labelled by symbols %{x} reads as the symbol ("step ("): the index comes from customdata.
-        assert "step %{customdata[0]} (input %{customdata[1]})" in template and "step %{x}" not in template, what
-        assert "unit %{y}" in template or "feature %{y}" in template, what
+        assert _step_symbol(lang) in template and t(lang, "step %{x}") not in template, what
+        assert f"{t(lang, 'unit')} %{{y}}" in template or f"{t(lang, 'feature')} %{{y}}" in template, what
         assert "%{z" in template, what
         custom = np.asarray(heat.customdata)
         assert custom.shape == (*np.asarray(heat.z).shape, 2), what  # [rows, T, 2]: index and symbol per cell
         assert list(custom[0, :, 1]) == labels and list(custom[-1, :, 0]) == list(range(len(labels))), what
-    numbers = gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad")
-    assert "step %{x}" in numbers.data[0].hovertemplate, "numbered steps: the axis value is the index"
-    grid = click_grid_figure(rec, "c", 0, (0, 4), (3, 1), labels)
+    numbers = gradient_heatmap_figure(rec.c[0], "dL/dc_t", "grad", lang=lang)
+    assert t(lang, "step %{x}") in numbers.data[0].hovertemplate, "numbered steps: the axis value is the index"
+    grid = click_grid_figure(rec, "c", 0, (0, 4), (3, 1), labels, lang=lang)
     cells = grid.data[1]  # the clickable overlay is what the pointer hovers
-    assert "step %{customdata[2]} (input %{customdata[1]})" in cells.hovertemplate
-    assert "unit %{y}" in cells.hovertemplate
+    assert _step_symbol(lang, "customdata[2]") in cells.hovertemplate
+    assert f"{t(lang, 'unit')} %{{y}}" in cells.hovertemplate
     assert [row[1] for row in cells.customdata[:20]] == labels and [row[2] for row in cells.customdata[:20]] == list(
         range(20)
     )
-    norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels)
-    assert "step %{customdata[0]} (input %{customdata[1]})" in norms.data[0].hovertemplate
+    norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels, lang=lang)
+    assert _step_symbol(lang) in norms.data[0].hovertemplate
     assert list(np.asarray(norms.data[0].customdata)[:, 0]) == list(range(20))
 
 
-def test_heatmaps_shown_together_share_plot_margins_and_colour_bar_placement(bit_run):
+@pytest.mark.parametrize("lang", LANGS)
+def test_heatmaps_shown_together_share_plot_margins_and_colour_bar_placement(bit_run, lang):
     r = bit_run
     rec, labels = r.trace.layer(0), r.labels(0)
     out = r.trace.output[0]
+    signed, error = (-1.0, 1.0), (0.0, 1.0)
     together = [
-        output_heatmap_figure(out, "nn.LSTM output", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels, "generic loop"),
-        output_heatmap_figure(out, "Hand-written output", (0, 4), (-1.0, 1.0), SIGNED_SCALE, labels, "batch 0"),
-        output_heatmap_figure(out.abs(), "|diff|", (0, 4), (0.0, 1.0), ERROR_SCALE, labels, "all exactly 0"),
+        output_heatmap_figure(out, "nn.LSTM output", (0, 4), signed, SIGNED_SCALE, labels, "generic loop", lang=lang),
+        output_heatmap_figure(out, "Hand-written output", (0, 4), signed, SIGNED_SCALE, labels, "batch 0", lang=lang),
+        output_heatmap_figure(out.abs(), "|diff|", (0, 4), error, ERROR_SCALE, labels, "all exactly 0", lang=lang),
     ]
-    flow = [gradient_heatmap_figure(rec.c[0], name, name, step_labels=labels, detail="layer 0") for name in ("a", "b")]
-    norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels)
+    flow = [
+        gradient_heatmap_figure(rec.c[0], name, name, step_labels=labels, detail="layer 0", lang=lang)
+        for name in ("a", "b")
+    ]
+    norms = gradient_norms_figure({"LSTM ‖dL/dc_t‖": step_norms(rec.c, 0)}, "norms", labels, lang=lang)
     for group in (
         together,
         [*flow, norms],
         [
-            state_heatmap_figure(rec, n, 0, step_labels=labels, highlight=(1,), height=280, narrow=True)
+            state_heatmap_figure(rec, n, 0, step_labels=labels, highlight=(1,), height=280, narrow=True, lang=lang)
             for n in ("c", "f")
         ],
     ):
@@ -231,7 +255,8 @@ def test_per_unit_chart_stays_readable_at_32_units_and_more():
     assert (band.x0, band.x1) == (-0.3, 0.3), "the untrained model's best |r|"
 
 
-def test_orders_apart_is_the_log_ratio_and_the_race_figure_states_the_measured_gap():
+@pytest.mark.parametrize("lang", LANGS)
+def test_orders_apart_is_the_log_ratio_and_the_race_figure_states_the_measured_gap(lang):
     assert orders_apart(torch.tensor([1.0, 1.0]), torch.tensor([1e-5, 1.0]), 0) == pytest.approx(5.0)
     assert orders_apart(torch.tensor([1.0]), torch.tensor([0.0]), 0) == pytest.approx(30.0), "zero at the floor"
     # A fair race: the shipped remember_bit LSTM against the plain RNN trained by its recipe, which stays at chance.
@@ -242,22 +267,39 @@ def test_orders_apart_is_the_log_ratio_and_the_race_figure_states_the_measured_g
     rnn_dh = step_norms(flow.rnn.layer_dh(0), 0)
     assert orders_apart(dc, rnn_dh, 0) > 3
     fig = gradient_norms_figure(
-        {"LSTM ‖dL/dc_t‖": dc, "RNN ‖dL/dh_t‖": rnn_dh}, "x", gap=(0, "LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖")
+        {"LSTM ‖dL/dc_t‖": dc, "RNN ‖dL/dh_t‖": rnn_dh}, "x", gap=(0, "LSTM ‖dL/dc_t‖", "RNN ‖dL/dh_t‖"), lang=lang
     )
-    assert f"{orders_apart(dc, rnn_dh, 0):.0f} orders of" in fig.layout.annotations[0].text
+    said = t(lang, "{orders:.0f} orders of<br>magnitude apart", orders=orders_apart(dc, rnn_dh, 0))
+    assert fig.layout.annotations[0].text.startswith(said.split("<br>")[0])
 
 
-def test_slide_titles_wrap_their_detail_and_config_lines_and_grow_downwards(bit_run):
+SLIDE_WORDS = {
+    "en": (
+        "task remember_bit (shipped); batch 4, 20 steps, float32, seed 0; see the sidebar for the rest of it",
+        "LSTM cell state",
+        "layer 0 forward, b 0",
+    ),
+    "zh-CN": (
+        "训练好的任务：记住一位（随附权重）；批大小 4，20 个时间步，float32，随机种子 0；其余设置见侧栏",
+        "LSTM 的细胞状态",
+        "第 0 层正向，批中的第 0 条序列",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_slide_titles_wrap_their_detail_and_config_lines_and_grow_downwards(bit_run, lang):
     r = bit_run
-    config = "task remember_bit (shipped); batch 4, 20 steps, float32, seed 0; see the sidebar for the rest of it"
-    fig = gradient_heatmap_figure(r.trace.layer(0).c[0], "dL/dc_t", "LSTM cell state", detail="layer 0 forward, b 0")
+    config, title, detail = SLIDE_WORDS[lang]
+    fig = gradient_heatmap_figure(r.trace.layer(0).c[0], "dL/dc_t", title, detail=detail, lang=lang)
     for_slides(fig, config)
     lines = fig.layout.title.text.split("<br>")
     assert len(lines) >= 3
     for line in lines:
         plain = line.replace("<sup>", "").replace("</sup>", "")
         limit = SLIDE_TITLE_CHARS if "<sup>" not in line else int(SLIDE_TITLE_CHARS * SLIDE_DETAIL_WIDTH)
-        assert len(plain) <= limit, line
+        assert text_width(plain) <= limit, line
+        assert len(plain) <= limit, "a Latin character is at least as narrow as the width counts"
     assert fig.layout.title.yanchor == "top" and fig.layout.title.pad.t >= fig.layout.title.font.size
     assert fig.layout.yaxis.automargin and fig.layout.xaxis.automargin
 
@@ -281,23 +323,25 @@ def test_character_proof_colours_each_character_of_several_passages_by_the_unit(
     assert heat.customdata[0][5][0] == "sequence 0, step 5" and heat.customdata[0][5][1] == mem.labels[0][5]
 
 
-def test_trajectory_colour_bar_and_unit_lines_count_whole_steps(short_run):
+@pytest.mark.parametrize("lang", LANGS)
+def test_trajectory_colour_bar_and_unit_lines_count_whole_steps(short_run, lang):
     from lstm_viz.analysis import pca_2d
     from lstm_viz.figures import pca_trajectory_figure, unit_lines_figure
 
     _, tr = short_run
     rec = tr.layer(0)
     traj = pca_2d(rec.h)
-    bar = pca_trajectory_figure(traj.coords, traj.explained, "pca").data[0].marker.colorbar
+    bar = pca_trajectory_figure(traj.coords, traj.explained, "pca", lang=lang).data[0].marker.colorbar
     assert bar.tickmode == "linear" and bar.dtick == 1
-    lines = unit_lines_figure(rec, [0, 1], 0, "lines")
+    lines = unit_lines_figure(rec, [0, 1], 0, "lines", lang=lang)
     assert _whole_ticks(lines.layout.xaxis) and _whole_ticks(lines.layout.xaxis2)
 
 
-def test_task_heatmap_of_many_units_shows_a_window_around_the_memory_unit():
+@pytest.mark.parametrize("lang", LANGS)
+def test_task_heatmap_of_many_units_shows_a_window_around_the_memory_unit(lang):
     built = build(LSTMConfig(hidden_size=200, seq_len=5, batch=1))
     rec = trace(built.lstm, built.input, built.hx).layer(0)
-    fig = state_heatmap_figure(rec, "c", 0, highlight=(150,), height=280, narrow=True)
+    fig = state_heatmap_figure(rec, "c", 0, highlight=(150,), height=280, narrow=True, lang=lang)
     heat = fig.data[0]
     assert np.asarray(heat.z).shape == (64, 5) and heat.y0 == 118
     np.testing.assert_array_equal(np.asarray(heat.z), rec.c[0, :, 118:182].T.float().numpy())

@@ -14,6 +14,7 @@ from PIL import Image
 from lstm_viz.export.images import DEFAULT_WIDTH, FigureRenderer, Progress, renderer
 from lstm_viz.figures.gates_over_time import gates_over_time_figure
 from lstm_viz.figures.still import stills
+from lstm_viz.i18n import msg
 from lstm_viz.trace import LayerTrace
 
 MAX_GIF_FRAMES = 128
@@ -31,6 +32,7 @@ def gate_frames(
     progress: Progress | None = None,
     renderer_: FigureRenderer | None = None,
     caption: str = "",
+    lang: str = "en",
 ) -> list[Image.Image]:
     """One RGB frame per step: the Gates page's figure (every gate and state, the values at the cursor) at step t.
 
@@ -49,6 +51,7 @@ def gate_frames(
         progress: Called with ``(done, total, "step t")`` before each frame.
         renderer_: The renderer to use; the server's one by default.
         caption: The run in words (``Run.describe()``), a smaller line under the title of every frame.
+        lang: The language of the figure's words (titles, labels, legends), as on the page.
 
     Raises:
         ValueError: for more than ``MAX_GIF_FRAMES`` steps or steps outside the sequence.
@@ -60,14 +63,14 @@ def gate_frames(
         ([units]) as the bars beside it.
     """
     steps = steps if steps is not None else range(rec.steps)
-    images = gate_stills(rec, batch_item, units, steps, step_labels, highlight, caption)
+    images = gate_stills(rec, batch_item, units, steps, step_labels, highlight, caption, lang)
     r = renderer_ or renderer()
     frames: list[Image.Image] = []
     total = len(steps)
     with r.job():
         for done, (t, still) in enumerate(zip(steps, images, strict=True)):
             if progress is not None:
-                progress(done, total, f"step {t}")
+                progress(done, total, msg("step {t}", t=t))
             png = r.render(still, "png", DEFAULT_WIDTH, still["layout"]["height"], scale)
             frames.append(Image.open(io.BytesIO(png)).convert("RGB"))
     return frames
@@ -81,21 +84,29 @@ def gate_stills(
     step_labels: list[str] | None = None,
     highlight: tuple[int, ...] = (),
     caption: str = "",
+    lang: str = "en",
 ) -> list[dict]:
     """The figure dicts ``gate_frames`` renders: the Gates figure as it stands at each step, without its controls.
+
+    Its arguments are ``gate_frames``'s: ``caption`` a smaller line under the title, ``lang`` the figure's language.
 
     Raises:
         ValueError: for more than ``MAX_GIF_FRAMES`` steps or steps outside the sequence.
     """
     steps = steps if steps is not None else range(rec.steps)
     if len(steps) == 0 or steps[0] < 0 or steps[-1] >= rec.steps:
-        raise ValueError(f"steps {steps} must lie inside 0..{rec.steps - 1}")
+        raise ValueError(msg("steps {steps} must lie inside 0..{last}", steps=str(steps), last=rec.steps - 1))
     if len(steps) > MAX_GIF_FRAMES:
         raise ValueError(
-            f"{len(steps)} steps is more than the {MAX_GIF_FRAMES} frames one animation may hold: "
-            "export a window of steps"
+            msg(
+                "{n} steps is more than the {most} frames one animation may hold: export a window of steps",
+                n=len(steps),
+                most=MAX_GIF_FRAMES,
+            )
         )
-    fig = gates_over_time_figure(rec, batch_item, units, cursor=steps[0], step_labels=step_labels, highlight=highlight)
+    fig = gates_over_time_figure(
+        rec, batch_item, units, cursor=steps[0], step_labels=step_labels, highlight=highlight, lang=lang
+    )
     if caption:
         # A slide's animation says which model it shows (a shipped task, random weights, an uploaded file).
         fig.layout.title.text += f"<br><sup>{html.escape(caption)}</sup>"
@@ -113,7 +124,7 @@ def gates_gif(
     """
     frames = gate_frames(rec, scale=scale, progress=progress, **frame_args)
     if progress is not None:
-        progress(len(frames), len(frames), "assembling the GIF")
+        progress(len(frames), len(frames), msg("assembling the GIF"))
     palette = frames[0].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     quantized = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buffer = io.BytesIO()
@@ -143,7 +154,7 @@ def gates_mp4(
     """
     frames = gate_frames(rec, scale=scale, progress=progress, **frame_args)
     if progress is not None:
-        progress(len(frames), len(frames), "encoding the MP4")
+        progress(len(frames), len(frames), msg("encoding the MP4"))
     # yuv420p halves the chroma resolution: both sides must be even.
     width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
     # +faststart moves the index to the front in a second pass over a real file (a BytesIO cannot be reopened).

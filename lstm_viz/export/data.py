@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from lstm_viz.export.images import FigureRenderer, renderer
+from lstm_viz.i18n import DEFAULT, Message, msg, t
 from lstm_viz.params import param_name
 from lstm_viz.trace import LayerTrace, LSTMTrace
 
@@ -119,14 +120,16 @@ def trace_values(tr: LSTMTrace, input: Tensor) -> int:
     return params + records + states + input.numel() + tr.output.numel() + tr.h_n.numel() + tr.c_n.numel()
 
 
-def csv_refusal(tr: LSTMTrace, input: Tensor) -> str | None:
+def csv_refusal(tr: LSTMTrace, input: Tensor) -> Message | None:
     """Why ``trace_csv_zip`` would refuse this run (more than ``MAX_CSV_VALUES`` numbers), or None."""
     values = trace_values(tr, input)
     if values <= MAX_CSV_VALUES:
         return None
-    return (
-        f"this run holds {values:,} numbers, above the limit of {MAX_CSV_VALUES:,} for a CSV export (text is slow "
-        "to write and the server makes one export at a time): download the NPZ, which holds every one of them"
+    return msg(
+        "this run holds {values:,} numbers, above the limit of {limit:,} for a CSV export (text is slow to write "
+        "and the server makes one export at a time): download the NPZ, which holds every one of them",
+        values=values,
+        limit=MAX_CSV_VALUES,
     )
 
 
@@ -202,10 +205,7 @@ def trace_csv_zip(tr: LSTMTrace, input: Tensor, renderer_: FigureRenderer | None
         return buffer.getvalue()
 
 
-REBUILD_TEMPLATE = '''"""Rebuild an LSTM Explorer run with plain PyTorch from {npz} and check it against the file.
-
-The run: {summary}.
-Needs only numpy and torch: python {script} [path/to/{npz}]
+REBUILD_TEMPLATE = '''"""{docstring}
 """
 
 import json
@@ -231,7 +231,7 @@ with torch.no_grad():
 # float32: nn.LSTM may pick oneDNN, whose other summation order rounds ~1e-7 apart from the file's loop.
 tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
 for name, got in (("output", output), ("h_n", h_n), ("c_n", c_n)):
-    assert torch.allclose(got, T(name), **tol), f"nn.LSTM's {{name}} differs from the file"
+    assert torch.allclose(got, T(name), **tol), f"{output_differs}"
 # The equations below run in float64 from the start: float32 records sit within float32 rounding of them.
 tol = dict(rtol=1e-4, atol=1e-5) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
 
@@ -264,15 +264,15 @@ for layer in range(meta["num_layers"]):
             m = o * c.tanh()
             h = m @ P("weight_hr").T if meta["proj_size"] else m
             for n, v in zip("ifgocmh", (i, f, g, o, c, m, h)):
-                assert torch.allclose(v, rec[n][:, t], **tol), f"layer {{layer}} dir {{d}} step {{t}}: {{n}} differs"
+                assert torch.allclose(v, rec[n][:, t], **tol), f"{record_differs}"
             hs[t] = h
         outs.append(torch.stack(hs))  # [T, B, H_out]
     layer_in = torch.cat(outs, dim=-1)
-print(f"OK: nn.LSTM and the LSTM equations reproduce all {{len(data.files)}} arrays of the file")
+print(f"{reproduced}")
 '''
 
 
-def rebuild_script(npz_name: str, summary: str, script_name: str = "rebuild_lstm.py") -> str:
+def rebuild_script(npz_name: str, summary: str, script_name: str = "rebuild_lstm.py", *, lang: str = DEFAULT) -> str:
     """A short Python script that rebuilds a run from its NPZ with plain PyTorch and checks it.
 
     It builds ``nn.LSTM`` with the file's arguments and weights, runs it on the file's input and ``(h0, c0)``
@@ -283,5 +283,30 @@ def rebuild_script(npz_name: str, summary: str, script_name: str = "rebuild_lstm
         npz_name: The NPZ's file name, the script's default argument.
         summary: Words for the run, put in the script's docstring.
         script_name: The script's own file name, for its usage line.
+        lang: The language of what the script says to a person (its docstring, what it prints and its
+            assertions' messages); its code and comments are the same in every language.
     """
-    return REBUILD_TEMPLATE.format(npz=npz_name, summary=summary, script=script_name)
+    docstring = t(
+        lang,
+        "Rebuild an LSTM Explorer run with plain PyTorch from {npz} and check it against the file.\n\n"
+        "The run: {summary}.\nNeeds only numpy and torch: python {script} [path/to/{npz}]",
+        npz=npz_name,
+        summary=summary,
+        script=script_name,
+    )
+    # The script's messages are f-strings: each placeholder is filled with the script's own expression.
+    said = dict(
+        output_differs=t(lang, "nn.LSTM's {name} differs from the file", name="{name}"),
+        record_differs=t(
+            lang, "layer {layer} dir {d} step {t}: {n} differs", layer="{layer}", d="{d}", t="{t}", n="{n}"
+        ),
+        reproduced=t(
+            lang, "OK: nn.LSTM and the LSTM equations reproduce all {n} arrays of the file", n="{len(data.files)}"
+        ),
+    )
+    return REBUILD_TEMPLATE.format(docstring=docstring, npz=npz_name, **{k: _in_quotes(v) for k, v in said.items()})
+
+
+def _in_quotes(text: str) -> str:
+    """``text`` safe inside a double-quoted Python string (a translation could hold a quote or a backslash)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -10,7 +10,7 @@ import plotly.io as pio
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def figures_html(figures: list[tuple[str, go.Figure]], title: str, caption: str = "") -> str:
+def figures_html(figures: list[tuple[str, go.Figure]], title: str, caption: str = "", *, lang: str = "en") -> str:
     """One HTML document holding every figure, interactive (hover, zoom), with plotly.js inlined once.
 
     Nothing is fetched from any host: plotly.js is written into the file and MathJax is left out (no figure
@@ -20,6 +20,8 @@ def figures_html(figures: list[tuple[str, go.Figure]], title: str, caption: str 
         figures: ``(key, figure)`` pairs in page order; the key becomes the figure's element id.
         title: The document's title and heading (e.g. the page and the run).
         caption: A line under the heading (e.g. the run's settings), or empty.
+        lang: The language the title, caption and figures are written in (``"en"``, ``"zh-CN"``): the document
+            says it (``<html lang>``), so a browser picks fonts and reads it aloud in that language.
     """
     parts = []
     for n, (key, fig) in enumerate(figures):
@@ -40,7 +42,7 @@ def figures_html(figures: list[tuple[str, go.Figure]], title: str, caption: str 
     body = "\n".join(f'<section class="figure">{part}</section>' for part in parts)
     caption_html = f"<p>{html.escape(caption)}</p>" if caption else ""
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{html.escape(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

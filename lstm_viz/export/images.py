@@ -18,12 +18,14 @@ import plotly.graph_objects as go
 
 from lstm_viz.export.names import figure_filename
 from lstm_viz.figures.still import still_figure
+from lstm_viz.i18n import msg
 from lstm_viz.server import file_slots
 
 log = logging.getLogger("lstm_viz.export")
 
 Progress = Callable[[int, int, str], None]
-"""``progress(done, total, what)``: called before each piece of work and once at the end (done == total)."""
+"""``progress(done, total, what)``: called before each piece of work and once at the end (done == total); ``what``
+is a file name or an ``i18n.Message`` (a page says it in its reader's language)."""
 
 PNG_SCALE = 3
 """Slides want crisp text: three device pixels per layout pixel, like the charts' own camera button."""
@@ -115,7 +117,9 @@ class FigureRenderer:
         Raises:
             ExportBusy: when no slot frees up within ``wait_s`` seconds.
         """
-        busy = f"the server is busy with other exports; try again in a moment (waited {wait_s:.0f} s)"
+        busy = msg(
+            "the server is busy with other exports; try again in a moment (waited {wait_s:.0f} s)", wait_s=wait_s
+        )
         deadline = time.monotonic() + wait_s
         if not self._slots.acquire(timeout=wait_s):
             raise ExportBusy(busy)
@@ -139,9 +143,11 @@ class FigureRenderer:
         path = self._browser_path or find_chromium()
         if path is None or not Path(path).is_file():
             raise ExportUnavailable(
-                "no Chromium is installed on this server, so figures cannot be exported here "
-                "(install it with: apt-get install -y --no-install-recommends chromium); "
-                "each chart's camera button still downloads a PNG"
+                msg(
+                    "no Chromium is installed on this server, so figures cannot be exported here "
+                    "(install it with: apt-get install -y --no-install-recommends chromium); "
+                    "each chart's camera button still downloads a PNG"
+                )
             )
         import kaleido
 
@@ -156,7 +162,7 @@ class FigureRenderer:
         except Exception as err:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(5)
-            raise ExportUnavailable(f"Chromium ({path}) did not start: {err}") from err
+            raise ExportUnavailable(msg("Chromium ({path}) did not start: {err}", path=path, err=str(err))) from err
         self._loop, self._thread, self._kaleido = loop, thread, k
         # Chromium is a child process: close it with the server rather than leave it running.
         atexit.register(self.close)
@@ -183,7 +189,9 @@ class FigureRenderer:
             # more): drop the browser so the next render starts a fresh one.
             future.cancel()
             self.close()
-            raise ExportUnavailable(f"rendering the figure failed ({type(err).__name__}: {err}); try again") from err
+            raise ExportUnavailable(
+                msg("rendering the figure failed ({kind}: {err}); try again", kind=type(err).__name__, err=str(err))
+            ) from err
 
     def close(self) -> None:
         """Stop Chromium and the loop thread (a later render starts them again)."""
@@ -299,8 +307,10 @@ def figures_zip(
     r = renderer_ or renderer()
     if not r.available:
         raise ExportUnavailable(
-            "no Chromium is installed on this server, so the page's figures cannot be exported here; "
-            "each chart's camera button still downloads a PNG"
+            msg(
+                "no Chromium is installed on this server, so the page's figures cannot be exported here; "
+                "each chart's camera button still downloads a PNG"
+            )
         )
     total = 2 * len(figures)
     buffer = io.BytesIO()
@@ -318,5 +328,5 @@ def figures_zip(
                 zf.writestr(name, r.render(fig, fmt, width, height, scale), compress_type=kind)
                 done += 1
     if progress is not None:
-        progress(total, total, "done")
+        progress(total, total, msg("done"))
     return buffer.getvalue()

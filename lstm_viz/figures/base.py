@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from lstm_viz.figures.scales import CURSOR_COLOUR, FONT
+from lstm_viz.i18n import t
 from lstm_viz.trace import LayerTrace
 
 
@@ -70,14 +71,21 @@ def restyle(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
-def direction_label(reverse: bool) -> str:
+def direction_label(reverse: bool, *, lang: str = "en") -> str:
     """Words for a direction, as in PyTorch's names."""
-    return "reverse" if reverse else "forward"
+    return t(lang, "reverse") if reverse else t(lang, "forward")
 
 
-def record_label(rec: LayerTrace, batch_item: int) -> str:
+def record_label(rec: LayerTrace, batch_item: int, *, lang: str = "en") -> str:
     """'layer 0 forward, batch item 1' for figure titles."""
-    return f"layer {rec.layer} {direction_label(rec.reverse)}, batch item {batch_item}"
+    if rec.reverse:
+        return t(lang, "layer {layer} reverse, batch item {batch_item}", layer=rec.layer, batch_item=batch_item)
+    return t(lang, "layer {layer} forward, batch item {batch_item}", layer=rec.layer, batch_item=batch_item)
+
+
+def titled(title: str, where: str, *, lang: str = "en") -> str:
+    """A figure's title: what it shows, then where it is from ("input gate i, layer 0 forward, batch item 0")."""
+    return t(lang, "{title}, {where}", title=title, where=where)
 
 
 def cursor_shape(t: int) -> dict:
@@ -121,7 +129,12 @@ def _ordinal(k: int) -> str:
 
 
 def time_axis(
-    steps: int, labels: list[str] | None = None, max_ticks: int = 10, max_symbols: int = MAX_SYMBOL_TICKS
+    steps: int,
+    labels: list[str] | None = None,
+    max_ticks: int = 10,
+    max_symbols: int = MAX_SYMBOL_TICKS,
+    *,
+    lang: str = "en",
 ) -> dict:
     """An x axis over time steps: whole step numbers, or each step's input symbol when the input has them.
 
@@ -130,10 +143,11 @@ def time_axis(
         labels: The input symbol of each step, or None for step numbers.
         max_ticks: At most this many step numbers (a narrow chart passes fewer).
         max_symbols: At most this many symbols; beyond, every k-th step's symbol (said in the axis title).
+        lang: The language of the axis title.
     """
     if labels is None:
         return dict(
-            title=dict(text="time step t"),
+            title=dict(text=t(lang, "time step t")),
             tickmode="linear",
             tick0=0,
             dtick=integer_dtick(steps, max_ticks),
@@ -143,8 +157,14 @@ def time_axis(
         )
     stride = -(-steps // max(max_symbols, 1))
     ticks = list(range(0, steps, stride))
+    if stride > 1:
+        # "every 3rd" in English; a language without ordinal suffixes says the plain number.
+        nth = _ordinal(stride) if lang == "en" else str(stride)
+        words = t(lang, "step t (input symbol, every {nth})", nth=nth)
+    else:
+        words = t(lang, "step t (input symbol)")
     return dict(
-        title=dict(text="step t (input symbol" + (f", every {_ordinal(stride)})" if stride > 1 else ")")),
+        title=dict(text=words),
         tickmode="array",
         tickvals=ticks,
         ticktext=[labels[t] for t in ticks],
@@ -155,10 +175,15 @@ def time_axis(
     )
 
 
-def unit_axis(rows: int, plot_px: float, title: str = "unit", text_px: int = FONT["size"]) -> dict:
-    """A y axis over units (rows from the top): whole-number ticks spaced so that their labels fit ``plot_px``."""
+def unit_axis(
+    rows: int, plot_px: float, title: str | None = None, text_px: int = FONT["size"], *, lang: str = "en"
+) -> dict:
+    """A y axis over units (rows from the top): whole-number ticks spaced so that their labels fit ``plot_px``.
+
+    ``title`` defaults to "unit" in ``lang``.
+    """
     return dict(
-        title=dict(text=title),
+        title=dict(text=t(lang, "unit") if title is None else title),
         tickmode="linear",
         dtick=integer_dtick(rows, max(int(plot_px // (text_px + 4)), 1)),
         showgrid=False,
@@ -182,11 +207,17 @@ def step_customdata(labels: list[str] | None, rows: int) -> np.ndarray | None:
     return np.broadcast_to(cell, (rows, steps, 2)).copy()  # [rows, T, 2]
 
 
-def step_words(labels: list[str] | None, index: str = "customdata[0]", symbol: str = "customdata[1]") -> str:
+def step_words(
+    labels: list[str] | None,
+    index: str = "customdata[0]",
+    symbol: str = "customdata[1]",
+    *,
+    lang: str = "en",
+) -> str:
     """'step %{x}' for a hover; 'step 12 (input ()' from customdata where the axis is labelled by symbols."""
     if labels is None:
-        return "step %{x}"
-    return f"step %{{{index}}} (input %{{{symbol}}})"
+        return t(lang, "step %{x}")
+    return t(lang, "step %{{{index}}} (input %{{{symbol}}})", index=index, symbol=symbol)
 
 
 def step_pairs(labels: list[str] | None) -> np.ndarray | None:
@@ -199,9 +230,26 @@ def step_pairs(labels: list[str] | None) -> np.ndarray | None:
     return pairs
 
 
-def heat_hover(what: str, labels: list[str] | None, value: str = "value %{z:.4g}", row: str = "unit") -> str:
-    """A heatmap hover naming the step index, its input symbol (when there is one), the unit and the value."""
-    return f"{what}<br>{step_words(labels)}<br>{row} %{{y}}<br>{value}<extra></extra>"
+def heat_hover(
+    what: str,
+    labels: list[str] | None,
+    value: str | None = None,
+    row: str | None = None,
+    *,
+    lang: str = "en",
+) -> str:
+    """A heatmap hover naming the step index, its input symbol (when there is one), the unit and the value.
+
+    Args:
+        what: The quantity's name, the hover's first line.
+        labels: The input symbol of each step, or None.
+        value: The value's line; default "value %{z:.4g}" in ``lang``.
+        row: What a row is; default "unit" in ``lang``.
+        lang: The language of the words.
+    """
+    value = t(lang, "value %{z:.4g}") if value is None else value
+    row = t(lang, "unit") if row is None else row
+    return f"{what}<br>{step_words(labels, lang=lang)}<br>{row} %{{y}}<br>{value}<extra></extra>"
 
 
 HEATMAP_MARGIN = dict(l=92, r=96, t=50, b=48)

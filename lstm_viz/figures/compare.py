@@ -22,6 +22,7 @@ from lstm_viz.figures.base import (
     unit_axis,
 )
 from lstm_viz.figures.scales import ERROR_SCALE, SIGNED_SCALE, symmetric_limit
+from lstm_viz.i18n import t
 
 ZERO_FLOOR = 1e-18
 """Exact zeros cannot sit on a log axis: the per-step error draws them here, and says so."""
@@ -35,6 +36,8 @@ def output_heatmap_figure(
     scale: str,
     step_labels: list[str] | None = None,
     detail: str = "",
+    *,
+    lang: str = "en",
 ) -> go.Figure:
     """Heatmap of an output-like tensor for one batch item, features x steps.
 
@@ -46,6 +49,7 @@ def output_heatmap_figure(
         scale: ``SIGNED_SCALE`` for values, ``ERROR_SCALE`` for |differences|.
         step_labels: The input symbol of each step, or None.
         detail: A smaller second title line (which kernel, batch item).
+        lang: The language of the axis titles, colour bar and hover (the caller says ``title`` and ``detail``).
 
     Shapes:
         values [T, features] -> drawn [features in ``units``, T].
@@ -62,22 +66,26 @@ def output_heatmap_figure(
         zmin=zrange[0],
         zmax=zrange[1],
         colorscale=scale,
-        colorbar=colour_bar("|diff|" if error else "value"),
+        colorbar=colour_bar(t(lang, "|diff|") if error else t(lang, "value")),
         customdata=step_customdata(step_labels, z.shape[0]),
-        hovertemplate=heat_hover("|difference|" if error else "output", step_labels, row="feature"),
+        hovertemplate=heat_hover(
+            t(lang, "|difference|") if error else t(lang, "output"), step_labels, row=t(lang, "feature"), lang=lang
+        ),
     )
     layout = base_layout(
         two_line_title(title, detail),
         300,
-        xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=24),
+        xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=24, lang=lang),
         margin=dict(HEATMAP_MARGIN, t=64 if detail else 50),
     )
-    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout), "output feature")
+    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout), t(lang, "output feature"), lang=lang)
     return make_figure([heat], layout)
 
 
-def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Figure:
+def step_error_figure(step_max_diff: Tensor, atol: float, against: str, *, lang: str = "en") -> go.Figure:
     """Per-step max |hand-written - nn.LSTM| of the output, on a log axis, against the verdict's atol.
+
+    ``against`` names the official output compared (``"nn.LSTM generic loop"``), said by the caller in ``lang``.
 
     Shapes:
         step_max_diff [T].
@@ -90,15 +98,15 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
             x=np.arange(steps, dtype=np.int32),
             y=np.maximum(err, ZERO_FLOOR),
             mode="lines+markers",
-            name="max |diff| at step",
+            name=t(lang, "max |diff| at step"),
             customdata=err,
-            hovertemplate="step %{x}<br>max |diff| %{customdata:.2e}<extra></extra>",
+            hovertemplate=t(lang, "step %{x}<br>max |diff| %{customdata:.2e}") + "<extra></extra>",
         )
     ]
-    detail = f"hand-written vs {against}"
+    detail = t(lang, "hand-written vs {against}", against=against)
     annotations = [
         dict(
-            text=f"allclose atol {atol:.0e}",
+            text=t(lang, "allclose atol {atol:.0e}", atol=atol),
             xref="paper",
             x=0.01,
             xanchor="left",
@@ -112,7 +120,7 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
         # Said beside the points, not in the title: the title of a half-width chart holds no more.
         annotations.append(
             dict(
-                text="all exactly 0, drawn at 10<sup>−18</sup>",
+                text=t(lang, "all exactly 0, drawn at 10<sup>−18</sup>"),
                 xref="paper",
                 x=0.99,
                 xanchor="right",
@@ -124,12 +132,16 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
         )
     top = max(float(err.max()) if steps else 0.0, atol, 1.0)
     layout = base_layout(
-        two_line_title("Max |difference| of the output per step", detail),
+        two_line_title(t(lang, "Max |difference| of the output per step"), detail),
         300,
         xaxis=dict(
-            title=dict(text="time step t"), tickmode="linear", tick0=0, dtick=integer_dtick(steps, 8), zeroline=False
+            title=dict(text=t(lang, "time step t")),
+            tickmode="linear",
+            tick0=0,
+            dtick=integer_dtick(steps, 8),
+            zeroline=False,
         ),
-        yaxis=log_axis("max |difference|", ZERO_FLOOR / 10, top),
+        yaxis=log_axis(t(lang, "max |difference|"), ZERO_FLOOR / 10, top),
         shapes=[
             dict(
                 type="line",
@@ -148,8 +160,8 @@ def step_error_figure(step_max_diff: Tensor, atol: float, against: str) -> go.Fi
     return make_figure(data, layout)
 
 
-def final_state_figure(values: Tensor, title: str, row_labels: list[str]) -> go.Figure:
-    """Heatmap of ``h_n`` or ``c_n`` for one batch item: one row per layer-direction.
+def final_state_figure(values: Tensor, title: str, row_labels: list[str], *, lang: str = "en") -> go.Figure:
+    """Heatmap of ``h_n`` or ``c_n`` for one batch item: one row per layer-direction; axis words in ``lang``.
 
     Shapes:
         values [D*L, features].
@@ -163,21 +175,21 @@ def final_state_figure(values: Tensor, title: str, row_labels: list[str]) -> go.
         zmin=-limit,
         zmax=limit,
         colorscale=SIGNED_SCALE,
-        colorbar=dict(colour_bar("value"), len=1.0),
-        hovertemplate="%{y}<br>unit %{x}<br>value %{z:.6f}<extra></extra>",
+        colorbar=dict(colour_bar(t(lang, "value")), len=1.0),
+        hovertemplate="%{y}<br>" + t(lang, "unit %{x}<br>value %{z:.6f}") + "<extra></extra>",
     )
     layout = base_layout(
         title,
         190 + 36 * len(row_labels),
         xaxis=dict(
-            title=dict(text="unit"),
+            title=dict(text=t(lang, "unit")),
             tickmode="linear",
             tick0=0,
             dtick=integer_dtick(features, 8),
             showgrid=False,
             zeroline=False,
         ),
-        yaxis=dict(title=dict(text="layer, direction"), showgrid=False, autorange="reversed"),
+        yaxis=dict(title=dict(text=t(lang, "layer, direction")), showgrid=False, autorange="reversed"),
         margin=dict(HEATMAP_MARGIN, l=110),
     )
     return make_figure([heat], layout)

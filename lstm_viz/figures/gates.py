@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from lstm_viz import i18n
 from lstm_viz.figures.base import (
     HEATMAP_MARGIN,
     base_layout,
@@ -17,12 +18,14 @@ from lstm_viz.figures.base import (
     record_label,
     step_customdata,
     time_axis,
+    titled,
     to_numpy,
     two_line_title,
     unit_axis,
     unit_dtick,
 )
 from lstm_viz.figures.scales import MAX_UNITS_SHOWN, QUANTITIES, SHORT_TITLES, STATE_ORDER, quantity_range
+from lstm_viz.i18n import t
 from lstm_viz.trace import LayerTrace
 
 
@@ -36,6 +39,8 @@ def state_heatmap_figure(
     step_labels: list[str] | None = None,
     highlight: tuple[int, ...] = (),
     narrow: bool = False,
+    *,
+    lang: str = "en",
 ) -> go.Figure:
     """Heatmap of one gate or state over time, units x steps, with a fixed colour range.
 
@@ -51,6 +56,7 @@ def state_heatmap_figure(
         highlight: Units to outline (e.g. the unit that tracks a task's memory), named in the title.
         narrow: For a chart beside others: its title on two lines, fewer time ticks, margins shared with the
             heatmaps it stands with.
+        lang: The language of the figure's words.
 
     Shapes:
         ``getattr(rec, name)[batch_item]`` [T, units] is drawn transposed, [units, T].
@@ -70,34 +76,39 @@ def state_heatmap_figure(
         zmin=zmin,
         zmax=zmax,
         colorscale=q.scale,
-        colorbar=colour_bar("value"),
+        colorbar=colour_bar(t(lang, "value")),
         customdata=step_customdata(step_labels, z.shape[0]),
-        hovertemplate=heat_hover(name, step_labels),
+        hovertemplate=heat_hover(name, step_labels, lang=lang),
     )
     projected_h = name == "h" and rec.weights.weight_hr is not None
-    title = "hidden state h = W_hr m (projected)" if projected_h else q.title
-    outlined = f"unit {', '.join(map(str, highlight))} outlined" if highlight else ""
+    title = t(lang, "hidden state h = W_hr m (projected)") if projected_h else t(lang, q.title)
+    units_words = ", ".join(map(str, highlight))
     shapes = highlight_shapes(list(highlight), (start, stop))
     if cursor is not None:
         shapes.append(cursor_shape(cursor))
     if narrow:
-        head = two_line_title(title, ", ".join(w for w in (outlined, f"batch item {batch_item}") if w))
+        if highlight:
+            detail = t(lang, "unit {units} outlined, batch item {batch_item}", units=units_words, batch_item=batch_item)
+        else:
+            detail = t(lang, "batch item {batch_item}", batch_item=batch_item)
         layout = base_layout(
-            head,
+            two_line_title(title, detail),
             height,
-            xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=20),
+            xaxis=time_axis(values.shape[0], step_labels, max_ticks=8, max_symbols=20, lang=lang),
             shapes=shapes,
             margin=dict(HEATMAP_MARGIN, t=64),
         )
     else:
-        head = f"{title} ({outlined})" if outlined else title
+        if highlight:
+            title = t(lang, "{title} (unit {units} outlined)", title=title, units=units_words)
         layout = base_layout(
-            f"{head}, {record_label(rec, batch_item)}",
+            titled(title, record_label(rec, batch_item, lang=lang), lang=lang),
             height,
-            xaxis=time_axis(values.shape[0], step_labels),
+            xaxis=time_axis(values.shape[0], step_labels, lang=lang),
             shapes=shapes,
         )
-    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout), "projected feature" if projected_h else "unit")
+    row = t(lang, "projected feature") if projected_h else t(lang, "unit")
+    layout["yaxis"] = unit_axis(z.shape[0], plot_height(layout), row, lang=lang)
     if start:  # whole-number ticks counted from the window's first unit
         layout["yaxis"]["tick0"] = start
     return make_figure([heat], layout)
@@ -115,10 +126,13 @@ def step_bars_figure(
     batch_item: int = 0,
     units: tuple[int, int] | None = None,
     symbol: str | None = None,
+    *,
+    lang: str = "en",
 ) -> go.Figure:
     """Bars of every gate and state at step ``t``, one panel per quantity, each on its fixed range.
 
-    ``symbol``, the input symbol at step ``t`` where the input has symbols, goes into the title.
+    ``symbol``, the input symbol at step ``t`` where the input has symbols, goes into the title; its words are
+    in ``lang`` (said with ``i18n.t``: ``t`` is the step here).
 
     Shapes:
         each quantity at ``[batch_item, t]`` is a [units] vector.
@@ -127,6 +141,7 @@ def step_bars_figure(
     gap = 0.035
     width = (1 - gap * (n - 1)) / n
     data, axes, titles = [], {}, []
+    unit_words, value_words, value_title = i18n.t(lang, "unit"), i18n.t(lang, "value %{x:.4f}"), i18n.t(lang, "value")
     for k, name in enumerate(STATE_ORDER):
         values = getattr(rec, name)[batch_item, t]
         start, stop = units or (0, min(values.shape[0], MAX_UNITS_SHOWN))
@@ -142,7 +157,7 @@ def step_bars_figure(
                 xaxis=f"x{suffix}",
                 yaxis=f"y{suffix}",
                 marker=dict(color=v, colorscale=QUANTITIES[name].scale, cmin=lo, cmax=hi),
-                hovertemplate=f"{name}<br>unit %{{y}}<br>value %{{x:.4f}}<extra></extra>",
+                hovertemplate=f"{name}<br>{unit_words} %{{y}}<br>{value_words}<extra></extra>",
                 showlegend=False,
             )
         )
@@ -151,14 +166,14 @@ def step_bars_figure(
             domain=[left, left + width],
             range=[lo, hi],
             nticks=3,  # seven narrow panels side by side: the ends and the middle, even at slide size
-            title=dict(text="value"),
+            title=dict(text=value_title),
             anchor=f"y{suffix}",
         )
         axes[f"yaxis{suffix}"] = dict(
             anchor=f"x{suffix}",
             autorange="reversed",
             showticklabels=k == 0,
-            title=dict(text="unit" if k == 0 else ""),
+            title=dict(text=unit_words if k == 0 else ""),
         )
         titles.append(
             dict(
@@ -173,9 +188,15 @@ def step_bars_figure(
                 font=dict(size=12),
             )
         )
-    at_input = f" (input {symbol})" if symbol else ""
+    where = record_label(rec, batch_item, lang=lang)
+    if symbol:
+        title = i18n.t(
+            lang, "Every gate and state at step t = {t} (input {symbol}), {where}", t=t, symbol=symbol, where=where
+        )
+    else:
+        title = i18n.t(lang, "Every gate and state at step t = {t}, {where}", t=t, where=where)
     layout = base_layout(
-        f"Every gate and state at step t = {t}{at_input}, {record_label(rec, batch_item)}",
+        title,
         340,
         annotations=titles,
         **axes,

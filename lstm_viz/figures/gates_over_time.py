@@ -18,6 +18,7 @@ from lstm_viz.figures.scales import (
     quantity_range,
     symmetric_limit,
 )
+from lstm_viz.i18n import N_, t
 from lstm_viz.trace import LayerTrace
 
 PICKED_COLOUR = "#111111"
@@ -31,16 +32,16 @@ MAX_CELL_POINTS = 24_000
 
 Beyond it only the input strip takes clicks (a step, no unit): a point per cell would make the page heavy.
 """
-ROW_WORDS = {
-    "i": "input",
-    "f": "forget",
-    "g": "candidate",
-    "o": "output",
-    "c": "cell",
-    "m": "o·tanh(c)",
-    "h": "hidden",
+ROW_LABELS = {
+    "i": N_("<b>i</b> input"),
+    "f": N_("<b>f</b> forget"),
+    "g": N_("<b>g</b> candidate"),
+    "o": N_("<b>o</b> output"),
+    "c": N_("<b>c</b> cell"),
+    "m": "<b>m</b> o·tanh(c)",
+    "h": N_("<b>h</b> hidden"),
 }
-"""A row's label beside its letter, short enough for the left margin."""
+"""A row's letter and its label, short enough for the left margin (said with ``t(lang, ...)``)."""
 RESTYLE_MS = 1
 """The transition of every move between steps: plotly.js restyles a bar (its fill colour) inside an animation only
 when the transition lasts longer than 0 ms; at 0 it moves the bars and keeps the fills of the step it opened at.
@@ -149,6 +150,8 @@ def gates_over_time_figure(
     frame_ms: int = FRAME_MS,
     clickable: bool = True,
     picked: int | None = None,
+    *,
+    lang: str = "en",
 ) -> AnimatedFigure:
     """Every gate and state over time on one shared time axis, with the values at a cursor that moves in the browser.
 
@@ -176,6 +179,7 @@ def gates_over_time_figure(
         frame_ms: Milliseconds per step while playing.
         clickable: Whether the page takes clicks (hover then says "click to move the cursor here").
         picked: A unit picked by a click or a link: framed on every row and named in the title.
+        lang: The language of every word: titles, row labels, hovers, the buttons and each frame's step words.
 
     Shapes:
         each quantity's ``[batch_item]`` [T, units] is drawn transposed, [units, T]; a frame holds each
@@ -187,26 +191,21 @@ def gates_over_time_figure(
     rows = _rows(rec, batch_item, units, list(step_labels) if step_labels else None, plot_px)
     scales = _row_scales(rec, with_input=rows.x_values is not None)
     axis_of = _groups(scales)
-    decor = _row_decor(rows, highlight, picked, axis_of)
+    decor = _row_decor(rows, highlight, picked, axis_of, lang)
 
-    click = "<br>click to move the cursor here" if clickable else ""
-    data: list[dict] = [_input_strip(rows, click)]
+    click = "<br>" + t(lang, "click to move the cursor here") if clickable else ""
+    data: list[dict] = [_input_strip(rows, click, lang)]
     if sum(v.size for v in rows.values.values()) <= MAX_CELL_POINTS:
         # One trace for every row: plotly.js redoes each trace's defaults on every frame, so fewer is faster.
-        data.append(_cell_points(rows, click))
+        data.append(_cell_points(rows, click, lang))
     data += _bar_ranges(rec, rows)
     moving_start = len(data)
-    data += _moving_traces(rec, rows, t0)
+    data += _moving_traces(rec, rows, t0, lang)
     moving = list(range(moving_start, len(data)))
     data += _colour_bar_carriers(axis_of, scales)
 
-    title = f"Every gate and state over {rows.steps} steps, {record_label(rec, batch_item)}"
-    if highlight:
-        title += f" (unit {', '.join(map(str, highlight))} outlined)"
-    if picked is not None and units[0] <= picked < units[1]:
-        title += f", unit {picked} picked"
     layout = base_layout(
-        title,
+        _title(rec, batch_item, rows.steps, units, highlight, picked, lang),
         height,
         margin=dict(l=_LEFT, r=_RIGHT, t=_TOP, b=_BOTTOM),
         showlegend=False,
@@ -217,12 +216,31 @@ def gates_over_time_figure(
         annotations=decor.annotations,
         shapes=decor.shapes,
         images=decor.images,
-        **_axes(rows, decor),
-        **_controls(t0, rows.steps, frame_ms, plot_px),
+        **_axes(rows, decor, lang),
+        **_controls(t0, rows.steps, frame_ms, plot_px, lang),
         **_colour_axes(scales, axis_of, plot_px),
     )
     bars = (moving_start + 1, 1, [(rows.values[n], axis_of[n]) for n in STATE_ORDER])
-    return AnimatedFigure(dict(data=data, layout=layout), _frames(rec, rows, moving), decor.paint, bars, t0)
+    return AnimatedFigure(dict(data=data, layout=layout), _frames(rec, rows, moving, lang), decor.paint, bars, t0)
+
+
+def _title(
+    rec: LayerTrace,
+    batch_item: int,
+    steps: int,
+    units: tuple[int, int],
+    highlight: tuple[int, ...],
+    picked: int | None,
+    lang: str,
+) -> str:
+    """'Every gate and state over 40 steps, layer 0 forward, batch item 0 (unit 3 outlined), unit 2 picked'."""
+    where = record_label(rec, batch_item, lang=lang)
+    title = t(lang, "Every gate and state over {steps} steps, {where}", steps=steps, where=where)
+    if highlight:
+        title = t(lang, "{title} (unit {units} outlined)", title=title, units=", ".join(map(str, highlight)))
+    if picked is not None and units[0] <= picked < units[1]:
+        title = t(lang, "{title}, unit {unit} picked", title=title, unit=picked)
+    return title
 
 
 @dataclass(frozen=True)
@@ -237,7 +255,9 @@ class _Decor:
     ticktext: list[str]
 
 
-def _row_decor(rows: _Rows, highlight: tuple[int, ...], picked: int | None, axis_of: dict[str, str]) -> _Decor:
+def _row_decor(
+    rows: _Rows, highlight: tuple[int, ...], picked: int | None, axis_of: dict[str, str], lang: str
+) -> _Decor:
     """Each row's painted heatmap, its label in the margin, its unit ticks and the outlines of special units."""
     decor = _Decor([], [], [], [], [], [])
     total = rows.total
@@ -254,7 +274,7 @@ def _row_decor(rows: _Rows, highlight: tuple[int, ...], picked: int | None, axis
         decor.images.append(heat_image(1 - rows.begins[name] / total, (hi - lo) / total))
         decor.paint.append((rows.values[name], axis_of[name]))
         middle = 1 - (rows.begins[name] + (hi - lo) / 2) / total
-        decor.annotations.append(_row_label(f"<b>{name}</b> {ROW_WORDS[name]}", middle))
+        decor.annotations.append(_row_label(t(lang, ROW_LABELS[name]), middle))
         if own:
             # One outline across the row's heatmap and its bars (paper x): one shape per row, not two.
             decor.shapes.extend(highlight_shapes(list(highlight), (lo, hi), first=first, width=1.5))
@@ -265,12 +285,12 @@ def _row_decor(rows: _Rows, highlight: tuple[int, ...], picked: int | None, axis
     if rows.x_values is not None:
         decor.images.append(heat_image(1.0, rows.strip_h / total))
         decor.paint.append((rows.x_values, axis_of["x"]))
-    words = "input" if rows.labels else "<b>x</b> input"
+    words = t(lang, "input") if rows.labels else t(lang, "<b>x</b> input")
     decor.annotations.append(_row_label(words, 1 - rows.strip_h / 2 / total))
     return decor
 
 
-def _input_strip(rows: _Rows, click: str) -> dict:
+def _input_strip(rows: _Rows, click: str, lang: str) -> dict:
     """The input row: its symbols (or a hover with its values) along the shared time axis, a point per step."""
     steps, labels = rows.steps, rows.labels
     strip = dict(
@@ -289,17 +309,17 @@ def _input_strip(rows: _Rows, click: str) -> dict:
             textfont=dict(size=12, color="#222"),
             textposition="middle center",
             hovertext=labels,
-            hovertemplate=f"step %{{x}}<br>input %{{hovertext}}{click}<extra></extra>",
+            hovertemplate=t(lang, "step %{x}<br>input %{hovertext}") + f"{click}<extra></extra>",
         )
     else:
         strip |= dict(
             hovertext=_input_words(rows.x_values),
-            hovertemplate=f"step %{{x}}<br>%{{hovertext}}{click}<extra></extra>",
+            hovertemplate=t(lang, "step %{x}") + f"<br>%{{hovertext}}{click}<extra></extra>",
         )
     return strip
 
 
-def _moving_traces(rec: LayerTrace, rows: _Rows, t0: int) -> list[dict]:
+def _moving_traces(rec: LayerTrace, rows: _Rows, t0: int, lang: str) -> list[dict]:
     """The traces every frame moves, in this order: the cursor, the bars, the readout (at step ``t0`` here)."""
     spans = rows.spans()
     cursor = dict(
@@ -315,7 +335,8 @@ def _moving_traces(rec: LayerTrace, rows: _Rows, t0: int) -> list[dict]:
         name="cursor",
     )
     windows, labels = rows.windows, rows.labels
-    what = {n: "feature" if rows.projected and n == "h" else "unit" for n in STATE_ORDER}
+    feature, unit = t(lang, "feature"), t(lang, "unit")
+    what = {n: feature if rows.projected and n == "h" else unit for n in STATE_ORDER}
     # Every row's bars in one trace: plotly.js redoes each trace's defaults on every frame, so fewer is faster.
     bars = dict(
         type="bar",
@@ -335,9 +356,9 @@ def _moving_traces(rec: LayerTrace, rows: _Rows, t0: int) -> list[dict]:
         hovertext=[f"{what[n]} {u}" for n, (lo, hi) in windows.items() for u in range(lo, hi)],
         textposition="none",
         customdata=_bar_values(rows.values, t0),
-        meta=_meta(t0, labels),
-        hovertemplate="<b>%{text}</b> at step %{meta[0]}%{meta[1]}<br>%{hovertext}"
-        "<br>value %{customdata:.4f}<extra></extra>",
+        meta=_meta(t0, labels, lang),
+        hovertemplate=t(lang, "<b>%{text}</b> at step %{meta[0]}%{meta[1]}<br>%{hovertext}<br>value %{customdata:.4f}")
+        + "<extra></extra>",
         unselected=dict(marker=dict(opacity=1)),
         showlegend=False,
         name="values at the cursor",
@@ -348,7 +369,7 @@ def _moving_traces(rec: LayerTrace, rows: _Rows, t0: int) -> list[dict]:
         y=[rows.strip_h / 2],
         mode="text",
         textposition="middle right",
-        text=[_readout(t0, labels)],
+        text=[_readout(t0, labels, lang)],
         textfont=dict(size=13, color="#222"),
         xaxis="x2",
         yaxis="y",
@@ -359,31 +380,35 @@ def _moving_traces(rec: LayerTrace, rows: _Rows, t0: int) -> list[dict]:
     return [cursor, bars, readout]
 
 
-def _frames(rec: LayerTrace, rows: _Rows, moving: list[int]) -> list[dict]:
-    """One frame per step: the moving traces' updates (the bars' fills are painted in later)."""
+def _frames(rec: LayerTrace, rows: _Rows, moving: list[int], lang: str) -> list[dict]:
+    """One frame per step: the moving traces' updates (the bars' fills are painted in later), words in ``lang``.
+
+    plotly.js draws a frame's text as the frame says it (``redraw=False`` or not): the readout and the bars'
+    hover words are written in ``lang`` in every frame, as in the figure's first state.
+    """
     spans = len(rows.spans())
     return [
         dict(
-            name=str(t),
+            name=str(step),
             traces=moving,
             # Each update names its trace's type: a frame's trace without one would be read as a scatter.
             data=[
-                dict(type="scatter", x=_cursor_x(t, spans)),
+                dict(type="scatter", x=_cursor_x(step, spans)),
                 dict(
                     type="bar",
-                    x=_bar_lengths(rec, rows.values, t),
-                    customdata=_bar_values(rows.values, t),
+                    x=_bar_lengths(rec, rows.values, step),
+                    customdata=_bar_values(rows.values, step),
                     marker=dict(color=[]),  # painted
-                    meta=_meta(t, rows.labels),
+                    meta=_meta(step, rows.labels, lang),
                 ),
-                dict(type="scatter", text=[_readout(t, rows.labels)]),
+                dict(type="scatter", text=[_readout(step, rows.labels, lang)]),
             ],
         )
-        for t in range(rows.steps)
+        for step in range(rows.steps)
     ]
 
 
-def _axes(rows: _Rows, decor: _Decor) -> dict:
+def _axes(rows: _Rows, decor: _Decor, lang: str) -> dict:
     """The shared time axis, the bars' value axis (hidden) and the one unit axis with every row's ticks."""
     steps = rows.steps
     return dict(
@@ -393,7 +418,7 @@ def _axes(rows: _Rows, decor: _Decor) -> dict:
             anchor="y",
             tickmode="array",
             tickvals=_integer_ticks(0, steps, _stride(steps, 620 * _HEAT_END, 22)),
-            title=dict(text="time step t", standoff=4),
+            title=dict(text=t(lang, "time step t"), standoff=4),
             showgrid=False,
             zeroline=False,
             fixedrange=True,
@@ -414,7 +439,7 @@ def _axes(rows: _Rows, decor: _Decor) -> dict:
     )
 
 
-def _controls(t0: int, steps: int, frame_ms: int, plot_px: float) -> dict:
+def _controls(t0: int, steps: int, frame_ms: int, plot_px: float, lang: str) -> dict:
     """The slider under the time axis and the play/pause buttons under the bars, all played in the browser."""
     play = dict(
         mode="immediate",
@@ -428,7 +453,7 @@ def _controls(t0: int, steps: int, frame_ms: int, plot_px: float) -> dict:
         sliders=[
             dict(
                 active=t0,
-                steps=[dict(method="animate", label=str(t), args=[[str(t)], ANIMATE]) for t in range(steps)],
+                steps=[dict(method="animate", label=str(k), args=[[str(k)], ANIMATE]) for k in range(steps)],
                 x=0,
                 len=_HEAT_END,
                 y=slider_y,
@@ -447,8 +472,8 @@ def _controls(t0: int, steps: int, frame_ms: int, plot_px: float) -> dict:
             play_buttons(
                 _BARS_START,
                 slider_y + 4 / plot_px,
-                ("▶ play", [str(t) for t in range(t0, steps)], play),
-                ("❚❚ pause", pause),
+                (t(lang, "▶ play"), [str(k) for k in range(t0, steps)], play),
+                (t(lang, "❚❚ pause"), pause),
             )
         ],
     )
@@ -638,7 +663,7 @@ def _row_label(text: str, y: float) -> dict:
     )
 
 
-def _cell_points(rows: _Rows, click: str) -> dict:
+def _cell_points(rows: _Rows, click: str, lang: str) -> dict:
     """A transparent point on every cell of every row: Plotly hovers and clicks them (it does not click heatmaps).
 
     Each point's ``customdata`` is ``[unit, value]``: the unit axis is shared by all rows, so ``y`` is a place
@@ -662,8 +687,11 @@ def _cell_points(rows: _Rows, click: str) -> dict:
         names += [name] * (units * steps)
         if labels:
             symbols += labels * units
-    what = "unit (feature of a projected h)" if rows.projected else "unit"
-    symbol = ", input %{hovertext}" if labels else ""
+    if labels:
+        where = t(lang, "step %{x}, input %{hovertext}")
+    else:
+        where = t(lang, "step %{x}")
+    what = t(lang, "unit (feature of a projected h)") if rows.projected else t(lang, "unit")
     points = dict(
         type="scatter",
         x=np.concatenate(xs),
@@ -672,7 +700,7 @@ def _cell_points(rows: _Rows, click: str) -> dict:
         marker=dict(size=10, symbol="square", opacity=0),
         customdata=np.concatenate(custom),  # [cells, 2]
         text=names,
-        hovertemplate=f"<b>%{{text}}</b> = %{{customdata[1]:.4f}}<br>step %{{x}}{symbol}<br>{what} "
+        hovertemplate=f"<b>%{{text}}</b> = %{{customdata[1]:.4f}}<br>{where}<br>{what} "
         f"%{{customdata[0]:.0f}}{click}<extra></extra>",
         **_HIDDEN_POINTS,
         name="cells",
@@ -700,14 +728,16 @@ def _cursor_x(t: int, rows: int) -> list[float | None]:
     return [t - 0.5, t + 0.5, t + 0.5, t - 0.5, t - 0.5, None] * rows
 
 
-def _meta(t: int, labels: list[str] | None) -> list:
+def _meta(step: int, labels: list[str] | None, lang: str) -> list:
     """What a bar's hover names: the step, and its input symbol where there is one."""
-    return [t, f" (input {labels[t]})" if labels else ""]
+    return [step, t(lang, " (input {symbol})", symbol=labels[step]) if labels else ""]
 
 
-def _readout(t: int, labels: list[str] | None) -> str:
+def _readout(step: int, labels: list[str] | None, lang: str) -> str:
     """The words above the bars: which step they show."""
-    return f"<b>at t = {t}</b>" + (f"  input {labels[t]}" if labels else "")
+    if labels:
+        return t(lang, "<b>at t = {t}</b>  input {symbol}", t=step, symbol=labels[step])
+    return t(lang, "<b>at t = {t}</b>", t=step)
 
 
 def _short(v: float) -> str:
@@ -755,6 +785,6 @@ class AnimatedFigure(PaintedFigure):
         index, position, rows = self._bars
         colours = np.concatenate([heat_colours(z, *axis_scale(self, axis)) for z, axis in rows])  # [units, T]
         self.data[index].marker.color = colours[:, self._t0].tolist()
-        for t, frame in enumerate(self._raw_frames):
-            frame["data"][position]["marker"]["color"] = colours[:, t].tolist()
+        for step, frame in enumerate(self._raw_frames):
+            frame["data"][position]["marker"]["color"] = colours[:, step].tolist()
         super().paint()

@@ -9,16 +9,17 @@ from torch import Tensor
 from lstm_viz.engine import GATES
 from lstm_viz.figures.base import colour_bar, integer_dtick, restyle, to_numpy
 from lstm_viz.figures.scales import SIGNED_SCALE, symmetric_limit
+from lstm_viz.i18n import t
 
 MAX_WEIGHT_SIDE = 256
 """Rows or columns of a weight heatmap beyond this are strided: no screen shows more, and bytes stay low."""
 
 
-def weight_figure(weight: Tensor, name: str) -> go.Figure:
+def weight_figure(weight: Tensor, name: str, *, lang: str = "en") -> go.Figure:
     """Heatmap of one weight matrix; 4H-row matrices are split into their i, f, g, o blocks.
 
     Matrices wider or taller than ``MAX_WEIGHT_SIDE`` show every k-th row or column (said in the title);
-    hover still names the true row and column.
+    hover still names the true row and column. Its words are in ``lang``.
 
     Shapes:
         weight [rows, cols] (``weight_ih``/``weight_hh`` [4H, ·], ``weight_hr`` [P, H]).
@@ -36,8 +37,8 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
             zmin=-limit,
             zmax=limit,
             colorscale=SIGNED_SCALE,
-            colorbar=colour_bar("weight"),
-            hovertemplate="row %{y}<br>column %{x}<br>weight %{z:.4f}<extra></extra>",
+            colorbar=colour_bar(t(lang, "weight")),
+            hovertemplate=t(lang, "row %{y}<br>column %{x}<br>weight %{z:.4f}<extra></extra>"),
         )
     )
     gated = name.startswith(("weight_ih", "weight_hh"))
@@ -47,19 +48,26 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
             fig.add_hline(y=k * hidden - row_step / 2, line=dict(color="black", width=2))
         fig.update_yaxes(
             tickvals=[(k + 0.5) * hidden - 0.5 for k in range(4)],
-            ticktext=[f"{g} rows {k * hidden}–{(k + 1) * hidden - 1}" for k, g in enumerate(GATES)],
+            ticktext=[
+                t(lang, "{gate} rows {first}–{last}", gate=g, first=k * hidden, last=(k + 1) * hidden - 1)
+                for k, g in enumerate(GATES)
+            ],
         )
-    col_words = {"weight_ih": "input feature", "weight_hh": "h_(t-1) feature", "weight_hr": "cell unit"}
+    columns = {
+        "weight_ih": t(lang, "column (input feature)"),
+        "weight_hh": t(lang, "column (h_(t-1) feature)"),
+        "weight_hr": t(lang, "column (cell unit)"),
+    }
     # Whole-number ticks: a column or row index is never 2.5.
     fig.update_xaxes(
-        title_text=f"column ({col_words[name.split('_l')[0]]})",
+        title_text=columns[name.split("_l")[0]],
         showgrid=False,
         tickmode="linear",
         tick0=0,
         dtick=integer_dtick(cols, 10),
     )
     fig.update_yaxes(
-        title_text="row (gate block)" if gated else "row (projected feature)",
+        title_text=t(lang, "row (gate block)") if gated else t(lang, "row (projected feature)"),
         showgrid=False,
         autorange="reversed",
         # The gate blocks' labels ("i rows 0–15") are wider than a margin Streamlit does not widen for them.
@@ -67,7 +75,16 @@ def weight_figure(weight: Tensor, name: str) -> go.Figure:
     )
     if not gated:
         fig.update_yaxes(tickmode="linear", tick0=0, dtick=integer_dtick(rows, 10))
-    title = f"{name}, shape {tuple(weight.shape)}"
+    shape = tuple(weight.shape)
     if row_step > 1 or col_step > 1:
-        title += f" (strided: 1 in {row_step} rows, 1 in {col_step} columns shown)"
+        title = t(
+            lang,
+            "{name}, shape {shape} (strided: 1 in {row_step} rows, 1 in {col_step} columns shown)",
+            name=name,
+            shape=shape,
+            row_step=row_step,
+            col_step=col_step,
+        )
+    else:
+        title = t(lang, "{name}, shape {shape}", name=name, shape=shape)
     return restyle(fig, title, min(700, max(260, 40 + 6 * z.shape[0])))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
+from lstm_viz.i18n import N_
 from lstm_viz.trace import LayerTrace
 
 # Colour-blind-safe scales, fixed by meaning so screenshots stay comparable.
@@ -27,18 +28,19 @@ class Quantity:
 
     name: str
     title: str
+    """The English title, marked for the catalogue: a figure says it with ``i18n.t(lang, title)``."""
     scale: str
     fixed_range: tuple[float, float] | None  # None: symmetric around 0 from the data
 
 
 QUANTITIES = {
-    "i": Quantity("i", "input gate i = σ(·)", GATE_SCALE, SIGMOID_RANGE),
-    "f": Quantity("f", "forget gate f = σ(·)", GATE_SCALE, SIGMOID_RANGE),
-    "g": Quantity("g", "cell candidate g = tanh(·)", SIGNED_SCALE, TANH_RANGE),
-    "o": Quantity("o", "output gate o = σ(·)", GATE_SCALE, SIGMOID_RANGE),
-    "c": Quantity("c", "cell state c", SIGNED_SCALE, None),
+    "i": Quantity("i", N_("input gate i = σ(·)"), GATE_SCALE, SIGMOID_RANGE),
+    "f": Quantity("f", N_("forget gate f = σ(·)"), GATE_SCALE, SIGMOID_RANGE),
+    "g": Quantity("g", N_("cell candidate g = tanh(·)"), SIGNED_SCALE, TANH_RANGE),
+    "o": Quantity("o", N_("output gate o = σ(·)"), GATE_SCALE, SIGMOID_RANGE),
+    "c": Quantity("c", N_("cell state c"), SIGNED_SCALE, None),
     "m": Quantity("m", "m = o ⊙ tanh(c)", SIGNED_SCALE, TANH_RANGE),
-    "h": Quantity("h", "hidden state h", SIGNED_SCALE, TANH_RANGE),
+    "h": Quantity("h", N_("hidden state h"), SIGNED_SCALE, TANH_RANGE),
 }
 STATE_ORDER = ("i", "f", "g", "o", "c", "m", "h")
 SHORT_TITLES = {"i": "i (σ)", "f": "f (σ)", "g": "g (tanh)", "o": "o (σ)", "c": "c", "m": "m", "h": "h"}

@@ -9,6 +9,7 @@ from torch import Tensor
 from lstm_viz.figures.base import base_layout, integer_dtick, make_figure, step_pairs, step_words, time_axis, to_numpy
 from lstm_viz.figures.gradients import LEGEND_ON_TOP, title_on_top
 from lstm_viz.figures.scales import GATE_SCALE, TANH_RANGE, symmetric_limit
+from lstm_viz.i18n import t
 from lstm_viz.trace import LayerTrace
 
 UNIT_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -21,6 +22,8 @@ def pca_trajectory_figure(
     title: str,
     inputs: list[list[str]] | None = None,
     height: int = 440,
+    *,
+    lang: str = "en",
 ) -> go.Figure:
     """One line per batch item through the first two principal components, markers coloured by step.
 
@@ -30,6 +33,7 @@ def pca_trajectory_figure(
         title: The figure's title.
         inputs: The input at each step of each batch item, in words, for the hover (``[B][T]``), or None.
         height: Figure height in pixels.
+        lang: The language of the axis titles, hovers and colour bar.
 
     Shapes:
         coords [B, T, 2]; explained [2].
@@ -37,16 +41,21 @@ def pca_trajectory_figure(
     xy = to_numpy(coords)
     batch, steps, _ = xy.shape
     data = []
+    if inputs is None:
+        hover = t(lang, "step %{customdata}")
+    else:
+        hover = t(lang, "step %{customdata[0]}<br>input %{customdata[1]}")
+    components = t(lang, "PC1 %{x:.3f}, PC2 %{y:.3f}")
     for b in range(batch):
         custom = np.arange(steps) if inputs is None else np.array(list(zip(range(steps), inputs[b], strict=True)))
-        hover = "step %{customdata}" if inputs is None else "step %{customdata[0]}<br>input %{customdata[1]}"
+        item = t(lang, "batch item {batch_item}", batch_item=b)
         data.append(
             dict(
                 type="scatter",
                 mode="lines+markers",
                 x=xy[b, :, 0],
                 y=xy[b, :, 1],
-                name=f"batch item {b}",
+                name=item,
                 line=dict(color="rgba(120,120,120,0.5)", width=1),
                 marker=dict(
                     size=7,
@@ -56,7 +65,7 @@ def pca_trajectory_figure(
                     cmax=max(steps - 1, 1),
                     showscale=b == 0,
                     colorbar=dict(
-                        title=dict(text="time step t", side="right"),
+                        title=dict(text=t(lang, "time step t"), side="right"),
                         thickness=12,
                         len=0.9,
                         tickmode="linear",
@@ -65,16 +74,18 @@ def pca_trajectory_figure(
                     ),
                 ),
                 customdata=custom,
-                hovertemplate=f"batch item {b}<br>{hover}<br>PC1 %{{x:.3f}}, PC2 %{{y:.3f}}<extra></extra>",
+                hovertemplate=f"{item}<br>{hover}<br>{components}<extra></extra>",
             )
         )
     ev = to_numpy(explained)
     layout = base_layout(
         title,
         height,
-        xaxis=dict(title=dict(text=f"principal component 1 ({ev[0]:.0%} of variance, state units)")),
+        xaxis=dict(
+            title=dict(text=t(lang, "principal component 1 ({share:.0%} of variance, state units)", share=ev[0]))
+        ),
         # Short: a rotated title longer than a slide's plot height would run into the figure's title.
-        yaxis=dict(title=dict(text=f"PC 2 ({ev[1]:.0%} of variance)")),
+        yaxis=dict(title=dict(text=t(lang, "PC 2 ({share:.0%} of variance)", share=ev[1]))),
         showlegend=False,
     )
     return make_figure(data, layout)
@@ -87,8 +98,10 @@ def unit_lines_figure(
     title: str,
     step_labels: list[str] | None = None,
     height: int = 340,
+    *,
+    lang: str = "en",
 ) -> go.Figure:
-    """Chosen units' cell state c (left panel) and hidden state h (right panel) over time.
+    """Chosen units' cell state c (left panel) and hidden state h (right panel) over time, words in ``lang``.
 
     With a projection, h has fewer features than c has units; a unit beyond them is left out of the h panel.
 
@@ -98,8 +111,10 @@ def unit_lines_figure(
     c, h = rec.c[batch_item], rec.h[batch_item]  # [T, H], [T, H_out]
     projected = rec.weights.weight_hr is not None
     data = []
+    steps_words = step_words(step_labels, lang=lang)
     for n, u in enumerate(units):
         colour = UNIT_COLOURS[n % len(UNIT_COLOURS)]
+        name = t(lang, "unit {unit}", unit=u)
         for axis, values, label in (("", c, "c"), ("2", h, "h")):
             if u >= values.shape[1]:
                 continue
@@ -109,14 +124,15 @@ def unit_lines_figure(
                     mode="lines",
                     x=np.arange(values.shape[0]),
                     y=to_numpy(values[:, u]),
-                    name=f"unit {u}",
+                    name=name,
                     legendgroup=f"unit {u}",
                     showlegend=label == "c",
                     line=dict(color=colour, width=2),
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
                     customdata=step_pairs(step_labels),
-                    hovertemplate=f"{label}, unit {u}<br>{step_words(step_labels)}<br>%{{y:.4f}}<extra></extra>",
+                    hovertemplate=t(lang, "{state}, unit {unit}", state=label, unit=u)
+                    + f"<br>{steps_words}<br>%{{y:.4f}}<extra></extra>",
                 )
             )
     c_lim = symmetric_limit(c)
@@ -126,11 +142,15 @@ def unit_lines_figure(
         title,
         height,
         # Two panels side by side: half the step numbers and symbols of a full-width axis.
-        xaxis=dict(domain=[0, 0.44], **time_axis(steps, step_labels, max_ticks=8, max_symbols=40)),
-        xaxis2=dict(domain=[0.56, 1], anchor="y2", **time_axis(steps, step_labels, max_ticks=8, max_symbols=40)),
-        yaxis=dict(title=dict(text="cell state c (no unit)"), range=[-c_lim * 1.05, c_lim * 1.05]),
+        xaxis=dict(domain=[0, 0.44], **time_axis(steps, step_labels, max_ticks=8, max_symbols=40, lang=lang)),
+        xaxis2=dict(
+            domain=[0.56, 1], anchor="y2", **time_axis(steps, step_labels, max_ticks=8, max_symbols=40, lang=lang)
+        ),
+        yaxis=dict(title=dict(text=t(lang, "cell state c (no unit)")), range=[-c_lim * 1.05, c_lim * 1.05]),
         yaxis2=dict(
-            title=dict(text="hidden state h" + (" (projected)" if projected else ", range −1..1")),
+            title=dict(
+                text=t(lang, "hidden state h (projected)") if projected else t(lang, "hidden state h, range −1..1")
+            ),
             range=h_range,
             anchor="x2",
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import plotly.colors
@@ -11,6 +13,7 @@ from lstm_viz.figures.base import integer_dtick, plot_height, unit_dtick
 from lstm_viz.figures.gradients import title_pad
 from lstm_viz.figures.paint import PaintedFigure, json_ready
 from lstm_viz.figures.scales import ERROR_SCALE, FONT, GATE_SCALE, SIGNED_SCALE
+from lstm_viz.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class Palette:
 
     name: str
     words: str
+    """What the palette looks like, in English, marked for the catalogue (said with ``i18n.t(lang, words)``)."""
     gate: str
     signed: str
     error: str
@@ -27,10 +31,10 @@ class Palette:
 PALETTES = {
     p.name: p
     for p in (
-        Palette("viridis", "viridis gates, blue-red signed (default)", GATE_SCALE, SIGNED_SCALE, ERROR_SCALE),
-        Palette("cividis", "cividis gates, purple-orange signed", "Cividis", "PuOr_r", "Viridis"),
-        Palette("magma", "magma gates, purple-green signed", "Magma", "PRGn", "Cividis"),
-        Palette("grey", "greys, for print (signed: red-grey)", "Greys", "RdGy_r", "Greys"),
+        Palette("viridis", N_("viridis gates, blue-red signed (default)"), GATE_SCALE, SIGNED_SCALE, ERROR_SCALE),
+        Palette("cividis", N_("cividis gates, purple-orange signed"), "Cividis", "PuOr_r", "Viridis"),
+        Palette("magma", N_("magma gates, purple-green signed"), "Magma", "PRGn", "Cividis"),
+        Palette("grey", N_("greys, for print (signed: red-grey)"), "Greys", "RdGy_r", "Greys"),
     )
 }
 """Every scale is perceptually ordered and readable under the common colour blindnesses; ranges never change."""
@@ -77,46 +81,116 @@ def recolour(fig: go.Figure, palette: Palette) -> go.Figure:
 
 SLIDE_FONT = 20
 SLIDE_TITLE_CHARS = 48
-"""A half-width chart's title at slide size fits about this many characters per line."""
+"""A half-width chart's title at slide size fits about this many Latin characters per line (``text_width``)."""
 SLIDE_TITLE_CHARS_FULL = 100
 """A full-width chart's (the one-figure view) title at slide size fits about this many."""
+WIDE_CHAR = 2
+"""A Chinese (East Asian wide) character is drawn about twice as wide as an average Latin one."""
+_OPENING = set("（《「『〈【")
+"""Wide punctuation that stays with the character after it: a line never ends with it."""
+_CLOSING = set("，。、；：！？）》」』〉】")
+"""Wide punctuation that stays with the character before it: a line never starts with it."""
+_NUMBER = re.compile(r"[−+-]?\d[\d.,:]*%?")
 
 
-def _words(text: str) -> list[str]:
-    """The title's words, short ones ("0", "t", "=") kept with the word before, and "=" with the one after."""
-    words: list[str] = []
-    for word in text.split(" "):
-        if words and (len(word.rstrip(",")) <= 2 or words[-1].endswith("=")):
-            words[-1] += f" {word}"
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def text_width(text: str) -> int:
+    """How wide ``text`` is drawn, in average Latin characters: a Chinese character counts ``WIDE_CHAR``."""
+    return sum(WIDE_CHAR if _wide(c) else 1 for c in text)
+
+
+def _atoms(chunk: str) -> list[str]:
+    """A space-free run of text in the pieces a line may break between.
+
+    A Latin word or number is one piece; each Chinese character is one, with the punctuation that may not start
+    (or end) a line kept on it.
+    """
+    atoms: list[str] = []
+    opening = ""
+    for c in chunk:
+        if c in _CLOSING and atoms:
+            atoms[-1] += c
+        elif c in _OPENING:
+            opening += c
+        elif _wide(c) or not atoms or _wide(atoms[-1][-1]) or opening:
+            atoms.append(opening + c)
+            opening = ""
         else:
-            words.append(word)
+            atoms[-1] += c
+    if opening:
+        atoms.append(opening)
+    return atoms
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    """The title's pieces to break between, each with what joins it to the piece before (a space or nothing).
+
+    Latin words are split at spaces, Chinese between characters (it has no spaces), never inside a Latin word or a
+    number. Short Latin words ("0", "t", "=") stay with the piece before, and "=" with the one after; a number
+    stays with the Chinese characters either side of it ("第 3 步").
+    """
+    words: list[tuple[str, str]] = []
+    for k, chunk in enumerate(text.split(" ")):
+        for n, atom in enumerate(_atoms(chunk) or [""]):
+            sep = " " if k and not n else ""
+            core = atom.rstrip("".join(_CLOSING))  # "4，" is the number 4 and its comma
+            latin = not any(_wide(c) for c in core)
+            if words and (
+                (latin and len(core.rstrip(",")) <= 2)
+                or words[-1][0].endswith("=")
+                or (latin and _NUMBER.fullmatch(core) and _wide(words[-1][0][-1:] or "a"))
+                or (not latin and words[-1][0][-1:].isdigit())
+            ):
+                words[-1] = (words[-1][0] + sep + atom, words[-1][1])
+            else:
+                words.append((atom, sep))
     return words
 
 
 def _lines(text: str, width: int) -> list[str]:
-    """Greedy lines of at most ``width`` characters, broken between words (a longer word has a line of its own)."""
+    """Greedy lines at most ``width`` wide (``text_width``), broken between pieces (a longer piece has its own)."""
     lines, line = [], ""
-    for word in _words(text):
-        if line and len(line) + 1 + len(word) > width:
+    for word, sep in _words(text):
+        if line and text_width(line) + text_width(sep) + text_width(word) > width:
             lines.append(line)
             line = word
         else:
-            line = f"{line} {word}" if line else word
+            line = f"{line}{sep}{word}" if line else word
     return [*lines, line]
 
 
 def _wrap(text: str, width: int) -> str:
-    """Break a title into as few lines of at most ``width`` characters as fit, of even length (Plotly wraps nothing).
+    """Break a title into as few lines at most ``width`` wide as fit, of even width (Plotly wraps nothing).
 
-    Even lines, never "layer" on one line and its number on the next: a greedy break would leave "batch item"
-    on one line and its "0" alone on the next.
+    Widths are measured, not counted (``text_width``): a Chinese title has half the characters of an English one,
+    each twice as wide, and no spaces: it breaks between characters. Even lines, never "layer" on one line and
+    its number on the next: a greedy break would leave "batch item" on one line and its "0" alone on the next.
     """
     lines = _lines(text, width)
-    for even in range(-(-len(text) // len(lines)), width):
+    best = None
+    for even in range(-(-text_width(text) // len(lines)), width + 1):
         balanced = _lines(text, even)
         if len(balanced) == len(lines):
-            return "<br>".join(balanced)
-    return "<br>".join(lines)
+            # The most even lines that break where a reader pauses: after Chinese punctuation or at a space,
+            # rather than between two characters of a word ("状<br>态").
+            cost = _mid_word_breaks(balanced)
+            if best is None or cost < best[0]:
+                best = (cost, balanced)
+            if cost == 0:
+                break
+    return "<br>".join(best[1] if best else lines)
+
+
+def _mid_word_breaks(lines: list[str]) -> int:
+    """How many of the breaks between ``lines`` fall between two Chinese characters, not at punctuation."""
+    return sum(
+        1
+        for before, after in zip(lines, lines[1:], strict=False)
+        if before and after and _wide(before[-1]) and _wide(after[0]) and before[-1] not in _CLOSING
+    )
 
 
 SLIDE_LINE_PX = 32

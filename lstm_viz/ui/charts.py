@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from lstm_viz import i18n
 from lstm_viz.export import figure_filename
 from lstm_viz.export.names import spec_summary
 from lstm_viz.figures import (
@@ -24,7 +25,7 @@ from lstm_viz.run import Run
 from lstm_viz.server.figures import FigureCache
 from lstm_viz.settings import BOUND_DEFAULTS
 from lstm_viz.trace import LayerTrace
-from lstm_viz.ui.language import lang
+from lstm_viz.ui.language import lang, tr
 from lstm_viz.ui.page import view_mode
 from lstm_viz.ui.state import CHART_KEYS, FIGURES, RUN, URL_SETTINGS
 
@@ -76,7 +77,8 @@ def show_chart(
         built = fig() if callable(fig) else fig
         recolour(built, palette)
         if slide:
-            for_slides(built, r.describe(), SLIDE_TITLE_CHARS if half and not alone else SLIDE_TITLE_CHARS_FULL)
+            words = r.describe(lang=lang())
+            for_slides(built, words, SLIDE_TITLE_CHARS if half and not alone else SLIDE_TITLE_CHARS_FULL)
         if alone:
             built.update_layout(height=FIGURE_VIEW_HEIGHT)
         return built
@@ -122,25 +124,31 @@ def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
     row = st.container(horizontal=True, vertical_alignment="bottom")
     fixed = []
     layer, reverse, batch_item = 0, False, 0
+    language = lang()
     if cfg.num_layers > 1:
-        layer = row.selectbox("layer", range(cfg.num_layers), key=f"{key}_layer", width=PICKER_WIDTH)
+        layer = row.selectbox(tr("layer"), range(cfg.num_layers), key=f"{key}_layer", width=PICKER_WIDTH)
     else:
-        fixed.append("layer 0")
+        fixed.append(tr("layer 0"))
     if cfg.bidirectional:
+        # Not bound to the link (the page's link carries no direction): its options may be said in any language.
         reverse = row.selectbox(
-            "direction", [False, True], format_func=direction_label, key=f"{key}_dir", width=PICKER_WIDTH
+            tr("direction"),
+            [False, True],
+            format_func=lambda r: direction_label(r, lang=language),
+            key=f"{key}_dir",
+            width=PICKER_WIDTH,
         )
     else:
-        fixed.append("forward")
+        fixed.append(direction_label(False, lang=language))
     if cfg.batch > 1:
-        batch_item = row.selectbox("batch item", range(cfg.batch), key=f"{key}_batch", width=PICKER_WIDTH)
+        batch_item = row.selectbox(tr("batch item"), range(cfg.batch), key=f"{key}_batch", width=PICKER_WIDTH)
     else:
-        fixed.append("batch item 0")
+        fixed.append(tr("batch item 0"))
     if len(unit_pages(n_units)) > 1:
-        window = unit_window(n_units, "units shown", f"{key}_units", row)
+        window = unit_window(n_units, tr("units shown"), f"{key}_units", row)
     else:
         window = (0, n_units)
-        fixed.append(f"all {n_units} units")
+        fixed.append(tr("all {n} units", n=n_units))
     if fixed:
         row.caption(" · ".join(fixed))
     return Selection(r.trace.layer(layer, reverse=reverse), batch_item, window)
@@ -149,10 +157,13 @@ def record_controls(r: Run, key: str, units_of: str = "hidden") -> Selection:
 def unit_window(n_units: int, label: str, key: str, container: Any = st) -> tuple[int, int]:
     """A picker for which page of ``MAX_UNITS_SHOWN`` units the heatmaps show (disabled when one page)."""
     pages = unit_pages(n_units)
+    language = lang()
     return container.selectbox(
         label,
         pages,
-        format_func=lambda p: f"{p[0]}–{p[1] - 1} of {n_units}",
+        # Not bound to the link: the pages' unit windows may be said in the reader's language (fixed when drawn:
+        # Streamlit, and AppTest, may format an option outside this run).
+        format_func=lambda p: i18n.t(language, "{first}–{last} of {n}", first=p[0], last=p[1] - 1, n=n_units),
         # The size in the key: a new size starts on its first page instead of a page that no longer exists.
         key=f"{key}_{n_units}",
         disabled=len(pages) == 1,

@@ -7,6 +7,8 @@ from typing import Any
 import streamlit as st
 
 from lstm_viz.cursor import STEP_KEY, UNIT_KEY, parse_step, parse_unit
+from lstm_viz.ui.language import say
+from lstm_viz.ui.markup import plain
 from lstm_viz.ui.state import CURSOR
 
 
@@ -39,7 +41,7 @@ def link_cursor(steps: int, window: tuple[int, int], notes: Any = None, default_
     unit, unit_problem = parse_unit(raw_unit, window)
     for problem in (step_problem, unit_problem):
         if problem:
-            (notes or st).warning(problem, icon=":material/link_off:")
+            (notes or st).warning(plain(say(problem)), icon=":material/link_off:")
     st.session_state[CURSOR] = (t, unit)
     return t, unit
 

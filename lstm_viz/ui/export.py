@@ -27,6 +27,7 @@ from lstm_viz.export import (
 from lstm_viz.export.data import csv_refusal
 from lstm_viz.run import Run
 from lstm_viz.ui.charts import run_summary
+from lstm_viz.ui.language import lang, say, tr, trn
 from lstm_viz.ui.page import view_mode
 from lstm_viz.ui.state import CURSOR, EXPORT_READY, FIGURES, RUN
 
@@ -43,11 +44,11 @@ def export_panel(page_path: str = "") -> None:
     if st.session_state.get(RUN) is None or view_mode().teacher:
         return
     # A dialog, not an expander: its contents run only when it is open, not on every run of every session.
-    if st.button("Export for slides and notebooks…", key=f"_export_open_{page_path}", icon=":material/download:"):
-        _export_dialog(page_path)
+    if st.button(tr("Export for slides and notebooks…"), key=f"_export_open_{page_path}", icon=":material/download:"):
+        # Made on each opening: its title is in the session's language.
+        st.dialog(tr("Export for slides and notebooks"), width="large")(_export_dialog)(page_path)
 
 
-@st.dialog("Export for slides and notebooks", width="large")
 def _export_dialog(page_path: str) -> None:
     """One figure as PNG (3x) or SVG, all as a ZIP, a GIF or MP4 of the gates, an offline HTML, the data."""
     figures: dict[str, go.Figure] = st.session_state.get(FIGURES) or {}
@@ -55,11 +56,16 @@ def _export_dialog(page_path: str) -> None:
     if r is None:
         return
     summary = run_summary(r)
+    language = lang()
+    # The run in words, in the session's language: titles, captions and the files' own notes say it.
+    words = r.describe(language)
     images_ok = find_chromium() is not None
     if not images_ok:
         st.info(
-            "No Chromium on this server, so images cannot be drawn here; each chart's camera button still "
-            "saves a PNG at 3x, and the HTML and data below work.",
+            tr(
+                "No Chromium on this server, so images cannot be drawn here; each chart's camera button still "
+                "saves a PNG at 3x, and the HTML and data below work."
+            ),
             icon=":material/info:",
         )
     slow: list[tuple[str, str, str, Callable[[Any], bytes]]] = []
@@ -67,7 +73,7 @@ def _export_dialog(page_path: str) -> None:
     if figures:
         cols = st.columns([3, 1, 1], vertical_alignment="bottom")
         key = cols[0].selectbox(
-            "figure",
+            tr("figure"),
             list(figures),
             format_func=lambda k: figures[k].layout.title.text or k,
             key=f"_export_fig_{page_path}",
@@ -75,7 +81,7 @@ def _export_dialog(page_path: str) -> None:
         # One click each: drawn when clicked (a fraction of a second with the kept-alive renderer).
         for col, fmt, draw in ((cols[1], "png", figure_png), (cols[2], "svg", figure_svg)):
             col.download_button(
-                f"{fmt.upper()}{' 3x' if fmt == 'png' else ''}",
+                tr("PNG 3x") if fmt == "png" else "SVG",
                 lambda draw=draw, fig=figures[key]: draw(fig, step=step),
                 file_name=figure_filename(key, summary, fmt),
                 mime="image/png" if fmt == "png" else "image/svg+xml",
@@ -88,7 +94,9 @@ def _export_dialog(page_path: str) -> None:
         slow.append(
             (
                 "zip",
-                "ZIP of the figure (PNG + SVG)" if len(items) == 1 else f"ZIP of all {len(items)} figures (PNG + SVG)",
+                tr("ZIP of the figure (PNG + SVG)")
+                if len(items) == 1
+                else tr("ZIP of all {n} figures (PNG + SVG)", n=len(items)),
                 f"lstm_figures_{summary}.zip",
                 lambda progress: figures_zip(items, summary, progress, step=step),
             )
@@ -99,7 +107,7 @@ def _export_dialog(page_path: str) -> None:
         slow.append(
             (
                 kind,
-                f"{kind.upper()} of the gates, {steps} step{'s' if steps > 1 else ''}",
+                trn("{kind} of the gates, {n} step", "{kind} of the gates, {n} steps", steps, kind=kind.upper()),
                 figure_filename("gates_over_time", summary, kind),
                 lambda progress, make=make: make(
                     rec,
@@ -108,7 +116,8 @@ def _export_dialog(page_path: str) -> None:
                     step_labels=r.labels(0),
                     highlight=r.highlight,
                     progress=progress,
-                    caption=r.describe(),
+                    caption=words,
+                    lang=language,
                 ),
             )
         )
@@ -116,19 +125,23 @@ def _export_dialog(page_path: str) -> None:
     slow.append(
         (
             "csv",
-            "CSV per tensor (ZIP)",
+            tr("CSV per tensor (ZIP)"),
             f"lstm_run_{summary}_csv.zip",
-            lambda progress: trace_csv_zip(r.trace, r.built.input, words=r.describe()),
+            lambda progress: trace_csv_zip(r.trace, r.built.input, words=words),
         )
     )
     st.caption(
-        "Slower files are drawn first, then downloaded. The GIF and the MP4 (H.264 at 2x, plays in PowerPoint, "
-        "Keynote and Google Slides) show layer 0, batch item 0, one frame per step:"
+        tr(
+            "Slower files are drawn first, then downloaded. The GIF and the MP4 (H.264 at 2x, plays in PowerPoint, "
+            "Keynote and Google Slides) show layer 0, batch item 0, one frame per step:"
+        )
     )
     cols = st.columns(len(slow))
     slot = st.container(height=SLOW_SLOT_PX, border=False)
     for col, (kind, label, file_name, make) in zip(cols, slow, strict=True):
-        unavailable = refusal if kind == "csv" else None if images_ok else "no Chromium on this server"
+        unavailable = say(refusal) if kind == "csv" and refusal else None
+        if kind != "csv" and not images_ok:
+            unavailable = tr("no Chromium on this server")
         if col.button(
             label, key=f"_export_{kind}", disabled=unavailable is not None, help=unavailable, width="stretch"
         ):
@@ -139,14 +152,18 @@ def _export_dialog(page_path: str) -> None:
     if ready and ready[0][0] == summary:
         _, file_name, data = ready
         slot.download_button(
-            f"download {file_name}", data, file_name=file_name, key="_export_download", icon=":material/download:"
+            tr("download {file_name}", file_name=file_name),
+            data,
+            file_name=file_name,
+            key="_export_download",
+            icon=":material/download:",
         )
-    st.caption("Data and code, one click each:")
+    st.caption(tr("Data and code, one click each:"))
     cols = st.columns(3)
-    title = f"LSTM Explorer: {r.source}"
+    title = tr("LSTM Explorer: {source}", source=r.source_words(language))
     cols[0].download_button(
-        "interactive HTML (offline)",
-        lambda: figures_html(list(figures.items()), title, r.describe()),
+        tr("interactive HTML (offline)"),
+        lambda: figures_html(list(figures.items()), title, words, lang=language),
         file_name=f"lstm_page_{summary}.html",
         mime="text/html",
         key="_export_html",
@@ -155,15 +172,15 @@ def _export_dialog(page_path: str) -> None:
     )
     npz = f"lstm_run_{summary}.npz"
     cols[1].download_button(
-        "every tensor: NPZ",
-        lambda: trace_npz(r.trace, r.built.input, words=r.describe()),
+        tr("every tensor: NPZ"),
+        lambda: trace_npz(r.trace, r.built.input, words=words),
         file_name=npz,
         key="_export_npz",
         on_click="ignore",
     )
     cols[2].download_button(
-        "script: rebuild with nn.LSTM",
-        lambda: rebuild_script(npz, r.describe()),
+        tr("script: rebuild with nn.LSTM"),
+        lambda: rebuild_script(npz, words, lang=language),
         file_name="rebuild_lstm.py",
         mime="text/x-python",
         key="_export_script",
@@ -181,7 +198,7 @@ def _still_step(figures: dict[str, go.Figure]) -> int | None:
         return None
     opened = st.session_state.get(CURSOR, (0, None))[0]
     return st.slider(
-        "step the images show (the figure's cursor; play buttons and slider are left out)",
+        tr("step the images show (the figure's cursor; play buttons and slider are left out)"),
         0,
         steps - 1,
         min(max(opened, 0), steps - 1),
@@ -191,16 +208,17 @@ def _still_step(figures: dict[str, go.Figure]) -> int | None:
 
 def _prepare(slot: Any, what: tuple[str, str], file_name: str, make: Callable[[Any], bytes]) -> None:
     """Make a slow export with a progress bar in ``slot`` and keep it for its download button."""
-    bar = slot.progress(0.0, text=f"drawing {file_name}…")
+    bar = slot.progress(0.0, text=tr("drawing {file_name}…", file_name=file_name))
 
     def progress(done: int, total: int, words: str) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{words} ({done} of {total})")
+        text = tr("{what} ({done} of {total})", what=say(words), done=done, total=total)
+        bar.progress(min(done / max(total, 1), 1.0), text=text)
 
     try:
         data = make(progress)
     except (ExportUnavailable, ExportBusy, ValueError) as err:
         bar.empty()
-        slot.error(f"Not exported: {err}", icon=":material/error:")
+        slot.error(tr("Not exported: {why}", why=say(err)), icon=":material/error:")
         return
     bar.empty()
     st.session_state[EXPORT_READY] = (what, file_name, data)
