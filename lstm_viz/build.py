@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_viz.config import LSTMConfig
+from lstm_viz.i18n import msg
 
 TEXT = "the quick brown fox jumps over the lazy dog. long short-term memory remembers. "
 """The text whose characters the ``text`` input kind one-hot encodes, cycled to the sequence length."""
@@ -87,7 +88,7 @@ def build(config: LSTMConfig, draw: str = "explorer") -> Built:
     if draw == "tutorial":
         return tutorial_build(config)
     if draw != "explorer":
-        raise ValueError(f"draw = {draw!r} is not one of {', '.join(DRAWS)}")
+        raise ValueError(msg("draw = {value!r} is not one of {options}", value=draw, options=", ".join(DRAWS)))
     dtype = getattr(torch, config.dtype)
     gen = torch.Generator().manual_seed(config.seed)
     lstm = meta_lstm(config, dtype=torch.float64).to_empty(device="cpu")

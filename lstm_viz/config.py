@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass, fields
 
+from lstm_viz.i18n import N_, msg
+
 INPUT_KINDS = ("sine", "random", "step", "text")
 """Synthetic inputs: sine waves, normal noise, step/impulse patterns, one-hot characters of a text."""
 
@@ -33,13 +35,14 @@ LIMITS: dict[str, tuple[int, int]] = {
 CHOICES: dict[str, tuple[str, ...]] = {"input_kind": INPUT_KINDS, "dtype": DTYPES, "initial_state": INITIAL_STATES}
 """Every choice setting's options."""
 _WORDS = {
-    "input_size": "input size (features per step)",
-    "hidden_size": "hidden size (cell units)",
-    "num_layers": "number of layers",
-    "batch": "batch size",
-    "seq_len": "sequence length",
-    "seed": "seed",
+    "input_size": N_("input size (features per step)"),
+    "hidden_size": N_("hidden size (cell units)"),
+    "num_layers": N_("number of layers"),
+    "batch": N_("batch size"),
+    "seq_len": N_("sequence length"),
+    "seed": N_("seed"),
 }
+"""Each whole-number setting in words, for its range's refusal (said in the reader's language)."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,25 @@ class LSTMArgs:
         _check_ints(self, ("input_size", "hidden_size", "num_layers"))
         for name in ("bias", "batch_first", "bidirectional"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+                raise ValueError(
+                    msg("{name} must be True or False, got {value!r}", name=name, value=getattr(self, name))
+                )
         proj = self.proj_size
         if isinstance(proj, bool) or not isinstance(proj, int):
-            raise ValueError(f"proj_size must be a whole number, got {proj!r}")
+            raise ValueError(msg("proj_size must be a whole number, got {value!r}", value=proj))
         if proj < 0:
-            raise ValueError(f"proj_size = {proj} must be 0 (no projection) or a positive number")
+            raise ValueError(msg("proj_size = {proj} must be 0 (no projection) or a positive number", proj=proj))
         if proj >= self.hidden_size:
             raise ValueError(
-                f"proj_size = {proj} must be smaller than hidden_size = {self.hidden_size}: the "
-                "projection maps the hidden units down to fewer features (0 turns it off)"
+                msg(
+                    "proj_size = {proj} must be smaller than hidden_size = {hidden}: the projection maps the hidden "
+                    "units down to fewer features (0 turns it off)",
+                    proj=proj,
+                    hidden=self.hidden_size,
+                )
             )
         if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout = {self.dropout!r} must be at least 0 and below 1")
+            raise ValueError(msg("dropout = {value!r} must be at least 0 and below 1", value=self.dropout))
 
     @property
     def directions(self) -> int:
@@ -103,7 +112,14 @@ class InputSettings:
         _check_ints(self, ("batch", "seq_len", "seed"))
         for name, choices in CHOICES.items():
             if getattr(self, name) not in choices:
-                raise ValueError(f"{name} = {getattr(self, name)!r} is not one of {', '.join(choices)}")
+                raise ValueError(
+                    msg(
+                        "{name} = {value!r} is not one of {options}",
+                        name=name,
+                        value=getattr(self, name),
+                        options=", ".join(choices),
+                    )
+                )
 
 
 ARG_NAMES = tuple(f.name for f in fields(LSTMArgs))
@@ -186,10 +202,19 @@ def _check_ints(record: object, names: tuple[str, ...]) -> None:
     for name in names:
         value = getattr(record, name)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
+            raise ValueError(msg("{name} must be a whole number, got {value!r}", name=name, value=value))
         low, high = LIMITS[name]
         if not low <= value <= high:
-            raise ValueError(f"{name} = {value} is out of range: the {_WORDS[name]} must be between {low} and {high}")
+            raise ValueError(
+                msg(
+                    "{name} = {value} is out of range: the {what} must be between {low} and {high}",
+                    name=name,
+                    value=value,
+                    what=msg(_WORDS[name]),
+                    low=low,
+                    high=high,
+                )
+            )
 
 
 def validate(config: LSTMConfig) -> None:
@@ -205,7 +230,10 @@ def validate(config: LSTMConfig) -> None:
     config.inputs  # noqa: B018 - validates the input settings
     if config.recorded_values > MAX_RECORDED_VALUES:
         raise ValueError(
-            f"this run would record {config.recorded_values:,} values "
-            f"(layers x directions x steps x batch x (6 x hidden + projection)), above the limit of "
-            f"{MAX_RECORDED_VALUES:,}: make the batch, sequence, hidden size or layers smaller"
+            msg(
+                "this run would record {values:,} values (layers x directions x steps x batch x (6 x hidden + "
+                "projection)), above the limit of {limit:,}: make the batch, sequence, hidden size or layers smaller",
+                values=config.recorded_values,
+                limit=MAX_RECORDED_VALUES,
+            )
         )

@@ -9,20 +9,24 @@ import torch
 from torch import nn
 
 from lstm_viz.engine import GATES
+from lstm_viz.i18n import N_, Message, msg
 from lstm_viz.params import param_name
 
 SHUT = 30.0
 """A pre-activation this large pins a sigmoid at 0 or 1 to within 1e-13: σ(−30) = 9.4e-14."""
 
 PRESETS: dict[str, str] = {
-    "none": "the model as it is",
-    "forget bias +1": "add +1 to the forget gate's bias b_if: the cell keeps more of c_(t-1)",
-    "forget bias -3": "add −3 to the forget gate's bias b_if: the cell forgets within a few steps",
-    "input gate shut": "i = σ(−30) ≈ 0 at every step: nothing new enters the cell",
-    "output gate saturated": "o = σ(+30) ≈ 1 at every step: h = tanh(c) shows the whole cell",
-    "recurrent weights zeroed": "W_hh = 0: the gates see only x_t, never h_(t-1)",
+    "none": N_("the model as it is"),
+    N_("forget bias +1"): N_("add +1 to the forget gate's bias b_if: the cell keeps more of c_(t-1)"),
+    N_("forget bias -3"): N_("add −3 to the forget gate's bias b_if: the cell forgets within a few steps"),
+    N_("input gate shut"): N_("i = σ(−30) ≈ 0 at every step: nothing new enters the cell"),
+    N_("output gate saturated"): N_("o = σ(+30) ≈ 1 at every step: h = tanh(c) shows the whole cell"),
+    N_("recurrent weights zeroed"): N_("W_hh = 0: the gates see only x_t, never h_(t-1)"),
 }
-"""Each preset and what it does, in words a slide can use."""
+"""Each preset and what it does, in words a slide can use (both marked: ``i18n.t(lang, ...)`` says them).
+
+The names are the ``edit_preset`` setting's values in links (identifiers, never translated there); a title or
+caption that names the edit says the name in the reader's language."""
 
 NEEDS_BIAS = ("forget bias +1", "forget bias -3", "input gate shut", "output gate saturated")
 MIN_SCALE, MAX_SCALE = -5.0, 5.0
@@ -45,14 +49,24 @@ class Edits:
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
-            raise ValueError(f"preset {self.preset!r} is not one of: {', '.join(PRESETS)}")
+            raise ValueError(
+                msg("preset {value!r} is not one of: {options}", value=self.preset, options=", ".join(PRESETS))
+            )
         if len(self.scale) != 4:
-            raise ValueError(f"scale needs one number per gate (i, f, g, o), got {len(self.scale)}")
+            raise ValueError(msg("scale needs one number per gate (i, f, g, o), got {n}", n=len(self.scale)))
         for gate, s in zip(GATES, self.scale, strict=True):
             if not MIN_SCALE <= s <= MAX_SCALE:
-                raise ValueError(f"scale of gate {gate} = {s} is outside {MIN_SCALE}..{MAX_SCALE}")
+                raise ValueError(
+                    msg(
+                        "scale of gate {gate} = {scale} is outside {low}..{high}",
+                        gate=gate,
+                        scale=s,
+                        low=MIN_SCALE,
+                        high=MAX_SCALE,
+                    )
+                )
         if not -10.0 <= self.forget_bias <= 10.0:
-            raise ValueError(f"forget bias shift {self.forget_bias} is outside -10..10")
+            raise ValueError(msg("forget bias shift {shift} is outside -10..10", shift=self.forget_bias))
 
     @property
     def active(self) -> bool:
@@ -65,17 +79,35 @@ class Edits:
         Raises:
             ValueError: naming the edit and that ``bias`` is off.
         """
-        if not bias and (self.preset in NEEDS_BIAS or self.forget_bias):
-            what = f"the weight preset “{self.preset}”" if self.preset in NEEDS_BIAS else "the forget-bias shift"
-            raise ValueError(f"{what} changes a bias, and this LSTM has none (bias=False)")
+        if not bias and self.preset in NEEDS_BIAS:
+            raise ValueError(
+                msg(
+                    "the weight preset “{preset}” changes a bias, and this LSTM has none (bias=False)",
+                    preset=msg(self.preset),
+                )
+            )
+        if not bias and self.forget_bias:
+            raise ValueError(msg("the forget-bias shift changes a bias, and this LSTM has none (bias=False)"))
 
-    def describe(self) -> str:
-        """The edits in words, e.g. ``"forget bias -3; f pre-activation x 0.5"``."""
-        parts = [] if self.preset == "none" else [self.preset]
-        parts += [f"{g} pre-activation × {s:g}" for g, s in zip(GATES, self.scale, strict=True) if s != 1.0]
+    def describe(self) -> Message:
+        """The edits in words, e.g. ``"forget bias -3; f pre-activation x 0.5"`` (``i18n.say`` it in a language).
+
+        Each edit is its own phrase; they are listed one after another (``"{first}; {rest}"``).
+        """
+        parts: list[str] = [] if self.preset == "none" else [msg(self.preset)]
+        parts += [
+            msg("{gate} pre-activation × {scale:g}", gate=g, scale=s)
+            for g, s in zip(GATES, self.scale, strict=True)
+            if s != 1.0
+        ]
         if self.forget_bias:
-            parts.append(f"b_if {self.forget_bias:+g}")
-        return "; ".join(parts) or "none"
+            parts.append(f"b_if {self.forget_bias:+g}")  # a symbol and a number: the same in every language
+        if not parts:
+            return msg("none")
+        words = parts[-1]
+        for part in reversed(parts[:-1]):
+            words = msg("{first}; {rest}", first=part, rest=words)
+        return words
 
 
 def apply_edits(lstm: nn.LSTM, edits: Edits) -> nn.LSTM:

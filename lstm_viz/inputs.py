@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from lstm_viz import config
+from lstm_viz.i18n import N_, msg
 from lstm_viz.weights.files import memory_refusal
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024 + 64 * 1024
@@ -67,7 +68,7 @@ def parse_sequence(
         ValueError: naming the problem, the line/column or position where it is, and the limit (or that the
             server had no memory for it: any allocation failure is this same refusal).
     """
-    with memory_refusal("this file"):
+    with memory_refusal(msg("this file")):
         return _parse_sequence(data, filename, input_size, max_steps, max_batch)
 
 
@@ -75,18 +76,28 @@ def _parse_sequence(data: bytes | BinaryIO, filename: str, input_size: int, max_
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     size = _remaining_bytes(stream)
     if size is not None and size > MAX_INPUT_BYTES:
-        raise ValueError(f"the file is {size / 2**20:.1f} MB, above the limit of {MAX_INPUT_BYTES // 2**20} MB")
+        raise ValueError(
+            msg(
+                "the file is {size:.1f} MB, above the limit of {limit} MB",
+                size=size / 2**20,
+                limit=MAX_INPUT_BYTES // 2**20,
+            )
+        )
     reader = _Reader(stream)
     head = reader.peek(len(_NPY_MAGIC))
     ext = PurePath(filename or "").suffix.lower()
     if head.startswith(_NPY_MAGIC):
         return _parse_npy(reader, input_size, max_steps, max_batch)
     if ext == ".npy" and head.strip():
-        raise ValueError("this is not a valid .npy file (it does not start with NumPy's header): save it with np.save")
+        raise ValueError(
+            msg("this is not a valid .npy file (it does not start with NumPy's header): save it with np.save")
+        )
     if head.startswith(b"PK"):
         raise ValueError(
-            "this is a zip archive (an .npz or .xlsx?), not a CSV or .npy file: save one array with np.save, "
-            "or export the sheet as CSV"
+            msg(
+                "this is a zip archive (an .npz or .xlsx?), not a CSV or .npy file: save one array with np.save, or "
+                "export the sheet as CSV"
+            )
         )
     return _parse_csv(_file_lines(reader, input_size), input_size, max_steps)
 
@@ -104,7 +115,7 @@ def parse_typed(text: str, input_size: int, max_steps: int = config.MAX_SEQ_LEN)
         ValueError: naming the line, the problem and the limit (or that the server had no memory for it).
     """
     _check_text(text, "typed numbers")
-    with memory_refusal("these numbers"):
+    with memory_refusal(msg("these numbers")):
         return _parse_typed(text, input_size, max_steps)
 
 
@@ -116,7 +127,7 @@ def _parse_typed(text: str, input_size: int, max_steps: int) -> Tensor:
         if len(lines) > max_steps:
             _check_steps(len(lines), max_steps, "lines", at_least=True)
     if not lines:
-        raise ValueError(f"nothing typed: enter one step per line, each with {input_size} number(s)")
+        raise ValueError(msg("nothing typed: enter one step per line, each with {size} number(s)", size=input_size))
     if input_size == 1 and len(lines) == 1:
         number, line = lines[0]
         cells = _split_cells(line, None, number, max_steps + 1, "values (one per step)")
@@ -143,7 +154,7 @@ def parse_token_ids(
             typed, or more than ``max_steps`` ids / ``max_batch`` lines.
     """
     _check_text(text, "token ids")
-    with memory_refusal("these token ids"):
+    with memory_refusal(msg("these token ids")):
         return _parse_token_ids(text, vocab_size, max_steps, max_batch)
 
 
@@ -153,26 +164,47 @@ def _parse_token_ids(text: str, vocab_size: int, max_steps: int, max_batch: int)
     for number, line in _bracket_lines(text):
         if len(rows) >= max_batch:
             raise ValueError(
-                f"at least {max_batch + 1} sequences (lines) typed, above the limit of {max_batch}: one line per "
-                "sequence in the batch"
+                msg(
+                    "at least {count} sequences (lines) typed, above the limit of {limit}: one line per sequence in "
+                    "the batch",
+                    count=max_batch + 1,
+                    limit=max_batch,
+                )
             )
         ids = []
         for cell in _split_cells(line, None, number, max_steps + 1, "token ids (steps)"):
             if not _is_whole(cell):
-                kind = "not a whole number" if _is_number(cell) else "not a number"
-                raise ValueError(f"line {number}: {cell!r} is {kind}; token ids are whole numbers 0..{vocab_size - 1}")
+                values = dict(line=number, cell=cell, last=vocab_size - 1)
+                if _is_number(cell):
+                    raise ValueError(
+                        msg(
+                            "line {line}: {cell!r} is not a whole number; token ids are whole numbers 0..{last}",
+                            **values,
+                        )
+                    )
+                raise ValueError(
+                    msg("line {line}: {cell!r} is not a number; token ids are whole numbers 0..{last}", **values)
+                )
             value = int(cell)
             if not 0 <= value < vocab_size:
                 raise ValueError(
-                    f"line {number}: token id {value} is out of range: the embedding has {vocab_size} rows, "
-                    f"so ids go from 0 to {vocab_size - 1}"
+                    msg(
+                        "line {line}: token id {value} is out of range: the embedding has {rows} rows, so ids go from "
+                        "0 to {last}",
+                        line=number,
+                        value=value,
+                        rows=vocab_size,
+                        last=vocab_size - 1,
+                    )
                 )
             ids.append(value)
         _check_steps(len(ids), max_steps, "token ids", at_least=len(ids) > max_steps)
         rows.append(ids)
         numbers.append(number)
     if not rows:
-        raise ValueError(f"no token ids typed: enter whole numbers from 0 to {vocab_size - 1}, e.g. 3, 14, 15")
+        raise ValueError(
+            msg("no token ids typed: enter whole numbers from 0 to {last}, e.g. 3, 14, 15", last=vocab_size - 1)
+        )
     _check_ragged([len(r) for r in rows], numbers, "ids")
     return torch.tensor(rows, dtype=torch.int64)  # [B, T]
 
@@ -192,25 +224,46 @@ def embed_tokens(ids: Tensor, weight: Tensor) -> Tensor:
     Shapes: ``ids`` [B, T], ``weight`` [V, I] -> [B, T, I] in ``weight``'s dtype.
     """
     if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < weight.shape[0]:
-        raise ValueError(f"token ids must be between 0 and {weight.shape[0] - 1}, the embedding's rows")
+        raise ValueError(msg("token ids must be between 0 and {last}, the embedding's rows", last=weight.shape[0] - 1))
     return weight[ids]  # [B, T, I]
 
 
 # ----------------------------------------------------------------------------------------------------------
 
 
+_TOO_LONG = {
+    "typed numbers": N_(
+        "the typed numbers are {count:,} characters long, above the limit of {limit:,}: upload a CSV or NPY file for "
+        "long sequences"
+    ),
+    "token ids": N_(
+        "the token ids are {count:,} characters long, above the limit of {limit:,}: upload a CSV or NPY file for "
+        "long sequences"
+    ),
+}
+"""The refusal of a text box's text over ``MAX_TEXT_CHARS``, by what the box holds (whole sentences per language)."""
+
+_TOO_MANY_STEPS = {
+    ("lines", False): N_("{steps} steps (lines), above the limit of {limit} steps per sequence"),
+    ("lines", True): N_("at least {steps} steps (lines), above the limit of {limit} steps per sequence"),
+    ("rows", True): N_("at least {steps} steps (rows), above the limit of {limit} steps per sequence"),
+    ("token ids", False): N_("{steps} steps (token ids), above the limit of {limit} steps per sequence"),
+    ("token ids", True): N_("at least {steps} steps (token ids), above the limit of {limit} steps per sequence"),
+    ("time dimension", False): N_(
+        "{steps} steps (the array's time dimension), above the limit of {limit} steps per sequence"
+    ),
+}
+"""The refusal of a sequence over the step limit, by what its steps are and whether more may follow."""
+
+
 def _check_text(text: str, what: str) -> None:
     if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(
-            f"the {what} are {len(text):,} characters long, above the limit of {MAX_TEXT_CHARS:,}: "
-            "upload a CSV or NPY file for long sequences"
-        )
+        raise ValueError(msg(_TOO_LONG[what], count=len(text), limit=MAX_TEXT_CHARS))
 
 
 def _check_steps(steps: int, max_steps: int, what: str, at_least: bool = False) -> None:
     if steps > max_steps:
-        count = f"at least {steps}" if at_least else str(steps)
-        raise ValueError(f"{count} steps ({what}), above the limit of {max_steps} steps per sequence")
+        raise ValueError(msg(_TOO_MANY_STEPS[what, at_least], steps=steps, limit=max_steps))
 
 
 def _is_number(cell: str) -> bool:
@@ -279,7 +332,7 @@ class _Reader:
     def _count(self, n: int) -> None:
         self.read_bytes += n
         if self.read_bytes > MAX_INPUT_BYTES:
-            raise ValueError(f"the file is over the limit of {MAX_INPUT_BYTES // 2**20} MB")
+            raise ValueError(msg("the file is over the limit of {limit} MB", limit=MAX_INPUT_BYTES // 2**20))
 
 
 def _remaining_bytes(stream: BinaryIO) -> int | None:
@@ -305,15 +358,23 @@ def _file_lines(reader: _Reader, input_size: int) -> Iterator[tuple[int, str]]:
         number += 1
         if not raw.endswith(b"\n") and len(raw) > MAX_LINE_CHARS:
             raise ValueError(
-                f"line {number} is longer than {MAX_LINE_CHARS:,} characters, the limit per line: a CSV has one "
-                f"row per step with {input_size} value(s) in it"
+                msg(
+                    "line {line} is longer than {limit:,} characters, the limit per line: a CSV has one row per step "
+                    "with {size} value(s) in it",
+                    line=number,
+                    limit=MAX_LINE_CHARS,
+                    size=input_size,
+                )
             )
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
             raise ValueError(
-                "this file is neither a text CSV (it is not UTF-8 text) nor an .npy array: expected T rows of "
-                f"{input_size} numbers, or an array saved with np.save"
+                msg(
+                    "this file is neither a text CSV (it is not UTF-8 text) nor an .npy array: expected T rows of "
+                    "{size} numbers, or an array saved with np.save",
+                    size=input_size,
+                )
             ) from None
         text = text.rstrip("\r\n")
         if "\r" in text:  # old Mac line ends: one physical line holds several
@@ -344,34 +405,59 @@ def _bracket_lines(text: str) -> Iterator[tuple[int, str]]:
             if part and not part.startswith("#"):
                 if len(part) > MAX_LINE_CHARS:
                     raise ValueError(
-                        f"line {number} has a step longer than {MAX_LINE_CHARS:,} characters, the limit per step"
+                        msg(
+                            "line {line} has a step longer than {limit:,} characters, the limit per step",
+                            line=number,
+                            limit=MAX_LINE_CHARS,
+                        )
                     )
                 kept = True
                 yield number, part
         if not kept:
             skipped += 1
             if skipped > MAX_SKIPPED_LINES:
-                raise ValueError(f"more than {MAX_SKIPPED_LINES:,} blank or comment lines, the limit")
+                raise ValueError(msg("more than {limit:,} blank or comment lines, the limit", limit=MAX_SKIPPED_LINES))
+
+
+_TOO_MANY_CELLS = {
+    "values": N_("line {line} has more than {limit} values, above the limit of {limit}"),
+    "values (one per step)": N_("line {line} has more than {limit} values (one per step), above the limit of {limit}"),
+    "numbers": N_("line {line} has more than {limit} numbers, above the limit of {limit}"),
+    "token ids (steps)": N_("line {line} has more than {limit} token ids (steps), above the limit of {limit}"),
+    "columns": N_("line {line} has more than {limit} columns, above the limit of {limit}"),
+}
+"""The refusal of a line with too many cells, by what its cells are."""
 
 
 def _split_cells(
-    line: str, delimiter: str | None, number: int, limit: int, what: str = "values", cell_chars: int = MAX_CELL_CHARS
+    line: str,
+    delimiter: str | None,
+    number: int,
+    limit: int,
+    what: str = "values",
+    cell_chars: int = MAX_CELL_CHARS,
 ) -> list[str]:
     """The cells of one line, refusing ``limit`` or more of them or any longer than ``MAX_CELL_CHARS``.
 
     The line is split at most ``limit`` times, so a line of a million cells costs no more than one of ``limit``.
+    ``what`` (a key of ``_TOO_MANY_CELLS``) names the cells in the refusal.
     """
     if delimiter is None:
         cells = line.translate(_CELL_SEPARATORS).split(None, limit)
     else:
         cells = [c.strip() for c in line.split(delimiter, limit)]
     if len(cells) >= limit:
-        raise ValueError(f"line {number} has more than {limit - 1} {what}, above the limit of {limit - 1}")
+        raise ValueError(msg(_TOO_MANY_CELLS[what], line=number, limit=limit - 1))
     for col, cell in enumerate(cells, start=1):
         if len(cell) > cell_chars:
             raise ValueError(
-                f"line {number}, column {col} is {len(cell):,} characters long, above the limit of "
-                f"{cell_chars} per number"
+                msg(
+                    "line {line}, column {column} is {count:,} characters long, above the limit of {limit} per number",
+                    line=number,
+                    column=col,
+                    count=len(cell),
+                    limit=cell_chars,
+                )
             )
     return cells
 
@@ -380,34 +466,59 @@ def _parse_row(number: int, cells: list[str], decimal_comma: bool) -> list[float
     row = []
     for col, cell in enumerate(cells, start=1):
         text = cell.replace(",", ".") if decimal_comma else cell
+        where = dict(line=number, column=col, cell=cell)
         if not text:
-            raise ValueError(f"line {number}, column {col} is empty: every cell must hold a number")
+            raise ValueError(msg("line {line}, column {column} is empty: every cell must hold a number", **where))
         if text.lower() in _NON_FINITE:
-            raise ValueError(f"line {number}, column {col} is {cell!r}: every value must be a finite number")
+            raise ValueError(
+                msg("line {line}, column {column} is {cell!r}: every value must be a finite number", **where)
+            )
         if not _is_number(text):
-            raise ValueError(f"line {number}, column {col}: {cell!r} is not a number")
+            raise ValueError(msg("line {line}, column {column}: {cell!r} is not a number", **where))
         value = float(text)
         if not math.isfinite(value):  # e.g. 1e999 overflows to inf
-            raise ValueError(f"line {number}, column {col}: {cell!r} is too large to be a finite number")
+            raise ValueError(msg("line {line}, column {column}: {cell!r} is too large to be a finite number", **where))
         row.append(value)
     return row
+
+
+_RAGGED = {
+    "ids": N_("line {line} has {width} ids but line {first} has {first_width}: every line must have the same number"),
+    "columns": N_(
+        "line {line} has {width} columns but line {first} has {first_width}: every line must have the same number"
+    ),
+    "numbers": N_(
+        "line {line} has {width} numbers but line {first} has {first_width}: every line must have the same number"
+    ),
+}
+"""The refusal of lines of different widths, by what their cells are."""
 
 
 def _check_ragged(widths: list[int], numbers: list[int], what: str) -> None:
     for width, number in zip(widths, numbers, strict=True):
         if width != widths[0]:
-            raise ValueError(
-                f"line {number} has {width} {what} but line {numbers[0]} has {widths[0]}: every line must have "
-                "the same number"
-            )
+            raise ValueError(msg(_RAGGED[what], line=number, width=width, first=numbers[0], first_width=widths[0]))
 
 
 def _rows_to_tensor(rows: list[list[float]], numbers: list[int], input_size: int, what: str) -> Tensor:
-    _check_ragged([len(r) for r in rows], numbers, f"{what}s")
+    """The rows as one sequence, every row ``input_size`` wide; ``what`` is ``"column"`` (a file) or ``"number"``."""
+    _check_ragged([len(r) for r in rows], numbers, "columns" if what == "column" else "numbers")
     if len(rows[0]) != input_size:
+        values = dict(count=len(rows[0]), size=input_size)
+        if what == "column":
+            raise ValueError(
+                msg(
+                    "each line has {count} column(s) but this LSTM's input_size is {size}: every step needs exactly "
+                    "{size} value(s), one per input feature",
+                    **values,
+                )
+            )
         raise ValueError(
-            f"each line has {len(rows[0])} {what}(s) but this LSTM's input_size is {input_size}: every step "
-            f"needs exactly {input_size} value(s), one per input feature"
+            msg(
+                "each line has {count} number(s) but this LSTM's input_size is {size}: every step needs exactly "
+                "{size} value(s), one per input feature",
+                **values,
+            )
         )
     return torch.tensor(rows, dtype=torch.float64).unsqueeze(0)  # [1, T, I]
 
@@ -426,7 +537,9 @@ def _parse_csv(lines: Iterator[tuple[int, str]], input_size: int, max_steps: int
             saw_text = saw_text or bool(line.strip())
             skipped += 1
             if skipped > MAX_SKIPPED_LINES:
-                raise ValueError(f"the file has more than {MAX_SKIPPED_LINES:,} blank or comment lines, the limit")
+                raise ValueError(
+                    msg("the file has more than {limit:,} blank or comment lines, the limit", limit=MAX_SKIPPED_LINES)
+                )
             continue
         saw_text = True
         if not header_done:
@@ -446,11 +559,11 @@ def _parse_csv(lines: Iterator[tuple[int, str]], input_size: int, max_steps: int
         rows.append(_parse_row(number, cells[1:] if drop_index else cells, decimal_comma))
         numbers.append(number)
     if not saw_text:
-        raise ValueError("the file is empty: expected one row per step with one value per input feature")
+        raise ValueError(msg("the file is empty: expected one row per step with one value per input feature"))
     if not rows:
         if header_done:
-            raise ValueError("the file has a header line but no data rows below it")
-        raise ValueError("the file has no data rows: expected one row per step with one value per input feature")
+            raise ValueError(msg("the file has a header line but no data rows below it"))
+        raise ValueError(msg("the file has no data rows: expected one row per step with one value per input feature"))
     return _rows_to_tensor(rows, numbers, input_size, "column")
 
 
@@ -462,12 +575,20 @@ def _parse_npy(reader: _Reader, input_size: int, max_steps: int, max_batch: int)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read_header(header_stream)
     except ValueError as e:  # numpy raises ValueError (and SyntaxError inside it) on damaged headers
-        raise ValueError(f"this .npy file has a damaged header and cannot be read ({e})") from None
+        raise ValueError(
+            msg("this .npy file has a damaged header and cannot be read ({error})", error=str(e))
+        ) from None
     except Exception as e:  # noqa: BLE001 - any other failure of numpy's header parser is a damaged header too
-        raise ValueError(f"this .npy file has a damaged header and cannot be read ({type(e).__name__})") from None
+        raise ValueError(
+            msg("this .npy file has a damaged header and cannot be read ({error})", error=type(e).__name__)
+        ) from None
     if dtype.hasobject or dtype.kind not in "biuf":
         raise ValueError(
-            f"this .npy array holds {dtype} values; expected plain numbers (float or int), saved without Python objects"
+            msg(
+                "this .npy array holds {dtype} values; expected plain numbers (float or int), saved without Python "
+                "objects",
+                dtype=str(dtype),
+            )
         )
     stored = tuple(shape)
     if len(shape) == 1 and input_size == 1:
@@ -476,31 +597,49 @@ def _parse_npy(reader: _Reader, input_size: int, max_steps: int, max_batch: int)
         shape = (1, *shape)
     elif len(shape) != 3:
         raise ValueError(
-            f"this .npy array has shape {list(shape)}; expected [T, {input_size}] (steps x features) or "
-            f"[B, T, {input_size}] (sequences x steps x features)"
+            msg(
+                "this .npy array has shape {shape}; expected [T, {size}] (steps x features) or [B, T, {size}] "
+                "(sequences x steps x features)",
+                shape=str(list(shape)),
+                size=input_size,
+            )
         )
     batch, steps, feats = shape
     if feats != input_size:
         raise ValueError(
-            f"this .npy array has {feats} features per step (its last dimension) but this LSTM's input_size is "
-            f"{input_size}"
+            msg(
+                "this .npy array has {feats} features per step (its last dimension) but this LSTM's input_size is "
+                "{size}",
+                feats=feats,
+                size=input_size,
+            )
         )
     if steps == 0 or batch == 0:
-        raise ValueError(f"this .npy array is empty (shape {list(shape)}): it needs at least one step")
-    _check_steps(steps, max_steps, "the array's time dimension")
+        raise ValueError(
+            msg("this .npy array is empty (shape {shape}): it needs at least one step", shape=str(list(shape)))
+        )
+    _check_steps(steps, max_steps, "time dimension")
     if batch > max_batch:
-        raise ValueError(f"this .npy array holds {batch} sequences, above the limit of {max_batch}")
+        raise ValueError(
+            msg("this .npy array holds {count} sequences, above the limit of {limit}", count=batch, limit=max_batch)
+        )
     nbytes = batch * steps * feats * dtype.itemsize  # at most 32 x 512 x 512 x 8 = 64 MB after the checks above
     body = reader.read(nbytes)
     if len(body) < nbytes:
-        raise ValueError("this .npy file is cut short: its header promises more values than it holds")
+        raise ValueError(msg("this .npy file is cut short: its header promises more values than it holds"))
     array = np.frombuffer(body, dtype=dtype).reshape(stored, order="F" if fortran else "C")
     values = torch.from_numpy(np.array(array, dtype=np.float64, order="C").reshape(shape))  # [B, T, I]
     bad = ~torch.isfinite(values)
     if bad.any():
         b, t, i = (int(k) for k in bad.nonzero()[0])
         raise ValueError(
-            f"sequence {b}, step {t}, feature {i} is {values[b, t, i].item()}: every value must be a finite number"
+            msg(
+                "sequence {b}, step {t}, feature {i} is {value}: every value must be a finite number",
+                b=b,
+                t=t,
+                i=i,
+                value=values[b, t, i].item(),
+            )
         )
     return values
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from lstm_viz.engine import DirectionWeights
+from lstm_viz.i18n import Message, msg
 
 
 def suffix(reverse: bool) -> str:
@@ -40,7 +41,7 @@ class ParamRow:
 
     name: str
     shape: tuple[int, ...]
-    description: str
+    description: str  # a ``Message``: English as a ``str``, ``i18n.say`` gives it in another language
 
     @property
     def numel(self) -> int:
@@ -51,42 +52,86 @@ class ParamRow:
         return n
 
 
-def _describe(kind: str, layer: int, reverse: bool, shape: tuple[int, ...], lstm: nn.LSTM) -> str:
+def _describe(kind: str, layer: int, reverse: bool, shape: tuple[int, ...], lstm: nn.LSTM) -> Message:
+    """What one parameter holds, in words (a ``Message``: ``i18n.say`` gives it in the reader's language).
+
+    Each clause is a whole message of its own (where, which rows feed which gate, what the columns are), placed
+    into the sentence by name, so a language may order them as it needs.
+    """
     hidden, proj = lstm.hidden_size, lstm.proj_size
     dirs = 2 if lstm.bidirectional else 1
-    where = f"layer {layer}, {'reverse' if reverse else 'forward'} direction"
-    gate_rows = (
-        f"rows 0-{hidden - 1} feed the input gate i, {hidden}-{2 * hidden - 1} the forget gate f, "
-        f"{2 * hidden}-{3 * hidden - 1} the cell candidate g, {3 * hidden}-{4 * hidden - 1} the output gate o"
+    if reverse:
+        where = msg("layer {layer}, reverse direction", layer=layer)
+    else:
+        where = msg("layer {layer}, forward direction", layer=layer)
+    gate_rows = msg(
+        "rows 0-{i_end} feed the input gate i, {f_start}-{f_end} the forget gate f, {g_start}-{g_end} the cell "
+        "candidate g, {o_start}-{o_end} the output gate o",
+        i_end=hidden - 1,
+        f_start=hidden,
+        f_end=2 * hidden - 1,
+        g_start=2 * hidden,
+        g_end=3 * hidden - 1,
+        o_start=3 * hidden,
+        o_end=4 * hidden - 1,
     )
     if kind == "weight_ih":
         if layer == 0:
-            cols = f"{shape[1]} columns, one per input feature (input_size)"
-        else:
-            width = proj if proj else hidden
-            cols = f"{shape[1]} columns: layer {layer - 1}'s output" + (
-                f", forward and reverse concatenated ({dirs} x {width})" if dirs == 2 else ""
+            cols = msg("{n} columns, one per input feature (input_size)", n=shape[1])
+        elif dirs == 2:
+            cols = msg(
+                "{n} columns: layer {previous}'s output, forward and reverse concatenated ({dirs} x {width})",
+                n=shape[1],
+                previous=layer - 1,
+                dirs=dirs,
+                width=proj if proj else hidden,
             )
-        return f"Input-to-hidden weights W_i* for {where}: {gate_rows}; {cols}."
+        else:
+            cols = msg("{n} columns: layer {previous}'s output", n=shape[1], previous=layer - 1)
+        return msg(
+            "Input-to-hidden weights W_i* for {where}: {gate_rows}; {cols}.",
+            where=where,
+            gate_rows=gate_rows,
+            cols=cols,
+        )
     if kind == "weight_hh":
         if proj:
-            cols = (
-                f"{shape[1]} columns because with proj_size={proj} the recurrent state h_(t-1) "
-                f"is the projected {proj}-vector, not the {hidden}-unit cell output"
+            cols = msg(
+                "{n} columns because with proj_size={proj} the recurrent state h_(t-1) is the projected {proj}-vector, "
+                "not the {hidden}-unit cell output",
+                n=shape[1],
+                proj=proj,
+                hidden=hidden,
             )
         else:
-            cols = f"{shape[1]} columns, one per hidden unit of h_(t-1)"
-        return f"Hidden-to-hidden weights W_h* for {where}: {gate_rows}; {cols}."
-    if kind == "bias_ih":
-        return f"Input-side bias b_i* for {where}, {4 * hidden} values in i, f, g, o blocks of {hidden}."
-    if kind == "bias_hh":
-        return (
-            f"Recurrent-side bias b_h* for {where}, {4 * hidden} values in i, f, g, o blocks of {hidden}; "
-            "only b_i* + b_h* matters, PyTorch keeps both for cuDNN compatibility."
+            cols = msg("{n} columns, one per hidden unit of h_(t-1)", n=shape[1])
+        return msg(
+            "Hidden-to-hidden weights W_h* for {where}: {gate_rows}; {cols}.",
+            where=where,
+            gate_rows=gate_rows,
+            cols=cols,
         )
-    return (
-        f"Projection W_hr for {where}: maps the {hidden}-unit m_t = o_t * tanh(c_t) down to the "
-        f"{proj}-unit h_t at every step (no bias)."
+    if kind == "bias_ih":
+        return msg(
+            "Input-side bias b_i* for {where}, {n} values in i, f, g, o blocks of {hidden}.",
+            where=where,
+            n=4 * hidden,
+            hidden=hidden,
+        )
+    if kind == "bias_hh":
+        return msg(
+            "Recurrent-side bias b_h* for {where}, {n} values in i, f, g, o blocks of {hidden}; only b_i* + b_h* "
+            "matters, PyTorch keeps both for cuDNN compatibility.",
+            where=where,
+            n=4 * hidden,
+            hidden=hidden,
+        )
+    return msg(
+        "Projection W_hr for {where}: maps the {hidden}-unit m_t = o_t * tanh(c_t) down to the {proj}-unit h_t at "
+        "every step (no bias).",
+        where=where,
+        hidden=hidden,
+        proj=proj,
     )
 
 

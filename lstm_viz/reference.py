@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from lstm_viz.i18n import Message, msg
 from lstm_viz.trace import LSTMTrace
 
 RTOL = 1e-5
@@ -51,21 +52,33 @@ class Comparison:
         return max(self.output_max_diff, self.h_n_max_diff, self.c_n_max_diff)
 
     @property
-    def headline(self) -> str:
-        """The verdict in a newcomer's words: matches or not, and the largest difference measured."""
+    def headline(self) -> Message:
+        """The verdict in a newcomer's words: matches or not, and the largest difference measured.
+
+        A ``Message``: English as a ``str``; ``i18n.say(headline, lang)`` says it in the reader's language.
+        """
         dtype = str(self.dtype).removeprefix("torch.")
         if self.allclose:
-            return f"matches nn.LSTM: the largest difference from PyTorch's own output is {self.max_diff:.1e} ({dtype})"
-        return f"DOES NOT match nn.LSTM: the outputs differ by up to {self.max_diff:.1e} ({dtype})"
+            return msg(
+                "matches nn.LSTM: the largest difference from PyTorch's own output is {diff:.1e} ({dtype})",
+                diff=self.max_diff,
+                dtype=dtype,
+            )
+        return msg(
+            "DOES NOT match nn.LSTM: the outputs differ by up to {diff:.1e} ({dtype})", diff=self.max_diff, dtype=dtype
+        )
 
     @property
-    def verdict(self) -> str:
-        """One line a student reads: matches or not, the measured error and the tolerance."""
-        head = "matches nn.LSTM" if self.allclose else "DOES NOT match nn.LSTM"
-        return (
-            f"{head}: max |diff| {self.max_diff:.1e} "
-            f"(allclose, rtol {self.rtol:.0e}, atol {self.atol:.0e}, "
-            f"{str(self.dtype).removeprefix('torch.')})"
+    def verdict(self) -> Message:
+        """One line a student reads: matches or not, the measured error and the tolerance (a ``Message``)."""
+        values = dict(diff=self.max_diff, rtol=self.rtol, atol=self.atol, dtype=str(self.dtype).removeprefix("torch."))
+        if self.allclose:
+            return msg(
+                "matches nn.LSTM: max |diff| {diff:.1e} (allclose, rtol {rtol:.0e}, atol {atol:.0e}, {dtype})", **values
+            )
+        return msg(
+            "DOES NOT match nn.LSTM: max |diff| {diff:.1e} (allclose, rtol {rtol:.0e}, atol {atol:.0e}, {dtype})",
+            **values,
         )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from lstm_viz.build import Built
 from lstm_viz.config import LSTMConfig
 from lstm_viz.edits import Edits, apply_edits
+from lstm_viz.i18n import DEFAULT, Message, msg, say
 from lstm_viz.reference import Comparison, compare
 from lstm_viz.server import uploads
 from lstm_viz.sources import Drawn, Labels, ModelSource, RandomSource
@@ -36,19 +37,33 @@ class RunSpec:
         """The same model, input and edits with some ``LSTMConfig`` fields changed (e.g. ``dtype``)."""
         return dataclasses.replace(self, config=self.config.replace(**changes))
 
-    def describe(self, config: LSTMConfig | None = None) -> str:
+    def describe(self, config: LSTMConfig | None = None, lang: str = DEFAULT) -> str:
         """The run in words, for slide and export titles: its source, batch, steps, dtype, seed and edits.
 
         Args:
             config: The config as run, when it differs from the spec's (the user's input decides the shape).
+            lang: The language of the words; in English a ``Message`` (``say`` gives it in another language).
         """
         c = config or self.config
-        words = f"{self.source.describe()}; batch {c.batch}, {c.seq_len} steps, {c.dtype}, seed {c.seed}"
-        if self.data is not None:
-            words += "; your own input"
-        if self.edits.active:
-            words += f"; edited: {self.edits.describe()}"
-        return words
+        values = dict(source=self.source.describe(), batch=c.batch, steps=c.seq_len, dtype=c.dtype, seed=c.seed)
+        # One whole sentence per combination: Chinese joins the parts with its own punctuation.
+        if self.data is not None and self.edits.active:
+            words = msg(
+                "{source}; batch {batch}, {steps} steps, {dtype}, seed {seed}; your own input; edited: {edits}",
+                edits=self.edits.describe(),
+                **values,
+            )
+        elif self.data is not None:
+            words = msg("{source}; batch {batch}, {steps} steps, {dtype}, seed {seed}; your own input", **values)
+        elif self.edits.active:
+            words = msg(
+                "{source}; batch {batch}, {steps} steps, {dtype}, seed {seed}; edited: {edits}",
+                edits=self.edits.describe(),
+                **values,
+            )
+        else:
+            words = msg("{source}; batch {batch}, {steps} steps, {dtype}, seed {seed}", **values)
+        return words if lang == DEFAULT else say(words, lang)
 
 
 def check_spec(spec: RunSpec) -> None:
@@ -66,6 +81,18 @@ def check_spec(spec: RunSpec) -> None:
         _own_input(spec.data, config)
 
 
+def own_input_width(width: int, input_size: int) -> Message:
+    """The refusal of the user's own input of ``width`` values per step for an LSTM that takes ``input_size``."""
+    return msg("your input has {width} values per step, and this LSTM takes {size}", width=width, size=input_size)
+
+
+def _source_words(spec: RunSpec) -> Message:
+    """A spec's source in words, and its edits when it has any (``Run.source``)."""
+    if spec.edits.active:
+        return msg("{source}; edited: {edits}", source=spec.source.describe(), edits=spec.edits.describe())
+    return spec.source.describe()
+
+
 def _own_input(digest: str, config: LSTMConfig) -> uploads.UploadedInput:
     """The user's own input, checked against the LSTM's input size and the hosting limits.
 
@@ -75,10 +102,10 @@ def _own_input(digest: str, config: LSTMConfig) -> uploads.UploadedInput:
     """
     data = uploads.store().get(digest)
     if not isinstance(data, uploads.UploadedInput):
-        raise LookupError("the uploaded input is no longer on the server: upload it again")
+        raise LookupError(msg("the uploaded input is no longer on the server: upload it again"))
     batch, steps, width = data.x.shape
     if width != config.input_size:
-        raise ValueError(f"your input has {width} values per step, and this LSTM takes {config.input_size}")
+        raise ValueError(own_input_width(width, config.input_size))
     config.replace(batch=batch, seq_len=steps)  # validates against the hosting limits
     return data
 
@@ -95,7 +122,7 @@ class Run:
         comparison: ``nn.LSTM`` on the same weights, and the measured differences.
         trace_ms: Milliseconds of the hand-written forward.
         reference_ms: Milliseconds of ``nn.LSTM`` and the comparison.
-        source: The run's source in words (``spec.source.describe()``, and its edits).
+        source: The run's source in words (``spec.source.describe()``, and its edits), a ``Message``.
         step_labels: Each step's input symbol ``[B][T]``, or None.
         explanation: What the source explains beyond the LSTM (a task's memory unit), or None.
     """
@@ -116,9 +143,13 @@ class Run:
         """Units worth outlining on every heatmap: the one that carries a task's memory, if any."""
         return () if self.explanation is None else self.explanation.highlight
 
-    def describe(self) -> str:
-        """The run in words (``RunSpec.describe``) as it ran: the user's own input's shape in place."""
-        return self.spec.describe(self.config)
+    def describe(self, lang: str = DEFAULT) -> str:
+        """The run in words (``RunSpec.describe``) as it ran, in ``lang``: the user's own input's shape in place."""
+        return self.spec.describe(self.config, lang)
+
+    def source_words(self, lang: str = DEFAULT) -> str:
+        """The run's source (and its edits) in ``lang``, for notes and captions (``source`` in English)."""
+        return say(self.source, lang)
 
     def labels(self, batch_item: int) -> list[str] | None:
         """The input symbol at every step of one sequence, for time axes; None where inputs are not symbols."""
@@ -151,9 +182,7 @@ def run(spec: RunSpec | LSTMConfig) -> Run:
     comparison = compare(built.lstm, built.input, built.hx, tr)
     end = time.perf_counter()
     explanation = source.explain(built.lstm, drawn)
-    words = source.describe()
-    if spec.edits.active:
-        words += f"; edited: {spec.edits.describe()}"
+    words = _source_words(spec)
     return Run(
         spec,
         drawn.config,

@@ -22,6 +22,9 @@ from lstm_viz.engine import GATES
 from lstm_viz.figures.views import PALETTES
 from lstm_viz.i18n import DEFAULT as DEFAULT_LANGUAGE
 from lstm_viz.i18n import LANGUAGES, N_, msg, t
+from lstm_viz.reading import code_models, spans, texts, tracking
+from lstm_viz.reading.generate import MAX_CHARS, MAX_PRIME, TEMPERATURES
+from lstm_viz.reading.reader import MAX_TEXT
 from lstm_viz.run import RunSpec, check_spec
 from lstm_viz.sources import WEIGHT_SOURCES, FileSource, ModelSource, RandomSource, TaskSource
 from lstm_viz.tasks.jobs import HIDDEN_CHOICES
@@ -57,7 +60,8 @@ class Setting:
         default: The value when a link says nothing.
         label: The widget's label.
         help: The widget's help: a whole sentence, its limits as ``{low}`` and ``{high}`` placeholders.
-        limits: ``(low, high)`` for numbers, written once in ``lstm_viz.config.LIMITS`` (or the edit scales').
+        limits: ``(low, high)`` for numbers, written once in ``lstm_viz.config.LIMITS`` (or the edit scales', or
+            ``lstm_viz.reading``'s for the code page); for a text, its length. ``high`` None: no upper limit.
         options: The choices of a ``choice``.
         models: The kinds of model it applies to (``RANDOM``, ``TASK``, ``FILE``); elsewhere a link's value is
             named as not taken.
@@ -70,7 +74,7 @@ class Setting:
     default: Any
     label: str = ""
     help: str = ""
-    limits: tuple[float, float] | None = None
+    limits: tuple[float, float | None] | None = None
     options: tuple[str, ...] = ()
     models: frozenset[str] = EVERY
     page: str | None = None
@@ -87,8 +91,14 @@ class Setting:
         return t(lang, self.help, low=_number_words(low), high=_number_words(high))
 
     def label_text(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        """The label in ``lang`` (a PyTorch name such as ``batch_first`` stays as it is)."""
-        return t(lang, self.label) if self.label else ""
+        """The label in ``lang`` (a PyTorch name such as ``batch_first`` stays as it is), its limits in place.
+
+        A label quotes a limit as a number (``"characters (≤ {high:,})"``), unlike a help text's words for it.
+        """
+        if not self.label:
+            return ""
+        low, high = self.limits or (None, None)
+        return t(lang, self.label, low=low, high=high)
 
 
 def _number_words(value: float | None) -> str:
@@ -110,6 +120,103 @@ def _choice(key: str, default: str, options: tuple[str, ...], label: str, help: 
 
 def _flag(key: str, default: bool, label: str, help: str, models: frozenset[str] = EVERY) -> Setting:
     return Setting(key, "bool", default, label, help, models=models)
+
+
+CODE_PAGE = "code"
+"""The Cells that read code page's URL path: its own settings' rows name it."""
+TRACK_OPTIONS = tuple(tracking.TRACKS)
+
+
+def _code(key: str, default: Any, label: str, help: str = "", **kw: Any) -> Setting:
+    return Setting(key, "page", default, label, help, page=CODE_PAGE, **kw)
+
+
+CODE_ROWS = (
+    _code(
+        "code_model",
+        "code",
+        N_("model"),
+        options=tuple(code_models.MODELS),
+        option_words=tuple(code_models.MODELS.items()),
+    ),
+    _code(
+        "code_track",
+        None,
+        N_("cell that follows"),
+        N_("Each hypothesis, clearest first:"),
+        options=TRACK_OPTIONS,
+    ),
+    _code(
+        "code_unit",
+        code_models.FOUND,
+        N_("unit"),
+        N_("'found' is the finder's unit for the chosen hypothesis; or pick any unit."),
+        options=(code_models.FOUND,),
+    ),
+    _code("code_state", None, N_("state"), options=tuple(code_models.STATES.values())),
+    _code(
+        "code_source",
+        texts.HELD_OUT,
+        N_("text"),
+        options=tuple(texts.SOURCES),
+        option_words=tuple(texts.SOURCES.items()),
+    ),
+    _code(
+        "code_file",
+        None,
+        N_("held-out file (never trained on)"),
+        N_("Opens where the cell above shows its track best (its first lines); pick any file and line."),
+    ),
+    _code("code_line", 1, N_("from line"), limits=(1, None)),
+    _code(
+        "code_text",
+        'def area(r):\n    """The area of a circle."""\n    return 3.14159 * (r ** 2)  # pi r^2\n',
+        N_("Python to read (at most {high:,} characters)"),
+        limits=(1, MAX_TEXT),
+    ),
+    _code(
+        "code_prime",
+        "def ",
+        N_("starts with"),
+        N_("The text the model continues (it reads at most its first {high} characters)."),
+        limits=(1, MAX_PRIME),
+    ),
+    _code(
+        "code_temp",
+        0.7,
+        N_("temperature"),
+        N_(
+            "From {low} to {high}: near {low} the model almost always writes its likeliest character, at {high} "
+            "nearly any character."
+        ),
+        limits=TEMPERATURES,
+    ),
+    _code("code_seed", 0, N_("seed"), limits=(0, None)),
+    _code("code_len", 600, N_("characters (≤ {high:,})"), limits=(1, MAX_CHARS)),
+    _code("code_more", (), N_("also show the cells that follow"), options=TRACK_OPTIONS),
+    _code("code_bars", None, N_("tracks drawn as bars under the text"), options=TRACK_OPTIONS),
+    _code("code_span", None, N_("span (start-stop), or drag across characters above")),
+    _code("code_threshold", 0.5, N_("a cell is on beyond ±"), limits=spans.THRESHOLDS),
+    _code(
+        "code_clamp",
+        "none",
+        N_("clamp"),
+        N_(
+            "After every character the cell's memory c is set to the value, in the hand-written forward and in "
+            "nn.LSTM stepped one character at a time: it keeps nothing from one character to the next."
+        ),
+        options=tuple(code_models.CLAMP_CHOICES),
+    ),
+)
+"""The Cells that read code page's own settings (``kind="page"``): read by its widgets from the link, never a
+run's settings, never in ``BOUND`` or ``LINK_FLAGS`` (``ui.link`` only refuses what would break a widget). A
+default of None is decided by the page (the model's clearest track, its finding's state, the window that shows
+it)."""
+
+
+def page_settings(page: str) -> dict[str, Setting]:
+    """A page's own settings (its rows of ``TABLE``) by URL key."""
+    return {k: s for k, s in TABLE.items() if s.page == page and s.kind == "page"}
 
 
 TABLE: dict[str, Setting] = {
@@ -298,6 +405,7 @@ TABLE: dict[str, Setting] = {
         Setting("t", "cursor", None, help=N_("The time step a page opens at (0 to T − 1 of the run).")),
         Setting("unit", "cursor", None, help=N_("The unit picked with the step (one of the units shown).")),
         Setting("file", "upload", None, help=N_("The start of the digest of the checkpoint this session uploaded.")),
+        *CODE_ROWS,
     )
 }
 """Every URL key the app reads, in the sidebar's order. A page's own keys (``code_*``) are the page's rows."""
@@ -309,8 +417,9 @@ VIEW_FLAGS = tuple(k for k, s in TABLE.items() if s.kind == "view")
 (``figure=<chart key>``, e.g. ``heat_f``); not controls."""
 CARRIED_FLAGS = (*VIEW_FLAGS, "lang")
 """What every link from a page keeps of the link that opened it: the view flags and the language."""
-LINK_FLAGS = tuple(k for k, s in TABLE.items() if not s.bound)
-"""Query parameters that are not a run's settings: the view flags, the time step and unit, the upload's name."""
+LINK_FLAGS = tuple(k for k, s in TABLE.items() if not s.bound and s.kind != "page")
+"""Query parameters that are not a run's settings: the view flags, the time step and unit, the upload's name (a
+page's own settings are not: its widgets read them, and ``page_value_problem`` refuses what would break one)."""
 BOUND_DEFAULTS: dict[str, Any] = {s.key: s.default for s in BOUND}
 """Every URL-bound control and its default: what a link must say to reproduce a run."""
 DEFAULTS: dict[str, Any] = {k: BOUND_DEFAULTS[k] for k in LSTMConfig.__dataclass_fields__ if k in BOUND_DEFAULTS}

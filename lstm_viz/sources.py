@@ -19,6 +19,7 @@ from torch import nn
 from lstm_viz import tasks
 from lstm_viz.build import DRAWS, Built, build, generated_inputs, text_symbols
 from lstm_viz.config import LSTMConfig
+from lstm_viz.i18n import Message, msg
 from lstm_viz.server import uploads
 from lstm_viz.tasks.explain import TaskView, explain
 from lstm_viz.tasks.jobs import TrainKey, trainer
@@ -86,7 +87,10 @@ class ModelSource(ABC):
 
     @abstractmethod
     def fixed_words(self) -> str:
-        """What it fixes in one sentence (Markdown), stated once instead of as disabled controls; may be empty."""
+        """What it fixes in one sentence (Markdown), stated once instead of as disabled controls; may be empty.
+
+        A ``Message`` when not empty: English as a ``str``, ``i18n.say`` gives it in the reader's language.
+        """
 
     @abstractmethod
     def draw(self, config: LSTMConfig) -> Drawn:
@@ -102,8 +106,8 @@ class ModelSource(ABC):
         return None
 
     @abstractmethod
-    def describe(self) -> str:
-        """The source in a sentence's words, for notes, captions, slide and export titles."""
+    def describe(self) -> Message:
+        """The source in a sentence's words, for notes, captions, slide and export titles (``i18n.say`` it)."""
 
     @abstractmethod
     def slug(self) -> str:
@@ -143,7 +147,9 @@ class RandomSource(ModelSource):
 
     def __post_init__(self) -> None:
         if self.draw_kind not in DRAWS:
-            raise ValueError(f"draw = {self.draw_kind!r} is not one of {', '.join(DRAWS)}")
+            raise ValueError(
+                msg("draw = {value!r} is not one of {options}", value=self.draw_kind, options=", ".join(DRAWS))
+            )
 
     def fixed(self) -> dict[str, Any]:
         """Nothing but, for the tutorial's draw, its input (normal noise) and its initial state (given)."""
@@ -153,7 +159,7 @@ class RandomSource(ModelSource):
         """For the tutorial's draw, what it draws and in which order."""
         if self.draw_kind != "tutorial":
             return ""
-        return (
+        return msg(
             "Drawn as the tutorial's code does after `torch.manual_seed(seed)`: `torch.randn(B, T, I)`, then "
             "`c0`, then `h0`, then `nn.LSTM`'s own initialisation, so a notebook seeded alike holds the same tensors."
         )
@@ -163,11 +169,11 @@ class RandomSource(ModelSource):
         config = config.replace(**self.fixed())
         return Drawn(config, build(config, self.draw_kind), _text_labels(config))
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """'random weights' (the seed is the run's, stated with it), or that they are the tutorial's draw."""
         if self.draw_kind == "tutorial":
-            return "random weights drawn as the tutorial's code draws them"
-        return "random weights"
+            return msg("random weights drawn as the tutorial's code draws them")
+        return msg("random weights")
 
     def slug(self) -> str:
         """``tutorial`` for the tutorial's draw; empty for the explorer's (random runs' file names as they were)."""
@@ -199,7 +205,9 @@ class TaskSource(ModelSource):
     def __post_init__(self) -> None:
         tasks.get(self.task)
         if self.weights not in WEIGHT_SOURCES:
-            raise ValueError(f"weights {self.weights!r} is not one of {', '.join(WEIGHT_SOURCES)}")
+            raise ValueError(
+                msg("weights {value!r} is not one of {options}", value=self.weights, options=", ".join(WEIGHT_SOURCES))
+            )
         if self.weights != "shipped":
             self.train_key()
 
@@ -235,9 +243,11 @@ class TaskSource(ModelSource):
     def fixed_words(self) -> str:
         """The task's ``nn.LSTM`` call, and what still applies."""
         sizes = self.fixed()
-        return (
-            f"The task fixes the model, `nn.LSTM({sizes['input_size']}, {sizes['hidden_size']}, batch_first=True)`, "
-            "and its input (the task's own sequences, zero initial state); batch, steps, seed and dtype apply."
+        return msg(
+            "The task fixes the model, `nn.LSTM({input}, {hidden}, batch_first=True)`, and its input (the task's own "
+            "sequences, zero initial state); batch, steps, seed and dtype apply.",
+            input=sizes["input_size"],
+            hidden=sizes["hidden_size"],
         )
 
     def model(self) -> TaskModel:
@@ -253,7 +263,15 @@ class TaskSource(ModelSource):
             return init_model(tasks.get(key.task), key.hidden_size, key.seed, key.forget_bias)
         job = trainer().get(key)
         if job is None or job.model is None:
-            raise LookupError(f"the training {key} has not finished")
+            raise LookupError(
+                msg(
+                    "the training of {task} (H {hidden}, seed {seed}, forget bias {bias:+g}) has not finished",
+                    task=msg(tasks.get(key.task).title),
+                    hidden=key.hidden_size,
+                    seed=key.seed,
+                    bias=key.forget_bias,
+                )
+            )
         return job.model
 
     def draw(self, config: LSTMConfig, model: TaskModel | None = None) -> Drawn:
@@ -283,17 +301,25 @@ class TaskSource(ModelSource):
         """Refuse sequences shorter than the task can pose."""
         task = tasks.get(self.task)
         if config.seq_len < task.min_steps:
-            raise ValueError(f"{task.title} needs a sequence length of at least {task.min_steps}")
+            raise ValueError(
+                msg("{task} needs a sequence length of at least {steps}", task=msg(task.title), steps=task.min_steps)
+            )
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """Words for the source, e.g. 'trained task: bracket depth, shipped weights'."""
-        title = tasks.get(self.task).title
+        title = msg(tasks.get(self.task).title)
         if self.weights == "shipped":
-            return f"trained task: {title}, shipped weights"
+            return msg("trained task: {task}, shipped weights", task=title)
         k = self.train_key()
-        what = "trained on this server" if self.weights == "trained here" else "untrained (initial weights)"
-        return (
-            f"trained task: {title}, {what}: H {k.hidden_size}, seed {k.seed}, initial forget bias {k.forget_bias:+g}"
+        values = dict(task=title, hidden=k.hidden_size, seed=k.seed, bias=k.forget_bias)
+        if self.weights == "trained here":
+            return msg(
+                "trained task: {task}, trained on this server: H {hidden}, seed {seed}, initial forget bias {bias:+g}",
+                **values,
+            )
+        return msg(
+            "trained task: {task}, untrained (initial weights): H {hidden}, seed {seed}, initial forget bias {bias:+g}",
+            **values,
         )
 
     def slug(self) -> str:
@@ -335,7 +361,7 @@ class FileSource(ModelSource):
         """
         item = uploads.store().get(self.digest)
         if not isinstance(item, uploads.UploadedModel):
-            raise LookupError("the uploaded model is no longer on the server: upload it again")
+            raise LookupError(msg("the uploaded model is no longer on the server: upload it again"))
         return item.lstm(self.prefix)
 
     def fixed(self) -> dict[str, Any]:
@@ -352,7 +378,7 @@ class FileSource(ModelSource):
 
     def fixed_words(self) -> str:
         """The ``nn.LSTM(...)`` call that rebuilds the file's LSTM."""
-        return f"The file fixes the model: `{self.found().call}`."
+        return msg("The file fixes the model: `{call}`.", call=self.found().call)
 
     def draw(self, config: LSTMConfig) -> Drawn:
         """A copy of the file's LSTM in the config's dtype and layout, on generated input and hx."""
@@ -365,9 +391,11 @@ class FileSource(ModelSource):
         x, hx = generated_inputs(config)
         return Drawn(config, Built(lstm=lstm.eval(), input=x, hx=hx), _text_labels(config))
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """Words for the source, e.g. 'uploaded tagger.pt, the LSTM at encoder.rnn'."""
-        return f"uploaded {self.filename}, the LSTM at {self.prefix or 'the top level'}"
+        if self.prefix:
+            return msg("uploaded {filename}, the LSTM at {prefix}", filename=self.filename, prefix=self.prefix)
+        return msg("uploaded {filename}, the LSTM at the top level", filename=self.filename)
 
     def recipe(self) -> Recipe:
         """Trained elsewhere: how, the app cannot know."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstm_viz.i18n import msg
 from lstm_viz.server.cache import ByteLRU, storage_bytes
 from lstm_viz.weights import FoundLSTM, load_lstms, memory_refusal
 
@@ -38,7 +39,7 @@ class UploadedModel:
         for f in self.found:
             if f.prefix == prefix:
                 return f
-        raise LookupError(f"the file holds no LSTM at {prefix!r}")
+        raise LookupError(msg("the file holds no LSTM at {prefix!r}", prefix=prefix))
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +73,7 @@ class ModelUpload:
         """
         item = store().get(self.digest)
         if not isinstance(item, UploadedModel):
-            raise LookupError("the uploaded model is no longer on the server: upload it again")
+            raise LookupError(msg("the uploaded model is no longer on the server: upload it again"))
         return item
 
     @property
@@ -131,7 +132,7 @@ class Store:
         """
         kept = self._items.get(digest)
         if kept is None:
-            raise LookupError("the uploaded file is no longer on the server: upload it again")
+            raise LookupError(msg("the uploaded file is no longer on the server: upload it again"))
         return kept[0]
 
     def put(self, item: UploadedModel | UploadedInput) -> None:
@@ -143,8 +144,12 @@ class Store:
         size = item_bytes(item)
         if size > self._max_item:
             raise ValueError(
-                f"this upload takes {size / 2**20:.1f} MB in memory, above the {self._max_item / 2**20:.0f} MB "
-                "the server keeps for one upload"
+                msg(
+                    "this upload takes {size:.1f} MB in memory, above the {limit:.0f} MB the server keeps for one "
+                    "upload",
+                    size=size / 2**20,
+                    limit=self._max_item / 2**20,
+                )
             )
         self._items.put(item.digest, (item, size))
 
@@ -176,7 +181,7 @@ def add_model_file(data: bytes, filename: str) -> ModelUpload:
             return ModelUpload(digest, filename)
     except LookupError:
         pass
-    with memory_refusal("this file"):
+    with memory_refusal(msg("this file")):
         item = UploadedModel(digest, tuple(load_lstms(data, filename)))
         store().put(item)
     return ModelUpload(digest, filename)
@@ -188,7 +193,7 @@ def add_input(x: Tensor, what: str, labels: list[list[str]] | None = None) -> In
     Raises:
         ValueError: when the input would take more memory than the server keeps for one upload.
     """
-    with memory_refusal("this input"):
+    with memory_refusal(msg("this input")):
         x = x.to(torch.float64).contiguous()
         shared_labels = None if labels is None else tuple(tuple(r) for r in labels)
         hasher = hashlib.sha256(x.numpy().data)

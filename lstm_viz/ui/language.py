@@ -48,6 +48,15 @@ def say(value: object) -> str:
     return i18n.say(value, lang())
 
 
+def refusal(err: BaseException) -> str:
+    """A refusal as a session keeps it to show on later runs: its ``Message``, else its text.
+
+    A ``Message`` is said again in whatever language the session reads by then (``say``).
+    """
+    first = err.args[0] if len(err.args) == 1 else None
+    return first if isinstance(first, i18n.Message) else str(err)
+
+
 def _switched() -> None:
     chosen = st.session_state[LANG_SWITCH]
     st.session_state[LANG] = chosen
@@ -74,4 +83,4 @@ def language_switch(container) -> None:  # noqa: ANN001 - a Streamlit container 
     )
 
 
-__all__ = ["LANGUAGE_NAMES", "URL_KEY", "lang", "language_switch", "read_language", "say", "tr", "trn"]
+__all__ = ["LANGUAGE_NAMES", "URL_KEY", "lang", "language_switch", "read_language", "refusal", "say", "tr", "trn"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from lstm_viz import tasks
 from lstm_viz.run import Run
 from lstm_viz.settings import CARRIED_FLAGS, href, model_defaults, task_preset
 from lstm_viz.ui import internals
-from lstm_viz.ui.language import say
+from lstm_viz.ui.language import lang, say, tr
 from lstm_viz.ui.markup import code, link_html, plain
 from lstm_viz.ui.state import CHART_KEYS, FIGURES, LINK_PROBLEMS, VIEW
 
@@ -100,25 +101,25 @@ def task_links(prefix: str = "", current: str | None = None, page_path: str = "t
     """One link per trained task, opening its shipped model inside its trained range; ``current`` highlighted.
 
     Args:
-        prefix: Words before each task's title (e.g. ``"Show: "``).
+        prefix: Words before each task's title, in the session's language (e.g. ``ui.tr("Show: ")``).
         current: The task shown now (``"random"`` for random weights), or None.
         page_path: The page each link opens.
         random: Add a last link to random weights (on the Gates page), saying what they are.
     """
     links = [
         (
-            f"{prefix}{tasks.get(name).title}",
+            f"{prefix}{tasks.get(name).title_in(lang())}",
             settings_href(page_path, task_preset(name)),
-            tasks.get(name).story,
+            tasks.get(name).story_in(lang()),
             name == current,
         )
         for name in tasks.names()
     ]
     if random:
-        words = "Random weights drawn from the seed: what an LSTM computes before any training (noise)."
+        words = tr("Random weights drawn from the seed: what an LSTM computes before any training (noise).")
         links.append(
             (
-                "random weights (untrained)",
+                tr("random weights (untrained)"),
                 settings_href("gates", model_defaults("random")),
                 words,
                 current == "random",
@@ -186,9 +187,16 @@ def link_problems() -> None:
     """
     problems = st.session_state.get(LINK_PROBLEMS)
     if problems:
-        named = "; ".join(f"{code(f'{key}={raw}')} ({plain(say(why))})" for key, raw, why in problems)
+        named = functools.reduce(
+            lambda done, item: tr("{previous}; {next}", previous=done, next=item),
+            (tr("{value} ({why})", value=code(f"{key}={raw}"), why=plain(say(why))) for key, raw, why in problems),
+        )
         st.warning(
-            f"This link has values the app cannot read or its model does not take; they keep their defaults: {named}.",
+            tr(
+                "This link has values the app cannot read or its model does not take; they keep their defaults: "
+                "{values}.",
+                values=named,
+            ),
             icon=":material/link_off:",
         )
 
@@ -197,9 +205,9 @@ def verdict_banner(r: Run) -> None:
     """The green (or red) 'matches nn.LSTM' verdict with the measured error (a red one shows in every view)."""
     c = r.comparison
     if c.allclose:
-        run_note("success", f"**{c.headline}**", icon=":material/check_circle:")
+        run_note("success", f"**{say(c.headline)}**", icon=":material/check_circle:")
     else:
-        st.error(f"**{c.verdict}**", icon=":material/error:")
+        st.error(f"**{say(c.verdict)}**", icon=":material/error:")
 
 
 def run_note(kind: str, text: str, icon: str) -> None:
@@ -222,7 +230,14 @@ def check_figure_view() -> None:
     mode = view_mode()
     keys = list(st.session_state.get(CHART_KEYS) or {})
     if mode.figure is not None and mode.figure not in keys:
-        st.error(
-            f"This page has no figure named {code(mode.figure)}. Its figures: {', '.join(map(code, keys)) or 'none'}.",
-            icon=":material/error:",
-        )
+        if keys:
+            # Listed apart: Babel does not extract a marker nested in another marker's arguments.
+            listed = functools.reduce(
+                lambda done, item: tr("{previous}, {next}", previous=done, next=item), map(code, keys)
+            )
+            words = tr(
+                "This page has no figure named {name}. Its figures: {figures}.", name=code(mode.figure), figures=listed
+            )
+        else:
+            words = tr("This page has no figure named {name}. Its figures: none.", name=code(mode.figure))
+        st.error(words, icon=":material/error:")

@@ -15,6 +15,7 @@ from lstm_viz.server.cache import ByteLRU, run_bytes
 from lstm_viz.settings import spec_from_values, url_values
 from lstm_viz.tasks.jobs import Job, trainer
 from lstm_viz.ui.charts import show_chart
+from lstm_viz.ui.language import lang, say, tr
 from lstm_viz.ui.markup import plain
 from lstm_viz.ui.page import log, run_note
 from lstm_viz.ui.state import ERROR, RUN, SPEC
@@ -39,7 +40,7 @@ def cached_run(spec: RunSpec | LSTMConfig) -> Run:
     """The run for ``spec``, computed once (however many sessions ask at once) and shared read-only."""
     if spec in _runs:
         return _runs.get_or_make(spec, lambda: run(spec))
-    with st.spinner("Running the LSTM…"):
+    with st.spinner(tr("Running the LSTM…")):
         return _runs.get_or_make(spec, lambda: run(spec))
 
 
@@ -52,7 +53,10 @@ def current_run() -> Run:
     log.info("full page run")
     if st.session_state.get(ERROR):
         st.warning(
-            f"Your settings were not applied ({plain(st.session_state[ERROR])}). The page shows the last valid run.",
+            tr(
+                "Your settings were not applied ({error}). The page shows the last valid run.",
+                error=plain(say(st.session_state[ERROR])),
+            ),
             icon=":material/warning:",
         )
     training = spec.source.training()
@@ -62,7 +66,11 @@ def current_run() -> Run:
         except RuntimeError as err:
             fallback = spec.source.ready_fallback()
             st.error(
-                f"No live training now: {plain(str(err))}. Showing {plain(fallback.describe())} instead.",
+                tr(
+                    "No live training now: {error}. Showing {source} instead.",
+                    error=plain(say(err)),
+                    source=plain(say(fallback.describe())),
+                ),
                 icon=":material/hourglass:",
             )
             spec = dataclasses.replace(spec, source=fallback)
@@ -74,15 +82,21 @@ def current_run() -> Run:
         r = cached_run(spec)
     except (LookupError, ValueError) as err:
         st.error(
-            f"This run cannot be shown: {plain(str(err))}. Showing the default run instead.", icon=":material/error:"
+            tr("This run cannot be shown: {error}. Showing the default run instead.", error=plain(say(err))),
+            icon=":material/error:",
         )
         r = cached_run(default_spec())
     st.session_state[RUN] = r
     if r.explanation is not None and r.explanation.outside:
         run_note(
             "warning",
-            f"Outside the trained range: {r.explanation.outside}. Allowed, but accuracy falls here "
-            f"({r.explanation.metric_here:.3f} against {r.explanation.metric:.3f} at the trained length).",
+            tr(
+                "Outside the trained range: {why}. Allowed, but accuracy falls here ({here:.3f} against {trained:.3f} "
+                "at the trained length).",
+                why=say(r.explanation.outside),
+                here=r.explanation.metric_here,
+                trained=r.explanation.metric,
+            ),
             icon=":material/warning:",
         )
     return r
@@ -97,23 +111,39 @@ def training_progress(job: Job) -> None:
         if job.state == "done":
             st.rerun()
         if job.state == "failed":
-            st.error(f"The training failed: {plain(str(job.error))}", icon=":material/error:")
+            st.error(tr("The training failed: {error}", error=plain(say(job.error))), icon=":material/error:")
             return
         k = job.key
-        st.subheader(f"Training {task.title}: H {k.hidden_size}, seed {k.seed}, forget bias {k.forget_bias:+g}")
+        title = task.title_in(lang())
+        st.subheader(
+            tr(
+                "Training {task}: H {hidden}, seed {seed}, forget bias {bias:+g}",
+                task=title,
+                hidden=k.hidden_size,
+                seed=k.seed,
+                bias=k.forget_bias,
+            )
+        )
         if job.state == "queued":
             ahead = trainer().position(job)
             st.info(
-                f"Queued: {ahead} training(s) ahead of this one. One model trains at a time on this server, and "
-                "everyone who asks for this same training shares it.",
+                tr(
+                    "Queued: {ahead} training(s) ahead of this one. One model trains at a time on this server, and "
+                    "everyone who asks for this same training shares it.",
+                    ahead=ahead,
+                ),
                 icon=":material/hourglass:",
             )
-            st.progress(0.0, text="waiting for the trainer")
+            st.progress(0.0, text=tr("waiting for the trainer"))
             return
-        st.progress(job.step / max(job.steps, 1), text=f"Adam step {job.step} of {job.steps}")
+        st.progress(
+            job.step / max(job.steps, 1), text=tr("Adam step {step} of {steps}", step=job.step, steps=job.steps)
+        )
         losses = list(job.losses)
         if losses:
-            title = f"Training loss of {task.title} so far (step {len(losses)} of {job.steps})"
-            show_chart(loss_curve_figure(losses, title), key="live_loss")
+            words = tr(
+                "Training loss of {task} so far (step {step} of {steps})", task=title, step=len(losses), steps=job.steps
+            )
+            show_chart(loss_curve_figure(losses, words, lang=lang()), key="live_loss")
 
     _watch()

@@ -9,6 +9,7 @@ import streamlit as st
 from lstm_viz import tasks
 from lstm_viz.edits import PRESETS as EDIT_PRESETS
 from lstm_viz.engine import GATES
+from lstm_viz.i18n import N_
 from lstm_viz.run import RunSpec
 from lstm_viz.settings import (
     FILE,
@@ -23,7 +24,7 @@ from lstm_viz.settings import (
 )
 from lstm_viz.sources import FileSource
 from lstm_viz.ui import state, widgets
-from lstm_viz.ui.language import language_switch, tr
+from lstm_viz.ui.language import lang, language_switch, refusal, say, tr
 from lstm_viz.ui.link import read_link
 from lstm_viz.ui.markup import plain
 from lstm_viz.ui.own_input import input_controls
@@ -37,8 +38,14 @@ SHAPE_WIDTH = 70
 """Pixels of each of batch, length and seed: three in a row in the sidebar."""
 SIZE_KEYS = ("input_size", "hidden_size", "proj_size", "num_layers")
 OWN_RUN_PAGES = {
-    "code": "This page reads Python with its own character models, chosen on the page.",
-    "check": "This page checks your own forward function on its own cases, against nn.LSTM.",
+    "code": N_(
+        "This page reads Python with its own character models, chosen on the page. The settings below are the "
+        "other pages' run (kept in the link)."
+    ),
+    "check": N_(
+        "This page checks your own forward function on its own cases, against nn.LSTM. The settings below are the "
+        "other pages' run (kept in the link)."
+    ),
 }
 """URL paths of pages that do not show the sidebar's run: the sidebar says its settings are the other pages'."""
 
@@ -61,10 +68,7 @@ def run_controls(page_path: str = "") -> RunSpec:
     language_switch(sb)
     sb.header(tr("LSTM settings"))
     if page_path in OWN_RUN_PAGES:
-        sb.info(
-            f"{OWN_RUN_PAGES[page_path]} The settings below are the other pages' run (kept in the link).",
-            icon=":material/info:",
-        )
+        sb.info(tr(OWN_RUN_PAGES[page_path]), icon=":material/info:")
     model = widgets.choice(sb, "model", TABLE["model"].default, on_change=_model_changed)
     defaults = model_defaults(model)
     values: dict[str, Any] = {"model": model}
@@ -72,18 +76,18 @@ def run_controls(page_path: str = "") -> RunSpec:
     if is_task(model):
         values.update(_task_controls(sb, defaults))
     else:
-        sb.caption(MODEL_WORDS[model])
+        sb.caption(tr(MODEL_WORDS[model]))
         if model == FILE:
             file, file_error = checkpoint_controls(sb, page_path)
         if model == RANDOM or file is None:
             values.update(_size_controls(sb, defaults, draws=model == RANDOM))
     try:
         # What the model fixes, said once where the model is chosen (the sizes it decides are not drawn).
-        words = source_from_values({**defaults, **values}, file).fixed_words()
+        words = say(source_from_values({**defaults, **values}, file).fixed_words())
     except (ValueError, LookupError):
         words = ""
     # A task's story and what it fixes in one caption: every element is a message on every run of every page.
-    about = [tasks.get(model).story] if is_task(model) else []
+    about = [tasks.get(model).story_in(lang())] if is_task(model) else []
     if words or about:
         sb.caption("\n\n".join([*about, words] if words else about))
     data, shape_words, data_error = None, None, None
@@ -105,7 +109,7 @@ def run_controls(page_path: str = "") -> RunSpec:
 
     made = _settle(spec, sb)
     # Dialogs, not expanders: their contents run only when opened, not on every run of every session.
-    if sb.button("Presets: links to share…", key="_presets_open", icon=":material/link:", width="stretch"):
+    if sb.button(tr("Presets: links to share…"), key="_presets_open", icon=":material/link:", width="stretch"):
         _presets_dialog(page_path)
     return made
 
@@ -136,9 +140,10 @@ def _size_controls(sb: Any, defaults: dict[str, Any], draws: bool = True) -> dic
     values: dict[str, Any] = {}
     if draws:
         values["draw"] = widgets.segments(sb, "draw", defaults["draw"])
-    cols = sb.columns(2)
-    for n, key in enumerate(SIZE_KEYS):
-        values[key] = widgets.number(cols[n % 2], key, defaults[key])
+    # Two to a row, each row's inputs level at the bottom: a label that wraps (Chinese is wider) moves only itself.
+    for pair in (SIZE_KEYS[:2], SIZE_KEYS[2:]):
+        for col, key in zip(sb.columns(2, vertical_alignment="bottom"), pair, strict=True):
+            values[key] = widgets.number(col, key, defaults[key])
     values["bidirectional"] = widgets.flag(sb, "bidirectional", defaults["bidirectional"])
     if values.get("draw") != "tutorial":
         values["input_kind"] = widgets.choice(sb, "input_kind", defaults["input_kind"])
@@ -147,7 +152,7 @@ def _size_controls(sb: Any, defaults: dict[str, Any], draws: bool = True) -> dic
 
 def _shape_controls(sb: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     # One row container, not three columns: one block message instead of four, on every run of every page.
-    row = sb.container(horizontal=True, gap="xsmall")
+    row = sb.container(horizontal=True, gap="xsmall", vertical_alignment="bottom")
     return {key: widgets.number(row, key, defaults[key], SHAPE_WIDTH) for key in SHAPE_KEYS}
 
 
@@ -159,7 +164,7 @@ def _advanced_controls(
     ``tutorial``: the tutorial's draw is chosen, which always gives an initial state (no choice drawn).
     """
     values: dict[str, Any] = {}
-    box = sb.expander("Advanced settings", icon=":material/tune:")
+    box = sb.expander(tr("Advanced settings"), icon=":material/tune:")
     values["dtype"] = widgets.choice(box, "dtype", defaults["dtype"])
     if not is_task(model) and not tutorial:
         values["initial_state"] = widgets.choice(box, "initial_state", defaults["initial_state"])
@@ -176,7 +181,7 @@ def _edit_controls(box: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     """The weight-experiment controls: a preset and a scale on each gate's pre-activation."""
     preset = widgets.choice(box, "edit_preset", defaults["edit_preset"])
     if preset != "none":
-        box.caption(EDIT_PRESETS[preset])
+        box.caption(tr(EDIT_PRESETS[preset]))
     # The four scales appear when asked for: four inputs fewer on every run of every student's page.
     scaled = widgets.flag(box, "edit_scales", defaults["edit_scales"])
     values: dict[str, Any] = {"edit_preset": preset, "edit_scales": scaled}
@@ -196,17 +201,25 @@ def _settle(make: Any, sb: Any) -> RunSpec:
     try:
         spec = make()
     except (ValueError, LookupError) as err:
-        error = str(err)
+        error = refusal(err)
         st.session_state[state.ERROR] = error
         if sb is not None:
-            sb.error(f"Not applied: {plain(error)}. Still showing the last valid run.", icon=":material/warning:")
+            sb.error(
+                tr("Not applied: {error}. Still showing the last valid run.", error=plain(say(error))),
+                icon=":material/warning:",
+            )
         return st.session_state.get(state.LAST_GOOD) or default_spec()
     st.session_state[state.ERROR] = None
     st.session_state[state.LAST_GOOD] = spec
     return spec
 
 
-@st.dialog("Presets: each one a link that reproduces its run")
 def _presets_dialog(page_path: str) -> None:
-    for name, values in PRESETS.items():
-        link_button(name, settings_href(page_path, values))
+    """The presets, each a link that reproduces its run (the dialog's title in the reader's language)."""
+
+    @st.dialog(tr("Presets: each one a link that reproduces its run"))
+    def presets() -> None:
+        for name, values in PRESETS.items():
+            link_button(say(name), settings_href(page_path, values))
+
+    presets()

@@ -53,3 +53,8 @@ GRAD_LOSS = "grad_loss"
 # The language.
 LANG, LANG_SWITCH = "_lang", "_lang_switch"
 """The session's language (``lstm_viz.i18n.LANGUAGES``) and the sidebar's switch."""
+
+# The Cells that read code page.
+CODE_VIEW, CODE_SELECTION_TAKEN, CODE_UPLOAD = "code_view", "_code_selection_taken", "code_upload"
+"""Its text view's chart (its selection event is kept under this key), the selection last turned into a span,
+and its .py upload."""

@@ -6,10 +6,12 @@ from typing import Any
 
 import streamlit as st
 
+from lstm_viz.i18n import msg
 from lstm_viz.server import uploads
 from lstm_viz.settings import TABLE
 from lstm_viz.sources import FileSource
 from lstm_viz.ui import state
+from lstm_viz.ui.language import refusal, say, tr
 from lstm_viz.ui.markup import code, plain
 from lstm_viz.ui.page import link_button, settings_href
 from lstm_viz.ui.share import current_settings
@@ -27,10 +29,13 @@ def checkpoint_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str
     """
     back = settings_href(page_path, {**current_settings(), "model": "random"})
     upload = sb.file_uploader(
-        "checkpoint (.pt, .pth, .bin, .safetensors)",
+        tr("checkpoint (.pt, .pth, .bin, .safetensors)"),
         key="model_file",
-        help=f"A state_dict or checkpoint holding an nn.LSTM, at most {MAX_FILE_BYTES // 2**20} MB. Read with "
-        "torch.load(weights_only=True): nothing in the file runs.",
+        help=tr(
+            "A state_dict or checkpoint holding an nn.LSTM, at most {mb} MB. Read with "
+            "torch.load(weights_only=True): nothing in the file runs.",
+            mb=MAX_FILE_BYTES // 2**20,
+        ),
     )
     if upload is not None and st.session_state.get(state.MODEL_FILE_ID) != upload.file_id:
         st.session_state[state.MODEL_FILE_ID] = upload.file_id
@@ -42,9 +47,12 @@ def checkpoint_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str
             # In the URL too: should this server process restart, the session's next one can say what was lost.
             st.query_params[UPLOAD_KEY] = st.session_state[state.MODEL_FILE].digest[:12]
         except ValueError as err:
-            st.session_state[state.MODEL_FILE_ERROR] = f"{upload.name}: {err}"
+            # Kept as a message: a switch of language says the refusal again in the new one.
+            st.session_state[state.MODEL_FILE_ERROR] = msg(
+                "{filename}: {error}", filename=upload.name, error=refusal(err)
+            )
     if st.session_state.get(state.MODEL_FILE_ERROR):
-        sb.error(plain(st.session_state[state.MODEL_FILE_ERROR]), icon=":material/block:")
+        sb.error(plain(say(st.session_state[state.MODEL_FILE_ERROR])), icon=":material/block:")
     held: uploads.ModelUpload | None = st.session_state.get(state.MODEL_FILE)
     item = None
     if held is not None:
@@ -52,8 +60,10 @@ def checkpoint_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str
             item = held.model()
         except LookupError:
             sb.warning(
-                "Your checkpoint is no longer on this server (it was restarted, or the file was dropped to make "
-                "room): upload it again.",
+                tr(
+                    "Your checkpoint is no longer on this server (it was restarted, or the file was dropped to make "
+                    "room): upload it again."
+                ),
                 icon=":material/cloud_off:",
             )
             st.session_state.pop(state.MODEL_FILE, None)
@@ -61,36 +71,45 @@ def checkpoint_controls(sb: Any, page_path: str) -> tuple[FileSource | None, str
     if item is None and lost and st.session_state.get(state.MODEL_FILE_ID) is None:
         # The URL names an upload this session never made here: its server process restarted (or was another).
         sb.warning(
-            f"The checkpoint this page showed ({code(lost)}…) is not on this server process: the one that held "
-            "your session restarted (or the link was copied), and a link cannot carry a file. Upload it again; "
-            "until then random weights are shown.",
+            tr(
+                "The checkpoint this page showed ({digest}…) is not on this server process: the one that held your "
+                "session restarted (or the link was copied), and a link cannot carry a file. Upload it again; until "
+                "then random weights are shown.",
+                digest=code(lost),
+            ),
             icon=":material/cloud_off:",
         )
     elif item is None:
         sb.info(
-            "Upload a checkpoint to see its LSTM. A link cannot carry a file: whoever opens a shared link "
-            "uploads it again; until then random weights are shown.",
+            tr(
+                "Upload a checkpoint to see its LSTM. A link cannot carry a file: whoever opens a shared link uploads "
+                "it again; until then random weights are shown."
+            ),
             icon=":material/upload_file:",
         )
     if item is None:
-        link_button("back to random weights", back, container=sb)
+        link_button(tr("back to random weights"), back, container=sb)
         return None, None
     filename = held.filename
     prefixes = [f.prefix for f in item.found]
+    top = tr("(top level)")
     prefix = sb.selectbox(
-        "LSTM in the file",
+        tr("LSTM in the file"),
         prefixes,
-        format_func=lambda p: f"{p or '(top level)'}: {item.lstm(p).call}",
+        # Not bound to the URL (a link cannot carry the file), so its options may be said in the reader's language.
+        format_func=lambda p: f"{p or top}: {item.lstm(p).call}",
         key=f"file_lstm_{item.digest[:12]}",
         disabled=len(prefixes) == 1,
     )
     found = item.lstm(prefix)
-    notes = [f"from {filename}"]
+    # Each note is a whole clause; the reader's language lists them with its own punctuation.
+    notes = [tr("from {filename}", filename=filename)]
     if found.converted:
-        notes.append(f"stored as {found.file_dtype}, widened exactly to {found.dtype}")
+        notes.append(tr("stored as {stored}, widened exactly to {dtype}", stored=found.file_dtype, dtype=found.dtype))
     if found.others:
-        notes.append(f"{len(found.others)} other tensors beside it")
-    notes.append("a link cannot carry the file: share it with the file")
-    sb.caption(plain("; ".join(notes) + "."))
-    link_button("back to random weights", back, container=sb)
+        notes.append(tr("{n} other tensors beside it", n=len(found.others)))
+    notes.append(tr("a link cannot carry the file: share it with the file"))
+    joined = tr("; ").join(notes)
+    sb.caption(plain(tr("{notes}.", notes=joined)))
+    link_button(tr("back to random weights"), back, container=sb)
     return FileSource(item.digest, prefix, filename), None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lstm_viz.i18n import msg
 from lstm_viz.weights.files import (
     MAX_FILE_BYTES,
     MAX_LSTMS,
@@ -56,6 +57,6 @@ def load_lstms(data: bytes, filename: str) -> list[FoundLSTM]:
     """
     check_file_size(len(data))
     if not data:
-        raise ValueError("the file is empty (0 bytes): was the upload interrupted?")
-    with memory_refusal("this file"):
+        raise ValueError(msg("the file is empty (0 bytes): was the upload interrupted?"))
+    with memory_refusal(msg("this file")):
         return find_lstms(read_checkpoint(data, filename))

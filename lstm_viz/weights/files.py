@@ -18,6 +18,7 @@ from safetensors.torch import load as safetensors_load
 from torch import Tensor
 
 from lstm_viz.config import MAX_LAYERS, MAX_SIZE
+from lstm_viz.i18n import N_, Message, msg
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest file read at all (64 MB), checked before any byte of it is parsed."""
@@ -30,8 +31,6 @@ MAX_LSTMS = 64
 """LSTMs one file may hold; the app shows one at a time from a picker."""
 MAX_HEADER_BYTES = 16 * 2**20
 """The largest safetensors header read (``MAX_TENSORS`` entries need under 10 MB)."""
-
-_SAFE_TAIL = "nothing in the file was run"
 
 
 def read_checkpoint(data: bytes, filename: str) -> object:
@@ -48,6 +47,8 @@ def read_checkpoint(data: bytes, filename: str) -> object:
 def memory_refusal(what: str) -> Iterator[None]:
     """Turn any failure to allocate memory inside the block into one clear ``ValueError`` about ``what``.
 
+    ``what`` names what is read (``msg("this file")``: a ``Message`` is said in the reader's language with it).
+
     ``MemoryError`` and the ``RuntimeError`` torch raises when its allocator fails ("can't allocate memory",
     "not enough memory") both become the same refusal, never an error page.
 
@@ -57,15 +58,15 @@ def memory_refusal(what: str) -> Iterator[None]:
     try:
         yield
     except MemoryError:
-        raise ValueError(_OUT_OF_MEMORY.format(what=what)) from None
+        raise ValueError(msg(_OUT_OF_MEMORY, what=what)) from None
     except RuntimeError as e:
         text = str(e).lower()
         if "alloc" in text or "memory" in text:
-            raise ValueError(_OUT_OF_MEMORY.format(what=what)) from None
+            raise ValueError(msg(_OUT_OF_MEMORY, what=what)) from None
         raise
 
 
-_OUT_OF_MEMORY = (
+_OUT_OF_MEMORY = N_(
     "reading {what} needs more memory than the server can give one upload, so it is refused: try a smaller one"
 )
 
@@ -78,9 +79,15 @@ def check_file_size(nbytes: int) -> None:
     """
     if nbytes > MAX_FILE_BYTES:
         raise ValueError(
-            f"the file is {_mb(nbytes)}, above the limit of {_mb(MAX_FILE_BYTES)}: the explorer shows LSTMs of at "
-            f"most {MAX_LAYERS} layers of {MAX_SIZE} units, which fit well below that; save only the model's "
-            "state_dict (no optimizer state) or only the LSTM's tensors"
+            msg(
+                "the file is {size}, above the limit of {limit}: the explorer shows LSTMs of at most {layers} layers "
+                "of {units} units, which fit well below that; save only the model's state_dict (no optimizer state) "
+                "or only the LSTM's tensors",
+                size=_mb(nbytes),
+                limit=_mb(MAX_FILE_BYTES),
+                layers=MAX_LAYERS,
+                units=MAX_SIZE,
+            )
         )
 
 
@@ -95,8 +102,12 @@ def _detect_format(data: bytes, filename: str) -> str:
         header_len = int.from_bytes(data[:8], "little")
         if 8 + header_len > len(data):
             raise ValueError(
-                f"this safetensors file is cut short: its header says {header_len:,} bytes of description follow, "
-                f"but the file has only {len(data) - 8:,} after the first 8; upload the whole file again"
+                msg(
+                    "this safetensors file is cut short: its header says {header:,} bytes of description follow, but "
+                    "the file has only {rest:,} after the first 8; upload the whole file again",
+                    header=header_len,
+                    rest=len(data) - 8,
+                )
             )
         return "safetensors"
     if data[:2] == b"PK":
@@ -105,17 +116,31 @@ def _detect_format(data: bytes, filename: str) -> str:
         return "pickle"
     if ext == ".safetensors":
         raise ValueError(
-            "this is not a valid safetensors file: it should start with 8 bytes giving the header length and then "
-            "a JSON header starting with '{'; was it saved with safetensors' save_file, and uploaded completely?"
+            msg(
+                "this is not a valid safetensors file: it should start with 8 bytes giving the header length and "
+                "then a JSON header starting with '{brace}'; was it saved with safetensors' save_file, and uploaded "
+                "completely?",
+                brace="{",
+            )
         )
     try:
         text = data[:60].decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    what = f"a text file (it starts with {text.splitlines()[0][:40]!r})" if text and text.strip() else "unknown data"
+    if text and text.strip():
+        raise ValueError(
+            msg(
+                "this is not a PyTorch or safetensors file but a text file (it starts with {start!r}): expected a "
+                ".safetensors file or a .pt/.pth/.bin file written by torch.save, e.g. "
+                "torch.save(model.state_dict(), 'model.pt')",
+                start=text.splitlines()[0][:40],
+            )
+        )
     raise ValueError(
-        f"this is not a PyTorch or safetensors file but {what}: expected a .safetensors file or a .pt/.pth/.bin "
-        "file written by torch.save, e.g. torch.save(model.state_dict(), 'model.pt')"
+        msg(
+            "this is not a PyTorch or safetensors file but unknown data: expected a .safetensors file or a "
+            ".pt/.pth/.bin file written by torch.save, e.g. torch.save(model.state_dict(), 'model.pt')"
+        )
     )
 
 
@@ -125,8 +150,11 @@ def _read_safetensors(data: bytes) -> dict[str, Tensor]:
         return safetensors_load(data)
     except Exception as e:  # safetensors raises its own SafetensorError (and others) on damaged headers
         raise ValueError(
-            f"this safetensors file is damaged and cannot be read ({short_error(e)}); "
-            "upload the file exactly as save_file wrote it"
+            msg(
+                "this safetensors file is damaged and cannot be read ({error}); upload the file exactly as save_file "
+                "wrote it",
+                error=short_error(e),
+            )
         ) from None
 
 
@@ -135,8 +163,13 @@ def _check_safetensors_header(data: bytes) -> None:
     header_len = int.from_bytes(data[:8], "little")
     if header_len > MAX_HEADER_BYTES:
         raise ValueError(
-            f"this safetensors file's header is {_mb(header_len)}, above the limit of {_mb(MAX_HEADER_BYTES)}: "
-            f"a file may hold at most {MAX_TENSORS:,} tensors"
+            msg(
+                "this safetensors file's header is {size}, above the limit of {limit}: a file may hold at most "
+                "{tensors:,} tensors",
+                size=_mb(header_len),
+                limit=_mb(MAX_HEADER_BYTES),
+                tensors=MAX_TENSORS,
+            )
         )
     try:
         header = json.loads(data[8 : 8 + header_len])
@@ -146,24 +179,38 @@ def _check_safetensors_header(data: bytes) -> None:
         return
     count = len(header) - ("__metadata__" in header)
     if count > MAX_TENSORS:
-        raise ValueError(f"this file holds {count:,} tensors, above the limit of {MAX_TENSORS:,} per file")
+        raise ValueError(
+            msg(
+                "this file holds {count:,} tensors, above the limit of {limit:,} per file",
+                count=count,
+                limit=MAX_TENSORS,
+            )
+        )
     # Every LSTM has exactly one weight_hh_l0, so they are counted before safetensors reads any tensor.
     lstms = sum(1 for k in header if k == "weight_hh_l0" or k.endswith(".weight_hh_l0"))
     if lstms > MAX_LSTMS:
         raise ValueError(lstm_count_message(lstms))
     long = next((k for k in header if len(k) > MAX_NAME_CHARS), None)
     if long is not None:
-        raise ValueError(
-            f"a tensor name in this file is longer than {MAX_NAME_CHARS:,} characters, the limit "
-            f"(it starts {long[:40]!r})"
-        )
+        raise ValueError(long_name_message(long))
 
 
-def lstm_count_message(count: int) -> str:
+def lstm_count_message(count: int) -> Message:
     """The refusal of a file holding ``count`` LSTMs, over ``MAX_LSTMS``."""
-    return (
-        f"this file holds {count:,} LSTMs, above the limit of {MAX_LSTMS} per file: save only the model (or the "
-        "LSTMs) you want to look at"
+    return msg(
+        "this file holds {count:,} LSTMs, above the limit of {limit} per file: save only the model (or the LSTMs) "
+        "you want to look at",
+        count=count,
+        limit=MAX_LSTMS,
+    )
+
+
+def long_name_message(name: str) -> Message:
+    """The refusal of a tensor name longer than ``MAX_NAME_CHARS``, quoting its start."""
+    return msg(
+        "a tensor name in this file is longer than {limit:,} characters, the limit (it starts {start!r})",
+        limit=MAX_NAME_CHARS,
+        start=name[:40],
     )
 
 
@@ -182,10 +229,15 @@ def _read_torch(data: bytes, kind: str) -> object:
     except pickle.UnpicklingError as e:
         raise ValueError(_unpickling_message(data, kind, e)) from None
     except Exception as e:  # torch raises RuntimeError, EOFError, KeyError, ... on damaged archives
-        raise ValueError(
-            f"this PyTorch file is damaged or cut short and cannot be read ({short_error(e)}); "
-            "upload the file exactly as torch.save wrote it"
-        ) from None
+        raise ValueError(_damaged_message(e)) from None
+
+
+def _damaged_message(error: Exception) -> Message:
+    return msg(
+        "this PyTorch file is damaged or cut short and cannot be read ({error}); upload the file exactly as "
+        "torch.save wrote it",
+        error=short_error(error),
+    )
 
 
 def _check_legacy_sizes(data: bytes) -> None:
@@ -194,18 +246,33 @@ def _check_legacy_sizes(data: bytes) -> None:
         _names, sizes = _scan_pickles(data)
     except Exception as e:  # pickletools raises ValueError and others on damaged opcodes
         raise ValueError(
-            f"this PyTorch file is damaged or cut short and cannot be read ({_SAFE_TAIL}; {short_error(e)}); "
-            "upload the file exactly as torch.save wrote it"
+            msg(
+                "this PyTorch file is damaged or cut short and cannot be read (nothing in the file was run; {error}); "
+                "upload the file exactly as torch.save wrote it",
+                error=short_error(e),
+            )
         ) from None
     # Each storage's values are written in the file (at least a byte each), and so is every tensor's: torch
     # would allocate a storage as declared, and grow it to fit a view that claims more.
     storages, views = sizes
     largest = max([*storages, *views], default=0)
-    if largest > len(data) or sum(storages) > len(data):
-        what = f"a tensor of {largest:,} values" if largest > len(data) else f"tensors of {sum(storages):,} values"
+    if largest > len(data):
         raise ValueError(
-            f"this PyTorch file is damaged: it declares {what} but the whole file is only {len(data):,} bytes "
-            f"({_SAFE_TAIL}); upload the file exactly as torch.save wrote it"
+            msg(
+                "this PyTorch file is damaged: it declares a tensor of {values:,} values but the whole file is only "
+                "{size:,} bytes (nothing in the file was run); upload the file exactly as torch.save wrote it",
+                values=largest,
+                size=len(data),
+            )
+        )
+    if sum(storages) > len(data):
+        raise ValueError(
+            msg(
+                "this PyTorch file is damaged: it declares tensors of {values:,} values but the whole file is only "
+                "{size:,} bytes (nothing in the file was run); upload the file exactly as torch.save wrote it",
+                values=sum(storages),
+                size=len(data),
+            )
         )
 
 
@@ -216,28 +283,45 @@ def _check_zip(data: bytes) -> None:
             infos = zf.infolist()
     except Exception as e:  # BadZipFile, or OSError/ValueError/EOFError from a damaged directory
         raise ValueError(
-            f"this PyTorch (zip) file is damaged or cut short and cannot be read ({short_error(e)}); "
-            "upload the file exactly as torch.save wrote it"
+            msg(
+                "this PyTorch (zip) file is damaged or cut short and cannot be read ({error}); upload the file "
+                "exactly as torch.save wrote it",
+                error=short_error(e),
+            )
         ) from None
     unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_FILE_BYTES:
         raise ValueError(
-            f"this archive unpacks to {_mb(unpacked)}, above the limit of {_mb(MAX_FILE_BYTES)}; "
-            "torch.save files do not shrink when zipped, so upload the .pt file itself"
+            msg(
+                "this archive unpacks to {size}, above the limit of {limit}; torch.save files do not shrink when "
+                "zipped, so upload the .pt file itself",
+                size=_mb(unpacked),
+                limit=_mb(MAX_FILE_BYTES),
+            )
         )
     names = [info.filename for info in infos]
     if any("/code/" in n or n.endswith("/constants.pkl") for n in names):
         raise ValueError(
-            "this is a TorchScript file (torch.jit.save), which stores code as well as weights and is not "
-            "read here: save the weights instead with torch.save(model.state_dict(), 'model.pt')"
+            msg(
+                "this is a TorchScript file (torch.jit.save), which stores code as well as weights and is not read "
+                "here: save the weights instead with torch.save(model.state_dict(), 'model.pt')"
+            )
         )
     if not any(n.endswith("data.pkl") for n in names):
         raise ValueError(
-            "this is a zip archive but not a file written by torch.save (it has no data.pkl inside); "
-            "if you zipped a checkpoint, upload the .pt/.safetensors file itself"
+            msg(
+                "this is a zip archive but not a file written by torch.save (it has no data.pkl inside); if you "
+                "zipped a checkpoint, upload the .pt/.safetensors file itself"
+            )
         )
     if len(infos) > MAX_TENSORS + 16:  # one record per storage, and a few of torch.save's own
-        raise ValueError(f"this archive holds {len(infos):,} files, above the limit of {MAX_TENSORS:,} tensors")
+        raise ValueError(
+            msg(
+                "this archive holds {count:,} files, above the limit of {limit:,} tensors",
+                count=len(infos),
+                limit=MAX_TENSORS,
+            )
+        )
     # torch's weights-only unpickler is written in Python: its opcodes are counted first, statically.
     try:
         ops = sum(1 for _ in itertools.islice(pickletools.genops(io.BytesIO(_data_pkl(data))), MAX_PICKLE_OPS + 1))
@@ -245,12 +329,15 @@ def _check_zip(data: bytes) -> None:
         ops = 0
     if ops > MAX_PICKLE_OPS:
         raise ValueError(
-            f"this file's object takes more than {MAX_PICKLE_OPS:,} pickle operations to describe, the limit: "
-            "save only the model's state_dict, e.g. torch.save(model.state_dict(), 'model.pt')"
+            msg(
+                "this file's object takes more than {limit:,} pickle operations to describe, the limit: save only "
+                "the model's state_dict, e.g. torch.save(model.state_dict(), 'model.pt')",
+                limit=MAX_PICKLE_OPS,
+            )
         )
 
 
-def _unpickling_message(data: bytes, kind: str, error: Exception) -> str:
+def _unpickling_message(data: bytes, kind: str, error: Exception) -> Message:
     """Why the weights-only unpickler refused: a whole module, other Python objects, or damage."""
     names = _unsafe_globals(data, kind)
     modules = [n for n in names if n.startswith(("torch.nn.modules.", "torch.jit", "torch.nn.parallel"))]
@@ -258,28 +345,32 @@ def _unpickling_message(data: bytes, kind: str, error: Exception) -> str:
         # Name the user's own classes when there are some (the model), else the torch module class.
         own = [n for n in names if not n.startswith("torch.")]
         shown = ", ".join(map(_cut, own[:3])) + (", ..." if len(own) > 3 else "") if own else _cut(modules[0])
-        return (
-            f"this file holds a whole pickled model ({shown}) instead of a state_dict; reading it would mean "
-            f"running Python code from the file, so it is refused ({_SAFE_TAIL}): "
-            "save model.state_dict() instead, e.g. torch.save(model.state_dict(), 'model.pt')"
+        return msg(
+            "this file holds a whole pickled model ({shown}) instead of a state_dict; reading it would mean running "
+            "Python code from the file, so it is refused (nothing in the file was run): save model.state_dict() "
+            "instead, e.g. torch.save(model.state_dict(), 'model.pt')",
+            shown=shown,
         )
     if names:
         shown = ", ".join(map(_cut, names[:3])) + (", ..." if len(names) > 3 else "")
-        return (
-            f"this file holds Python objects beside its tensors ({shown}); loading them would run code from the "
-            f"file, so it is refused ({_SAFE_TAIL}): save only tensors, e.g. "
-            "torch.save(model.state_dict(), 'model.pt') or a dict of tensors, numbers and strings"
+        return msg(
+            "this file holds Python objects beside its tensors ({shown}); loading them would run code from the "
+            "file, so it is refused (nothing in the file was run): save only tensors, e.g. "
+            "torch.save(model.state_dict(), 'model.pt') or a dict of tensors, numbers and strings",
+            shown=shown,
         )
     pkl = _data_pkl(data) if kind == "zip" else data
     if pkl[:1] == b"\x80" and pkl[1:2] in (b"\x04", b"\x05") and "Unsupported operand" in str(error):
-        return (
-            f"this file was saved with pickle_protocol={pkl[1]}, which PyTorch's safe loader (weights_only=True) "
-            f"cannot read ({_SAFE_TAIL}): save it again with torch.save's default protocol, "
-            "e.g. torch.save(model.state_dict(), 'model.pt')"
+        return msg(
+            "this file was saved with pickle_protocol={protocol}, which PyTorch's safe loader (weights_only=True) "
+            "cannot read (nothing in the file was run): save it again with torch.save's default protocol, e.g. "
+            "torch.save(model.state_dict(), 'model.pt')",
+            protocol=pkl[1],
         )
-    return (
-        f"this PyTorch file is damaged or not a torch.save file, and cannot be read safely ({_SAFE_TAIL}; "
-        f"{short_error(error)}); upload the file exactly as torch.save wrote it"
+    return msg(
+        "this PyTorch file is damaged or not a torch.save file, and cannot be read safely (nothing in the file was "
+        "run; {error}); upload the file exactly as torch.save wrote it",
+        error=short_error(error),
     )
 
 
@@ -300,19 +391,20 @@ def _starts_with_torch_magic(data: bytes) -> bool:
     return False
 
 
-def _plain_pickle_message(data: bytes) -> str:
+def _plain_pickle_message(data: bytes) -> Message:
     """A pickle torch.save did not write is never unpickled: say whether it would even have run code."""
     names = _unsafe_globals(data, "pickle")
     if names:
         shown = ", ".join(map(_cut, names[:3])) + (", ..." if len(names) > 3 else "")
-        return (
-            f"this is a plain Python pickle holding Python objects ({shown}); loading it would run code from the "
-            f"file, so it is refused ({_SAFE_TAIL}): save the weights with torch.save(model.state_dict(), "
-            "'model.pt') or safetensors instead"
+        return msg(
+            "this is a plain Python pickle holding Python objects ({shown}); loading it would run code from the "
+            "file, so it is refused (nothing in the file was run): save the weights with "
+            "torch.save(model.state_dict(), 'model.pt') or safetensors instead",
+            shown=shown,
         )
-    return (
-        f"this is a plain Python pickle, not a file written by torch.save, and it is not read ({_SAFE_TAIL}): "
-        "save the weights with torch.save(model.state_dict(), 'model.pt') or safetensors instead"
+    return msg(
+        "this is a plain Python pickle, not a file written by torch.save, and it is not read (nothing in the file "
+        "was run): save the weights with torch.save(model.state_dict(), 'model.pt') or safetensors instead"
     )
 
 

@@ -9,8 +9,16 @@ import torch
 from torch import Tensor, nn
 
 from lstm_viz.config import MAX_LAYERS, MAX_SIZE
+from lstm_viz.i18n import Message, msg
 from lstm_viz.params import param_name
-from lstm_viz.weights.files import MAX_LSTMS, MAX_NAME_CHARS, MAX_TENSORS, lstm_count_message, short_error
+from lstm_viz.weights.files import (
+    MAX_LSTMS,
+    MAX_NAME_CHARS,
+    MAX_TENSORS,
+    long_name_message,
+    lstm_count_message,
+    short_error,
+)
 
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "module")
 """Keys under which checkpoint dicts commonly keep the model's state_dict (names below are shown relative)."""
@@ -44,8 +52,10 @@ def find_lstms(obj: object) -> list[FoundLSTM]:
     tensors, rest, source_key = _collect_tensors(obj)
     if not tensors and not rest:
         raise ValueError(
-            "the file holds no tensors at all: expected a state_dict, e.g. saved with "
-            "torch.save(model.state_dict(), 'model.pt')"
+            msg(
+                "the file holds no tensors at all: expected a state_dict, e.g. saved with "
+                "torch.save(model.state_dict(), 'model.pt')"
+            )
         )
     everything = tensors | rest
     for name, t in everything.items():
@@ -73,8 +83,12 @@ def _check_real(name: str, t: Tensor) -> None:
     """Refuse a tensor with no real values behind it on the CPU (meta, or on another device)."""
     if t.is_meta or t.device.type != "cpu":
         raise ValueError(
-            f"tensor {name!r} is a {t.device.type} tensor with no values in the file (a meta or device tensor): "
-            "save the model's real weights, e.g. torch.save(model.state_dict(), 'model.pt')"
+            msg(
+                "tensor {name!r} is a {device} tensor with no values in the file (a meta or device tensor): save the "
+                "model's real weights, e.g. torch.save(model.state_dict(), 'model.pt')",
+                name=name,
+                device=t.device.type,
+            )
         )
 
 
@@ -91,22 +105,30 @@ def _check_storage(tensors: dict[str, Tensor]) -> None:
     full size when read, so both are refused here from sizes alone, before any value is read.
     """
     total = 0
-    for name, t in tensors.items():
-        if t.layout != torch.strided:
+    for name, tensor in tensors.items():
+        if tensor.layout != torch.strided:
             continue  # sparse and other layouts are refused where they would be read (LSTM, embedding)
-        held = _storage_values(t)
-        if t.numel() > held:
+        held = _storage_values(tensor)
+        if tensor.numel() > held:
             raise ValueError(
-                f"tensor {name!r} of shape {_shape(t)} claims {t.numel():,} values over a storage of only "
-                f"{held:,}: expanded (stride-0) or overlapping views are not read here, since they would take "
-                "that much memory; save real tensors, e.g. t.contiguous().clone()"
+                msg(
+                    "tensor {name!r} of shape {shape} claims {values:,} values over a storage of only {held:,}: "
+                    "expanded (stride-0) or overlapping views are not read here, since they would take that much "
+                    "memory; save real tensors, e.g. t.contiguous().clone()",
+                    name=name,
+                    shape=_shape(tensor),
+                    values=tensor.numel(),
+                    held=held,
+                )
             )
-        total += t.numel() * t.element_size()
+        total += tensor.numel() * tensor.element_size()
         if total > MAX_TENSOR_BYTES:
             raise ValueError(
-                f"this file's tensors stand for more than {_mb(MAX_TENSOR_BYTES)} when read, above the limit of "
-                f"{_mb(MAX_TENSOR_BYTES)} (each view of a shared storage counts in full): save only the LSTM's "
-                "tensors, each as its own tensor"
+                msg(
+                    "this file's tensors stand for more than {limit} when read, above the limit of {limit} (each "
+                    "view of a shared storage counts in full): save only the LSTM's tensors, each as its own tensor",
+                    limit=_mb(MAX_TENSOR_BYTES),
+                )
             )
 
 
@@ -117,8 +139,11 @@ def _check_built_bytes(specs: list[_Spec]) -> None:
         total += sum(t.numel() for t in spec.tensors.values()) * itemsize
     if total > MAX_LSTM_BYTES:
         raise ValueError(
-            f"the LSTMs in this file would take {_mb(total)} as modules, above the limit of {_mb(MAX_LSTM_BYTES)} "
-            "for one file"
+            msg(
+                "the LSTMs in this file would take {size} as modules, above the limit of {limit} for one file",
+                size=_mb(total),
+                limit=_mb(MAX_LSTM_BYTES),
+            )
         )
 
 
@@ -280,7 +305,9 @@ def _walk(obj: object) -> dict[str, Tensor]:
         if isinstance(node, Tensor):
             out[path] = node
             if len(out) > MAX_TENSORS:
-                raise ValueError(f"this file holds more than {MAX_TENSORS:,} tensors, the limit per file")
+                raise ValueError(
+                    msg("this file holds more than {limit:,} tensors, the limit per file", limit=MAX_TENSORS)
+                )
             continue
         if depth >= _MAX_NESTING or id(node) in entered:
             continue
@@ -291,16 +318,16 @@ def _walk(obj: object) -> dict[str, Tensor]:
             nodes += 1
             if nodes > MAX_NODES:
                 raise ValueError(
-                    f"this file's object has more than {MAX_NODES:,} entries, the limit: save only the model's "
-                    "state_dict, e.g. torch.save(model.state_dict(), 'model.pt')"
+                    msg(
+                        "this file's object has more than {limit:,} entries, the limit: save only the model's "
+                        "state_dict, e.g. torch.save(model.state_dict(), 'model.pt')",
+                        limit=MAX_NODES,
+                    )
                 )
             if isinstance(value, (Tensor, Mapping, list, tuple)):
                 name = f"{path}.{key}" if path else str(key)
                 if len(name) > MAX_NAME_CHARS:
-                    raise ValueError(
-                        f"a tensor name in this file is longer than {MAX_NAME_CHARS:,} characters, the limit "
-                        f"(it starts {name[:40]!r})"
-                    )
+                    raise ValueError(long_name_message(name))
                 children.append((value, name, depth + 1))
         stack.extend(reversed(children))  # popped in file order
     return out
@@ -321,7 +348,9 @@ class _Spec:
     names: dict[str, str]
 
 
-def _group_lstm_tensors(tensors: dict[str, Tensor]) -> tuple[dict[str, dict[str, tuple[str, Tensor]]], list[str]]:
+def _group_lstm_tensors(
+    tensors: dict[str, Tensor],
+) -> tuple[dict[str, dict[str, tuple[str, Tensor]]], list[Message]]:
     """Tensors with LSTM parameter names grouped by prefix; groups shaped like nn.GRU/nn.RNN are set aside."""
     groups: dict[str, dict[str, tuple[str, Tensor]]] = {}
     for name, t in tensors.items():
@@ -333,7 +362,7 @@ def _group_lstm_tensors(tensors: dict[str, Tensor]) -> tuple[dict[str, dict[str,
     for prefix, group in list(groups.items()):
         other = _other_recurrent_kind(group)
         if other:
-            not_lstm.append(f"{other} at {_where(prefix)}")
+            not_lstm.append(_module_at(other, prefix))
             del groups[prefix]
     return groups, not_lstm
 
@@ -350,7 +379,7 @@ def _lstm_name(name: str) -> tuple[str, str, int, bool] | None:
     return prefix, kind, int(layer), reverse
 
 
-def _other_recurrent_kind(group: dict[str, tuple[str, Tensor]]) -> str | None:
+def _other_recurrent_kind(group: dict[str, tuple[str, Tensor]]) -> Message | None:
     """Which other recurrent module the shapes say (an LSTM's weight_hh has 4x as many rows as columns), or None."""
     if "weight_hr_l0" in group or "weight_hh_l0" not in group:
         return None
@@ -358,27 +387,52 @@ def _other_recurrent_kind(group: dict[str, tuple[str, Tensor]]) -> str | None:
     if len(shape) != 2 or shape[1] == 0:
         return None
     if shape[0] == 3 * shape[1]:
-        return "an nn.GRU (3 gate blocks)"
+        return msg("an nn.GRU (3 gate blocks)")
     if shape[0] == shape[1]:
-        return "an nn.RNN (1 block)"
+        return msg("an nn.RNN (1 block)")
     return None
 
 
-def _where(prefix: str) -> str:
-    return f"'{prefix}'" if prefix else "the top level"
+def _lstm_at(prefix: str) -> Message:
+    """The LSTM at a prefix in words: "the LSTM at 'encoder.rnn'" or "the LSTM at the top level"."""
+    return msg("the LSTM at '{prefix}'", prefix=prefix) if prefix else msg("the LSTM at the top level")
 
 
-def _no_lstm_message(tensors: dict[str, Tensor], not_lstm: list[str]) -> str:
+def _module_at(module: Message, prefix: str) -> Message:
+    """Another recurrent module at a prefix: "an nn.GRU (3 gate blocks) at 'enc'"."""
+    if prefix:
+        return msg("{module} at '{prefix}'", module=module, prefix=prefix)
+    return msg("{module} at the top level", module=module)
+
+
+def _listed(items: list[Message]) -> Message:
+    """Items one after another as a sentence lists them ("a, b, c")."""
+    words = items[-1]
+    for item in reversed(items[:-1]):
+        words = msg("{first}, {rest}", first=item, rest=words)
+    return words
+
+
+def _no_lstm_message(tensors: dict[str, Tensor], not_lstm: list[Message]) -> Message:
     if not_lstm:
-        return (
-            f"this file holds no nn.LSTM, but {', '.join(not_lstm)}: the explorer shows LSTMs, whose weight_hh "
-            "has 4 gate blocks (input, forget, cell, output), 4 x hidden_size rows"
+        return msg(
+            "this file holds no nn.LSTM, but {modules}: the explorer shows LSTMs, whose weight_hh has 4 gate blocks "
+            "(input, forget, cell, output), 4 x hidden_size rows",
+            modules=_listed(not_lstm),
         )
     names = list(tensors)
-    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-    return (
-        f"no LSTM found in this file: none of its {len(names)} tensors ({shown}) has an nn.LSTM parameter name "
-        "such as weight_ih_l0, weight_hh_l0, bias_ih_l0 (after any prefix like 'encoder.rnn.')"
+    values = dict(count=len(names), names=", ".join(names[:4]))
+    if len(names) > 4:
+        return msg(
+            "no LSTM found in this file: none of its {count} tensors ({names} and {more} more) has an nn.LSTM "
+            "parameter name such as weight_ih_l0, weight_hh_l0, bias_ih_l0 (after any prefix like 'encoder.rnn.')",
+            more=len(names) - 4,
+            **values,
+        )
+    return msg(
+        "no LSTM found in this file: none of its {count} tensors ({names}) has an nn.LSTM parameter name such as "
+        "weight_ih_l0, weight_hh_l0, bias_ih_l0 (after any prefix like 'encoder.rnn.')",
+        **values,
     )
 
 
@@ -388,23 +442,26 @@ def _shape(t: Tensor) -> str:
 
 def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
     """Infer the sizes from names and shapes and check every tensor against them; refuse on any mismatch."""
-    where = f"the LSTM at {_where(prefix)}"
+    where = _lstm_at(prefix)
 
-    def fail(text: str) -> ValueError:
-        return ValueError(f"{where}: {text}")
+    def fail(problem: Message) -> ValueError:
+        return ValueError(msg("{lstm}: {problem}", lstm=where, problem=problem))
 
-    for key, (_name, t) in group.items():
-        if t.layout != torch.strided or t.is_quantized or not t.is_floating_point():
+    for key, (_name, tensor) in group.items():
+        if tensor.layout != torch.strided or tensor.is_quantized or not tensor.is_floating_point():
             raise fail(
-                f"{key} holds {str(t.dtype).removeprefix('torch.')} values; an LSTM's weights must be real "
-                "floating-point numbers (float32, float64, or float16/bfloat16/float8, widened to float32)"
+                msg(
+                    "{key} holds {dtype} values; an LSTM's weights must be real floating-point numbers (float32, "
+                    "float64, or float16/bfloat16/float8, widened to float32)",
+                    key=key,
+                    dtype=str(tensor.dtype).removeprefix("torch."),
+                )
             )
         expected_dim = 1 if key.startswith("bias") else 2
-        if t.dim() != expected_dim:
-            raise fail(
-                f"{key} has shape {_shape(t)} but it must be {'a vector' if expected_dim == 1 else 'a matrix'} "
-                f"({expected_dim}-D)"
-            )
+        if tensor.dim() != expected_dim:
+            if expected_dim == 1:
+                raise fail(msg("{key} has shape {shape} but it must be a vector (1-D)", key=key, shape=_shape(tensor)))
+            raise fail(msg("{key} has shape {shape} but it must be a matrix (2-D)", key=key, shape=_shape(tensor)))
     layers = sorted({int(k.rsplit("_l", 1)[1].removesuffix("_reverse")) for k in group})
     num_layers = layers[-1] + 1
     if num_layers > MAX_LAYERS:
@@ -414,8 +471,12 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
             if param_name(kind, k) not in group:
                 present = ", ".join(sorted(group)[:6])
                 raise fail(
-                    f"{param_name(kind, k)} is missing (found {present}): every layer 0..{num_layers - 1} needs "
-                    "weight_ih and weight_hh"
+                    msg(
+                        "{name} is missing (found {present}): every layer 0..{last} needs weight_ih and weight_hh",
+                        name=param_name(kind, k),
+                        present=present,
+                        last=num_layers - 1,
+                    )
                 )
     bidirectional = any(k.endswith("_reverse") for k in group)
     bias = any(k.startswith("bias") for k in group)
@@ -425,13 +486,31 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
         for reverse in directions:
             needed = ["weight_ih", "weight_hh"] + ["bias_ih", "bias_hh"] * bias + ["weight_hr"] * proj
             for kind in needed:
-                if param_name(kind, k, reverse) not in group:
-                    why = {
-                        "bias_ih": "other layers or directions have biases, so every one must have bias_ih and bias_hh",
-                        "bias_hh": "other layers or directions have biases, so every one must have bias_ih and bias_hh",
-                        "weight_hr": "other layers or directions have a projection weight_hr, so every one must",
-                    }.get(kind, "the LSTM is bidirectional (it has _reverse tensors), so every layer needs both")
-                    raise fail(f"{param_name(kind, k, reverse)} is missing: {why}")
+                name = param_name(kind, k, reverse)
+                if name not in group:
+                    if kind in ("bias_ih", "bias_hh"):
+                        raise fail(
+                            msg(
+                                "{name} is missing: other layers or directions have biases, so every one must have "
+                                "bias_ih and bias_hh",
+                                name=name,
+                            )
+                        )
+                    if kind == "weight_hr":
+                        raise fail(
+                            msg(
+                                "{name} is missing: other layers or directions have a projection weight_hr, so every "
+                                "one must",
+                                name=name,
+                            )
+                        )
+                    raise fail(
+                        msg(
+                            "{name} is missing: the LSTM is bidirectional (it has _reverse tensors), so every layer "
+                            "needs both",
+                            name=name,
+                        )
+                    )
 
     def get(kind: str, k: int = 0, reverse: bool = False) -> Tensor:
         return group[param_name(kind, k, reverse)][1]
@@ -439,20 +518,29 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
     gate_rows = get("weight_hh").shape[0]
     if gate_rows == 0 or gate_rows % 4:
         raise fail(
-            f"weight_hh_l0 has shape {_shape(get('weight_hh'))}: its rows must be 4 x hidden_size (the input, "
-            f"forget, cell and output gate blocks), and {gate_rows} is not a positive multiple of 4"
+            msg(
+                "weight_hh_l0 has shape {shape}: its rows must be 4 x hidden_size (the input, forget, cell and output "
+                "gate blocks), and {rows} is not a positive multiple of 4",
+                shape=_shape(get("weight_hh")),
+                rows=gate_rows,
+            )
         )
     hidden = gate_rows // 4
     proj_size = get("weight_hr").shape[0] if proj else 0
     if proj and not 0 < proj_size < hidden:
         raise fail(
-            f"weight_hr_l0 has shape {_shape(get('weight_hr'))}: a projection maps the {hidden} hidden units to "
-            f"fewer features, so its rows (proj_size) must be between 1 and {hidden - 1}"
+            msg(
+                "weight_hr_l0 has shape {shape}: a projection maps the {hidden} hidden units to fewer features, so "
+                "its rows (proj_size) must be between 1 and {most}",
+                shape=_shape(get("weight_hr")),
+                hidden=hidden,
+                most=hidden - 1,
+            )
         )
     out = proj_size or hidden
     input_size = get("weight_ih").shape[1]
     if input_size == 0:
-        raise fail("weight_ih_l0 has 0 columns: the input size must be at least 1")
+        raise fail(msg("weight_ih_l0 has 0 columns: the input size must be at least 1"))
     n_dir = len(directions)
     for k in range(num_layers):
         for reverse in directions:
@@ -465,15 +553,25 @@ def _check_group(prefix: str, group: dict[str, tuple[str, Tensor]]) -> _Spec:
             for kind, shape in expected.items():
                 t = get(kind, k, reverse)
                 if tuple(t.shape) != shape:
-                    raise fail(
-                        f"{param_name(kind, k, reverse)} has shape {_shape(t)}, expected "
-                        f"[{', '.join(map(str, shape))}] for {_sizes(input_size, hidden, num_layers, n_dir, proj_size)}"
-                        + (
-                            f" (layer {k} reads layer {k - 1}'s {n_dir} x {out} outputs)"
-                            if kind == "weight_ih" and k
-                            else ""
-                        )
+                    values = dict(
+                        name=param_name(kind, k, reverse),
+                        shape=_shape(t),
+                        expected=f"[{', '.join(map(str, shape))}]",
+                        sizes=_sizes(input_size, hidden, num_layers, n_dir, proj_size),
                     )
+                    if kind == "weight_ih" and k:
+                        raise fail(
+                            msg(
+                                "{name} has shape {shape}, expected {expected} for {sizes} (layer {layer} reads "
+                                "layer {previous}'s {directions} x {out} outputs)",
+                                layer=k,
+                                previous=k - 1,
+                                directions=n_dir,
+                                out=out,
+                                **values,
+                            )
+                        )
+                    raise fail(msg("{name} has shape {shape}, expected {expected} for {sizes}", **values))
     return _Spec(
         prefix=prefix,
         input_size=input_size,
@@ -492,11 +590,21 @@ def _check_finite(spec: _Spec) -> None:
     for key, t in spec.tensors.items():
         finite = _finite(t)
         if not finite.all():
-            bad = "NaN" if (t.float() if t.dtype != torch.float64 else t).isnan().any() else "infinite"
+            values = dict(lstm=_lstm_at(spec.prefix), key=key, bad=int((~finite).sum()), total=t.numel())
+            if (t.float() if t.dtype != torch.float64 else t).isnan().any():
+                raise ValueError(
+                    msg(
+                        "{lstm}: {key} contains NaN values ({bad} of {total}); a trained LSTM's weights are finite "
+                        "numbers, so the training probably diverged before this was saved",
+                        **values,
+                    )
+                )
             raise ValueError(
-                f"the LSTM at {_where(spec.prefix)}: {key} contains {bad} values ({int((~finite).sum())} of "
-                f"{t.numel()}); a trained LSTM's weights are finite numbers, so the training probably diverged "
-                "before this was saved"
+                msg(
+                    "{lstm}: {key} contains infinite values ({bad} of {total}); a trained LSTM's weights are finite "
+                    "numbers, so the training probably diverged before this was saved",
+                    **values,
+                )
             )
 
 
@@ -505,9 +613,18 @@ def _finite(t: Tensor) -> Tensor:
     return torch.isfinite(t if t.dtype in (torch.float32, torch.float64) else t.float())
 
 
-def _sizes(input_size: int, hidden: int, layers: int, directions: int, proj: int) -> str:
-    text = f"input_size={input_size}, hidden_size={hidden} (from weight_hh_l0's rows / 4), num_layers={layers}"
-    return text + (", bidirectional" if directions == 2 else "") + (f", proj_size={proj}" if proj else "")
+def _sizes(input_size: int, hidden: int, layers: int, directions: int, proj: int) -> Message:
+    # proj_size=P is code, the same in every language; "bidirectional" is a word, so two whole phrases.
+    values = dict(input=input_size, hidden=hidden, layers=layers, proj=f", proj_size={proj}" if proj else "")
+    if directions == 2:
+        return msg(
+            "input_size={input}, hidden_size={hidden} (from weight_hh_l0's rows / 4), num_layers={layers}, "
+            "bidirectional{proj}",
+            **values,
+        )
+    return msg(
+        "input_size={input}, hidden_size={hidden} (from weight_hh_l0's rows / 4), num_layers={layers}{proj}", **values
+    )
 
 
 def _check_limits(spec: _Spec) -> None:
@@ -520,10 +637,16 @@ def _check_limits(spec: _Spec) -> None:
             raise ValueError(_limit_message(spec.prefix, name, value, limit))
 
 
-def _limit_message(prefix: str, name: str, value: int, limit: int) -> str:
-    return (
-        f"the LSTM at {_where(prefix)} has {name} = {value}, above the explorer's limit of {limit} "
-        f"(input and hidden sizes up to {MAX_SIZE}, up to {MAX_LAYERS} layers), so it cannot be shown here"
+def _limit_message(prefix: str, name: str, value: int, limit: int) -> Message:
+    return msg(
+        "{lstm} has {name} = {value}, above the explorer's limit of {limit} (input and hidden sizes up to {size}, up "
+        "to {layers} layers), so it cannot be shown here",
+        lstm=_lstm_at(prefix),
+        name=name,
+        value=value,
+        limit=limit,
+        size=MAX_SIZE,
+        layers=MAX_LAYERS,
     )
 
 
@@ -546,7 +669,7 @@ def _build(spec: _Spec, source_key: str, shared: _FileTensors) -> FoundLSTM:
             lstm.load_state_dict(state, strict=True)
     except Exception as e:  # shapes were all checked above, so this only guards against the unforeseen
         raise ValueError(
-            f"the LSTM at {_where(spec.prefix)} could not be built from the file ({short_error(e)})"
+            msg("{lstm} could not be built from the file ({error})", lstm=_lstm_at(spec.prefix), error=short_error(e))
         ) from None
     embedding = _find_embedding(spec, shared)
     if embedding is not None:
