@@ -29,7 +29,7 @@ CASES = {
     "slide view at 1280x720": [(page, "slide=1", (LAPTOP,)) for page in PAGES]
     + [("tasks", "model=remember_bit&slide=1", (LAPTOP,))],
     # Random weights (numbers on the time axes) and the other tasks (their symbols, 32 units for chars).
-    "other runs at 1280x720": [(page, "model=random", (LAPTOP,)) for page in ("compare", "gradients")]
+    "other runs at 1280x720": [(page, "model=random", (LAPTOP,)) for page in ("", "compare", "gradients")]
     + [("tasks", f"model={name}", (LAPTOP,)) for name in ("remember_bit", "chars")]
     + [("gradients", "model=chars", (LAPTOP,)), ("gates", "model=chars", (LAPTOP,))],
 }
@@ -69,6 +69,21 @@ MEASURE = """() => {
                 }
             }
         }
+        // A colour bar squeezed by its title and padding reads as a line, its tick labels printed over each other.
+        plot.querySelectorAll('.colorbar').forEach((bar) => {
+            const fill = bar.querySelector('.cbfill');
+            const title = (bar.querySelector('.cbtitle text')?.textContent || 'colour bar').trim();
+            const long = fill ? fill.getBoundingClientRect().height : 0;
+            if (fill && long < 24) problems.push(`${name}: colour bar "${title}" is ${long | 0} px long`);
+            const ticks = [...bar.querySelectorAll('.cbaxis text')].map(t => t.getBoundingClientRect())
+                .filter(r => r.height).sort((a, b) => a.top - b.top);
+            for (let j = 1; j < ticks.length; j++) {
+                if (ticks[j].top < ticks[j - 1].bottom - 1) {
+                    problems.push(`${name}: colour bar "${title}" prints its tick labels over each other`);
+                    break;
+                }
+            }
+        });
         const seen = new Set();
         for (const [kind, selector] of TEXT) {
             for (const el of plot.querySelectorAll(selector)) {

@@ -20,6 +20,7 @@ from lstm_viz.figures import (
     ERROR_SCALE,
     SIGNED_SCALE,
     click_grid_figure,
+    final_state_figure,
     for_slides,
     gradient_heatmap_figure,
     gradient_norms_figure,
@@ -347,3 +348,14 @@ def test_task_heatmap_of_many_units_shows_a_window_around_the_memory_unit(lang):
     np.testing.assert_array_equal(np.asarray(heat.z), rec.c[0, :, 118:182].T.float().numpy())
     assert [(s.y0 + s.y1) / 2 for s in fig.layout.shapes] == [150], "the memory unit is outlined inside the window"
     assert _whole_ticks(fig.layout.yaxis)
+
+
+def test_a_short_colour_bar_on_a_slide_is_labelled_at_its_ends_and_a_long_one_keeps_its_ticks():
+    one_row = final_state_figure(torch.tensor([[0.5, -0.25, 0.1, 0.0]]), "h_n", ["layer 0"])
+    for_slides(one_row, "random weights")
+    bar = one_row.data[0].colorbar
+    # Plotly's own three ticks for -0.5..0.5 would be a lone 0: the bar's ends are named instead.
+    assert list(bar.tickvals) == [-0.5, 0.0, 0.5] and list(bar.ticktext) == ["−0.5", "0", "0.5"]
+    many = final_state_figure(torch.randn(8, 4), "h_n", [f"layer {k}" for k in range(8)])
+    for_slides(many, "random weights")
+    assert many.data[0].colorbar.tickvals is None and many.data[0].colorbar.nticks >= 4

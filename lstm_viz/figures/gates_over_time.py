@@ -504,6 +504,14 @@ def _groups(scales: Scales) -> dict[str, str]:
     return axis_of
 
 
+_BAR_PAD_PX = 3
+"""Padding above and below each colour bar (Plotly's default, 10, left a 44 px slot a bar of 8 px on Home)."""
+_BAR_GAP_PX = 14
+"""Space between one colour bar's slot and the next: room for the end ticks' labels, which overhang the bar."""
+_BAR_MIN_PX = 56
+"""The shortest colour bar slot: its title, its padding and a bar long enough for three tick labels."""
+
+
 def _colour_axes(scales: Scales, axis_of: dict[str, str], plot_px: float) -> dict[str, dict]:
     """One colour axis per range, its colour bar stacked under the others in one column at the right.
 
@@ -527,8 +535,10 @@ def _colour_axes(scales: Scales, axis_of: dict[str, str], plot_px: float) -> dic
             colorbar=dict(
                 title=dict(text=kind + " ".join(names), side="top", font=dict(size=12)),
                 thickness=12,
-                len=max(slot_px - 34, 20),
+                # Plotly takes the title and ``ypad`` above and below out of ``len``: the bar is what is left.
+                len=max(slot_px - _BAR_GAP_PX, _BAR_MIN_PX),
                 lenmode="pixels",
+                ypad=_BAR_PAD_PX,
                 y=1 - k / n,
                 yanchor="top",
                 x=1.015,

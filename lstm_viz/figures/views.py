@@ -249,6 +249,7 @@ def for_slides(fig: go.Figure, config_words: str, title_chars: int = SLIDE_TITLE
     fig.update_xaxes(**axis_text)
     fig.update_yaxes(**axis_text)
     _fit_unit_ticks(fig, SLIDE_FONT - 2)
+    _fit_colour_bar_ticks(fig)
     if getattr(fig, "raw_frames", None):
         _fit_animated(fig, height)
     elif fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False:
@@ -288,6 +289,47 @@ def _fit_animated(fig: go.Figure, height: int) -> None:
     fig.update_traces(textfont_size=12, selector=dict(name="bar ranges"))  # the ends of each row's bar range
     for menu in fig.layout.updatemenus:
         menu.font.size = SLIDE_FONT - 4
+
+
+def _colour_bars(fig: go.Figure) -> list[tuple]:
+    """Every colour bar ``fig`` draws, with its colour range where it is fixed: ``(bar, low, high)``.
+
+    Its traces' own bars, their markers', and those of its shared colour axes; only bars that are drawn
+    (touching a trace's unused ``colorbar`` would make Plotly draw an empty one).
+    """
+    bars = []
+    for trace in fig.data:
+        if "colorbar" in trace and trace.showscale is not False and not trace.coloraxis:
+            bars.append((trace.colorbar, trace.zmin, trace.zmax))
+        marker = trace.marker if "marker" in trace else None
+        if marker is not None and "colorbar" in marker and marker.showscale and not marker.coloraxis:
+            bars.append((marker.colorbar, marker.cmin, marker.cmax))
+    for name in fig.layout:
+        axis = fig.layout[name]
+        if name.startswith("coloraxis") and axis.showscale is not False:
+            bars.append((axis.colorbar, axis.cmin, axis.cmax))
+    return bars
+
+
+def _fit_colour_bar_ticks(fig: go.Figure) -> None:
+    """At most as many ticks on each colour bar as its length holds in slide-size text.
+
+    A one-row heatmap's bar (``h_n``) is short: its default ticks at 20 px overprint each other, and Plotly's
+    own choice for so few ticks is often a lone 0. A bar that holds three or fewer is labelled at its ends (and 0).
+    """
+    margin = fig.layout.margin
+    plot_px = plot_height({"height": fig.layout.height, "margin": {"t": margin.t or 0, "b": margin.b or 0}})
+    for bar, low, high in _colour_bars(fig):
+        font = bar.tickfont.size or SLIDE_FONT
+        long = bar.len if bar.lenmode == "pixels" else (1.0 if bar.len is None else bar.len) * plot_px
+        room = int(long // (2 * font))  # a label and a label's height of space between two ticks
+        if room <= 3 and low is not None and high is not None and bar.tickvals is None:
+            ends = [low, 0.0, high] if room == 3 and low < 0 < high else [low, high]
+            bar.tickmode = "array"
+            bar.tickvals = ends
+            bar.ticktext = [f"{v:.2g}".replace("-", "−") for v in ends]
+        elif not bar.nticks or bar.nticks > room:
+            bar.nticks = max(room, 2)
 
 
 def _fit_unit_ticks(fig: go.Figure, text_px: int) -> None:
