@@ -14,7 +14,7 @@ LOCALE=lstm_viz/locale
 if [ "${1:-all}" != "compile" ]; then
   "$PYBABEL" -q extract -F babel.cfg --no-location --sort-output --omit-header \
     -k t:2 -k tn:2,3 -k msg -k N_ -k tr -k trn:1,2 -o "$LOCALE/lstm_viz.pot" .
-  "$PYBABEL" -q update -D lstm_viz -i "$LOCALE/lstm_viz.pot" -d "$LOCALE" --no-fuzzy-matching --omit-header \
+  "$PYBABEL" -q update -D lstm_viz -i "$LOCALE/lstm_viz.pot" -d "$LOCALE" --no-fuzzy-matching \
     --ignore-obsolete
 fi
 "$PYBABEL" -q compile -D lstm_viz -d "$LOCALE" --statistics

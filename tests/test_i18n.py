@@ -106,6 +106,20 @@ def test_the_compiled_catalogue_is_the_po_compiled(catalogue) -> None:
     assert po == mo
 
 
+def test_the_catalogue_keeps_its_header_and_chinese_has_one_plural_form() -> None:
+    """The .po's own header says Chinese's plural rule (``scripts/i18n.sh`` once dropped it with ``--omit-header``:
+    gettext then assumes English's two forms and says the English plural whenever n != 1)."""
+    with PO.open("rb") as f:
+        own = read_po(f)  # no locale given: the header alone decides
+    assert own.locale is not None and (own.locale.language, own.locale.territory) == ("zh", "CN")
+    assert own.plural_forms == "nplurals=1; plural=0;"
+    plural = [m for m in own if m.id and m.pluralizable]
+    assert plural and all(len(m.string) == 1 for m in plural), [m.id for m in plural if len(m.string) != 1]
+    with MO.open("rb") as f:
+        compiled = gettext.GNUTranslations(f)
+    assert compiled.ngettext("{n:,} match", "{n:,} matches", 5) == compiled.ngettext("{n:,} match", "{n:,} matches", 1)
+
+
 def test_no_marked_call_hides_its_message_in_an_f_string_or_glued_text() -> None:
     """Babel extracts literals only: an f-string or a '+' inside a marker would never reach the catalogue."""
     bad = []
