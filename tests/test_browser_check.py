@@ -258,7 +258,7 @@ def test_other_students_are_served_while_a_hostile_check_runs(browser, server): 
     )
     pg.get_by_role("button", name="Check", exact=True).click()
     pg.get_by_text("Checking your function").first.wait_for(timeout=30_000)
-    served = []
+    served, during = [], []
     for path in ("gates?model=random&seed=3", "step?model=random"):
         t0 = time.monotonic()
         other.goto(f"{server.url}/{path}")
@@ -266,8 +266,11 @@ def test_other_students_are_served_while_a_hostile_check_runs(browser, server): 
         wait_idle(other)
         served.append(time.monotonic() - t0)
         assert other.locator('[data-testid="stException"]').count() == 0
-    # The hostile check was still running all the while: its status had not turned into a verdict.
-    assert pg.get_by_text("Checking your function").count() >= 1, "the hostile check ended before the pages loaded"
+        # Was the hostile check still running when this page was done (its status not yet a verdict)?
+        during.append(pg.get_by_text("Checking your function").count() >= 1)
+    # The first page at least was served while the loop ran (the second may outlast the check's 10 s on a loaded
+    # machine: the loop holds one of two cores).
+    assert during[0], f"the hostile check ended before another student's page loaded ({served} s)"
     assert max(served) < 15, f"other students' pages took {served} s while a hostile check ran"
     check(pg, timeout=60_000)
     main = pg.locator('[data-testid="stMain"]').inner_text()

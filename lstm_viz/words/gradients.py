@@ -347,17 +347,17 @@ def verdict(reach: Reach, who: Runners, lang: str = "en") -> Verdict:
     if apart >= 0:
         text = t(
             lang,
-            "At {far} the {lstm}'s ‖dL/dc_t‖ is only 10^{orders:.1f} times the {rnn}'s ‖dL/dh_t‖ {values}: less than "
+            "At {far} the {lstm}'s ‖dL/dc_t‖ is only {times:.3g} times the {rnn}'s ‖dL/dh_t‖ {values}: less than "
             "{visible} orders of magnitude apart, neither gradient outlives the other here.",
-            orders=apart,
+            times=10.0**apart,
             **names,
         )
     else:
         text = t(
             lang,
-            "At {far} the {rnn}'s ‖dL/dh_t‖ is only 10^{orders:.1f} times the {lstm}'s ‖dL/dc_t‖ {values}: less than "
+            "At {far} the {rnn}'s ‖dL/dh_t‖ is only {times:.3g} times the {lstm}'s ‖dL/dc_t‖ {values}: less than "
             "{visible} orders of magnitude apart, neither gradient outlives the other here.",
-            orders=-apart,
+            times=10.0**-apart,
             **names,
         )
     if who.random:
