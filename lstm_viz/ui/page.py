@@ -106,11 +106,12 @@ def task_links(prefix: str = "", current: str | None = None, page_path: str = "t
         page_path: The page each link opens.
         random: Add a last link to random weights (on the Gates page), saying what they are.
     """
+    language = lang()
     links = [
         (
-            f"{prefix}{tasks.get(name).title_in(lang())}",
+            f"{prefix}{tasks.get(name).title_in(language)}",
             settings_href(page_path, task_preset(name)),
-            tasks.get(name).story_in(lang()),
+            tasks.get(name).story_in(language),
             name == current,
         )
         for name in tasks.names()
