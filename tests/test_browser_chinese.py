@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from test_browser import CHROMIUM, SHOTS, Server, browser, goto, page, server, wait_idle  # noqa: F401
@@ -30,7 +31,8 @@ PAGES = {
     "slide": "step?slide=1&lang=zh-CN",
 }
 
-# Words that stay Latin in Chinese: proper names, units and formats, PyTorch's and the glossary's names.
+# Words that stay Latin in Chinese: proper names, units and formats, PyTorch's and the glossary's names, and the
+# language switch's "English" (each language is named in itself).
 NAMES = set(
     """
     Adam Alice allclose argmax atol bin bubblewrap char Chromium cividis Colab csv cuDNN dc def dh diag dL dtype dx
@@ -38,6 +40,7 @@ NAMES = set(
     log10 LSTM lstm_forward LSTMVis magma max MB mean min ms nats nn npy NumPy oneDNN PCA Plotly pt pth px py Python
     PyTorch return RNN rtol safetensors sigmoid softmax std Streamlit tanh tensor tokenize torch tutorial viridis
     Wonderland Caffe ONNX TensorFlow LSTMCell sleep
+    English
     """.split()
 )
 # Streamlit's own words that the public API cannot change (docs/streamlit-strings.md).
@@ -137,3 +140,23 @@ def test_the_exported_html_page_in_chinese_has_no_english_word(server, page, tmp
     assert re.search(r"[\u4e00-\u9fff]", text)
     english = latin_words(page.title() + "\n" + text)
     assert not english, f"the exported HTML shows English words in Chinese: {sorted(set(english))[:40]}"
+
+
+def test_the_sidebar_switch_changes_the_language_and_keeps_the_run_in_the_link(server, page):  # noqa: F811
+    page.set_viewport_size({"width": 1280, "height": 720})
+    goto(page, server, "gates?model=random&hidden_size=8&t=5")
+    page.get_by_role("button", name="简体中文").click()
+    page.get_by_role("heading", name="门随时间变化").wait_for(timeout=60_000)
+    wait_idle(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["lang"] == ["zh-CN"] and query["hidden_size"] == ["8"] and query["model"] == ["random"], page.url
+    assert page.locator(".gtitle").first.text_content().startswith("40 个时间步上的所有门和状态")
+    page.screenshot(path=str(SHOTS / "zh_switched_1280.png"))
+    # A reload, as a student opening the copied link, stays in Chinese.
+    page.reload()
+    page.get_by_role("heading", name="门随时间变化").wait_for(timeout=60_000)
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Gates over time").wait_for(timeout=60_000)
+    wait_idle(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert "lang" not in query and query["hidden_size"] == ["8"], page.url

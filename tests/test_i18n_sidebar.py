@@ -288,3 +288,17 @@ def test_switching_language_says_a_kept_refusal_again():
     at.query_params["lang"] = "en"
     at.run()
     assert "Not applied: line 1 has more than 2 numbers" in " ".join(e.value for e in at.sidebar.error)
+
+
+def test_the_sidebar_switch_names_the_other_language_and_writes_it_into_the_link():
+    at = open_page("gates", {"model": "random", "hidden_size": "8"})
+    assert [b.label for b in at.sidebar.button if b.key.startswith("_lang_switch")] == ["简体中文"]
+    assert at.sidebar.header[0].value == "LSTM settings"
+    at.sidebar.button(key="_lang_switch_zh-CN").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["lang"] == "zh-CN" and at.query_params["hidden_size"] == "8"
+    assert at.sidebar.header[0].value == "LSTM 设置" and at.title[0].value == "门随时间变化"
+    assert [b.label for b in at.sidebar.button if b.key.startswith("_lang_switch")] == ["English"]
+    at.sidebar.button(key="_lang_switch_en").click().run()
+    assert "lang" not in at.query_params and at.query_params["hidden_size"] == "8"
+    assert at.sidebar.header[0].value == "LSTM settings" and at.title[0].value == "Gates over time"

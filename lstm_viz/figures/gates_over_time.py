@@ -544,7 +544,11 @@ def _colour_axes(scales: Scales, axis_of: dict[str, str], plot_px: float) -> dic
                 x=1.015,
                 xanchor="left",
                 tickfont=dict(size=11),
-                nticks=3,
+                # Its ends and middle named, as the bars' ranges are: Plotly's own three ticks for c's
+                # -0.87..0.87 are a lone 0.
+                tickmode="array",
+                tickvals=(ticks := [lo, (lo + hi) / 2, hi]),
+                ticktext=[f"{v:.2g}".replace("-", "−") for v in ticks],
                 outlinewidth=0,
             ),
         )
