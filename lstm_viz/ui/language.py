@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import streamlit as st
 
 from lstm_viz import i18n
@@ -9,6 +11,15 @@ from lstm_viz.i18n import DEFAULT, LANGUAGE_NAMES, LANGUAGES
 from lstm_viz.ui.state import LANG, LANG_SWITCH
 
 URL_KEY = "lang"
+
+_RUN_LANG: ContextVar[str | None] = ContextVar("lstm_viz_run_language", default=None)
+"""The language of the script run on this thread, as ``read_language`` or the switch decided it.
+
+``lang()`` is asked for every label (about 45 times a Home run), and each ``st.session_state`` read is some 25
+Python calls: this keeps one read per run. Safe because Streamlit runs a session's scripts on threads of its own
+(a new thread starts with the var unset, and a thread never serves two sessions), and the session's language
+changes only where this var changes with it.
+"""
 
 
 def read_language() -> None:
@@ -24,13 +35,18 @@ def read_language() -> None:
     elif LANG not in st.session_state:
         st.session_state[LANG] = i18n.language(None, st.context.locale)
     chosen = st.session_state[LANG]
+    _RUN_LANG.set(chosen)
     if chosen != DEFAULT and requested != chosen:
         st.query_params[URL_KEY] = chosen
 
 
 def lang() -> str:
     """The language of this session (``"en"`` or ``"zh-CN"``)."""
-    return st.session_state.get(LANG, DEFAULT)
+    known = _RUN_LANG.get()
+    if known is None:  # a run that did not start in app.py (a fragment's rerun on a new thread)
+        known = st.session_state.get(LANG, DEFAULT)
+        _RUN_LANG.set(known)
+    return known
 
 
 def tr(message: str, /, **values: object) -> str:
@@ -59,6 +75,7 @@ def refusal(err: BaseException) -> str:
 
 def _switch_to(chosen: str) -> None:
     st.session_state[LANG] = chosen
+    _RUN_LANG.set(chosen)
     if chosen == DEFAULT:
         st.query_params.pop(URL_KEY, None)
     else:
