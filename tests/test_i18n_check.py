@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from babel.messages.extract import extract_from_file
+from figure_words import marked_messages
 from streamlit.testing.v1 import AppTest
 
 import lstm_viz
@@ -39,7 +39,6 @@ FILES = [
     "lstm_viz/figures/check.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "lstm_viz" / "check").glob("*.py")),
 ]
-KEYWORDS = {"t": (2,), "tn": (2, 3), "msg": None, "N_": None, "tr": None, "trn": (1, 2)}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 NAMES = re.compile(r"\b(?:[A-Za-z]+_[A-Za-z0-9_]+|[hcm]_[nt0T]|nn\.LSTM|torch\.\w+)\b")
 """What a diagnosis names that Chinese keeps as it is: tensors and parameters (``b_hh``, ``w_ih``, ``h_n``)."""
@@ -138,23 +137,13 @@ def example(name: str) -> str:
 # --- The catalogue ---------------------------------------------------------------------------------------------
 
 
-def _messages() -> list[str]:
-    found = []
-    for name in FILES:
-        for _line, message, _comments, _context in extract_from_file(
-            "python", str(ROOT / name), keywords=KEYWORDS, comment_tags=()
-        ):
-            found.append(message[0] if isinstance(message, tuple) else message)
-    return sorted(set(found))
-
-
 def test_every_marked_word_of_the_checker_has_chinese_with_the_same_placeholders():
     formatter = string.Formatter()
 
     def fields(text: str) -> list[tuple[str, str]]:
         return sorted((f, spec) for _, f, spec, _ in formatter.parse(text) if f is not None)
 
-    messages = _messages()
+    messages = marked_messages(ROOT, FILES)
     assert len(messages) > 250
     for message in messages:
         zh = i18n.t(ZH, message)

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.io as pio
 import pytest
 import torch
+from figure_words import figure_texts
 from test_app import charts, open_page
 
 from lstm_viz.analysis import pca_2d
@@ -54,35 +55,6 @@ def _latin_words(text: str) -> list[str]:
     words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", text)
     # Identifiers (dh_t, W_hr, h_n) and symbols with an index (PC1, dL) are not words.
     return [w for w in words if len(w) > 2 and w not in NAMES and "_" not in w and not any(c.isdigit() for c in w)]
-
-
-def _words_of(fig) -> list[str]:
-    """Every text a figure shows a reader: title, axis and colour-bar titles, annotations, buttons, legend names
-    (of traces in the legend), hovers, and the words of each frame (Plotly draws them as the frame says)."""
-    spec = fig.to_dict()
-    layout = spec["layout"]
-    texts = [layout.get("title", {}).get("text", "")]
-    for key, value in layout.items():
-        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
-            texts.append(value.get("title", {}).get("text", ""))
-        if key.startswith("coloraxis"):
-            texts.append(value.get("colorbar", {}).get("title", {}).get("text", ""))
-    texts += [a.get("text", "") for a in layout.get("annotations", [])]
-    texts += [b["label"] for m in layout.get("updatemenus", []) for b in m.get("buttons", [])]
-    for trace in spec["data"]:
-        texts.append(trace.get("hovertemplate") or "")
-        texts.append(trace.get("colorbar", {}).get("title", {}).get("text", ""))
-        texts.append(trace.get("marker", {}).get("colorbar", {}).get("title", {}).get("text", ""))
-        if trace.get("showlegend") is not False and trace.get("name"):
-            texts.append(trace["name"])
-        if trace.get("mode") == "text" and trace.get("name") == "readout":
-            texts += list(trace.get("text") or [])
-    frames = getattr(fig, "raw_frames", None) or spec.get("frames", [])
-    for frame in frames:
-        for update in frame["data"]:
-            texts += [str(v) for v in update.get("text") or []]
-            texts += [str(v) for v in (update.get("meta") or [])[1:]]
-    return [str(x) for x in texts if x]
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +152,7 @@ TITLED_BY_CALLER = {
 def test_every_core_figure_speaks_chinese_with_no_english_word_left(runs, name):
     zh = _builders(runs, ZH)[name]()
     en = _builders(runs, "en")[name]()
-    words = _words_of(zh)
+    words = figure_texts(zh)
     assert CJK.search(zh.layout.title.text or "") or name in TITLED_BY_CALLER
     axes = [zh.layout[k].title.text for k in zh.layout if k.startswith(("xaxis", "yaxis")) and zh.layout[k].title]
     if any(a for a in axes):
@@ -189,7 +161,7 @@ def test_every_core_figure_speaks_chinese_with_no_english_word_left(runs, name):
     assert not english, f"{name}: English words in the Chinese figure: {english}"
     assert any(CJK.search(text) for text in words)
     # English says no Chinese, and both figures draw the same data.
-    assert not any(CJK.search(text) for text in _words_of(en))
+    assert not any(CJK.search(text) for text in figure_texts(en))
     for a, b in zip(en.data, zh.data, strict=True):
         for key in ("x", "y", "z", "customdata"):
             if getattr(a, key, None) is not None and not isinstance(getattr(a, key), str):

@@ -9,11 +9,12 @@ view's language, and the HTML export says its language.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from babel.messages.extract import extract_from_file
+from figure_words import figure_texts, marked_messages
 from torch import nn
 
 import lstm_viz
@@ -42,32 +43,6 @@ def _latin_words(text: str) -> list[str]:
     text = re.sub(r"<[^>]+>|%\{[^}]*\}", " ", text)
     words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", text)
     return [w for w in words if len(w) > 2 and w not in NAMES and "_" not in w and not any(c.isdigit() for c in w)]
-
-
-def _words(fig) -> list[str]:
-    """Every text the view shows a reader: titles, axis and colour-bar titles, annotations, buttons, legend names,
-    hovers, and each frame's words."""
-    spec = fig.to_dict()
-    layout = spec["layout"]
-    texts = [layout.get("title", {}).get("text", "")]
-    for key, value in layout.items():
-        if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
-            texts.append(value.get("title", {}).get("text", ""))
-        if key.startswith("coloraxis"):
-            texts.append(value.get("colorbar", {}).get("title", {}).get("text", ""))
-    texts += [a.get("text", "") for a in layout.get("annotations", [])]
-    texts += [b["label"] for m in layout.get("updatemenus", []) for b in m.get("buttons", [])]
-    for drawn in spec["data"]:
-        texts.append(drawn.get("hovertemplate") or "")
-        texts.append(drawn.get("colorbar", {}).get("title", {}).get("text", ""))
-        texts.append(drawn.get("marker", {}).get("colorbar", {}).get("title", {}).get("text", ""))
-        if drawn.get("showlegend") is not False and drawn.get("name"):
-            texts.append(drawn["name"])
-    for frame in getattr(fig, "raw_frames", None) or spec.get("frames", []):
-        for update in frame["data"]:
-            texts += [str(v) for v in update.get("text") or []]
-            texts += [str(v) for v in (update.get("meta") or [])[1:]]
-    return [str(x) for x in texts if x]
 
 
 def _numbers(text: str) -> list[str]:
@@ -104,10 +79,10 @@ def test_every_view_speaks_chinese_with_the_numbers_of_the_english_one(view, mod
         args = _tutorial(3 if model == "projected" else 0)
     en, zh = show(*args, view=view), show(*args, view=view, lang=ZH)
     assert CJK.search(zh.layout.title.text), zh.layout.title.text
-    words = _words(zh)
+    words = figure_texts(zh)
     english = sorted({w for text in words for w in _latin_words(text)})
     assert not english, f"{view}: English words in the Chinese view: {english}"
-    assert not any(CJK.search(text) for text in _words(en))
+    assert not any(CJK.search(text) for text in figure_texts(en))
     _assert_same_numbers(en, zh)
     assert zh._view_lang == ZH and en._view_lang == "en"
     assert CJK.search(zh._view_caption) and not CJK.search(en._view_caption)
@@ -120,11 +95,11 @@ def test_the_views_own_titles_are_whole_chinese_sentences():
     assert "allclose 容差：rtol 1e-05，atol 1e-08</sup>" in compare
     default = show(lstm, x, view="compare", against="default", lang=ZH).layout.title.text
     assert "与 nn.LSTM 对比：与按默认方式调用的 nn.LSTM 一致</b>" in default
-    assert "默认内核" in " ".join(_words(show(lstm, x, view="compare", against="default", lang=ZH)))
+    assert "默认内核" in " ".join(figure_texts(show(lstm, x, view="compare", against="default", lang=ZH)))
     step = show(lstm, x, view="step", t=2, unit=3, lang=ZH)
     assert step.layout.title.text == "<b>单步的全部数值</b>：时间步 t = 2，单元 j = 3"
     # The page's invitations to click are left out in Chinese too: a notebook takes no clicks.
-    assert not any("点击" in text for text in _words(step))
+    assert not any("点击" in text for text in figure_texts(step))
     assert CJK.search(show(lstm, x, view="parameters", lang=ZH).layout.yaxis.title.text)
 
 
@@ -153,7 +128,7 @@ def test_show_text_speaks_chinese_with_the_same_colours():
     zh = show_text("code", source, cell="indentation", tracks=["indentation", "brackets"], lang=ZH)
     assert zh.layout.title.text.startswith("你的文本<br><sup>按每个单元着色")
     assert "缩进、括号" in zh.layout.title.text or "缩进，括号" in zh.layout.title.text
-    words = _words(zh)
+    words = figure_texts(zh)
     assert not sorted({w for text in words for w in _latin_words(text)})
     _assert_same_numbers(en, zh)
     assert zh._view_caption.startswith(f"code 任务的模型读取了 {len(source)} 个字符；与 nn.LSTM 一致：")
@@ -221,15 +196,8 @@ def test_the_html_export_says_its_language_and_names_the_page_in_it():
 
 
 def test_every_sentence_the_notebook_writes_has_its_chinese():
-    folder = lstm_viz.__path__[0] + "/notebook/"
+    folder = Path(lstm_viz.__path__[0]) / "notebook"
     names = ("compare", "figure", "language", "parameters", "picks", "show", "step", "subject", "text", "gates")
     zh = catalogue(ZH)
-    missing = []
-    for name in names:
-        for _, message, _, _ in extract_from_file(
-            "python", folder + name + ".py", keywords={"t": (2,), "tn": (2, 3), "msg": None, "N_": None}
-        ):
-            text = message[0] if isinstance(message, tuple) else message
-            if zh.gettext(text) == text:
-                missing.append(text)
+    missing = [text for text in marked_messages(folder, [f"{n}.py" for n in names]) if zh.gettext(text) == text]
     assert not missing, missing

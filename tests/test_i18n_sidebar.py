@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from babel.messages.extract import extract_from_file
+from figure_words import marked_messages
 from test_app import open_page
 from torch import nn
 
@@ -54,7 +54,6 @@ FILES = [
     "lstm_viz/weights/files.py",
     "lstm_viz/weights/found.py",
 ]
-KEYWORDS = {"t": (2,), "tn": (2, 3), "msg": None, "N_": None, "tr": None, "trn": (1, 2)}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -84,23 +83,13 @@ def said(err: BaseException, *numbers: object) -> str:
 # ---------------------------------------------------------------------------------------------- the catalogue
 
 
-def _messages() -> list[str]:
-    found = []
-    for name in FILES:
-        for _line, message, _comments, _context in extract_from_file(
-            "python", str(ROOT / name), keywords=KEYWORDS, comment_tags=()
-        ):
-            found.append(message[0] if isinstance(message, tuple) else message)
-    return sorted(set(found))
-
-
 def test_every_marked_word_of_this_area_has_chinese_with_the_same_placeholders():
     formatter = string.Formatter()
 
     def fields(text: str) -> list[tuple[str, str, str | None]]:
         return sorted((f, spec, conv) for _, f, spec, conv in formatter.parse(text) if f is not None)
 
-    messages = _messages()
+    messages = marked_messages(ROOT, FILES)
     assert len(messages) > 200
     for message in messages:
         zh = i18n.t(ZH, message)
