@@ -129,7 +129,9 @@ def test_screens_of_a_pass_and_a_named_mistake(browser, server, width, height): 
     pg.get_by_role("button", name="Load this mistake").click()
     wait_idle(pg)
     check(pg)
-    # Every chart drawn, each with its title, axis titles and colour bar, inside the page's width.
+    # Every chart drawn (the verdict is written before them), each with its title, axis titles and colour bar,
+    # inside the page's width.
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000)
     charts = pg.evaluate(
         """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => ({
             title: g.layout.title.text, bars: g.querySelectorAll('.colorbar').length,
@@ -198,6 +200,8 @@ def test_the_page_in_chinese_names_a_mistake_in_chinese_and_fits(browser, server
     assert "你的 lstm_forward 在 10 个用例中的 10 个上与 nn.LSTM 不一致（gate_order）。" in text, text[-3000:]
     assert "你的函数按 i, f, o, g 的顺序读取权重中的四个门分块（Caffe 的顺序）" in text
     assert "哪里出了错" in text and "PyTorch 的约定" in text and "首次偏离" not in text  # the page says it its way
+    # The verdict is written before its charts are drawn: wait for the three.
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000)
     charts = pg.evaluate(
         """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => ({
             title: g.layout.title.text, right: g.getBoundingClientRect().right, width: window.innerWidth,
