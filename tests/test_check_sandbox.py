@@ -138,6 +138,18 @@ def test_bwrap_gets_every_namespace_and_a_read_only_system():
     assert env == list(sandbox.ENVIRONMENT)
 
 
+def test_the_sandbox_tmp_is_mounted_before_python_so_a_checkout_under_tmp_still_runs(monkeypatch):
+    # bwrap mounts in order: a venv under /tmp (CI's or a developer's checkout there) bound before the tmpfs
+    # would be hidden by it, and every check would fail with "execvp .../.venv/bin/python: No such file".
+    monkeypatch.setattr(sandbox, "python_mounts", lambda: ("/tmp/ci/.venv", "/opt/python"))
+    args = sandbox.bwrap_args({"runner.py": 3})
+    tmpfs = args.index("--tmpfs")
+    assert args[tmpfs + 1] == "/tmp" and args[tmpfs - 2] == "--size"
+    binds = [k for k, a in enumerate(args) if a in ("--ro-bind", "--ro-bind-data") and args[k + 2] != "/usr"]
+    python = [k for k in binds if args[k + 2].startswith(("/tmp/", "/opt/", sandbox.SANDBOX_DIR))]
+    assert python and all(k > tmpfs for k in python), args
+
+
 # --- Checks in the sandbox and in a local child -------------------------------------------------------------
 
 

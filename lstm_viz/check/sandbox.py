@@ -154,6 +154,9 @@ def bwrap_args(data_fds: dict[str, int]) -> list[str]:
         elif top.is_dir():
             args += ["--ro-bind", str(top), str(top)]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    # The tmpfs before the Python mounts: bwrap mounts in order, and a venv under /tmp (a checkout in /tmp)
+    # bound first would be hidden by the tmpfs mounted over it ("execvp .../.venv/bin/python: No such file").
+    args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in python_mounts():
         args += ["--ro-bind", path, path]
     for name, fd in data_fds.items():
@@ -163,10 +166,6 @@ def bwrap_args(data_fds: dict[str, int]) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
-        "--size",
-        str(TMP_BYTES),
-        "--tmpfs",
-        "/tmp",
         "--remount-ro",
         "/",
         "--chdir",
