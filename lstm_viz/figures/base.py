@@ -259,6 +259,14 @@ Wide enough on the right for a colour bar, its tick labels and its title, so Plo
 figure's margin and not its neighbour's."""
 
 
+def named_ticks(values: list[float]) -> dict:
+    """Colour-bar ticks at exactly ``values``, each written with two significant digits and Plotly's minus sign.
+
+    For a bar whose ends matter (a range such as -0.87..0.87, where Plotly's own few ticks are a lone 0).
+    """
+    return dict(tickmode="array", tickvals=list(values), ticktext=[f"{v:.2g}".replace("-", "−") for v in values])
+
+
 def colour_bar(title: str) -> dict:
     """A heatmap's colour bar, placed the same way on every heatmap so neighbouring bars line up."""
     return dict(

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_viz.figures.base import base_layout, heat_image, highlight_shapes, play_buttons, record_label, to_numpy
+from lstm_viz.figures.base import (
+    base_layout,
+    heat_image,
+    highlight_shapes,
+    named_ticks,
+    play_buttons,
+    record_label,
+    to_numpy,
+)
 from lstm_viz.figures.paint import PaintedFigure, axis_scale, heat_colours, heat_png
 from lstm_viz.figures.scales import (
     CURSOR_COLOUR,
@@ -546,9 +554,7 @@ def _colour_axes(scales: Scales, axis_of: dict[str, str], plot_px: float) -> dic
                 tickfont=dict(size=11),
                 # Its ends and middle named, as the bars' ranges are: Plotly's own three ticks for c's
                 # -0.87..0.87 are a lone 0.
-                tickmode="array",
-                tickvals=(ticks := [lo, (lo + hi) / 2, hi]),
-                ticktext=[f"{v:.2g}".replace("-", "−") for v in ticks],
+                **named_ticks([lo, (lo + hi) / 2, hi]),
                 outlinewidth=0,
             ),
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import plotly.colors
 import plotly.graph_objects as go
 
-from lstm_viz.figures.base import integer_dtick, plot_height, unit_dtick
+from lstm_viz.figures.base import integer_dtick, named_ticks, plot_height, unit_dtick
 from lstm_viz.figures.gradients import title_pad
 from lstm_viz.figures.paint import PaintedFigure, json_ready
 from lstm_viz.figures.scales import ERROR_SCALE, FONT, GATE_SCALE, SIGNED_SCALE
@@ -325,9 +325,7 @@ def _fit_colour_bar_ticks(fig: go.Figure) -> None:
         room = int(long // (2 * font))  # a label and a label's height of space between two ticks
         if room <= 3 and low is not None and high is not None and bar.tickvals is None:
             ends = [low, 0.0, high] if room == 3 and low < 0 < high else [low, high]
-            bar.tickmode = "array"
-            bar.tickvals = ends
-            bar.ticktext = [f"{v:.2g}".replace("-", "−") for v in ends]
+            bar.update(named_ticks(ends))
         elif not bar.nticks or bar.nticks > room:
             bar.nticks = max(room, 2)
 
